@@ -1,0 +1,168 @@
+/*
+ * ctl.c: the control port. Every host message gets exactly one ACK or
+ * ERROR, in order (replies carry no id). A frame that is too large, not
+ * JSON, or not understood is answered with ERROR and the loop goes on.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "hyperstart.h"
+#include "io.h"
+
+void ctl_reply(struct hs *hs, uint32_t type, const void *payload, size_t n)
+{
+	if (qp_put_ctl(&hs->ctl_q, type, payload, n) < 0)
+		log_err("ctl: cannot queue %s", qp_type_name(type));
+}
+
+void ctl_error(struct hs *hs, const char *fmt, ...)
+{
+	char msg[QERR_MSG_MAX];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	va_end(ap);
+	log_err("%s", msg);
+	struct jw w;
+	const char *json;
+	size_t len;
+	jw_init(&w);
+	jw_obj(&w);
+	jw_key(&w, "message");
+	jw_str(&w, msg);
+	jw_end(&w);
+	if (jw_done(&w, &json, &len) == 0)
+		ctl_reply(hs, QP_ERROR, json, len);
+	else
+		ctl_reply(hs, QP_ERROR, NULL, 0);
+	jw_free(&w);
+}
+
+static void getversion(struct hs *hs, const struct qp_frame *f)
+{
+	uint8_t v[4];
+	if (f->len >= 4)
+		hs->peer_version = qp_be32(f->data);
+	qp_put_be32(v, QP_VERSION);
+	ctl_reply(hs, QP_ACK, v, sizeof v);
+}
+
+static void startpod(struct hs *hs, const struct qp_frame *f)
+{
+	struct qerr err;
+	if (hs->pod_started) {
+		ctl_error(hs, "STARTPOD: the pod is already started");
+		return;
+	}
+	if (qp_pod_read(f->data, f->len, &hs->pod, &err) < 0 || mount_share(hs->pod.share, &err) < 0) {
+		qp_pod_free(&hs->pod);
+		ctl_error(hs, "STARTPOD: %s", err.msg);
+		return;
+	}
+	if (hs->pod.hostname && *hs->pod.hostname &&
+	    sethostname(hs->pod.hostname, strlen(hs->pod.hostname)) < 0)
+		log_err("sethostname: %s", strerror(errno));
+	hs->pod_started = true;
+	ctl_reply(hs, QP_ACK, NULL, 0);
+}
+
+static void newcontainer(struct hs *hs, const struct qp_frame *f)
+{
+	struct qp_container c;
+	struct qerr err;
+	if (!hs->pod_started || hs->container_started) {
+		ctl_error(hs, "NEWCONTAINER: %s", hs->pod_started ? "one container per VM" : "no pod yet");
+		return;
+	}
+	if (qp_container_read(f->data, f->len, &c, &err) < 0) {
+		ctl_error(hs, "NEWCONTAINER: %s", err.msg);
+		return;
+	}
+	int e = mount_container(&c, hs->pod.hostname, &err);
+	if (!e)
+		e = proc_start(hs, &c.proc, &err);
+	qp_container_free(&c);
+	if (e) {
+		ctl_error(hs, "NEWCONTAINER: %s", err.msg);
+		return;
+	}
+	hs->container_started = true;
+	ctl_reply(hs, QP_ACK, NULL, 0);
+}
+
+static void dispatch(struct hs *hs, const struct qp_frame *f)
+{
+	struct qerr err;
+	uint16_t rows, cols;
+	int sig;
+	log_dbg("ctl: %s, %u bytes", qp_type_name((uint32_t)f->id), f->len);
+	switch (f->id) {
+	case QP_GETVERSION:
+		getversion(hs, f);
+		break;
+	case QP_STARTPOD:
+		startpod(hs, f);
+		break;
+	case QP_NEWCONTAINER:
+		newcontainer(hs, f);
+		break;
+	case QP_WINSIZE:
+		if (qp_winsize_read(f->data, f->len, &rows, &cols, &err) < 0) {
+			ctl_error(hs, "WINSIZE: %s", err.msg);
+			break;
+		}
+		proc_winsize(hs, rows, cols);
+		ctl_reply(hs, QP_ACK, NULL, 0);
+		break;
+	case QP_SIGNALPROCESS:
+	case QP_KILLCONTAINER:
+		if (qp_signal_read(f->data, f->len, &sig, &err) < 0) {
+			ctl_error(hs, "%s: %s", qp_type_name((uint32_t)f->id), err.msg);
+			break;
+		}
+		proc_signal(hs, sig);
+		ctl_reply(hs, QP_ACK, NULL, 0);
+		break;
+	case QP_PING:
+	case QP_READY:
+		ctl_reply(hs, QP_ACK, NULL, 0);
+		break;
+	case QP_DESTROYPOD:
+		ctl_reply(hs, QP_ACK, NULL, 0);
+		power_off(hs);
+	default:
+		ctl_error(hs, "unsupported message %s (%llu)", qp_type_name((uint32_t)f->id),
+			  (unsigned long long)f->id);
+	}
+}
+
+void ctl_input(struct hs *hs)
+{
+	for (;;) {
+		struct qp_frame f;
+		int r;
+		while ((r = qp_reader_next(&hs->ctl_r, &f)) != 0) {
+			if (r == -EMSGSIZE)
+				ctl_error(hs, "%s: message of %u bytes exceeds the %u byte limit",
+					  qp_type_name((uint32_t)f.id), f.len, QP_CTL_MAX);
+			else if (r < 0)
+				ctl_error(hs, "control frame with a length below its header; input dropped");
+			else
+				dispatch(hs, &f);
+		}
+		ssize_t n = qp_reader_fill(&hs->ctl_r, hs->ctl);
+		if (n == 0) {
+			/* The host closed its end: nobody can talk to this VM any more. */
+			log_err("control port closed by the host; powering off");
+			power_off(hs);
+		}
+		if (n < 0) {
+			if (n != -EAGAIN)
+				log_err("ctl: read: %s", strerror((int)-n));
+			return;
+		}
+	}
+}

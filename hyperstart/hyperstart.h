@@ -1,0 +1,113 @@
+/*
+ * hyperstart.h: state shared by the parts of the guest init.
+ *
+ * hyperstart is PID 1 of a qpod VM. It mounts the kernel filesystems, opens
+ * the two virtio-serial ports, says READY and then serves the host over the
+ * channel protocol (proto.h) in one epoll loop: control messages, stdio
+ * streams with credit-based flow control, and SIGCHLD through a signalfd.
+ * It runs one container per VM: a writable overlay (tmpfs upper) over the
+ * read-only 9p share of the image, in which it starts one process.
+ *
+ * After setup it never exits: errors are logged and answered with ERROR,
+ * and the VM ends only through power_off() (DESTROYPOD, or a fatal error).
+ */
+#ifndef HYPERSTART_H
+#define HYPERSTART_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "proto.h"
+
+/* epoll tags */
+enum { EV_CTL, EV_STREAM, EV_SIGNAL, EV_STDIN, EV_STDOUT, EV_STDERR, EV_COUNT };
+
+struct outstream {
+	int fd;               /* pipe read end or pty master; -1 once at EOF */
+	uint64_t seq;
+	uint32_t credit;      /* bytes the host lets us send */
+	bool eof_sent;
+};
+
+struct proc {
+	pid_t pid;            /* 0 before the start */
+	bool terminal;
+	int in_fd;            /* stdin pipe write end or pty master; -1 when closed */
+	uint64_t in_seq;
+	struct qp_queue in_q; /* stdin from the host not yet written */
+	bool in_eof;          /* the host ended stdin */
+	uint32_t in_grant;    /* bytes delivered since the last credit grant */
+	struct outstream out, err;
+	int errpipe;          /* the child writes why exec failed */
+	bool reaped, reported;
+	uint64_t oom_kills;   /* /proc/vmstat oom_kill at the start */
+	struct qp_exit exit;
+};
+
+struct hs {
+	int epfd, sigfd, ctl, stream;
+	int ev_fd[EV_COUNT];         /* fd registered with epoll per tag, or -1 */
+	uint32_t ev_mask[EV_COUNT];  /* what epoll watches now, per tag */
+	struct qp_reader ctl_r, stream_r;
+	struct qp_queue ctl_q, stream_q;
+	uint32_t peer_version;
+	struct qp_pod pod;
+	bool pod_started, container_started;
+	struct proc proc;
+};
+
+/* log.c: quiet by default; "qpod.debug" on the kernel command line adds detail. */
+extern int log_debug_on;
+void log_init(void);
+void log_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void log_dbg(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+uint64_t boottime_ns(void);
+
+/* port.c */
+int port_open(const char *name);
+
+/* mount.c */
+int mount_early(void);
+int mount_share(const char *tag, struct qerr *err);
+int mount_container(const struct qp_container *c, const char *hostname, struct qerr *err);
+int root_mkdirs(const char *path, struct qerr *err);
+extern const char *const container_root;
+
+/* ctl.c */
+void ctl_input(struct hs *hs);
+void ctl_reply(struct hs *hs, uint32_t type, const void *payload, size_t n);
+void ctl_error(struct hs *hs, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* stream.c */
+void stream_input(struct hs *hs);
+void stdin_pump(struct hs *hs);
+void stdout_pump(struct hs *hs, struct outstream *o);
+void stdin_drop(struct hs *hs);
+
+/* proc.c and exec.c */
+int proc_start(struct hs *hs, const struct qp_process *spec, struct qerr *err);
+void proc_reap(struct hs *hs);
+void proc_report(struct hs *hs);
+void proc_signal(struct hs *hs, int sig);
+void proc_winsize(struct hs *hs, uint16_t rows, uint16_t cols);
+__attribute__((noreturn)) void exec_child(const struct qp_process *spec, int errfd, const char *hostname);
+
+/* user.c */
+struct ids {
+	uid_t uid;
+	gid_t gid;
+	gid_t groups[64];
+	int ngroups;
+	char home[256];
+};
+int user_resolve(const char *spec, struct ids *ids, char *why, size_t whylen);
+
+/* power.c */
+__attribute__((noreturn)) void power_off(struct hs *hs);
+
+/* main.c */
+void ev_update(struct hs *hs);
+void ev_close(struct hs *hs, int tag, int *fd);
+
+#endif

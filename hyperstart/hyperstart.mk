@@ -1,0 +1,14 @@
+# hyperstart: the guest's PID 1, a static musl binary that becomes /init in
+# the initrd (initrd/initrd.mk packs it).
+
+HYPERSTART_SRCS := $(wildcard hyperstart/*.c)
+HYPERSTART := $(OBJ)/hyperstart/hyperstart
+# Unit tests and fuzzers link the parts that do not need a VM.
+HYPERSTART_TEST_SRCS := $(PROTO_SRCS)
+
+$(HYPERSTART): $(HYPERSTART_SRCS:%.c=$(OBJ)/guest/%.o) $(PROTO_GUEST_OBJS)
+	@mkdir -p $(@D)
+	$(GUEST_CC) $(GUEST_LDFLAGS) -o $@ $^
+
+hyperstart: $(HYPERSTART)
+.PHONY: hyperstart

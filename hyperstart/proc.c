@@ -1,0 +1,210 @@
+/*
+ * proc.c: start the container's process and learn how it ended.
+ *
+ * stdio is three pipes, or one pty when the host asks for a terminal (the
+ * slave is opened with TIOCGPTPEER, so no path is involved). The child gets
+ * its own session. When it is reaped, every other process in the VM is
+ * killed (a container ends with its main process, as in docker), which also
+ * closes the last writers of the pipes so the streams reach EOF. The exit
+ * event goes to the host once the output streams have ended.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/wait.h>
+#include <termios.h>
+#include <unistd.h>
+
+#include "hyperstart.h"
+#include "io.h"
+
+static uint64_t oom_kills(void)
+{
+	char buf[8192];
+	int fd = open("/proc/vmstat", O_RDONLY | O_CLOEXEC);
+	ssize_t n = fd < 0 ? -1 : io_read_full(fd, buf, sizeof buf - 1);
+	if (fd >= 0)
+		close(fd);
+	if (n <= 0)
+		return 0;
+	buf[n] = '\0';
+	char *p = strstr(buf, "\noom_kill ");
+	return p ? strtoull(p + 10, NULL, 10) : 0;
+}
+
+static int open_pty(const struct qp_process *spec, int *master, int *slave, struct qerr *err)
+{
+	int unlock = 0;
+	*master = open("/dev/pts/ptmx", O_RDWR | O_NOCTTY | O_CLOEXEC | O_NONBLOCK);
+	if (*master < 0)
+		return qerr_sys(err, errno, "open /dev/pts/ptmx");
+	if (ioctl(*master, TIOCSPTLCK, &unlock) < 0 ||
+	    (*slave = ioctl(*master, TIOCGPTPEER, O_RDWR | O_NOCTTY | O_CLOEXEC)) < 0) {
+		int e = errno;
+		io_close(master);
+		return qerr_sys(err, e, "open the pty");
+	}
+	struct winsize ws = { .ws_row = spec->rows ? spec->rows : 24, .ws_col = spec->cols ? spec->cols : 80 };
+	ioctl(*master, TIOCSWINSZ, &ws);
+	return 0;
+}
+
+/* The parent's ends: in_fd, out, err. The child's: fds[0..2]. */
+static int open_stdio(struct proc *p, const struct qp_process *spec, int child[3], struct qerr *err)
+{
+	int in[2] = { -1, -1 }, out[2] = { -1, -1 }, er[2] = { -1, -1 };
+	if (spec->terminal) {
+		int m = -1, s = -1;
+		int e = open_pty(spec, &m, &s, err);
+		if (e)
+			return e;
+		p->out.fd = m;
+		p->in_fd = spec->stdin_open ? fcntl(m, F_DUPFD_CLOEXEC, 0) : -1;
+		child[0] = child[1] = child[2] = s;
+		if (!spec->stdin_open) {
+			/* Without -i the terminal still has a line, but nothing types on it. */
+			child[0] = open("/dev/null", O_RDONLY | O_CLOEXEC);
+		}
+		return 0;
+	}
+	if ((spec->stdin_open ? pipe2(in, O_CLOEXEC) : 0) < 0 || pipe2(out, O_CLOEXEC) < 0 ||
+	    pipe2(er, O_CLOEXEC) < 0) {
+		int e = errno;
+		int *all[] = { &in[0], &in[1], &out[0], &out[1], &er[0], &er[1] };
+		for (int i = 0; i < 6; i++)
+			io_close(all[i]);
+		return qerr_sys(err, e, "create stdio pipes");
+	}
+	child[0] = spec->stdin_open ? in[0] : open("/dev/null", O_RDONLY | O_CLOEXEC);
+	child[1] = out[1];
+	child[2] = er[1];
+	p->in_fd = in[1];
+	p->out.fd = out[0];
+	p->err.fd = er[0];
+	if (p->in_fd >= 0)
+		io_nonblock(p->in_fd, 1);
+	io_nonblock(p->out.fd, 1);
+	io_nonblock(p->err.fd, 1);
+	return 0;
+}
+
+int proc_start(struct hs *hs, const struct qp_process *spec, struct qerr *err)
+{
+	struct proc *p = &hs->proc;
+	int child[3] = { -1, -1, -1 }, ep[2];
+	*p = (struct proc){ .in_fd = -1, .errpipe = -1, .terminal = spec->terminal,
+			    .in_seq = spec->stdio_seq,
+			    .out = { .fd = -1, .seq = spec->stdio_seq, .credit = QP_WINDOW },
+			    .err = { .fd = -1, .seq = spec->stderr_seq, .credit = QP_WINDOW } };
+	int e = open_stdio(p, spec, child, err);
+	if (e)
+		return e;
+	if (pipe2(ep, O_CLOEXEC) < 0) {
+		e = qerr_sys(err, errno, "create the exec pipe");
+		goto out;
+	}
+	io_nonblock(ep[0], 1);
+	p->oom_kills = oom_kills();
+	p->exit.started_ns = boottime_ns();
+	pid_t pid = fork();
+	if (pid == 0) {
+		close(ep[0]);
+		setsid();
+		if (spec->terminal)
+			ioctl(child[1], TIOCSCTTY, 0);
+		for (int i = 0; i < 3; i++)
+			if (dup2(child[i], i) < 0)
+				_exit(126);
+		exec_child(spec, ep[1], hs->pod.hostname ? hs->pod.hostname : "qpod");
+	}
+	close(ep[1]);
+	if (pid < 0) {
+		close(ep[0]);
+		e = qerr_sys(err, errno, "fork");
+		goto out;
+	}
+	p->pid = pid;
+	p->errpipe = ep[0];
+	log_dbg("started pid %d (%s)", pid, spec->args[0]);
+out:
+	/* The child's ends are the child's alone now. */
+	for (int i = 0; i < 3; i++)
+		if (child[i] >= 0 && (i == 0 || child[i] != child[i - 1]))
+			close(child[i]);
+	if (e) {
+		io_close(&p->in_fd);
+		io_close(&p->out.fd);
+		io_close(&p->err.fd);
+	}
+	/* Errors come before anything was registered with epoll: plain closes suffice. */
+	return e;
+}
+
+static void record_exit(struct proc *p, int st)
+{
+	struct qp_exit *x = &p->exit;
+	x->exited_ns = boottime_ns();
+	if (WIFSIGNALED(st)) {
+		x->signal = WTERMSIG(st);
+		x->status = 128 + x->signal;
+		x->oom = x->signal == SIGKILL && oom_kills() > p->oom_kills;
+	} else {
+		x->status = WEXITSTATUS(st);
+	}
+	ssize_t n = io_read(p->errpipe, x->error, sizeof x->error - 1);
+	x->error[n > 0 ? n : 0] = '\0';
+	io_close(&p->errpipe);
+	p->reaped = true;
+	log_dbg("pid %d exited: status %d", p->pid, x->status);
+}
+
+void proc_reap(struct hs *hs)
+{
+	struct proc *p = &hs->proc;
+	for (;;) {
+		int st;
+		pid_t pid = waitpid(-1, &st, WNOHANG);
+		if (pid <= 0)
+			return;
+		if (pid != p->pid || p->reaped)
+			continue;
+		record_exit(p, st);
+		/* The container ends with its main process. */
+		kill(-1, SIGKILL);
+		stdin_drop(hs);
+	}
+}
+
+void proc_report(struct hs *hs)
+{
+	struct proc *p = &hs->proc;
+	if (!p->reaped || p->reported || !p->out.eof_sent || (!p->terminal && !p->err.eof_sent))
+		return;
+	struct jw w;
+	const char *json;
+	size_t len;
+	jw_init(&w);
+	qp_exit_write(&w, "qpod", "init", &p->exit);
+	if (jw_done(&w, &json, &len) == 0) {
+		qp_put_ctl(&hs->ctl_q, QP_PROCESSASYNCEVENT, json, len);
+		p->reported = true;
+	}
+	jw_free(&w);
+}
+
+void proc_signal(struct hs *hs, int sig)
+{
+	if (hs->proc.pid > 0 && !hs->proc.reaped && kill(hs->proc.pid, sig) < 0)
+		log_dbg("kill %d %d: %s", hs->proc.pid, sig, strerror(errno));
+}
+
+void proc_winsize(struct hs *hs, uint16_t rows, uint16_t cols)
+{
+	struct winsize ws = { .ws_row = rows, .ws_col = cols };
+	if (hs->proc.terminal && hs->proc.out.fd >= 0)
+		ioctl(hs->proc.out.fd, TIOCSWINSZ, &ws);
+}

@@ -1,0 +1,178 @@
+/*
+ * user.c: resolve docker's --user forms against the container's own
+ * /etc/passwd and /etc/group (the caller has already chrooted):
+ *   ""  root;  "name" or "uid";  "name:group", "uid:gid", and mixes.
+ * A name must exist in the file; a number need not (then gid 0, as docker).
+ * Supplementary groups are the groups that list the user's name.
+ * Files are read whole but bounded; lines are split by hand (musl's getpw*
+ * would also try nscd, and we want no surprise in PID 1's children).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "hyperstart.h"
+#include "io.h"
+
+#define DB_MAX (4u << 20)
+
+static char *slurp(const char *path)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return NULL;
+	char *buf = malloc(DB_MAX + 1);
+	ssize_t n = buf ? io_read_full(fd, buf, DB_MAX) : -1;
+	close(fd);
+	if (n < 0) {
+		free(buf);
+		return NULL;
+	}
+	buf[n] = '\0';
+	return buf;
+}
+
+/* Split a line into up to max ':'-separated fields; returns the count. */
+static int fields(char *line, char **f, int max)
+{
+	int n = 0;
+	f[n++] = line;
+	for (char *c = line; *c && n < max; c++)
+		if (*c == ':') {
+			*c = '\0';
+			f[n++] = c + 1;
+		}
+	return n;
+}
+
+static int number(const char *s, unsigned long *out)
+{
+	char *end;
+	if (!*s || *s < '0' || *s > '9')
+		return 0;
+	errno = 0;
+	*out = strtoul(s, &end, 10);
+	return !*end && !errno && *out <= 0xfffffffeUL;
+}
+
+/* Walk the lines of db; fn returns 1 to stop. */
+static void each_line(char *db, int nf, int (*fn)(char **f, void *ctx), void *ctx)
+{
+	for (char *line = db, *next; line && *line; line = next) {
+		next = strchr(line, '\n');
+		if (next)
+			*next++ = '\0';
+		char *f[7];
+		if (*line != '#' && fields(line, f, nf) == nf && fn(f, ctx))
+			return;
+	}
+}
+
+struct pw_query {
+	const char *name;     /* match by name, or by uid */
+	unsigned long uid;
+	bool found;
+	char namebuf[64];
+	struct ids *ids;
+};
+
+static int pw_match(char **f, void *ctx)
+{
+	struct pw_query *q = ctx;
+	unsigned long uid, gid;
+	if (!number(f[2], &uid) || !number(f[3], &gid))
+		return 0;
+	if (q->name ? strcmp(f[0], q->name) : uid != q->uid)
+		return 0;
+	q->found = true;
+	q->ids->uid = (uid_t)uid;
+	q->ids->gid = (gid_t)gid;
+	snprintf(q->namebuf, sizeof q->namebuf, "%s", f[0]);
+	snprintf(q->ids->home, sizeof q->ids->home, "%s", *f[5] ? f[5] : "/");
+	return 1;
+}
+
+struct gr_query {
+	const char *group;    /* resolve this group name... */
+	bool found;
+	gid_t gid;
+	const char *member;   /* ...or collect groups listing this user */
+	struct ids *ids;
+};
+
+static int gr_match(char **f, void *ctx)
+{
+	struct gr_query *q = ctx;
+	unsigned long gid;
+	if (!number(f[2], &gid))
+		return 0;
+	if (q->group) {
+		if (strcmp(f[0], q->group))
+			return 0;
+		q->found = true;
+		q->gid = (gid_t)gid;
+		return 1;
+	}
+	for (char *m = strtok(f[3], ","); m; m = strtok(NULL, ","))
+		if (!strcmp(m, q->member) && q->ids->ngroups < (int)(sizeof q->ids->groups / sizeof *q->ids->groups))
+			q->ids->groups[q->ids->ngroups++] = (gid_t)gid;
+	return 0;
+}
+
+int user_resolve(const char *spec, struct ids *ids, char *why, size_t whylen)
+{
+	char user[256], *group;
+	unsigned long num;
+	memset(ids, 0, sizeof *ids);
+	snprintf(ids->home, sizeof ids->home, "/");
+	snprintf(user, sizeof user, "%s", spec && *spec ? spec : "0");
+	if ((group = strchr(user, ':')))
+		*group++ = '\0';
+
+	struct pw_query pq = { .ids = ids };
+	char *db = slurp("/etc/passwd");
+	if (number(user, &num)) {
+		pq.uid = num;
+		if (db)
+			each_line(db, 7, pw_match, &pq);
+		if (!pq.found) {
+			ids->uid = (uid_t)num;
+			ids->gid = 0;
+		}
+	} else {
+		pq.name = user;
+		if (db)
+			each_line(db, 7, pw_match, &pq);
+		if (!pq.found) {
+			free(db);
+			snprintf(why, whylen, "unable to find user %s: no matching entries in passwd file", user);
+			return -ENOENT;
+		}
+	}
+	free(db);
+
+	if (group && *group) {
+		if (number(group, &num)) {
+			ids->gid = (gid_t)num;
+		} else {
+			struct gr_query gq = { .group = group };
+			if ((db = slurp("/etc/group")))
+				each_line(db, 4, gr_match, &gq);
+			free(db);
+			if (!gq.found) {
+				snprintf(why, whylen, "unable to find group %s: no matching entries in group file", group);
+				return -ENOENT;
+			}
+			ids->gid = gq.gid;
+		}
+	}
+	if (pq.found && (db = slurp("/etc/group"))) {
+		struct gr_query gq = { .member = pq.namebuf, .ids = ids };
+		each_line(db, 4, gr_match, &gq);
+		free(db);
+	}
+	return 0;
+}

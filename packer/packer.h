@@ -1,0 +1,51 @@
+/*
+ * packer.h: turn a Docker or OCI image archive into a rootfs directory in a
+ * content-addressed cache, and read the image's run config.
+ *
+ * Contract with the runner (runner/ links libpacker.a):
+ *   - pack_image() resolves SPEC ("path/to/archive.tar" or "path.tar:repo:tag"),
+ *     unpacks it once into the cache (or finds it there) and fills *img.
+ *   - img->rootfs is an absolute path of a directory that is complete and will
+ *     not change (published by rename); the runner shares it read-only.
+ *   - Errors: negative errno and a one-line err->msg that names the archive
+ *     member when one is at fault. The runner prints it and exits 125.
+ */
+#ifndef QPOD_PACKER_H
+#define QPOD_PACKER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "err.h"
+
+struct pack_opts {
+	const char *cache_dir;   /* NULL: $QPOD_CACHE or ${XDG_CACHE_HOME:-~/.cache}/qpod */
+	const char *platform;    /* NULL: linux/amd64 */
+	uint64_t max_bytes;      /* limit on any one layer's (and file's) unpacked size; 0: default */
+	bool progress;           /* progress lines on stderr (runner sets it when stderr is a tty) */
+};
+
+/* The image config, as docker reads it. NULL-terminated string vectors;
+ * a NULL vector means "not set" (an empty vector means "set to []"). */
+struct image {
+	char *rootfs;        /* absolute path of the unpacked root directory */
+	char *id;            /* content key of the cache entry (hex) */
+	char **entrypoint;
+	char **cmd;
+	char **env;          /* "KEY=VALUE" */
+	char *workdir;       /* NULL or "" when unset */
+	char *user;          /* NULL or "" when unset */
+	int lock_fd;         /* shared lock on the cache entry, held while the VM runs (-1: none) */
+};
+
+int pack_image(const char *spec, const struct pack_opts *opts, struct image *img, struct qerr *err);
+void image_free(struct image *img);
+
+/* `qpod --cache ls` and `--cache prune`: print entries to out; prune removes
+ * entries not used by a run for `older_than` seconds (0: every entry not in use). */
+int cache_list(const struct pack_opts *opts, FILE *out, struct qerr *err);
+int cache_prune(const struct pack_opts *opts, uint64_t older_than, FILE *out, struct qerr *err);
+
+#endif

@@ -1,0 +1,71 @@
+/* io.c: EINTR and short-transfer helpers (see io.h). */
+#include <errno.h>
+#include <fcntl.h>
+#include <unistd.h>
+
+#include "io.h"
+
+ssize_t io_read(int fd, void *buf, size_t n)
+{
+	ssize_t r;
+	do
+		r = read(fd, buf, n);
+	while (r < 0 && errno == EINTR);
+	return r < 0 ? -errno : r;
+}
+
+ssize_t io_write(int fd, const void *buf, size_t n)
+{
+	ssize_t r;
+	do
+		r = write(fd, buf, n);
+	while (r < 0 && errno == EINTR);
+	return r < 0 ? -errno : r;
+}
+
+int io_write_all(int fd, const void *buf, size_t n)
+{
+	const char *p = buf;
+	while (n) {
+		ssize_t r = io_write(fd, p, n);
+		if (r < 0)
+			return (int)r;
+		p += r;
+		n -= (size_t)r;
+	}
+	return 0;
+}
+
+ssize_t io_read_full(int fd, void *buf, size_t n)
+{
+	char *p = buf;
+	size_t got = 0;
+	while (got < n) {
+		ssize_t r = io_read(fd, p + got, n - got);
+		if (r < 0)
+			return r;
+		if (r == 0)
+			break;
+		got += (size_t)r;
+	}
+	return (ssize_t)got;
+}
+
+int io_nonblock(int fd, int on)
+{
+	int fl = fcntl(fd, F_GETFL);
+	if (fl < 0)
+		return -errno;
+	fl = on ? fl | O_NONBLOCK : fl & ~O_NONBLOCK;
+	return fcntl(fd, F_SETFL, fl) < 0 ? -errno : 0;
+}
+
+void io_close(int *fd)
+{
+	if (*fd >= 0) {
+		int saved = errno;
+		close(*fd);
+		errno = saved;
+	}
+	*fd = -1;
+}

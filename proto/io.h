@@ -1,0 +1,23 @@
+/*
+ * io.h: tiny syscall helpers shared by both sides. They retry EINTR and
+ * finish short reads and writes, so callers never do.
+ */
+#ifndef QPOD_IO_H
+#define QPOD_IO_H
+
+#include <stddef.h>
+#include <sys/types.h>
+
+/* Write all n bytes (blocking fd). 0, or -errno. */
+int io_write_all(int fd, const void *buf, size_t n);
+/* Read exactly n bytes (blocking fd). n, a smaller count at EOF, or -errno. */
+ssize_t io_read_full(int fd, void *buf, size_t n);
+/* One read/write, EINTR retried. The count, or -errno (-EAGAIN included). */
+ssize_t io_read(int fd, void *buf, size_t n);
+ssize_t io_write(int fd, const void *buf, size_t n);
+/* Set O_NONBLOCK on or off. 0, or -errno. */
+int io_nonblock(int fd, int on);
+/* close() that keeps errno and ignores fd < 0; sets *fd to -1. */
+void io_close(int *fd);
+
+#endif

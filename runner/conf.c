@@ -1,0 +1,148 @@
+/*
+ * conf.c: find the boot images and read the VM defaults. The runner holds
+ * no defaults of its own: memory, cpus, machine, deadlines and the kernel
+ * command line come from vm.conf and cmdline next to the images (from
+ * configs/ at build time). The images are looked for in $QPOD_IMAGES, then
+ * next to the binary: ../images (the build tree, out/bin -> out/images) and
+ * ../share/qpod/images (an installed runner).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "io.h"
+#include "runner.h"
+
+static int exists(const char *dir, const char *name)
+{
+	char p[PATH_MAX];
+	snprintf(p, sizeof p, "%s/%s", dir, name);
+	return access(p, R_OK) == 0;
+}
+
+static int find_dir(struct vmconf *c, struct qerr *err)
+{
+	const char *env = getenv("QPOD_IMAGES");
+	if (env && *env) {
+		if (!exists(env, "vm.conf"))
+			return qerr_set(err, ENOENT, "QPOD_IMAGES=%s has no vm.conf (run `make image`)", env);
+		snprintf(c->dir, sizeof c->dir, "%s", env);
+		return 0;
+	}
+	char exe[PATH_MAX];
+	ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+	if (n <= 0)
+		return qerr_sys(err, errno, "readlink /proc/self/exe");
+	exe[n] = '\0';
+	*strrchr(exe, '/') = '\0';
+	static const char *const rel[] = { "/../images", "/../share/qpod/images" };
+	for (size_t i = 0; i < 2; i++) {
+		char dir[PATH_MAX + 32];
+		snprintf(dir, sizeof dir, "%s%s", exe, rel[i]);
+		if (exists(dir, "vm.conf") && realpath(dir, c->dir))
+			return 0;
+	}
+	return qerr_set(err, ENOENT, "no boot images next to %s (../images or ../share/qpod/images); "
+			"run `make image`, or set QPOD_IMAGES", exe);
+}
+
+static int read_small(const char *path, char *buf, size_t cap, struct qerr *err)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return qerr_sys(err, errno, "open %s", path);
+	ssize_t n = io_read_full(fd, buf, cap - 1);
+	close(fd);
+	if (n < 0)
+		return qerr_sys(err, (int)-n, "read %s", path);
+	if ((size_t)n == cap - 1)
+		return qerr_set(err, EFBIG, "%s is larger than %zu bytes", path, cap - 2);
+	buf[n] = '\0';
+	return 0;
+}
+
+static int set(struct vmconf *c, const char *key, const char *val)
+{
+	char *end;
+	if (!strcmp(key, "memory") || !strcmp(key, "cpus")) {
+		long v = strtol(val, &end, 10);
+		if (*end || v <= 0)
+			return -EINVAL;
+		*(key[0] == 'm' ? &c->memory_mb : &c->cpus) = v;
+	} else if (!strcmp(key, "boot_timeout") || !strcmp(key, "shutdown_timeout")) {
+		double v = strtod(val, &end);
+		if (*end || v <= 0)
+			return -EINVAL;
+		*(key[0] == 'b' ? &c->boot_timeout : &c->shutdown_timeout) = v;
+	} else if (!strcmp(key, "machine")) {
+		snprintf(c->machine, sizeof c->machine, "%s", val);
+	} else if (!strcmp(key, "accel")) {
+		snprintf(c->accel, sizeof c->accel, "%s", val);
+	} else if (!strcmp(key, "boot")) {
+		snprintf(c->boot, sizeof c->boot, "%s", val);
+	} else {
+		return -ENOENT;
+	}
+	return 0;
+}
+
+static int parse_conf(struct vmconf *c, char *text, const char *path, struct qerr *err)
+{
+	int lineno = 0;
+	for (char *line = strtok(text, "\n"); line; line = strtok(NULL, "\n")) {
+		lineno++;
+		line[strcspn(line, "#")] = '\0';
+		char *key = line + strspn(line, " \t"), *eq = strchr(key, '=');
+		if (!*key)
+			continue;
+		if (!eq)
+			return qerr_set(err, EINVAL, "%s:%d: expected key=value", path, lineno);
+		*eq = '\0';
+		char *val = eq + 1 + strspn(eq + 1, " \t");
+		key[strcspn(key, " \t")] = '\0';
+		val[strcspn(val, " \t")] = '\0';
+		int e = set(c, key, val);
+		if (e == -ENOENT)
+			return qerr_set(err, EINVAL, "%s:%d: unknown key \"%s\"", path, lineno, key);
+		if (e)
+			return qerr_set(err, EINVAL, "%s:%d: bad value \"%s\" for %s", path, lineno, val, key);
+	}
+	if (!c->memory_mb || !c->cpus || !c->boot_timeout || !c->shutdown_timeout || !*c->machine ||
+	    !*c->accel || !*c->boot)
+		return qerr_set(err, EINVAL, "%s: needs memory, cpus, machine, accel, boot, "
+				"boot_timeout and shutdown_timeout", path);
+	return 0;
+}
+
+int conf_load(struct vmconf *c, struct qerr *err)
+{
+	char path[PATH_MAX + 16], text[8192];
+	memset(c, 0, sizeof *c);
+	int e = find_dir(c, err);
+	if (e)
+		return e;
+	snprintf(path, sizeof path, "%s/vm.conf", c->dir);
+	if ((e = read_small(path, text, sizeof text, err)) || (e = parse_conf(c, text, path, err)))
+		return e;
+	snprintf(path, sizeof path, "%s/cmdline", c->dir);
+	if ((e = read_small(path, c->cmdline, sizeof c->cmdline, err)))
+		return e;
+	c->cmdline[strcspn(c->cmdline, "\n")] = '\0';
+	return 0;
+}
+
+int conf_file(const struct vmconf *c, const char *name, const char *override, char *out, size_t cap,
+	      struct qerr *err)
+{
+	if (override)
+		snprintf(out, cap, "%s", override);
+	else
+		snprintf(out, cap, "%s/%s", c->dir, name);
+	if (access(out, R_OK) < 0)
+		return qerr_sys(err, errno, "%s %s", override ? "file" : "boot image", out);
+	return 0;
+}

@@ -1,0 +1,91 @@
+/*
+ * image.c: from IMAGE and the flags to what the guest runs, with docker's
+ * rules:
+ *   argv      = entrypoint + command, where --entrypoint replaces the
+ *               image's Entrypoint and drops its Cmd, and a command after
+ *               IMAGE replaces Cmd;
+ *   env       = the image's Env, then each -e (same name: replaced in place);
+ *   workdir   = -w, else WorkingDir, else /;  user = -u, else User.
+ * IMAGE is a root directory (shared as it is, no config) or an archive the
+ * packer unpacks into its cache.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "packer.h"
+#include "runner.h"
+
+static size_t vlen(char *const *v)
+{
+	size_t n = 0;
+	while (v && v[n])
+		n++;
+	return n;
+}
+
+int image_open(const struct opts *o, struct image *img, struct qerr *err)
+{
+	struct stat st;
+	memset(img, 0, sizeof *img);
+	img->lock_fd = -1;
+	if (stat(o->image, &st) == 0 && S_ISDIR(st.st_mode)) {
+		if (!(img->rootfs = realpath(o->image, NULL)))
+			return qerr_sys(err, errno, "%s", o->image);
+		return 0;
+	}
+	struct pack_opts po = { .platform = o->platform, .progress = isatty(2) };
+	return pack_image(o->image, &po, img, err);
+}
+
+static int build_argv(const struct opts *o, const struct image *img, struct qp_process *p, struct qerr *err)
+{
+	char *ep_flag[2] = { o->entrypoint, NULL };
+	char *const *ep = o->entrypoint_set ? (o->entrypoint && *o->entrypoint ? ep_flag : NULL) : img->entrypoint;
+	char *const *cmd = o->cmd && o->cmd[0] ? o->cmd : o->entrypoint_set ? NULL : img->cmd;
+	size_t ne = vlen(ep), nc = vlen(cmd);
+	if (ne + nc == 0)
+		return qerr_set(err, EINVAL, "no command given, and %s has no Entrypoint or Cmd", o->image);
+	if (!(p->args = calloc(ne + nc + 1, sizeof *p->args)))
+		return qerr_set(err, ENOMEM, "out of memory");
+	memcpy(p->args, ep, ne * sizeof *ep);
+	memcpy(p->args + ne, cmd, nc * sizeof *cmd);
+	return 0;
+}
+
+static int build_env(const struct opts *o, const struct image *img, struct qp_process *p, struct qerr *err)
+{
+	size_t ni = vlen(img->env), n = 0;
+	if (!(p->env = calloc(ni + o->nenv + 1, sizeof *p->env)))
+		return qerr_set(err, ENOMEM, "out of memory");
+	for (size_t i = 0; i < ni; i++)
+		if (strchr(img->env[i], '='))
+			p->env[n++] = img->env[i];
+	for (size_t i = 0; i < o->nenv; i++) {
+		size_t klen = strcspn(o->env[i], "=") + 1, k;
+		for (k = 0; k < n && strncmp(p->env[k], o->env[i], klen); k++)
+			;
+		p->env[k] = o->env[i];
+		n += k == n;
+	}
+	return 0;
+}
+
+/* The process spec borrows strings from o and img; free only the vectors. */
+int image_process(const struct opts *o, const struct image *img, struct qp_process *p, struct qerr *err)
+{
+	int e;
+	memset(p, 0, sizeof *p);
+	if ((e = build_argv(o, img, p, err)) || (e = build_env(o, img, p, err)))
+		return e;
+	p->id = "init";
+	p->workdir = o->workdir ? o->workdir : img->workdir && *img->workdir ? img->workdir : "/";
+	p->user = o->user ? o->user : img->user ? img->user : "";
+	p->terminal = o->tty;
+	p->stdin_open = o->interactive;
+	p->stdio_seq = 1;
+	p->stderr_seq = o->tty ? 0 : 2;
+	return 0;
+}

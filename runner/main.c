@@ -1,0 +1,164 @@
+/*
+ * main.c: `qpod [OPTIONS] IMAGE [COMMAND [ARG...]]` (see runner.h and
+ * --help). Parse, resolve the image, boot, run the session, report, exit
+ * with the command's status; 125 with one line on stderr for qpod's own
+ * failures, plus the tail of the guest console when the VM was at fault.
+ */
+#include <errno.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <unistd.h>
+
+#include "packer.h"
+#include "runner.h"
+
+static int cache_cmd(const struct opts *o)
+{
+	struct pack_opts po = { 0 };
+	struct qerr err;
+	int e = !strcmp(o->cache_cmd, "ls") ? cache_list(&po, stdout, &err) : cache_prune(&po, 0, stdout, &err);
+	if (e < 0) {
+		fprintf(stderr, "qpod: %s\n", err.msg);
+		return EXIT_QPOD;
+	}
+	return 0;
+}
+
+static void hostname(char *buf, size_t cap)
+{
+	unsigned char r[6] = { 0 };
+	if (getrandom(r, sizeof r, GRND_NONBLOCK) != sizeof r)
+		memcpy(r, &(pid_t){ getpid() }, sizeof(pid_t));
+	snprintf(buf, cap, "%02x%02x%02x%02x%02x%02x", r[0], r[1], r[2], r[3], r[4], r[5]);
+}
+
+struct run {
+	struct opts o;
+	struct vmconf conf;
+	struct image img;
+	struct qp_process proc;
+	struct vm vm;
+	struct session_result res;
+	struct qerr err;
+	bool vm_failed;     /* the failure is the VM's: show its console */
+	char kernel[PATH_MAX], initrd[PATH_MAX], bios[PATH_MAX], cbfs[PATH_MAX];
+};
+
+static int prepare(struct run *r)
+{
+	const struct opts *o = &r->o;
+	int e;
+	if ((e = conf_load(&r->conf, &r->err)))
+		return e;
+	const char *boot = o->boot ? o->boot : r->conf.boot;
+	if (!strcmp(boot, "cbfs")) {
+		if ((e = conf_file(&r->conf, "bios-qboot.bin", NULL, r->bios, sizeof r->bios, &r->err)) ||
+		    (e = conf_file(&r->conf, "cbfs.rom", NULL, r->cbfs, sizeof r->cbfs, &r->err)))
+			return e;
+		if (o->kernel || o->initrd)
+			return qerr_set(&r->err, EINVAL, "--kernel/--initrd need --boot fwcfg (cbfs.rom holds its own)");
+	} else if ((e = conf_file(&r->conf, "qboot.rom", NULL, r->bios, sizeof r->bios, &r->err)) ||
+		   (e = conf_file(&r->conf, "vmlinuz", o->kernel, r->kernel, sizeof r->kernel, &r->err)) ||
+		   (e = conf_file(&r->conf, "initrd.img", o->initrd, r->initrd, sizeof r->initrd, &r->err))) {
+		return e;
+	}
+	if ((e = image_open(o, &r->img, &r->err)))
+		return e;
+	return image_process(o, &r->img, &r->proc, &r->err);
+}
+
+static int boot_and_run(struct run *r)
+{
+	const struct opts *o = &r->o;
+	struct qerr *err = &r->err;
+	const char *accel = accel_pick(o->accel ? o->accel : r->conf.accel, err);
+	if (!accel)
+		return -EINVAL;
+	char host[16];
+	hostname(host, sizeof host);
+	struct qp_pod pod = { .hostname = host, .share = "rootfs" };
+	struct qp_mount mounts[QP_MAX_MOUNTS];
+	char tags[QP_MAX_MOUNTS][8];
+	if (o->nvols > QP_MAX_MOUNTS)
+		return qerr_set(err, E2BIG, "at most %u volumes", QP_MAX_MOUNTS);
+	for (size_t i = 0; i < o->nvols; i++) {
+		snprintf(tags[i], sizeof tags[i], "vol%zu", i);
+		mounts[i] = (struct qp_mount){ .source = tags[i], .path = o->vols[i].guest,
+					       .read_only = o->vols[i].read_only };
+	}
+	struct qp_container c = { .id = "qpod", .mounts = mounts, .nmounts = o->nvols, .proc = r->proc };
+	if (o->tty)
+		tty_size(&c.proc.rows, &c.proc.cols);
+
+	struct vm_spec vs = {
+		.conf = &r->conf, .accel = accel, .boot = o->boot ? o->boot : r->conf.boot,
+		.kernel = r->kernel, .initrd = r->initrd, .bios = r->bios, .cbfs = r->cbfs,
+		.rootfs = r->img.rootfs, .vols = o->vols, .nvols = o->nvols,
+		.memory_mb = o->memory_mb ? o->memory_mb : r->conf.memory_mb,
+		.cpus = o->cpus ? o->cpus : r->conf.cpus,
+		.console_path = o->console, .debug = o->debug,
+	};
+	sigset_t sigs;
+	session_signals(&sigs);
+	sigprocmask(SIG_BLOCK, &sigs, NULL);
+	if (o->tty && o->interactive)
+		tty_raw(0);
+	r->res.t.qemu_start = now_s();
+	int e = vm_start(&vs, &r->vm, err);
+	if (e)
+		return e;
+	struct session_spec ss = {
+		.vm = &r->vm, .pod = &pod, .container = &c,
+		.boot_timeout = r->conf.boot_timeout, .shutdown_timeout = r->conf.shutdown_timeout,
+		.timeout = o->timeout, .interactive = o->interactive, .tty = o->tty,
+	};
+	e = session_run(&ss, &r->res, err);
+	r->vm_failed = e && !r->res.timed_out && e != -EINTR;
+	return e;
+}
+
+int main(int argc, char **argv)
+{
+	static struct run r;
+	r.vm = (struct vm){ .pid = -1, .ctl = -1, .stream = -1, .console = -1, .qemu_log = -1 };
+	r.img.lock_fd = -1;
+	int e = opts_parse(argc, argv, &r.o);
+	if (e)
+		return e > 0 ? 0 : EXIT_QPOD;
+	if (r.o.cache_cmd)
+		return cache_cmd(&r.o);
+
+	int status;
+	if (!(e = prepare(&r)))
+		e = boot_and_run(&r);
+	tty_restore();
+	if (!e) {
+		status = r.res.status;
+		if (*r.res.exit.error)
+			fprintf(stderr, "qpod: %s\n", r.res.exit.error);
+		if (r.res.exit.oom)
+			fprintf(stderr, "qpod: the guest ran out of memory and killed the command (see --memory)\n");
+	} else if (r.res.timed_out) {
+		status = EXIT_TIMEOUT;
+		fprintf(stderr, "qpod: timed out after %gs; the VM was killed\n", r.o.timeout);
+	} else {
+		status = e == -EINTR && r.res.status ? r.res.status : EXIT_QPOD;
+		fprintf(stderr, "qpod: %s\n", r.err.msg);
+		if (r.vm_failed)
+			vm_print_tail(&r.vm, stderr);
+	}
+	r.res.status = status;
+	vm_close(&r.vm);
+	if (r.o.timings)
+		report_timings(&r.res, stderr);
+	if (r.o.result && report_result(r.o.result, &r.res, e ? r.err.msg : NULL, &r.err) < 0) {
+		fprintf(stderr, "qpod: %s\n", r.err.msg);
+		status = EXIT_QPOD;
+	}
+	image_free(&r.img);
+	return status;
+}

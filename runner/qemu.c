@@ -1,0 +1,250 @@
+/*
+ * qemu.c: build the qemu command line and start it.
+ *
+ * The two ports are socketpairs whose far ends qemu inherits
+ * (-chardev socket,fd=N): no socket files, no connect polling, and the guest
+ * sees the host connected from its first instruction. The console and
+ * qemu's own stderr go to memfds (or the --console file), so a run leaves
+ * nothing on disk. qemu gets PR_SET_PDEATHSIG: if the runner is killed,
+ * even by SIGKILL, qemu goes too.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "io.h"
+#include "runner.h"
+
+#define MAX_ARGS 128
+
+struct argv {
+	char *v[MAX_ARGS];
+	int n;
+	int err;
+};
+
+__attribute__((format(printf, 2, 3)))
+static void arg(struct argv *a, const char *fmt, ...)
+{
+	va_list ap;
+	char *s = NULL;
+	va_start(ap, fmt);
+	if (a->n >= MAX_ARGS - 1 || vasprintf(&s, fmt, ap) < 0) {
+		a->err = -E2BIG;
+		s = NULL;
+	}
+	va_end(ap);
+	if (s)
+		a->v[a->n++] = s;
+}
+
+static void argv_free(struct argv *a)
+{
+	for (int i = 0; i < a->n; i++)
+		free(a->v[i]);
+}
+
+/* qemu option values escape a comma by doubling it. */
+static char *esc(const char *s, char *buf, size_t cap)
+{
+	size_t o = 0;
+	for (; *s && o + 2 < cap; s++) {
+		if (*s == ',')
+			buf[o++] = ',';
+		buf[o++] = *s;
+	}
+	buf[o] = '\0';
+	return buf;
+}
+
+static void build(struct argv *a, const struct vm_spec *s, int ctl, int stream, int console)
+{
+	char e1[8192];
+	arg(a, "qemu-system-x86_64");
+	arg(a, "-nodefaults");
+	arg(a, "-no-user-config");
+	arg(a, "-display");
+	arg(a, "none");
+	arg(a, "-no-reboot");
+	arg(a, "-machine");
+	arg(a, "%s,accel=%s", s->conf->machine, s->accel);
+	arg(a, "-m");
+	arg(a, "%ld", s->memory_mb);
+	arg(a, "-smp");
+	arg(a, "%ld", s->cpus);
+	if (!strcmp(s->boot, "cbfs")) {
+		arg(a, "-drive");
+		arg(a, "if=pflash,format=raw,readonly=on,file=%s", esc(s->bios, e1, sizeof e1));
+		arg(a, "-drive");
+		arg(a, "if=pflash,format=raw,readonly=on,file=%s", esc(s->cbfs, e1, sizeof e1));
+	} else {
+		arg(a, "-bios");
+		arg(a, "%s", s->bios);
+		arg(a, "-kernel");
+		arg(a, "%s", s->kernel);
+		arg(a, "-initrd");
+		arg(a, "%s", s->initrd);
+		arg(a, "-append");
+		arg(a, "%s%s", s->conf->cmdline, s->debug ? " qpod.debug loglevel=7" : "");
+	}
+	arg(a, "-chardev");
+	arg(a, "file,id=con,path=/proc/self/fd/%d", console);
+	arg(a, "-serial");
+	arg(a, "chardev:con");
+	arg(a, "-device");
+	arg(a, "virtio-serial-pci,id=vs0");
+	arg(a, "-chardev");
+	arg(a, "socket,id=ctl,fd=%d", ctl);
+	arg(a, "-device");
+	arg(a, "virtserialport,bus=vs0.0,chardev=ctl,name=%s", QP_PORT_CTL);
+	arg(a, "-chardev");
+	arg(a, "socket,id=stream,fd=%d", stream);
+	arg(a, "-device");
+	arg(a, "virtserialport,bus=vs0.0,chardev=stream,name=%s", QP_PORT_STREAM);
+	arg(a, "-fsdev");
+	arg(a, "local,id=root,path=%s,security_model=none,readonly=on", esc(s->rootfs, e1, sizeof e1));
+	arg(a, "-device");
+	arg(a, "virtio-9p-pci,fsdev=root,mount_tag=rootfs");
+	for (size_t i = 0; i < s->nvols; i++) {
+		arg(a, "-fsdev");
+		arg(a, "local,id=vol%zu,path=%s,security_model=none%s", i, esc(s->vols[i].host, e1, sizeof e1),
+		    s->vols[i].read_only ? ",readonly=on" : "");
+		arg(a, "-device");
+		arg(a, "virtio-9p-pci,fsdev=vol%zu,mount_tag=vol%zu", i, i);
+	}
+}
+
+static int keep(int fd)
+{
+	return fcntl(fd, F_SETFD, 0);
+}
+
+__attribute__((noreturn))
+static void child(char **argv, int log, int ctl, int stream, int console)
+{
+	/* Die with the runner; and if it is already gone, do not start at all. */
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	if (getppid() == 1)
+		_exit(127);
+	sigset_t none;
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+	int null = open("/dev/null", O_RDWR | O_CLOEXEC);
+	if (null < 0 || dup2(null, 0) < 0 || dup2(log, 1) < 0 || dup2(log, 2) < 0 ||
+	    keep(ctl) < 0 || keep(stream) < 0 || keep(console) < 0)
+		_exit(127);
+	/* qemu must not take over the runner's terminal job control. */
+	setpgid(0, 0);
+	execvp(argv[0], argv);
+	dprintf(2, "qpod: cannot run %s: %s\n", argv[0], strerror(errno));
+	_exit(127);
+}
+
+int vm_start(const struct vm_spec *s, struct vm *vm, struct qerr *err)
+{
+	int ctl[2] = { -1, -1 }, st[2] = { -1, -1 }, e = 0;
+	struct argv a = { .n = 0 };
+	*vm = (struct vm){ .pid = -1, .ctl = -1, .stream = -1, .console = -1, .qemu_log = -1 };
+
+	if (s->console_path)
+		vm->console = open(s->console_path, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	else
+		vm->console = memfd_create("qpod-console", MFD_CLOEXEC);
+	if (vm->console < 0) {
+		e = qerr_sys(err, errno, "console log %s", s->console_path ? s->console_path : "(memfd)");
+		goto fail;
+	}
+	if ((vm->qemu_log = memfd_create("qpod-qemu", MFD_CLOEXEC)) < 0 ||
+	    socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, ctl) < 0 ||
+	    socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, st) < 0) {
+		e = qerr_sys(err, errno, "set up the VM's channels");
+		goto fail;
+	}
+	build(&a, s, ctl[1], st[1], vm->console);
+	if (a.err) {
+		e = qerr_set(err, E2BIG, "qemu command line too long");
+		goto fail;
+	}
+	if ((vm->pid = fork()) < 0) {
+		e = qerr_sys(err, errno, "fork");
+		goto fail;
+	}
+	if (vm->pid == 0)
+		child(a.v, vm->qemu_log, ctl[1], st[1], vm->console);
+	vm->ctl = ctl[0];
+	vm->stream = st[0];
+	ctl[0] = st[0] = -1;
+fail:
+	io_close(&ctl[0]);
+	io_close(&ctl[1]);
+	io_close(&st[0]);
+	io_close(&st[1]);
+	argv_free(&a);
+	if (e)
+		vm_close(vm);
+	return e;
+}
+
+void vm_kill(struct vm *vm)
+{
+	if (vm->pid > 0) {
+		kill(vm->pid, SIGKILL);
+		while (waitpid(vm->pid, NULL, 0) < 0 && errno == EINTR)
+			;
+		vm->pid = -1;
+	}
+}
+
+/* Print the last lines of a log fd, each prefixed. */
+static void tail(int fd, const char *prefix, int lines, FILE *out)
+{
+	struct stat st;
+	if (fd < 0 || fstat(fd, &st) < 0 || st.st_size == 0)
+		return;
+	size_t n = st.st_size > 16384 ? 16384 : (size_t)st.st_size;
+	char *buf = malloc(n + 1);
+	if (!buf)
+		return;
+	ssize_t got = pread(fd, buf, n, st.st_size - (off_t)n);
+	if (got <= 0) {
+		free(buf);
+		return;
+	}
+	buf[got] = '\0';
+	char *start = buf + got;
+	if (start > buf && start[-1] == '\n')
+		start--;
+	for (int k = 0; start > buf && k < lines; k++)
+		while (--start > buf && start[-1] != '\n')
+			;
+	for (char *line = strtok(start, "\n"); line; line = strtok(NULL, "\n")) {
+		line[strcspn(line, "\r")] = '\0';
+		fprintf(out, "%s%s\n", prefix, line);
+	}
+	free(buf);
+}
+
+void vm_print_tail(const struct vm *vm, FILE *out)
+{
+	tail(vm->qemu_log, "qemu: ", 10, out);
+	tail(vm->console, "console: ", 20, out);
+}
+
+void vm_close(struct vm *vm)
+{
+	vm_kill(vm);
+	io_close(&vm->ctl);
+	io_close(&vm->stream);
+	io_close(&vm->console);
+	io_close(&vm->qemu_log);
+}

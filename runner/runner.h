@@ -1,0 +1,132 @@
+/*
+ * runner.h: the host side. `qpod [OPTIONS] IMAGE [COMMAND [ARG...]]` (the
+ * ./run at the repo root) turns IMAGE into a root directory (packer/ for
+ * archives), boots a qemu VM with the images from `make image`, runs the
+ * command through hyperstart over the channel protocol and exits with its
+ * status. Exit codes: the command's own; 128+N when signal N killed it;
+ * 126/127 when it could not be run or found; 124 when --timeout expired;
+ * 125 when qpod itself failed (a one-line reason on stderr).
+ */
+#ifndef QPOD_RUNNER_H
+#define QPOD_RUNNER_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <signal.h>
+#include <stdio.h>
+#include <sys/types.h>
+
+#include "err.h"
+#include "proto.h"
+
+#define EXIT_QPOD    125
+#define EXIT_TIMEOUT 124
+
+struct volume {
+	char *host;        /* absolute host directory */
+	char *guest;       /* absolute guest path */
+	bool read_only;
+};
+
+/* What the user asked for (opts.c). */
+struct opts {
+	char **env;        /* -e, as given */
+	size_t nenv;
+	char *workdir, *user, *entrypoint;
+	bool entrypoint_set;
+	bool interactive, tty, debug, timings;
+	struct volume *vols;
+	size_t nvols;
+	long memory_mb, cpus;
+	double timeout;    /* 0: none */
+	char *accel, *boot, *console, *kernel, *initrd, *platform, *result;
+	char *cache_cmd;   /* --cache ls|prune */
+	const char *image;
+	char **cmd;        /* NULL-terminated, may be empty */
+};
+
+int opts_parse(int argc, char **argv, struct opts *o);
+void usage(FILE *f);
+
+/* conf.c: vm.conf and the boot files of `make image`. */
+struct vmconf {
+	char dir[4096];    /* where the images are */
+	long memory_mb, cpus;
+	double boot_timeout, shutdown_timeout;
+	char machine[64], accel[16], boot[16];
+	char cmdline[2048];
+};
+
+int conf_load(struct vmconf *c, struct qerr *err);
+int conf_file(const struct vmconf *c, const char *name, const char *override, char *out, size_t cap,
+	      struct qerr *err);
+
+/* accel.c */
+const char *accel_pick(const char *want, struct qerr *err);
+
+/* qemu.c */
+struct vm {
+	pid_t pid;
+	int ctl, stream;   /* our ends of the two ports */
+	int console;       /* console log (memfd or --console file) */
+	int qemu_log;      /* qemu's own stderr (memfd) */
+};
+
+struct vm_spec {
+	const struct vmconf *conf;
+	const char *accel, *boot;
+	const char *kernel, *initrd, *bios, *cbfs;
+	const char *rootfs;
+	const struct volume *vols;
+	size_t nvols;
+	long memory_mb, cpus;
+	const char *console_path;  /* NULL: in memory */
+	bool debug;
+};
+
+int vm_start(const struct vm_spec *s, struct vm *vm, struct qerr *err);
+void vm_kill(struct vm *vm);
+void vm_print_tail(const struct vm *vm, FILE *out);
+void vm_close(struct vm *vm);
+
+/* tty.c */
+int tty_raw(int fd);
+void tty_restore(void);
+int tty_size(uint16_t *rows, uint16_t *cols);
+
+/* session.c: the protocol conversation and the stdio relay. */
+struct timings {
+	double qemu_start, ready, guest_boot, started, first_output, exited, vm_gone;
+};
+
+struct session_result {
+	int status;        /* exit code to return */
+	struct qp_exit exit;
+	bool have_exit;
+	bool timed_out;
+	struct timings t;
+};
+
+struct session_spec {
+	struct vm *vm;
+	const struct qp_pod *pod;
+	const struct qp_container *container;
+	double boot_timeout, shutdown_timeout, timeout;
+	bool interactive, tty;
+};
+
+int session_run(const struct session_spec *s, struct session_result *res, struct qerr *err);
+void session_signals(sigset_t *set);
+
+double now_s(void);
+
+/* image.c: IMAGE to a root directory and the process to run (packer.h). */
+struct image;
+int image_open(const struct opts *o, struct image *img, struct qerr *err);
+int image_process(const struct opts *o, const struct image *img, struct qp_process *p, struct qerr *err);
+
+/* report.c: --timings and --result. */
+void report_timings(const struct session_result *r, FILE *out);
+int report_result(const char *path, const struct session_result *r, const char *error, struct qerr *err);
+
+#endif

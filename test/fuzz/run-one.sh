@@ -1,0 +1,18 @@
+#!/bin/sh
+# run-one.sh FUZZER SECONDS [SEED_DIR]: run a libFuzzer target for a while and
+# print one TAP line. Crashes are kept in OUT/test/fuzz-crashes for replay
+# (./FUZZER FILE replays one input).
+set -u
+f=$1 secs=$2 seeds=${3:-}
+name=${f##*/}
+work=$(dirname "$(dirname "$(dirname "$(dirname "$f")")")")/test/fuzz-work/$name
+crash=$(dirname "$work")/../fuzz-crashes
+mkdir -p "$work" "$crash"
+echo "1..1"
+if "$f" -max_total_time="$secs" -timeout=10 -rss_limit_mb=1024 -artifact_prefix="$crash/$name-" \
+	"$work" $seeds > "$work.log" 2>&1; then
+	echo "ok 1 - $name: $(grep -o '#[0-9]*' "$work.log" | tail -1 | tr -d '#') runs, no crash in ${secs}s"
+else
+	echo "not ok 1 - $name crashed; see $work.log and $crash"
+	tail -20 "$work.log" | sed 's/^/# /'
+fi
