@@ -82,6 +82,10 @@ static void newcontainer(struct hs *hs, const struct qp_frame *f)
 		return;
 	}
 	int e = mount_container(&c, hs->pod.hostname, &err);
+	if (!e && c.proc.workdir && (e = root_mkdirs(c.proc.workdir, &err)) >= 0) {
+		close(e); /* docker creates a missing workdir */
+		e = 0;
+	}
 	if (!e)
 		e = proc_start(hs, &c.proc, &err);
 	qp_container_free(&c);

@@ -64,11 +64,8 @@ static int open_stdio(struct proc *p, const struct qp_process *spec, int child[3
 			return e;
 		p->out.fd = m;
 		p->in_fd = spec->stdin_open ? fcntl(m, F_DUPFD_CLOEXEC, 0) : -1;
+		/* Without -i the terminal is still stdin (as in docker); nothing types on it. */
 		child[0] = child[1] = child[2] = s;
-		if (!spec->stdin_open) {
-			/* Without -i the terminal still has a line, but nothing types on it. */
-			child[0] = open("/dev/null", O_RDONLY | O_CLOEXEC);
-		}
 		return 0;
 	}
 	if ((spec->stdin_open ? pipe2(in, O_CLOEXEC) : 0) < 0 || pipe2(out, O_CLOEXEC) < 0 ||

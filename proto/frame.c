@@ -145,6 +145,8 @@ void qp_queue_free(struct qp_queue *q)
 
 int qp_queue_put(struct qp_queue *q, const void *data, size_t n)
 {
+	if (n == 0)
+		return 0;
 	if (q->head + q->len + n > q->cap) {
 		if (q->head) {
 			memmove(q->buf, q->buf + q->head, q->len);

@@ -247,7 +247,7 @@ int qp_pod_write(struct jw *w, const struct qp_pod *p)
 	jw_key(w, "hostname");
 	jw_str(w, p->hostname ? p->hostname : "");
 	jw_key(w, "shareDir");
-	jw_str(w, p->share);
+	jw_str(w, p->share ? p->share : "");
 	jw_end(w);
 	return w->err;
 }
@@ -304,7 +304,7 @@ int qp_container_write(struct jw *w, const struct qp_container *c)
 {
 	jw_obj(w);
 	jw_key(w, "id");
-	jw_str(w, c->id);
+	jw_str(w, c->id ? c->id : "");
 	jw_key(w, "fsmap");
 	jw_arr(w);
 	for (size_t i = 0; i < c->nmounts; i++) {

@@ -236,8 +236,11 @@ static void tail(int fd, const char *prefix, int lines, FILE *out)
 
 void vm_print_tail(const struct vm *vm, FILE *out)
 {
-	tail(vm->qemu_log, "qemu: ", 10, out);
-	tail(vm->console, "console: ", 20, out);
+	struct stat st;
+	tail(vm->qemu_log, "[qemu] ", 10, out);
+	tail(vm->console, "[console] ", 20, out);
+	if (vm->console >= 0 && fstat(vm->console, &st) == 0 && st.st_size == 0)
+		fprintf(out, "[console] (empty: the guest prints only errors; --debug shows its boot log)\n");
 }
 
 void vm_close(struct vm *vm)

@@ -480,9 +480,11 @@ static int step(struct sess *s)
 		if (WIFSIGNALED(s->qemu_status))
 			fail(s, EIO, "qemu was killed by signal %s before the command finished",
 			     strsignal(WTERMSIG(s->qemu_status)));
+		else if (WEXITSTATUS(s->qemu_status))
+			fail(s, EIO, "%s", "qemu failed (its own message follows)");
 		else
-			fail(s, EIO, "the VM stopped before the command finished (qemu %s)",
-			     WEXITSTATUS(s->qemu_status) ? "failed" : "exited");
+			fail(s, EIO, "the VM stopped %s", s->ph == PH_BOOT ? "before hyperstart was ready"
+			     : "before the command finished");
 		return 1;
 	}
 	double t = now_s();

@@ -5,13 +5,14 @@
 set -u
 f=$1 secs=$2 seeds=${3:-}
 name=${f##*/}
-work=$(dirname "$(dirname "$(dirname "$(dirname "$f")")")")/test/fuzz-work/$name
-crash=$(dirname "$work")/../fuzz-crashes
+out=${f%/obj/test/fuzz/*}
+work=$out/test/fuzz-work/$name
+crash=$out/test/fuzz-crashes
 mkdir -p "$work" "$crash"
 echo "1..1"
 if "$f" -max_total_time="$secs" -timeout=10 -rss_limit_mb=1024 -artifact_prefix="$crash/$name-" \
 	"$work" $seeds > "$work.log" 2>&1; then
-	echo "ok 1 - $name: $(grep -o '#[0-9]*' "$work.log" | tail -1 | tr -d '#') runs, no crash in ${secs}s"
+	echo "ok 1 - $name: $(sed -n 's/^Done \([0-9]*\) runs.*/\1/p' "$work.log") runs, no crash in ${secs}s"
 else
 	echo "not ok 1 - $name crashed; see $work.log and $crash"
 	tail -20 "$work.log" | sed 's/^/# /'

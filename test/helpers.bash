@@ -1,0 +1,42 @@
+# helpers.bash: shared by the bats suites (load helpers).
+#   OUT      absolute build output (QPOD_OUT from test.mk, default ./out)
+#   QPOD     the runner binary
+#   BBROOT   a busybox root directory made once per machine run (mk_bbroot)
+
+REPO=$(cd "$(dirname "${BATS_TEST_FILENAME}")/.." && pwd)
+OUT=${QPOD_OUT:-$REPO/out}
+QPOD=$OUT/bin/qpod
+IMAGES=$OUT/images
+
+# A root directory with Debian's static busybox, two users and the applets as
+# symlinks: the runner's tests need no packer.
+mk_bbroot() {
+	local root=$1
+	[ -x "$root/bin/busybox" ] && return 0
+	mkdir -p "$root"/{bin,etc,tmp,root,home/qpod}
+	cp /bin/busybox "$root/bin/busybox"
+	local a
+	for a in $(/bin/busybox --list); do
+		[ "$a" = busybox ] || ln -sf busybox "$root/bin/$a"
+	done
+	printf 'root:x:0:0:root:/root:/bin/sh\nqpod:x:1000:1000:qpod:/home/qpod:/bin/sh\nnobody:x:65534:65534:nobody:/:/bin/false\n' > "$root/etc/passwd"
+	printf 'root:x:0:\nqpod:x:1000:\nstaff:x:50:qpod\nnogroup:x:65534:\n' > "$root/etc/group"
+	chmod 1777 "$root/tmp"
+	chown 1000:1000 "$root/home/qpod"
+}
+
+need_images() {
+	[ -x "$QPOD" ] && [ -f "$IMAGES/vmlinuz" ] && [ -f "$IMAGES/initrd.img" ] ||
+		fail_now "no runner or boot images in $OUT: run \`make image\` first"
+}
+
+fail_now() {
+	echo "# $*" >&3
+	return 1
+}
+
+# A tree digest: paths, types, modes, owners, sizes and contents.
+tree_digest() {
+	(cd "$1" && find . -printf '%p %y %m %U:%G %s %l\n' | LC_ALL=C sort &&
+		find . -type f -print0 | LC_ALL=C sort -z | xargs -0 sha256sum) | sha256sum | cut -d' ' -f1
+}
