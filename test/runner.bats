@@ -283,3 +283,13 @@ setup() {
 	[ "$status" -eq 0 ]
 	[ "$output" = installed ]
 }
+
+@test "--boot cbfs boots kernel, initrd and cmdline from flash" {
+	[ -f "$IMAGES/cbfs.rom" ] || fail_now "no $IMAGES/cbfs.rom: run \`make image\`"
+	run ./run --boot cbfs "$ROOT" sh -c 'echo via-cbfs; exit 3'
+	[ "$status" -eq 3 ]
+	[ "$output" = via-cbfs ]
+	run ./run --boot cbfs --kernel "$IMAGES/vmlinuz" "$ROOT" true
+	[ "$status" -eq 125 ]
+	[[ "$output" == *"need --boot fwcfg"* ]]
+}
