@@ -4,8 +4,8 @@
 QPOD_VERSION := 0.1.0
 RUNNER := $(BIN)/qpod
 RUNNER_SRCS := $(wildcard runner/*.c)
-RUNNER_TEST_SRCS := $(filter-out runner/main.c,$(RUNNER_SRCS)) $(PROTO_SRCS)
-RUNNER_TEST_LIBS := -Irunner -Ipacker -lm
+RUNNER_TEST_SRCS := $(filter-out runner/main.c,$(RUNNER_SRCS)) $(PROTO_SRCS) $(PACKER_LIB)
+RUNNER_TEST_LIBS := -Irunner -Ipacker -DQPOD_VERSION=\"test\" $(PACKER_LDLIBS) -lm
 
 $(OBJ)/host/runner/%.o: HOST_CFLAGS += -Ipacker -DQPOD_VERSION=\"$(QPOD_VERSION)\"
 

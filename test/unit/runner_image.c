@@ -1,0 +1,129 @@
+/* runner_image.c: docker's rules for argv, env, workdir and user, and flag parsing. */
+#include <getopt.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "packer.h"
+#include "runner.h"
+#include "tap.h"
+
+static char *join(char **v)
+{
+	static char buf[512];
+	buf[0] = '\0';
+	for (; v && *v; v++) {
+		strcat(buf, *v);
+		if (v[1])
+			strcat(buf, " ");
+	}
+	return buf;
+}
+
+static void argv_rules(void)
+{
+	char *ep[] = { "/entry", "-x", NULL }, *cmd[] = { "default", NULL }, *none[] = { NULL };
+	char *user_cmd[] = { "ls", "-l", NULL };
+	struct image img = { .entrypoint = ep, .cmd = cmd };
+	struct opts o = { .image = "img", .cmd = none };
+	struct qp_process p;
+	struct qerr err;
+
+	ok(image_process(&o, &img, &p, &err) == 0, "entrypoint + cmd");
+	is_str(join(p.args), "/entry -x default", "image entrypoint then image cmd");
+	free(p.args); free(p.env);
+	o.cmd = user_cmd;
+	image_process(&o, &img, &p, &err);
+	is_str(join(p.args), "/entry -x ls -l", "a command replaces cmd, keeps the entrypoint");
+	free(p.args); free(p.env);
+	o.entrypoint = "/bin/sh";
+	o.entrypoint_set = true;
+	o.cmd = none;
+	image_process(&o, &img, &p, &err);
+	is_str(join(p.args), "/bin/sh", "--entrypoint drops the image's cmd");
+	free(p.args); free(p.env);
+	o.cmd = user_cmd;
+	image_process(&o, &img, &p, &err);
+	is_str(join(p.args), "/bin/sh ls -l", "--entrypoint with a command");
+	free(p.args); free(p.env);
+	o.entrypoint = "";
+	o.cmd = none;
+	ok(image_process(&o, &img, &p, &err) < 0 && strstr(err.msg, "no command given"),
+	   "--entrypoint \"\" and no command is an error");
+	struct image bare = { 0 };
+	struct opts o2 = { .image = "dir", .cmd = none };
+	ok(image_process(&o2, &bare, &p, &err) < 0 && strstr(err.msg, "has no Entrypoint or Cmd"),
+	   "no command and no config is an error naming the image");
+}
+
+static void env_rules(void)
+{
+	char *ienv[] = { "PATH=/bin", "A=1", "B=2", NULL }, *none[] = { NULL };
+	char *flags[] = { "A=override", "C=new", NULL };
+	struct image img = { .env = ienv, .workdir = "/srv", .user = "daemon" };
+	struct opts o = { .image = "img", .cmd = (char *[]){ "x", NULL }, .env = flags, .nenv = 2 };
+	struct qp_process p;
+	struct qerr err;
+	image_process(&o, &img, &p, &err);
+	is_str(join(p.env), "PATH=/bin A=override B=2 C=new", "-e replaces in place and appends new names");
+	is_str(p.workdir, "/srv", "workdir from the image");
+	is_str(p.user, "daemon", "user from the image");
+	free(p.args); free(p.env);
+	o.workdir = "/w";
+	o.user = "1000:1000";
+	o.env = none;
+	o.nenv = 0;
+	image_process(&o, &img, &p, &err);
+	ok(!strcmp(p.workdir, "/w") && !strcmp(p.user, "1000:1000"), "-w and -u win");
+	free(p.args); free(p.env);
+	struct image bare = { 0 };
+	o.workdir = NULL;
+	image_process(&o, &bare, &p, &err);
+	is_str(p.workdir, "/", "default workdir is /");
+	free(p.args); free(p.env);
+}
+
+static int parse(struct opts *o, const char *const *args)
+{
+	char *argv[32];
+	int argc = 0;
+	argv[argc++] = "qpod";
+	for (; *args; args++)
+		argv[argc++] = (char *)*args;
+	argv[argc] = NULL;
+	memset(o, 0, sizeof *o);
+	optind = 0; /* glibc: reinitialise getopt */
+	FILE *devnull = freopen("/dev/null", "w", stderr);
+	int r = opts_parse(argc, argv, o);
+	(void)devnull;
+	return r;
+}
+
+static void flags(void)
+{
+	struct opts o;
+	ok(parse(&o, (const char *[]){ "-i", "-t", "-m", "512m", "--cpus", "1.5", "img", "-x", "y", NULL }) == 0 &&
+	   o.interactive && o.tty && o.memory_mb == 512 && o.cpus == 2 && !strcmp(o.image, "img") &&
+	   !strcmp(o.cmd[0], "-x"), "flags stop at IMAGE; --cpus rounds up; -m takes units");
+	ok(parse(&o, (const char *[]){ "-m", "1g", "--timeout", "2.5", "img", NULL }) == 0 && o.memory_mb == 1024 &&
+	   o.timeout == 2.5, "-m 1g and a fractional --timeout");
+	ok(parse(&o, (const char *[]){ "-m", "1000", "img", NULL }) < 0, "-m without a unit is bytes: too small");
+	ok(parse(&o, (const char *[]){ "--accel", "warp", "img", NULL }) < 0, "unknown accelerator");
+	ok(parse(&o, (const char *[]){ "-e", "=x", "img", NULL }) < 0, "env without a name");
+	ok(parse(&o, (const char *[]){ "--nope", "img", NULL }) < 0, "unknown long flag");
+	ok(parse(&o, (const char *[]){ "-q", "img", NULL }) < 0, "unknown short flag");
+	ok(parse(&o, (const char *[]){ "-e", NULL }) < 0, "a flag without its value");
+	ok(parse(&o, (const char *[]){ "--cache", "ls", NULL }) == 0 && !strcmp(o.cache_cmd, "ls"), "--cache ls");
+	ok(parse(&o, (const char *[]){ "--cache", "ls", "img", NULL }) < 0, "--cache takes no image");
+	ok(parse(&o, (const char *[]){ "-v", "/tmp:/data:ro", "img", NULL }) == 0 && o.nvols == 1 &&
+	   o.vols[0].read_only && !strcmp(o.vols[0].guest, "/data"), "a read-only volume");
+	ok(parse(&o, (const char *[]){ "-v", "/tmp:/a/../b", "img", NULL }) < 0, "a volume path with .. is refused");
+}
+
+int main(void)
+{
+	plan(24);
+	argv_rules();
+	env_rules();
+	flags();
+	return done();
+}
