@@ -25,6 +25,7 @@ struct pack_opts {
 	const char *platform;    /* NULL: linux/amd64 */
 	uint64_t max_bytes;      /* limit on any one layer's (and file's) unpacked size; 0: default */
 	bool progress;           /* progress lines on stderr (runner sets it when stderr is a tty) */
+	uint64_t max_entries;    /* limit on entries per layer; 0: default (10 million) */
 };
 
 /* The image config, as docker reads it. NULL-terminated string vectors;
@@ -38,6 +39,7 @@ struct image {
 	char *workdir;       /* NULL or "" when unset */
 	char *user;          /* NULL or "" when unset */
 	int lock_fd;         /* shared lock on the cache entry, held while the VM runs (-1: none) */
+	bool unpacked;       /* this call unpacked the image (false: it was in the cache) */
 };
 
 int pack_image(const char *spec, const struct pack_opts *opts, struct image *img, struct qerr *err);
