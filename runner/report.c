@@ -81,6 +81,11 @@ int report_result(const char *path, const struct session_result *r, const char *
 		jw_str(&w, r->exit.error);
 	else
 		jw_null(&w);
+	jw_key(&w, "qemuMaxRssKb");
+	if (r->qemu_maxrss_kb)
+		jw_int(&w, r->qemu_maxrss_kb);
+	else
+		jw_null(&w);
 	jw_key(&w, "timingsUs");
 	jw_obj(&w);
 	double kernel = t->ready && t->guest_boot ? t->ready - t->guest_boot : 0;

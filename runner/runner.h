@@ -104,6 +104,7 @@ struct session_result {
 	struct qp_exit exit;
 	bool have_exit;
 	bool timed_out;
+	long qemu_maxrss_kb;  /* qemu's peak RSS, when it exited on its own */
 	struct timings t;
 };
 

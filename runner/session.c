@@ -24,6 +24,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -398,7 +399,9 @@ static void on_signal(struct sess *s)
 		int sig = (int)si.ssi_signo;
 		if (sig == SIGCHLD) {
 			int st;
-			if (waitpid(s->s->vm->pid, &st, WNOHANG) == s->s->vm->pid) {
+			struct rusage ru;
+			if (wait4(s->s->vm->pid, &st, WNOHANG, &ru) == s->s->vm->pid) {
+				s->res->qemu_maxrss_kb = ru.ru_maxrss;
 				s->qemu_gone = true;
 				s->qemu_status = st;
 				s->s->vm->pid = -1;
