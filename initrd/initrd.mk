@@ -1,0 +1,32 @@
+# initrd: the initramfs, hyperstart as /init (initrd/initrd.spec lists it all).
+#
+#   make initrd    $(IMG)/initrd.img: a gzip'd newc cpio (the kernel has only
+#                  RD_GZIP built in), reproducible, owned 0:0, mtimes =
+#                  SOURCE_DATE_EPOCH; written by our own initrd/mkcpio.c.
+
+MKCPIO := $(OBJ)/initrd/mkcpio
+
+IMAGES += $(IMG)/initrd.img
+
+initrd: $(IMG)/initrd.img
+.PHONY: initrd
+
+$(MKCPIO): initrd/mkcpio.c
+	@mkdir -p $(@D)
+	$(CC) $(HOST_CFLAGS) -o $@ $<
+
+# gzip -n: no name or time in the gzip header. The size check keeps the
+# initrd small on purpose: its unpack is on every boot's critical path.
+INITRD_MAX_BYTES := 65536
+$(IMG)/initrd.img: initrd/initrd.spec $(MKCPIO) $(HYPERSTART)
+	@$(if $(HYPERSTART),,echo "initrd: HYPERSTART is not defined (hyperstart/hyperstart.mk)" >&2; exit 1)
+	@mkdir -p $(@D)
+	@HYPERSTART=$(HYPERSTART) $(MKCPIO) -t $(SOURCE_DATE_EPOCH) $< > $(OBJ)/initrd/initrd.cpio
+	@gzip -n -9 < $(OBJ)/initrd/initrd.cpio > $@.tmp
+	@size=$$(wc -c < $@.tmp); [ $$size -le $(INITRD_MAX_BYTES) ] || \
+		{ echo "initrd: $@ is $$size bytes, over the $(INITRD_MAX_BYTES) byte budget" >&2; rm -f $@.tmp; exit 1; }
+	@mv $@.tmp $@
+
+# test/unit/initrd_mkcpio.c includes initrd/mkcpio.c itself (built with
+# MKCPIO_NO_MAIN) to reach its static functions, so there is nothing to link.
+INITRD_TEST_SRCS :=
