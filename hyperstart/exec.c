@@ -108,7 +108,7 @@ void exec_child(const struct qp_process *spec, int errfd, const char *hostname)
 		fail(errfd, 126, "enter the container root: %s", strerror(errno));
 	struct ids ids;
 	char why[200];
-	if (user_resolve(spec->user, &ids, why, sizeof why) < 0)
+	if (user_resolve("", spec->user, &ids, why, sizeof why) < 0)
 		fail(errfd, 126, "%s", why);
 	const char *wd = spec->workdir && *spec->workdir ? spec->workdir : "/";
 	if (chdir(wd) < 0)

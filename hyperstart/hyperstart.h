@@ -101,7 +101,7 @@ struct ids {
 	int ngroups;
 	char home[256];
 };
-int user_resolve(const char *spec, struct ids *ids, char *why, size_t whylen);
+int user_resolve(const char *root, const char *spec, struct ids *ids, char *why, size_t whylen);
 
 /* power.c */
 __attribute__((noreturn)) void power_off(struct hs *hs);

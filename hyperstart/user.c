@@ -19,8 +19,10 @@
 
 #define DB_MAX (4u << 20)
 
-static char *slurp(const char *path)
+static char *slurp(const char *root, const char *file)
 {
+	char path[4096];
+	snprintf(path, sizeof path, "%s%s", root, file);
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return NULL;
@@ -122,7 +124,7 @@ static int gr_match(char **f, void *ctx)
 	return 0;
 }
 
-int user_resolve(const char *spec, struct ids *ids, char *why, size_t whylen)
+int user_resolve(const char *root, const char *spec, struct ids *ids, char *why, size_t whylen)
 {
 	char user[256], *group;
 	unsigned long num;
@@ -133,7 +135,7 @@ int user_resolve(const char *spec, struct ids *ids, char *why, size_t whylen)
 		*group++ = '\0';
 
 	struct pw_query pq = { .ids = ids };
-	char *db = slurp("/etc/passwd");
+	char *db = slurp(root, "/etc/passwd");
 	if (number(user, &num)) {
 		pq.uid = num;
 		if (db)
@@ -159,7 +161,7 @@ int user_resolve(const char *spec, struct ids *ids, char *why, size_t whylen)
 			ids->gid = (gid_t)num;
 		} else {
 			struct gr_query gq = { .group = group };
-			if ((db = slurp("/etc/group")))
+			if ((db = slurp(root, "/etc/group")))
 				each_line(db, 4, gr_match, &gq);
 			free(db);
 			if (!gq.found) {
@@ -169,7 +171,7 @@ int user_resolve(const char *spec, struct ids *ids, char *why, size_t whylen)
 			ids->gid = gq.gid;
 		}
 	}
-	if (pq.found && (db = slurp("/etc/group"))) {
+	if (pq.found && (db = slurp(root, "/etc/group"))) {
 		struct gr_query gq = { .member = pq.namebuf, .ids = ids };
 		each_line(db, 4, gr_match, &gq);
 		free(db);

@@ -1,0 +1,62 @@
+/* hyperstart_user.c: --user resolution against an image's passwd and group files. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "hyperstart.h"
+#include "tap.h"
+
+static char root[64];
+
+static void put(const char *name, const char *text)
+{
+	char p[128];
+	snprintf(p, sizeof p, "%s/etc/%s", root, name);
+	FILE *f = fopen(p, "w");
+	fputs(text, f);
+	fclose(f);
+}
+
+static int resolve(const char *spec, struct ids *ids, char *why)
+{
+	return user_resolve(root, spec, ids, why, 200);
+}
+
+int main(void)
+{
+	struct ids ids;
+	char why[200];
+	plan(12);
+	strcpy(root, "/tmp/hs-user-XXXXXX");
+	if (!mkdtemp(root))
+		return 1;
+	char etc[96];
+	snprintf(etc, sizeof etc, "%s/etc", root);
+	mkdir(etc, 0755);
+
+	ok(resolve("", &ids, why) == 0 && ids.uid == 0 && ids.gid == 0 && !strcmp(ids.home, "/"),
+	   "no passwd file: root with HOME=/");
+	put("passwd", "# comment\nroot:x:0:0:root:/root:/bin/sh\nbroken line\nqpod:x:1000:1001::/home/qpod:/bin/sh\n"
+		      "weird:x:notanumber:1::/:/bin/sh\nlong:x:7:7::/very/long/home:/bin/sh\n");
+	put("group", "root:x:0:\nqpod:x:1001:\nstaff:x:50:qpod,other\nwheel:x:10:other,qpod\nempty:x:99:\n");
+	ok(resolve("", &ids, why) == 0 && ids.uid == 0 && !strcmp(ids.home, "/root"), "default user is root, home from passwd");
+	ok(resolve("qpod", &ids, why) == 0 && ids.uid == 1000 && ids.gid == 1001 && !strcmp(ids.home, "/home/qpod"),
+	   "name: uid, gid and home");
+	ok(ids.ngroups == 2 && ids.groups[0] == 50 && ids.groups[1] == 10, "supplementary groups that list the name");
+	ok(resolve("1000", &ids, why) == 0 && ids.uid == 1000 && ids.gid == 1001, "uid found in passwd");
+	ok(resolve("4242", &ids, why) == 0 && ids.uid == 4242 && ids.gid == 0 && ids.ngroups == 0,
+	   "uid not in passwd: gid 0, as docker");
+	ok(resolve("qpod:staff", &ids, why) == 0 && ids.gid == 50, "name:group");
+	ok(resolve("4242:77", &ids, why) == 0 && ids.uid == 4242 && ids.gid == 77, "uid:gid");
+	ok(resolve("nosuch", &ids, why) < 0 && strstr(why, "unable to find user nosuch"), "unknown name refused");
+	ok(resolve("qpod:nosuch", &ids, why) < 0 && strstr(why, "unable to find group nosuch"), "unknown group refused");
+	ok(resolve("weird", &ids, why) < 0, "an entry with a bad uid never matches");
+	ok(resolve("99999999999", &ids, why) < 0, "a uid beyond 32 bits is a name, and not found");
+
+	char cmd[128];
+	snprintf(cmd, sizeof cmd, "rm -rf %s", root);
+	if (system(cmd))
+		return 1;
+	return done();
+}
