@@ -1,0 +1,285 @@
+/*
+ * pack.c: pack_image(), the one entry point that turns SPEC into a cached
+ * rootfs (see internal.h for the whole flow).
+ *
+ *   1. warm path: refs/<identity of the file + name + platform> -> key ->
+ *      images/<key> published: take the shared lock, read config.json. No
+ *      archive byte is read; this is a handful of syscalls.
+ *   2. first pass over the archive (archive.c): index, small members. As
+ *      soon as manifest.json and the config are known (our own images put
+ *      them first), the image key is known: if it is cached we stop reading;
+ *      otherwise we lock, and layers whose turn comes stream straight in.
+ *   3. after the pass: the plan from manifest.json, index.json or the
+ *      legacy repositories file; remaining layers in order, by offset when
+ *      the archive is a plain tar in a file, else by another pass.
+ *   4. publish (rename), record the ref, take the shared lock.
+ * Any failure after 2 discards the temporary directory: nothing is published.
+ */
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <archive.h>
+
+#include "internal.h"
+#include "io.h"
+
+static bool is_next(struct pk *pk, struct member *m)
+{
+	if (!pk->begun || pk->hit || pk->next >= pk->plan.n)
+		return false;
+	struct plan_layer *l = &pk->plan.layers[pk->next];
+	return l->m == m || (!l->m && m->type == M_FILE && !strcmp(l->name, m->name));
+}
+
+/* A member just seen may be a layer the early plan could not resolve yet. */
+static void note_member(struct pk *pk, struct member *m)
+{
+	if (!pk->plan_ready || m->type != M_FILE)
+		return;
+	for (size_t i = pk->next; i < pk->plan.n; i++)
+		if (!pk->plan.layers[i].m && !strcmp(pk->plan.layers[i].name, m->name))
+			pk->plan.layers[i].m = m;
+}
+
+static int apply_src(struct pk *pk, const struct blob_src *src)
+{
+	int r = blob_apply(pk, pk->next, src);
+	if (r == 0)
+		pk->next++;
+	return r;
+}
+
+int pk_apply_ready(struct pk *pk)
+{
+	while (pk->begun && !pk->hit && pk->next < pk->plan.n) {
+		struct member *m = pk->plan.layers[pk->next].m;
+		struct blob_src src = { .fd = -1 };
+		if (m && m->data)
+			src = (struct blob_src){ .kind = SRC_MEM, .mem = m->data, .len = m->size, .fd = -1 };
+		else if (m && outer_rangeable(&pk->o, m))
+			src = (struct blob_src){ .kind = SRC_RANGE, .fd = pk->o.fd, .off = m->off, .len = m->size };
+		else
+			return 0;
+		int r = apply_src(pk, &src);
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+/* The plan is ready: use the cached entry, or lock and start unpacking. */
+static int start(struct pk *pk)
+{
+	for (int tries = 0; tries < 100; tries++) {
+		int r = cache_use(&pk->cache, pk->plan.key, pk->img, pk->err);
+		if (r != 0) {
+			pk->hit = r > 0;
+			return r;
+		}
+		r = cache_begin(&pk->cache, pk->plan.key, pk->err);
+		if (r < 0)
+			return r;
+		if (r == 1)
+			continue;     /* published while we waited for the lock */
+		applier_init(&pk->ap, pk->cache.rootfd);
+		pk->ap.max_file = pk->max_bytes;
+		pk->ap.max_entries = pk->max_entries;
+		progress_start(&pk->prog, pk->opts && pk->opts->progress, pk->shown, plan_bytes(&pk->plan), pk->plan.n);
+		pk->begun = true;
+		return 0;
+	}
+	return qerr_set(pk->err, EAGAIN, "cache entry %s keeps disappearing (a prune loop?)", pk->plan.key);
+}
+
+static int stream_layer(struct pk *pk, struct member *m, struct archive *a)
+{
+	pk->plan.layers[pk->next].m = m;
+	struct blob_src src = { .kind = SRC_STREAM, .outer = a, .fd = -1, .len = m->size };
+	int r = apply_src(pk, &src);
+	return r < 0 ? r : pk_apply_ready(pk);
+}
+
+static int first_pass(void *ctx, struct member *m, struct archive *a)
+{
+	struct pk *pk = ctx;
+	note_member(pk, m);
+	if (is_next(pk, m))
+		return stream_layer(pk, m, a);
+	int r = outer_maybe_stash(&pk->o, m, a, pk->err);
+	if (r < 0)
+		return r;
+	if (!pk->plan_ready && m->data && outer_find(&pk->o, "manifest.json")) {
+		r = docker_plan(pk, false);
+		if (r < 0)
+			return r;
+		pk->plan_ready = r == 1;
+	}
+	if (pk->plan_ready && !pk->begun && (r = start(pk)) != 0)
+		return r;
+	return pk_apply_ready(pk);
+}
+
+static int later_pass(void *ctx, struct member *m, struct archive *a)
+{
+	struct pk *pk = ctx;
+	if (!is_next(pk, m))
+		return 0;
+	int r = stream_layer(pk, m, a);
+	return r < 0 ? r : pk->next == pk->plan.n ? 1 : 0;
+}
+
+static int make_plan(struct pk *pk)
+{
+	int r;
+	if (pk->plan_ready) {
+		for (size_t i = pk->next; i < pk->plan.n; i++) {
+			struct plan_layer *l = &pk->plan.layers[i];
+			if (!l->m && (r = member_ref(pk, "manifest.json", l->name, "layer", true, &l->m)) < 0)
+				return r;
+		}
+		return 0;
+	}
+	if (outer_find(&pk->o, "manifest.json"))
+		r = docker_plan(pk, true);
+	else if (outer_find(&pk->o, "index.json"))
+		r = oci_plan(pk);
+	else if (outer_find(&pk->o, "repositories"))
+		r = legacy_plan(pk);
+	else
+		r = qerr_set(pk->err, EINVAL, "%s: not an image archive (no manifest.json, index.json or repositories)", pq(pk->shown));
+	pk->plan_ready = r == 1;
+	return r < 0 ? r : 0;
+}
+
+static void report(struct pk *pk)
+{
+	struct applier *ap = &pk->ap;
+	if (ap->devices)
+		pk_warn("%s: skipped %llu device nodes (the guest's /dev is devtmpfs)", pq(pk->shown), (unsigned long long)ap->devices);
+	if (ap->sockets)
+		pk_warn("%s: skipped %llu sockets", pq(pk->shown), (unsigned long long)ap->sockets);
+	if (ap->xattrs_refused)
+		pk_warn("%s: the host refused %llu extended attributes", pq(pk->shown), (unsigned long long)ap->xattrs_refused);
+}
+
+static int publish(struct pk *pk)
+{
+	struct jw w;
+	int r = entry_json(pk, &w);
+	progress_end(&pk->prog);
+	if (r < 0) {
+		jw_free(&w);
+		return qerr_set(pk->err, -r, "cache entry: out of memory");
+	}
+	r = cache_publish(&pk->cache, pk->plan.key, w.buf, w.len, pk->err);
+	jw_free(&w);
+	if (r < 0)
+		return r;
+	report(pk);
+	r = cache_use(&pk->cache, pk->plan.key, pk->img, pk->err);
+	if (r == 0)
+		r = qerr_set(pk->err, EAGAIN, "cache entry %s was pruned as soon as it was made", pk->plan.key);
+	pk->img->unpacked = r > 0;
+	return r < 0 ? r : 0;
+}
+
+static int unpack(struct pk *pk)
+{
+	int r = outer_pass(&pk->o, true, first_pass, pk, pk->err);
+	if (r < 0 || pk->hit)
+		return r;
+	if ((r = make_plan(pk)) < 0)
+		return r;
+	if (!pk->begun && (r = start(pk)) != 0)
+		return r < 0 ? r : 0;
+	if ((r = pk_apply_ready(pk)) < 0)
+		return r;
+	while (pk->next < pk->plan.n) {
+		size_t before = pk->next;
+		if ((r = outer_pass(&pk->o, false, later_pass, pk, pk->err)) < 0)
+			return r;
+		if (pk->next == before)
+			return qerr_set(pk->err, EIO, "%s: layer %s could not be read again", pq(pk->shown),
+					pq(pk->plan.layers[pk->next].name));
+	}
+	return publish(pk);
+}
+
+static int warm(struct pk *pk, char ident[HEX64])
+{
+	struct stat st;
+	char key[HEX64];
+	ident[0] = '\0';
+	if (stat(pk->real, &st) < 0 || !S_ISREG(st.st_mode))
+		return 0;
+	cache_identity(pk->real, &st, pk->ref, pk->platform, ident);
+	if (cache_ref_get(&pk->cache, ident, key) < 0)
+		return 0;
+	return cache_use(&pk->cache, key, pk->img, pk->err);
+}
+
+static int setup(struct pk *pk, const char *spec)
+{
+	int r = spec_split(spec, &pk->path, &pk->ref, pk->err);
+	if (r < 0)
+		return r;
+	pk->shown = pk->path;
+	const char *plat = pk->opts && pk->opts->platform ? pk->opts->platform : "linux/amd64";
+	if (platform_parse(plat, &pk->want) < 0)
+		return qerr_set(pk->err, EINVAL, "bad platform \"%s\" (want os/arch[/variant], e.g. linux/amd64)", pq(plat));
+	platform_format(&pk->want, pk->platform, sizeof pk->platform);
+	pk->max_bytes = pk->opts && pk->opts->max_bytes ? pk->opts->max_bytes : PK_MAX_BYTES_DEFAULT;
+	pk->max_entries = pk->opts && pk->opts->max_entries ? pk->opts->max_entries : PK_MAX_ENTRIES_DEFAULT;
+	struct stat st;
+	if (!(pk->real = realpath(pk->path, NULL))) {
+		/* /dev/stdin on a pipe: no real path, but it can be read (once) */
+		if (stat(pk->path, &st) < 0 || S_ISREG(st.st_mode) || !(pk->real = strdup(pk->path)))
+			return qerr_sys(pk->err, errno ? errno : ENOENT, "%s", pq(pk->path));
+	}
+	return cache_open(&pk->cache, pk->opts, pk->err);
+}
+
+int pack_image(const char *spec, const struct pack_opts *opts, struct image *img, struct qerr *err)
+{
+	struct pk pk = { .opts = opts, .err = err, .img = img };
+	char ident[HEX64];
+	*img = (struct image){ .lock_fd = -1 };
+	pk.cache.dfd = pk.cache.unpack_lock = pk.cache.tmpfd = pk.cache.rootfd = -1;
+	pk.o.fd = -1;
+	int r = setup(&pk, spec);
+	if (r == 0 && (r = warm(&pk, ident)) == 0 && (r = outer_open(&pk.o, pk.real, pk.shown, err)) == 0 &&
+	    (r = unpack(&pk)) == 0 && S_ISREG(pk.o.st.st_mode)) {
+		cache_identity(pk.real, &pk.o.st, pk.ref, pk.platform, ident);
+		cache_ref_put(&pk.cache, ident, pk.plan.key);
+	}
+	if (r > 0)
+		r = 0;
+	progress_end(&pk.prog);
+	if (pk.begun)
+		applier_free(&pk.ap);
+	cache_close(&pk.cache);
+	outer_close(&pk.o);
+	plan_free(&pk.plan);
+	free(pk.path);
+	free(pk.ref);
+	free(pk.real);
+	if (r < 0)
+		image_free(img);
+	return r;
+}
+
+void image_free(struct image *img)
+{
+	free(img->rootfs);
+	free(img->id);
+	strv_free(img->entrypoint);
+	strv_free(img->cmd);
+	strv_free(img->env);
+	free(img->workdir);
+	free(img->user);
+	io_close(&img->lock_fd);
+	*img = (struct image){ .lock_fd = -1 };
+}

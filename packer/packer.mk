@@ -1,0 +1,34 @@
+# packer: Docker/OCI image archives -> cached rootfs directories (libpacker.a),
+# the qpod-pack test CLI, and the default image out/images/busybox.tar.
+# See packer/README.md.
+
+PACKER_SRCS   := $(filter-out packer/qpod-pack.c,$(wildcard packer/*.c))
+PACKER_OBJS   := $(PACKER_SRCS:%.c=$(OBJ)/host/%.o)
+PACKER_LIB    := $(OBJ)/packer/libpacker.a
+PACKER_LDLIBS := -larchive -lcrypto -pthread
+PACKER_CLI    := $(OBJ)/packer/qpod-pack
+
+# Unit tests and fuzz targets (test/test.mk) compile these with the test.
+PACKER_TEST_SRCS := $(PACKER_SRCS) $(PROTO_SRCS)
+PACKER_TEST_LIBS := $(PACKER_LDLIBS)
+
+$(PACKER_OBJS): HOST_CFLAGS += -Ipacker
+
+$(PACKER_LIB): $(PACKER_OBJS)
+	@mkdir -p $(@D)
+	rm -f $@ && $(AR) rcs $@ $^
+
+$(PACKER_CLI): packer/qpod-pack.c $(PACKER_LIB) $(PROTO_HOST_OBJS)
+	@mkdir -p $(@D)
+	$(CC) $(HOST_CFLAGS) -Ipacker -o $@ $< $(PACKER_LIB) $(PROTO_HOST_OBJS) $(PACKER_LDLIBS)
+
+# The default image: Debian's busybox-static as a docker-archive, reproducible.
+$(IMG)/busybox.tar: packer/mkbusybox.sh $(wildcard /bin/busybox) | deps
+	@mkdir -p $(@D)
+	packer/mkbusybox.sh /bin/busybox $@
+
+IMAGES += $(IMG)/busybox.tar
+BINS   += $(PACKER_CLI)
+
+packer: $(PACKER_LIB) $(PACKER_CLI) $(IMG)/busybox.tar
+.PHONY: packer
