@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "packer.h"
 #include "runner.h"
@@ -36,7 +37,7 @@ int image_open(const struct opts *o, struct image *img, struct qerr *err)
 			return qerr_sys(err, errno, "%s", o->image);
 		return 0;
 	}
-	struct pack_opts po = { .platform = o->platform, .progress = isatty(2) };
+	struct pack_opts po = { .platform = o->platform, .max_bytes = o->max_bytes, .progress = isatty(2) };
 	return pack_image(o->image, &po, img, err);
 }
 

@@ -36,6 +36,8 @@ void usage(FILE *f)
 	      "      --kernel FILE       boot this kernel instead of the built one\n"
 	      "      --initrd FILE       boot this initrd instead of the built one\n"
 	      "      --platform OS/ARCH  image platform to pick (default linux/amd64)\n"
+	      "      --max-bytes SIZE    refuse an image layer or file larger than this unpacked\n"
+	      "                          (k, m, g; default 16g)\n"
 	      "      --timings           print how long each phase took (stderr)\n"
 	      "      --result FILE       write the outcome as JSON to FILE\n"
 	      "      --debug             verbose guest console (kernel and hyperstart)\n"
@@ -55,7 +57,8 @@ static int bad(const char *fmt, const char *arg)
 	return -EINVAL;
 }
 
-static int parse_size_mb(const char *s, long *mb)
+/* A size in bytes: a number with an optional b, k, m or g. */
+static int parse_bytes(const char *s, double *bytes)
 {
 	char *end;
 	errno = 0;
@@ -75,8 +78,14 @@ static int parse_size_mb(const char *s, long *mb)
 		end++;
 	if (*end)
 		return -EINVAL;
-	double bytes = v * mul;
-	if (bytes < 64.0 * 1024 * 1024 || bytes > 1024.0 * 1024 * 1024 * 1024)
+	*bytes = v * mul;
+	return 0;
+}
+
+static int parse_size_mb(const char *s, long *mb)
+{
+	double bytes;
+	if (parse_bytes(s, &bytes) < 0 || bytes < 64.0 * 1024 * 1024 || bytes > 1024.0 * 1024 * 1024 * 1024)
 		return -ERANGE;
 	*mb = (long)(bytes / (1024 * 1024));
 	return 0;
@@ -161,7 +170,7 @@ static int number(const char *flag, const char *s, double min, double max, doubl
 }
 
 enum { O_ENTRYPOINT = 256, O_CPUS, O_TIMEOUT, O_ACCEL, O_BOOT, O_CONSOLE, O_KERNEL, O_INITRD,
-       O_PLATFORM, O_RESULT, O_TIMINGS, O_DEBUG, O_CACHE, O_VERSION };
+       O_PLATFORM, O_MAXBYTES, O_RESULT, O_TIMINGS, O_DEBUG, O_CACHE, O_VERSION };
 
 static const struct option longopts[] = {
 	{ "env", required_argument, NULL, 'e' },
@@ -181,6 +190,7 @@ static const struct option longopts[] = {
 	{ "kernel", required_argument, NULL, O_KERNEL },
 	{ "initrd", required_argument, NULL, O_INITRD },
 	{ "platform", required_argument, NULL, O_PLATFORM },
+	{ "max-bytes", required_argument, NULL, O_MAXBYTES },
 	{ "result", required_argument, NULL, O_RESULT },
 	{ "timings", no_argument, NULL, O_TIMINGS },
 	{ "debug", no_argument, NULL, O_DEBUG },
@@ -236,6 +246,11 @@ int opts_parse(int argc, char **argv, struct opts *o)
 		case O_KERNEL: o->kernel = optarg; break;
 		case O_INITRD: o->initrd = optarg; break;
 		case O_PLATFORM: o->platform = optarg; break;
+		case O_MAXBYTES:
+			if (parse_bytes(optarg, &d) < 0 || d < 1)
+				e = bad("--max-bytes %s: expected a size (a number with b, k, m or g)", optarg);
+			o->max_bytes = (uint64_t)d;
+			break;
 		case O_RESULT: o->result = optarg; break;
 		case O_TIMINGS: o->timings = true; break;
 		case O_DEBUG: o->debug = true; break;

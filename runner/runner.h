@@ -39,6 +39,7 @@ struct opts {
 	size_t nvols;
 	long memory_mb, cpus;
 	double timeout;    /* 0: none */
+	uint64_t max_bytes; /* packer limit; 0: its default */
 	char *accel, *boot, *console, *kernel, *initrd, *platform, *result;
 	char *cache_cmd;   /* --cache ls|prune */
 	const char *image;

@@ -293,3 +293,21 @@ setup() {
 	[ "$status" -eq 125 ]
 	[[ "$output" == *"need --boot fwcfg"* ]]
 }
+
+@test "./run image.tar: --max-bytes refuses a layer beyond it; --cache ls lists the image" {
+	export QPOD_CACHE=$BATS_TEST_TMPDIR/cache
+	run ./run --max-bytes 1k "$IMAGES/busybox.tar" true
+	[ "$status" -eq 125 ]
+	[[ "$output" == *"expands beyond the limit of 1024 bytes (--max-bytes)"* ]]
+	[ "${#lines[@]}" -eq 1 ]
+	run ./run "$IMAGES/busybox.tar" sh -c 'echo $PATH; id -un'
+	[ "$status" -eq 0 ]
+	[ "${lines[1]}" = root ]
+	run ./run --cache ls
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"busybox"* ]]
+	run ./run --cache prune
+	[ "$status" -eq 0 ]
+	run ./run --cache ls
+	[[ "$output" != *"busybox"* ]]
+}
