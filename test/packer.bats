@@ -16,7 +16,9 @@ setup_file() {
 	export QPOD_OUT=${QPOD_OUT:-$PWD/out}
 	export PACK=$QPOD_OUT/obj/packer/qpod-pack
 	export BUSYBOX_TAR=$QPOD_OUT/images/busybox.tar
+	# The fixtures sit beside the repo (../shared); a clone elsewhere finds the workplace's copy.
 	export FIX=${QPOD_FIXTURES:-$PWD/../shared/fixtures/images}
+	[ -d "$FIX" ] || FIX=/work/shared/fixtures/images
 	export TREE=$BATS_TEST_DIRNAME/packer/tree.sh
 	[ -x "$PACK" ] || { echo "# $PACK missing: make O=... packer" >&3; return 1; }
 	[ -d "$FIX" ] || { echo "# fixtures missing: $FIX" >&3; return 1; }

@@ -3,6 +3,7 @@
 # real kernel, real hyperstart. Each test boots at least one VM.
 
 load helpers
+bats_require_minimum_version 1.5.0
 
 setup_file() {
 	export ROOT=$BATS_FILE_TMPDIR/root
