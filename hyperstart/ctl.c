@@ -30,10 +30,7 @@ void ctl_error(struct hs *hs, const char *fmt, ...)
 	const char *json;
 	size_t len;
 	jw_init(&w);
-	jw_obj(&w);
-	jw_key(&w, "message");
-	jw_str(&w, msg);
-	jw_end(&w);
+	qp_error_write(&w, msg);
 	if (jw_done(&w, &json, &len) == 0)
 		ctl_reply(hs, QP_ERROR, json, len);
 	else

@@ -114,18 +114,25 @@ static bool in_use(struct cache *c, const char *key)
 	return false;
 }
 
+/* Open the cache and read its entries; on failure nothing stays open. */
+static int open_list(struct cache *c, const struct pack_opts *opts, struct ent **e, size_t *n, struct qerr *err)
+{
+	int r = cache_open(c, opts, err);
+	if (r == 0)
+		r = list(c, e, n, err);
+	if (r < 0)
+		cache_close(c);
+	return r;
+}
+
 int cache_list(const struct pack_opts *opts, FILE *out, struct qerr *err)
 {
 	struct cache c;
 	struct ent *e;
 	size_t n;
-	int r = cache_open(&c, opts, err);
-	if (r == 0)
-		r = list(&c, &e, &n, err);
-	if (r < 0) {
-		cache_close(&c);
+	int r = open_list(&c, opts, &e, &n, err);
+	if (r < 0)
 		return r;
-	}
 	fprintf(out, "%-12s  %-8s  %-16s  %-3s  %s\n", "IMAGE", "SIZE", "LAST USED", "USE", "NAME (SOURCE)");
 	for (size_t i = 0; i < n; i++) {
 		char size[32], when[32];
@@ -221,13 +228,9 @@ int cache_prune(const struct pack_opts *opts, uint64_t older_than, FILE *out, st
 	size_t n, removed = 0;
 	int64_t freed = 0;
 	char size[32];
-	int r = cache_open(&c, opts, err);
-	if (r == 0)
-		r = list(&c, &e, &n, err);
-	if (r < 0) {
-		cache_close(&c);
+	int r = open_list(&c, opts, &e, &n, err);
+	if (r < 0)
 		return r;
-	}
 	for (size_t i = 0; i < n; i++)
 		if (prune_one(&c, &e[i], older_than, out)) {
 			removed++;

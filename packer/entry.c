@@ -21,28 +21,6 @@
 #include "internal.h"
 #include "io.h"
 
-static void put_strv(struct jw *w, const char *key, char *const *v)
-{
-	jw_key(w, key);
-	if (!v) {
-		jw_null(w);
-		return;
-	}
-	jw_arr(w);
-	for (; *v; v++)
-		jw_str(w, *v);
-	jw_end(w);
-}
-
-static void put_str(struct jw *w, const char *key, const char *s)
-{
-	jw_key(w, key);
-	if (s)
-		jw_str(w, s);
-	else
-		jw_null(w);
-}
-
 int entry_json(const struct pk *pk, struct jw *w)
 {
 	const struct imgcfg *c = &pk->plan.cfg;
@@ -50,26 +28,22 @@ int entry_json(const struct pk *pk, struct jw *w)
 	platform_format(c->plat.arch[0] ? &c->plat : &pk->want, plat, sizeof plat);
 	jw_init(w);
 	jw_obj(w);
-	put_str(w, "id", pk->plan.key);
-	put_str(w, "source", pk->real);
-	put_str(w, "name", pk->plan.tag);
-	put_str(w, "format", pk->plan.format);
-	put_str(w, "platform", plat);
-	jw_key(w, "layers");
-	jw_int(w, (int64_t)pk->plan.n);
-	jw_key(w, "size");
-	jw_int(w, pk->ap.bytes > 0 ? pk->ap.bytes : 0);
-	jw_key(w, "files");
-	jw_int(w, (int64_t)pk->ap.files);
-	jw_key(w, "unpacked");
-	jw_int(w, (int64_t)time(NULL));
+	jw_kv_str(w, "id", pk->plan.key);
+	jw_kv_str(w, "source", pk->real);
+	jw_kv_str(w, "name", pk->plan.tag);
+	jw_kv_str(w, "format", pk->plan.format);
+	jw_kv_str(w, "platform", plat);
+	jw_kv_int(w, "layers", (int64_t)pk->plan.n);
+	jw_kv_int(w, "size", pk->ap.bytes > 0 ? pk->ap.bytes : 0);
+	jw_kv_int(w, "files", (int64_t)pk->ap.files);
+	jw_kv_int(w, "unpacked", (int64_t)time(NULL));
 	jw_key(w, "config");
 	jw_obj(w);
-	put_strv(w, "Entrypoint", c->entrypoint);
-	put_strv(w, "Cmd", c->cmd);
-	put_strv(w, "Env", c->env);
-	put_str(w, "WorkingDir", c->workdir);
-	put_str(w, "User", c->user);
+	jw_kv_strv(w, "Entrypoint", c->entrypoint);
+	jw_kv_strv(w, "Cmd", c->cmd);
+	jw_kv_strv(w, "Env", c->env);
+	jw_kv_str(w, "WorkingDir", c->workdir);
+	jw_kv_str(w, "User", c->user);
 	jw_end(w);
 	jw_end(w);
 	const char *out;

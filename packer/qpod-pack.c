@@ -55,28 +55,6 @@ static uint64_t number(const char *s)
 	return (uint64_t)v << shift;
 }
 
-static void put_strv(struct jw *w, const char *key, char **v)
-{
-	jw_key(w, key);
-	if (!v) {
-		jw_null(w);
-		return;
-	}
-	jw_arr(w);
-	for (; *v; v++)
-		jw_str(w, *v);
-	jw_end(w);
-}
-
-static void put_str(struct jw *w, const char *key, const char *s)
-{
-	jw_key(w, key);
-	if (s)
-		jw_str(w, s);
-	else
-		jw_null(w);
-}
-
 static int print_image(const struct image *img)
 {
 	struct jw w;
@@ -84,15 +62,14 @@ static int print_image(const struct image *img)
 	size_t len;
 	jw_init(&w);
 	jw_obj(&w);
-	put_str(&w, "rootfs", img->rootfs);
-	put_str(&w, "id", img->id);
-	jw_key(&w, "unpacked");
-	jw_bool(&w, img->unpacked);
-	put_strv(&w, "entrypoint", img->entrypoint);
-	put_strv(&w, "cmd", img->cmd);
-	put_strv(&w, "env", img->env);
-	put_str(&w, "workdir", img->workdir);
-	put_str(&w, "user", img->user);
+	jw_kv_str(&w, "rootfs", img->rootfs);
+	jw_kv_str(&w, "id", img->id);
+	jw_kv_bool(&w, "unpacked", img->unpacked);
+	jw_kv_strv(&w, "entrypoint", img->entrypoint);
+	jw_kv_strv(&w, "cmd", img->cmd);
+	jw_kv_strv(&w, "env", img->env);
+	jw_kv_str(&w, "workdir", img->workdir);
+	jw_kv_str(&w, "user", img->user);
 	jw_end(&w);
 	int r = jw_done(&w, &out, &len);
 	if (r == 0)

@@ -90,6 +90,11 @@ void jw_strn(struct jw *w, const char *s, size_t n);
 void jw_int(struct jw *w, int64_t v);
 void jw_bool(struct jw *w, bool v);
 void jw_null(struct jw *w);
+/* key + value in one call; a NULL string or vector is written as null. */
+void jw_kv_str(struct jw *w, const char *key, const char *s);
+void jw_kv_strv(struct jw *w, const char *key, char *const *v);
+void jw_kv_int(struct jw *w, const char *key, int64_t v);
+void jw_kv_bool(struct jw *w, const char *key, bool v);
 /* Finish: 0 with out and len set (buffer stays owned by w), or -ENOMEM/-EINVAL. */
 int jw_done(struct jw *w, const char **out, size_t *len);
 

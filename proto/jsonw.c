@@ -141,6 +141,40 @@ void jw_null(struct jw *w)
 	put(w, "null", 4);
 }
 
+void jw_kv_str(struct jw *w, const char *key, const char *s)
+{
+	jw_key(w, key);
+	if (s)
+		jw_str(w, s);
+	else
+		jw_null(w);
+}
+
+void jw_kv_strv(struct jw *w, const char *key, char *const *v)
+{
+	jw_key(w, key);
+	if (!v) {
+		jw_null(w);
+		return;
+	}
+	jw_arr(w);
+	for (; *v; v++)
+		jw_str(w, *v);
+	jw_end(w);
+}
+
+void jw_kv_int(struct jw *w, const char *key, int64_t v)
+{
+	jw_key(w, key);
+	jw_int(w, v);
+}
+
+void jw_kv_bool(struct jw *w, const char *key, bool v)
+{
+	jw_key(w, key);
+	jw_bool(w, v);
+}
+
 int jw_done(struct jw *w, const char **out, size_t *len)
 {
 	if (!w->err && (w->depth || w->after_key))

@@ -244,10 +244,8 @@ void qp_container_free(struct qp_container *c)
 int qp_pod_write(struct jw *w, const struct qp_pod *p)
 {
 	jw_obj(w);
-	jw_key(w, "hostname");
-	jw_str(w, p->hostname ? p->hostname : "");
-	jw_key(w, "shareDir");
-	jw_str(w, p->share ? p->share : "");
+	jw_kv_str(w, "hostname", p->hostname ? p->hostname : "");
+	jw_kv_str(w, "shareDir", p->share ? p->share : "");
 	jw_end(w);
 	return w->err;
 }
@@ -263,8 +261,7 @@ static void write_env(struct jw *w, char **env)
 		jw_obj(w);
 		jw_key(w, "env");
 		jw_strn(w, *e, (size_t)(eq - *e));
-		jw_key(w, "value");
-		jw_str(w, eq + 1);
+		jw_kv_str(w, "value", eq + 1);
 		jw_end(w);
 	}
 	jw_end(w);
@@ -273,48 +270,31 @@ static void write_env(struct jw *w, char **env)
 static void write_process(struct jw *w, const struct qp_process *p)
 {
 	jw_obj(w);
-	jw_key(w, "id");
-	jw_str(w, p->id ? p->id : "init");
-	jw_key(w, "args");
-	jw_arr(w);
-	for (char **a = p->args; a && *a; a++)
-		jw_str(w, *a);
-	jw_end(w);
+	jw_kv_str(w, "id", p->id ? p->id : "init");
+	jw_kv_strv(w, "args", p->args);
 	write_env(w, p->env);
-	jw_key(w, "workdir");
-	jw_str(w, p->workdir && *p->workdir ? p->workdir : "/");
-	jw_key(w, "user");
-	jw_str(w, p->user ? p->user : "");
-	jw_key(w, "terminal");
-	jw_bool(w, p->terminal);
-	jw_key(w, "stdinOpen");
-	jw_bool(w, p->stdin_open);
-	jw_key(w, "stdio");
-	jw_int(w, (int64_t)p->stdio_seq);
-	jw_key(w, "stderr");
-	jw_int(w, (int64_t)p->stderr_seq);
-	jw_key(w, "rows");
-	jw_int(w, p->rows);
-	jw_key(w, "columns");
-	jw_int(w, p->cols);
+	jw_kv_str(w, "workdir", p->workdir && *p->workdir ? p->workdir : "/");
+	jw_kv_str(w, "user", p->user ? p->user : "");
+	jw_kv_bool(w, "terminal", p->terminal);
+	jw_kv_bool(w, "stdinOpen", p->stdin_open);
+	jw_kv_int(w, "stdio", (int64_t)p->stdio_seq);
+	jw_kv_int(w, "stderr", (int64_t)p->stderr_seq);
+	jw_kv_int(w, "rows", p->rows);
+	jw_kv_int(w, "columns", p->cols);
 	jw_end(w);
 }
 
 int qp_container_write(struct jw *w, const struct qp_container *c)
 {
 	jw_obj(w);
-	jw_key(w, "id");
-	jw_str(w, c->id ? c->id : "");
+	jw_kv_str(w, "id", c->id ? c->id : "");
 	jw_key(w, "fsmap");
 	jw_arr(w);
 	for (size_t i = 0; i < c->nmounts; i++) {
 		jw_obj(w);
-		jw_key(w, "source");
-		jw_str(w, c->mounts[i].source);
-		jw_key(w, "path");
-		jw_str(w, c->mounts[i].path);
-		jw_key(w, "readOnly");
-		jw_bool(w, c->mounts[i].read_only);
+		jw_kv_str(w, "source", c->mounts[i].source);
+		jw_kv_str(w, "path", c->mounts[i].path);
+		jw_kv_bool(w, "readOnly", c->mounts[i].read_only);
 		jw_end(w);
 	}
 	jw_end(w);
@@ -327,24 +307,15 @@ int qp_container_write(struct jw *w, const struct qp_container *c)
 int qp_exit_write(struct jw *w, const char *container, const char *process, const struct qp_exit *e)
 {
 	jw_obj(w);
-	jw_key(w, "container");
-	jw_str(w, container);
-	jw_key(w, "process");
-	jw_str(w, process);
-	jw_key(w, "event");
-	jw_str(w, "finished");
-	jw_key(w, "status");
-	jw_int(w, e->status);
-	jw_key(w, "signal");
-	jw_int(w, e->signal);
-	jw_key(w, "oom");
-	jw_bool(w, e->oom);
-	jw_key(w, "error");
-	jw_str(w, e->error);
-	jw_key(w, "startedNs");
-	jw_int(w, (int64_t)e->started_ns);
-	jw_key(w, "exitedNs");
-	jw_int(w, (int64_t)e->exited_ns);
+	jw_kv_str(w, "container", container);
+	jw_kv_str(w, "process", process);
+	jw_kv_str(w, "event", "finished");
+	jw_kv_int(w, "status", e->status);
+	jw_kv_int(w, "signal", e->signal);
+	jw_kv_bool(w, "oom", e->oom);
+	jw_kv_str(w, "error", e->error);
+	jw_kv_int(w, "startedNs", (int64_t)e->started_ns);
+	jw_kv_int(w, "exitedNs", (int64_t)e->exited_ns);
 	jw_end(w);
 	return w->err;
 }
@@ -376,6 +347,39 @@ int qp_exit_read(const uint8_t *buf, size_t n, struct qp_exit *e, struct qerr *e
 	free(msg);
 	json_free(&d.j);
 	return r;
+}
+
+/* Messages about the one process: WINSIZE, SIGNALPROCESS. */
+static void about_init(struct jw *w)
+{
+	jw_obj(w);
+	jw_kv_str(w, "container", "qpod");
+	jw_kv_str(w, "process", "init");
+}
+
+int qp_winsize_write(struct jw *w, uint16_t rows, uint16_t cols)
+{
+	about_init(w);
+	jw_kv_int(w, "row", rows);
+	jw_kv_int(w, "column", cols);
+	jw_end(w);
+	return w->err;
+}
+
+int qp_signal_write(struct jw *w, int sig)
+{
+	about_init(w);
+	jw_kv_int(w, "signal", sig);
+	jw_end(w);
+	return w->err;
+}
+
+int qp_error_write(struct jw *w, const char *message)
+{
+	jw_obj(w);
+	jw_kv_str(w, "message", message);
+	jw_end(w);
+	return w->err;
 }
 
 int qp_winsize_read(const uint8_t *buf, size_t n, uint16_t *rows, uint16_t *cols, struct qerr *err)

@@ -202,6 +202,9 @@ int qp_exit_write(struct jw *w, const char *container, const char *process, cons
 int qp_exit_read(const uint8_t *buf, size_t n, struct qp_exit *e, struct qerr *err);
 
 /* WINSIZE {"container","process","row","column"}; SIGNALPROCESS {"container","process","signal"}. */
+int qp_winsize_write(struct jw *w, uint16_t rows, uint16_t cols);
+int qp_signal_write(struct jw *w, int sig);
+int qp_error_write(struct jw *w, const char *message);
 int qp_winsize_read(const uint8_t *buf, size_t n, uint16_t *rows, uint16_t *cols, struct qerr *err);
 int qp_signal_read(const uint8_t *buf, size_t n, int *sig, struct qerr *err);
 

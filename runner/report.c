@@ -63,17 +63,14 @@ int report_result(const char *path, const struct session_result *r, const char *
 	size_t len;
 	jw_init(&w);
 	jw_obj(&w);
-	jw_key(&w, "status");
-	jw_int(&w, r->status);
+	jw_kv_int(&w, "status", r->status);
 	jw_key(&w, "signal");
 	if (r->have_exit && r->exit.signal)
 		jw_int(&w, r->exit.signal);
 	else
 		jw_null(&w);
-	jw_key(&w, "oom");
-	jw_bool(&w, r->have_exit && r->exit.oom);
-	jw_key(&w, "timedOut");
-	jw_bool(&w, r->timed_out);
+	jw_kv_bool(&w, "oom", r->have_exit && r->exit.oom);
+	jw_kv_bool(&w, "timedOut", r->timed_out);
 	jw_key(&w, "error");
 	if (error && *error)
 		jw_str(&w, error);

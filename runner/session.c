@@ -125,16 +125,7 @@ static void send_winsize(struct sess *s)
 	if (tty_size(&rows, &cols) < 0)
 		return;
 	jw_init(&w);
-	jw_obj(&w);
-	jw_key(&w, "container");
-	jw_str(&w, "qpod");
-	jw_key(&w, "process");
-	jw_str(&w, "init");
-	jw_key(&w, "row");
-	jw_int(&w, rows);
-	jw_key(&w, "column");
-	jw_int(&w, cols);
-	jw_end(&w);
+	qp_winsize_write(&w, rows, cols);
 	send_json(s, QP_WINSIZE, &w);
 }
 
@@ -142,14 +133,7 @@ static void send_signal(struct sess *s, int sig)
 {
 	struct jw w;
 	jw_init(&w);
-	jw_obj(&w);
-	jw_key(&w, "container");
-	jw_str(&w, "qpod");
-	jw_key(&w, "process");
-	jw_str(&w, "init");
-	jw_key(&w, "signal");
-	jw_int(&w, sig);
-	jw_end(&w);
+	qp_signal_write(&w, sig);
 	send_json(s, QP_SIGNALPROCESS, &w);
 }
 
