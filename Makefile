@@ -61,8 +61,10 @@ distclean: clean
 
 help:
 	@sed -n 's/^#   make /  make /p' Makefile
+	@echo "  make fuzz     the fuzz targets for FUZZ_SECONDS each (default 10)"
 	@echo "  make install PREFIX=DIR   runner and images under DIR (default $(PREFIX))"
 	@echo "  make deps     install missing Debian packages (root) or print the apt-get line"
+	@echo "  parts: kernel kernel-config hyperstart initrd firmware packer runner"
 	@echo "  make clean    remove $(O)/"
 	@echo "  make distclean  also drop the build cache $(QPOD_BUILD_CACHE)"
 
