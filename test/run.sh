@@ -6,6 +6,7 @@
 # the one CI reads: "N passed, N failed".
 #   unit:  OUT/obj/test/unit/* (C programs printing TAP)
 #   fuzz:  OUT/obj/test/fuzz/* (libFuzzer targets, FUZZ_SECONDS each, one ok line per target)
+#   guest: test/guest/*.py OUT/images (a scripted host against a real VM, TAP)
 #   e2e:   test/*.bats (bats --tap), or only those named in SUITES="a b"
 set -u
 out=$1
@@ -49,6 +50,10 @@ for f in "$out"/obj/test/fuzz/*; do
 	corpus=test/fuzz/corpus/$name
 	[ -d "$corpus" ] || corpus=
 	suite "fuzz-$name" test/fuzz/run-one.sh "$f" "${FUZZ_SECONDS:-10}" $corpus
+done
+for g in test/guest/*.py; do
+	name=guest-$(basename "$g" .py)
+	want "$name" && suite "$name" python3 "$g" "$out/images"
 done
 for b in test/*.bats; do
 	name=${b##*/}; name=${name%.bats}
