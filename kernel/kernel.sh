@@ -6,20 +6,37 @@
 #       order given), then olddefconfig. Every option a fragment sets must come
 #       out of kconfig unchanged, or this fails naming the option and fragment.
 #       Writes the full resolved .config to OUT (replaced only if it changed).
-#   kernel.sh build CONFIG VMLINUZ KCONFIG_OUT SYSTEM_MAP
-#       The bzImage for that resolved CONFIG: taken from the cache when its key
-#       matches, else built (incrementally) and stored. Copies it to VMLINUZ,
-#       CONFIG to KCONFIG_OUT and the kernel's symbol map to SYSTEM_MAP (the
-#       image has no KALLSYMS: this decodes oops addresses).
+#   kernel.sh build CONFIG VMLINUZ KCONFIG_OUT SYSTEM_MAP VMLINUX
+#       The kernel for that resolved CONFIG: taken from the cache when its key
+#       matches, else built (incrementally) and stored. Copies the bzImage to
+#       VMLINUZ, CONFIG to KCONFIG_OUT, the kernel's symbol map to SYSTEM_MAP
+#       (the image has no KALLSYMS: this decodes oops addresses) and the same
+#       kernel as a stripped ELF to VMLINUX: qemu loads it directly and enters
+#       it through its PVH note, with no decompression (docs/performance.md).
+#       An output given as - is not written. $KERNEL_VARIANT (a word) gives
+#       the build its own incremental build dir, so that two configs built
+#       in turn (the SMP and the uniprocessor kernel) do not rebuild each
+#       other from scratch.
+#
+# Patches: $KERNEL_PATCHES (a list of files, applied in the order given with
+# patch -p1) change the source. They are applied to a hard-linked copy of
+# the extracted tree (patch replaces each file it changes, so the shared tree
+# stays pristine), built in a build dir of its own, and are part of the key.
+# They must not touch Kconfig files: configs are resolved in the pristine tree.
 #
 # The cache ($QPOD_BUILD_CACHE/kernel, outside the repo, survives git clean):
 #   src-VER/       linux-source-6.1 VER extracted (renamed into place when whole;
 #                  a new VER replaces the old src, conf and build dirs)
+#   src-VER+P/     the patched tree for patch set P (sha256 of the patches),
+#                  hard links to src-VER but for the files the patches change;
+#                  the 3 patch sets used last are kept, with their build dirs
 #   conf-VER/      out-of-tree dir for config resolution only (kconfig tools)
-#   build-VER/     out-of-tree dir for the kernel build (incremental)
-#   kern-KEY/      bzImage, config, System.map; KEY = sha256 of the package
-#                  version, the build stamp and the resolved .config (which
-#                  names the compiler). The 8 used last are kept.
+#   build-VER[+P][-V]/ out-of-tree dir for the kernel build (incremental), per
+#                  patch set and variant
+#   kern-KEY/      bzImage, vmlinux, config, System.map; KEY = sha256 of the
+#                  package version, the build stamp, the patches and the
+#                  resolved .config (which names the compiler). The 8 used
+#                  last are kept.
 #   config.log, build.log   the last run's full output
 #   lock           flock: one kernel.sh at a time per cache
 #
@@ -40,6 +57,11 @@ if [ -z "$ver" ] || [ ! -f "$tarball" ]; then
 	die "$pkg is not installed (run: make deps)"
 fi
 src=$cache/src-$ver
+# Patch files, space-separated (kernel/patches/*.patch: no spaces in paths).
+patches=${KERNEL_PATCHES:-}
+variant=${KERNEL_VARIANT:-}
+case $variant in *[!a-z0-9]*) die "KERNEL_VARIANT must be a lowercase word: $variant" ;; esac
+for p in $patches; do [ -r "$p" ] || die "cannot read patch $p"; done
 # The kernel's make sees none of the calling make's flags or variables.
 unset MAKEFLAGS MFLAGS MAKEOVERRIDES MAKELEVEL
 kmake() { make -C "$src" ARCH=x86_64 LOCALVERSION= "$@"; }
@@ -63,6 +85,45 @@ extract() {
 	tar -xJf "$tarball" -C "$cache/src-$ver.tmp" || die "cannot extract $tarball"
 	mv "$cache/src-$ver.tmp/$pkg" "$src"
 	rmdir "$cache/src-$ver.tmp"
+}
+
+# patched: set $tree and $b, the source tree and build dir of this patch
+# set: src-VER and build-VER without patches, else a hard-linked copy of
+# src-VER with the patches applied (made once, renamed into place when whole).
+patched() {
+	tree=$src b=$cache/build-$ver${variant:+-$variant}
+	[ -n "$patches" ] || return 0
+	# shellcheck disable=SC2086
+	set=$(cat $patches | sha256sum | cut -c1-12)
+	tree=$cache/src-$ver+$set b=$cache/build-$ver+$set${variant:+-$variant}
+	if [ ! -f "$tree/Makefile" ]; then
+		rm -rf "$tree.tmp"
+		echo "kernel: applying $(echo "$patches" | wc -w) patches to a hard-linked copy of $src" >&2
+		cp -al "$src" "$tree.tmp"
+		for p in $patches; do
+			files=$(sed -n 's|^+++ b/\([^[:space:]]*\).*|\1|p' "$p")
+			for f in $files; do
+				case $f in Kconfig*|*/Kconfig*)
+					rm -rf "$tree.tmp"; die "$p changes $f: configs are resolved unpatched" ;;
+				esac
+			done
+			patch -d "$tree.tmp" -p1 -s --no-backup-if-mismatch < "$p" ||
+				{ rm -rf "$tree.tmp"; die "$p does not apply to $pkg $ver"; }
+			# patch writes a new file and renames it: a file it changed
+			# must no longer share its inode with the pristine tree.
+			for f in $files; do
+				[ "$(stat -c %h "$tree.tmp/$f")" = 1 ] ||
+					{ rm -rf "$tree.tmp"; die "patch changed $f in place: it is shared with $src"; }
+			done
+		done
+		mv "$tree.tmp" "$tree"
+	fi
+	touch "$tree"
+	# Keep the 3 patch sets used last (a tree is hard links, a build dir ~150 MiB).
+	# shellcheck disable=SC2012 # names are VER+hex: ls -t is safe
+	ls -dt "$cache/src-$ver+"???????????? | tail -n +4 | while read -r old; do
+		rm -rf "$old" "$cache/build-${old#"$cache/src-"}" "$cache/build-${old#"$cache/src-"}"-*
+	done
 }
 
 # check FRAGMENT... < resolved .config: every option a fragment sets is in the
@@ -102,8 +163,8 @@ check() {
 	}' "$@"
 }
 
-# put SRC DST: replace DST only once the copy is whole.
-put() { cp "$1" "$2.tmp" && mv "$2.tmp" "$2"; }
+# put SRC DST: replace DST only once the copy is whole; DST - is no output.
+put() { [ "$2" = - ] || { cp "$1" "$2.tmp" && mv "$2.tmp" "$2"; }; }
 
 cmd_config() {
 	out=$1; shift
@@ -136,23 +197,27 @@ build_epoch() {
 cmd_build() {
 	config=$1
 	stamp=$(date -u -d "@$(build_epoch)" '+%a %b %e %H:%M:%S UTC %Y')
-	key=$({ printf '%s %s\n%s\n' "$pkg" "$ver" "$stamp"; cat "$config"; } |
+	# shellcheck disable=SC2086
+	key=$({ printf '%s %s\n%s\n' "$pkg" "$ver" "$stamp"; cat "$config" $patches; } |
 		sha256sum | cut -c1-16)
 	kern=$cache/kern-$key
 	# An entry appears only by rename, so one that exists is complete.
 	if [ ! -d "$kern" ]; then
 		build "$config" "$stamp"
-		b=$cache/build-$ver
 		rm -rf "$kern.tmp"
 		mkdir "$kern.tmp"
 		cp "$b/arch/x86/boot/bzImage" "$b/System.map" "$kern.tmp/"
+		# No symbols: qemu's ELF loader would read them for nothing.
+		strip -o "$kern.tmp/vmlinux" "$b/vmlinux"
+		chmod 0644 "$kern.tmp/vmlinux"
 		cp "$config" "$kern.tmp/config"
 		mv "$kern.tmp" "$kern"
 	fi
 	put "$kern/bzImage" "$2"
 	put "$kern/config" "$3"
 	put "$kern/System.map" "$4"
-	# Keep the 8 kernels used last (about 3 MiB each).
+	put "$kern/vmlinux" "$5"
+	# Keep the 8 kernels used last (about 7 MiB each).
 	touch "$kern"
 	# shellcheck disable=SC2012 # keys are hex: ls -t is safe and short
 	ls -dt "$cache"/kern-???????????????? | tail -n +9 | while read -r old; do rm -rf "$old"; done
@@ -162,30 +227,31 @@ build() {
 	config=$1 stamp=$2
 	extract
 	need_space 512
-	b=$cache/build-$ver log=$cache/build.log
+	patched
+	log=$cache/build.log
 	mkdir -p "$b"
 	# Keep .config's mtime when nothing changed: kbuild rebuilds what it must.
 	cmp -s "$config" "$b/.config" || cp "$config" "$b/.config"
 	jobs=$(($(nproc) + 1))
 	echo "kernel: building $pkg $ver (-j$jobs, log: $log)" >&2
 	start=$(date +%s)
-	kmake O="$b" -j"$jobs" \
+	make -C "$tree" ARCH=x86_64 LOCALVERSION= O="$b" -j"$jobs" \
 		KBUILD_BUILD_TIMESTAMP="$stamp" KBUILD_BUILD_USER=qpod \
 		KBUILD_BUILD_HOST=qpod KBUILD_BUILD_VERSION=1 \
-		olddefconfig bzImage > "$log" 2>&1 ||
+		olddefconfig bzImage vmlinux > "$log" 2>&1 ||
 		{ tail -n 30 "$log" >&2; die "build failed, full log: $log"; }
 	cmp -s "$config" "$b/.config" ||
 		die "olddefconfig changed the resolved config in $b (stale build dir?)"
 	echo "kernel: built in $(($(date +%s) - start)) s" >&2
 }
 
-[ $# -ge 1 ] || die "usage: kernel.sh config OUT FRAGMENT... | build CONFIG VMLINUZ KCONFIG_OUT SYSTEM_MAP"
+[ $# -ge 1 ] || die "usage: kernel.sh config OUT FRAGMENT... | build CONFIG VMLINUZ KCONFIG_OUT SYSTEM_MAP VMLINUX"
 mkdir -p "$cache"
 # One kernel.sh per cache at a time: builds share the source and build dirs.
 exec 9> "$cache/lock"
 flock 9
 case $1 in
 config) [ $# -ge 3 ] || die "usage: kernel.sh config OUT FRAGMENT..."; shift; cmd_config "$@" ;;
-build)  [ $# -eq 5 ] || die "usage: kernel.sh build CONFIG VMLINUZ KCONFIG_OUT SYSTEM_MAP"; shift; cmd_build "$@" ;;
+build)  [ $# -eq 6 ] || die "usage: kernel.sh build CONFIG VMLINUZ KCONFIG_OUT SYSTEM_MAP VMLINUX"; shift; cmd_build "$@" ;;
 *) die "unknown command $1" ;;
 esac

@@ -135,6 +135,24 @@ int conf_load(struct vmconf *c, struct qerr *err)
 	return 0;
 }
 
+/*
+ * The kernel to boot. Without --kernel, vmlinuz has twins built from the same
+ * source: vmlinux, an uncompressed ELF with a PVH entry note that qemu copies
+ * straight into guest RAM (the guest skips decompressing itself, 35 ms under
+ * TCG), and vmlinux-up, the same without SMP, for one vCPU (another 35-40
+ * ms; docs/performance.md). A missing twin falls back to vmlinuz.
+ */
+int conf_kernel(const struct vmconf *c, long cpus, const char *override, char *out, size_t cap,
+		struct qerr *err)
+{
+	if (!override) {
+		snprintf(out, cap, "%s/%s", c->dir, cpus == 1 ? "vmlinux-up" : "vmlinux");
+		if (access(out, R_OK) == 0)
+			return 0;
+	}
+	return conf_file(c, "vmlinuz", override, out, cap, err);
+}
+
 int conf_file(const struct vmconf *c, const char *name, const char *override, char *out, size_t cap,
 	      struct qerr *err)
 {

@@ -62,7 +62,8 @@ static int prepare(struct run *r)
 		if (o->kernel || o->initrd)
 			return qerr_set(&r->err, EINVAL, "--kernel/--initrd need --boot fwcfg (cbfs.rom holds its own)");
 	} else if ((e = conf_file(&r->conf, "qboot.rom", NULL, r->bios, sizeof r->bios, &r->err)) ||
-		   (e = conf_file(&r->conf, "vmlinuz", o->kernel, r->kernel, sizeof r->kernel, &r->err)) ||
+		   (e = conf_kernel(&r->conf, o->cpus ? o->cpus : r->conf.cpus, o->kernel, r->kernel,
+					sizeof r->kernel, &r->err)) ||
 		   (e = conf_file(&r->conf, "initrd.img", o->initrd, r->initrd, sizeof r->initrd, &r->err))) {
 		return e;
 	}

@@ -61,6 +61,8 @@ struct vmconf {
 int conf_load(struct vmconf *c, struct qerr *err);
 int conf_file(const struct vmconf *c, const char *name, const char *override, char *out, size_t cap,
 	      struct qerr *err);
+int conf_kernel(const struct vmconf *c, long cpus, const char *override, char *out, size_t cap,
+		struct qerr *err);
 
 /* accel.c */
 const char *accel_pick(const char *want, struct qerr *err);

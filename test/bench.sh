@@ -1,78 +1,128 @@
 #!/bin/bash
-# bench.sh: qpod's numbers, all measured in this run on this machine, as one
-# table. Timings come from the runner's own --result (monotonic clock) and
-# wall clock around ./run; medians of BENCH_RUNS runs (default 15).
+# bench.sh: qpod's numbers and a stock baseline, all measured in this run on
+# this machine, as one table (make bench). Wall times are taken around ./run
+# (bash's $EPOCHREALTIME); phases and qemu's peak RSS come from the runner's
+# own --result. Medians of BENCH_RUNS runs (default 15, at least 10), after
+# one warm-up run each (packer cache, page cache).
 #
-#   boot      ./run busybox.tar true and ./run ROOTDIR true: median, min, max
-#   phases    median of each phase (--result timings)
+#   boot      ./run busybox.tar true: median, min, max; ./run ROOTDIR true
+#   baseline  the same command on the same path, but booting Debian's stock
+#             kernel (linux-image-amd64, with its virtio/9p/overlay modules
+#             loaded by a bench initrd) with SeaBIOS: test/bench/stock.sh;
+#             BENCH_STOCK_RUNS runs (default 10). And the ratio.
+#             Debian's cloud kernel (linux-image-cloud-amd64) has no 9p, so
+#             it cannot run the command: its row is qemu start to READY.
+#   phases    median of each phase (--result timings), both kernels
+#   output    first output byte of ./run busybox.tar echo x
 #   memory    qemu's peak RSS
+#   sizes     the kernel the runner boots (vmlinux-up), vmlinux, vmlinuz,
+#             initrd.img; and the baseline's
 #   streams   stdout (guest to host) and stdin (host to guest) throughput
-#   sizes     vmlinuz, initrd.img
 #   unpack    cold unpack vs GNU tar, warm re-run (test/packer/bench-unpack.sh)
+#
+# Installs what it needs (test/bench/packages); downloads the two Debian
+# kernel packages once into $QPOD_BUILD_CACHE/bench. BENCH_UNPACK=0 leaves
+# out the unpack rows (the slowest part).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 OUT=${QPOD_OUT:-$PWD/out}
+export QPOD_OUT=$OUT
 QPOD=$OUT/bin/qpod
 IMAGES=$OUT/images
 RUNS=${BENCH_RUNS:-15}
+[ "$RUNS" -ge 10 ] || RUNS=10
+STOCK_RUNS=${BENCH_STOCK_RUNS:-10}
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 export QPOD_CACHE=$work/cache
+# helpers.bash finds the repo from the bats test file; this script is one.
+BATS_TEST_FILENAME=$PWD/test/bench.sh
+# shellcheck source=test/helpers.bash
 source test/helpers.bash
 
-row() { printf '%-44s %s\n' "$1" "$2"; }
+toolchain/deps.sh test/bench/packages
+
+# row LABEL QPOD [STOCK]: one line of the table
+row() { printf '%-50s %-22s %s\n' "$1" "$2" "${3:-}"; }
 
 # stats FILE: "median min max" of one number per line
 stats() {
 	sort -n "$1" | awk '{ v[NR] = $1 } END {
+		if (!NR) { print "- - -"; exit }
 		m = NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2
-		printf "%.0f %.0f %.0f", m, v[1], v[NR] }'
+		printf "%.0f %.0f %.0f\n", m, v[1], v[NR] }'
 }
 
-ms_now() { date +%s%N | cut -c1-13; }
-
-# runs NAME ARGS...: RUNS wall times (ms) in $work/NAME.wall, --result JSONs in $work/NAME.N.json
+# runs NAME N ARGS...: N wall times (ms) of ./run ARGS in $work/NAME.wall,
+# --result JSONs in $work/NAME.I.json. A failing run is kept (the cloud
+# kernel fails at STARTPOD); its phases up to the failure still count.
 runs() {
-	local name=$1 i t0
-	shift
-	"$QPOD" "$@" > /dev/null 2>&1 || true # warm-up (cache, page cache)
+	local name=$1 n=$2 i t0 t1
+	shift 2
+	./run "$@" > /dev/null 2>&1 || true
 	: > "$work/$name.wall"
-	for i in $(seq "$RUNS"); do
-		t0=$(ms_now)
-		"$QPOD" --result "$work/$name.$i.json" "$@" > /dev/null
-		echo $(($(ms_now) - t0)) >> "$work/$name.wall"
+	for i in $(seq "$n"); do
+		t0=$EPOCHREALTIME
+		./run --result "$work/$name.$i.json" "$@" > /dev/null 2>&1 || true
+		t1=$EPOCHREALTIME
+		awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.1f\n", (b - a) * 1000 }' >> "$work/$name.wall"
 	done
 }
 
-# field NAME JQ: median of a --result field over the runs
+# field NAME JQ: median of a --result field over the runs, or -
 field() {
-	local name=$1 expr=$2
+	local name=$1 expr=$2 f
 	for f in "$work/$name".*.json; do jq -r "$expr // empty" "$f"; done > "$work/field"
-	[ -s "$work/field" ] && stats "$work/field" | cut -d' ' -f1 || echo -
+	stats "$work/field" | cut -d' ' -f1
 }
+us2ms() { [ "$1" = - ] && echo - || echo $(($1 / 1000)); }
+kb2mib() { [ "$1" = - ] && echo - || echo $(($1 / 1024)); }
+wall() { local m lo hi; read -r m lo hi < <(stats "$work/$1.wall"); echo "$m ($lo-$hi)"; }
 
-echo "qpod bench: $(nproc) CPUs, $(sed -n 's/^model name[^:]*: //p' /proc/cpuinfo | head -1)"
-echo "host $(uname -r); $(qemu-system-x86_64 --version | head -1); accel: $("$QPOD" --help >/dev/null; [ -e /sys/module/kvm_pvm ] && echo 'tcg (kvm is PVM)' || echo auto)"
-echo "runs per number: $RUNS (median, min, max in ms)"
+echo "qpod bench: $(nproc) CPUs, $(sed -n 's/^model name[^:]*: //p' /proc/cpuinfo | head -1)," \
+	"$(awk '/MemTotal/ { printf "%.0f GiB", $2 / 1048576 }' /proc/meminfo)"
+accel() {
+	if [ -e /sys/module/kvm_pvm ]; then echo "TCG (/dev/kvm is PVM)"
+	elif [ -e /dev/kvm ]; then echo "auto (KVM)"
+	else echo TCG; fi
+}
+echo "host: $(sed -n 's/^PRETTY_NAME="\(.*\)"/\1/p' /etc/os-release), Linux $(uname -r);" \
+	"$(qemu-system-x86_64 --version | head -1); accel $(accel)"
+echo "building the baseline images (Debian's kernels, downloaded once)..." >&2
+mods=(virtio_pci virtio_console 9pnet_virtio 9p overlay)
+stock=$(test/bench/stock.sh linux-image-amd64 "$IMAGES" "$work/stock" "${mods[@]}")
+cloud=$(test/bench/stock.sh linux-image-cloud-amd64 "$IMAGES" "$work/cloud" virtio_pci virtio_console)
+echo "qpod: Linux $(jq -r .kernel "$IMAGES/manifest.json") (vmlinux-up, PVH) + qboot;" \
+	"baseline: Debian's $stock + SeaBIOS, virtio, 9p and overlay as its modules"
+echo "wall times in ms: median (min-max) of $RUNS runs, baseline of $STOCK_RUNS; phases: medians"
 echo
 
 mk_bbroot "$work/root"
-runs tar "$IMAGES/busybox.tar" true
-runs dir "$work/root" true
-read -r m lo hi < <(stats "$work/tar.wall")
-row "./run busybox.tar true (wall)" "median $m  min $lo  max $hi"
-read -r m lo hi < <(stats "$work/dir.wall")
-row "./run ROOTDIR true (wall)" "median $m  min $lo  max $hi"
-for phase in kernelEntered ready started exited vmGone; do
-	v=$(field tar ".timingsUs.$phase")
-	row "  phase: $phase (ms after qemu start)" "$([ "$v" = - ] && echo - || echo $((v / 1000)))"
-done
-rss=$(field tar .qemuMaxRssKb)
-row "qemu peak RSS (MiB)" "$([ "$rss" = - ] && echo - || echo $((rss / 1024)))"
+runs tar "$RUNS" "$IMAGES/busybox.tar" true
+runs dir "$RUNS" "$work/root" true
+runs first "$RUNS" "$IMAGES/busybox.tar" echo x
+QPOD_IMAGES=$work/stock runs stock "$STOCK_RUNS" "$IMAGES/busybox.tar" true
+QPOD_IMAGES=$work/cloud runs cloud "$STOCK_RUNS" "$IMAGES/busybox.tar" true
 
-runs first "$IMAGES/busybox.tar" echo x
-v=$(field first .timingsUs.firstOutput)
-row "first output byte (ms after qemu start)" "$((v / 1000))"
+row "" "qpod" "Debian stock kernel"
+row "./run busybox.tar true (wall)" "$(wall tar)" "$(wall stock)"
+read -r q _ < <(stats "$work/tar.wall")
+read -r s _ < <(stats "$work/stock.wall")
+row "  baseline / qpod (medians)" "" "$(awk -v q="$q" -v s="$s" 'BEGIN { printf "%.1fx", s / q }')"
+for p in kernelEntered:"kernel entered" ready:"hyperstart ready" started:"command started" \
+	exited:"command exited" vmGone:"VM gone"; do
+	row "  phase: ${p#*:} (ms after qemu start)" "$(us2ms "$(field tar ".timingsUs.${p%%:*}")")" \
+		"$(us2ms "$(field stock ".timingsUs.${p%%:*}")")"
+done
+row "qemu peak RSS (MiB)" "$(kb2mib "$(field tar .qemuMaxRssKb)")" "$(kb2mib "$(field stock .qemuMaxRssKb)")"
+row "first output byte, ./run busybox.tar echo x" "$(us2ms "$(field first .timingsUs.firstOutput)")"
+row "./run ROOTDIR true (wall)" "$(wall dir)"
+row "cloud kernel: qemu start to hyperstart READY" "" \
+	"$(us2ms "$(field cloud .timingsUs.ready)") (${cloud%% *}, no 9p)"
+row "kernel booted (bytes)" "$(stat -c %s "$IMAGES/vmlinux-up") vmlinux-up" \
+	"$(stat -c %s "$work/stock/vmlinuz") vmlinuz"
+row "  vmlinux (--cpus > 1), vmlinuz (bzImage)" "$(stat -c %s "$IMAGES/vmlinux"), $(stat -c %s "$IMAGES/vmlinuz")"
+row "initrd (bytes)" "$(stat -c %s "$IMAGES/initrd.img")" "$(stat -c %s "$work/stock/initrd.img") (modules)"
 
 # Throughput: bytes over the time from the command's start to its exit event.
 mb=200
@@ -83,10 +133,6 @@ head -c $((mb * 1048576)) /dev/zero | "$QPOD" -i --result "$work/in.json" "$work
 us=$(jq '.timingsUs.exited - .timingsUs.started' "$work/in.json")
 row "stdin throughput, host to guest (MB/s)" "$(awk -v b=$((mb * 1048576)) -v us="$us" 'BEGIN { printf "%.0f", b / us }')"
 
-row "vmlinuz (bytes)" "$(stat -c %s "$IMAGES/vmlinuz")"
-row "initrd.img (bytes)" "$(stat -c %s "$IMAGES/initrd.img")"
-
-if [ -x test/packer/bench-unpack.sh ]; then
-	echo
+if [ -x test/packer/bench-unpack.sh ] && [ "${BENCH_UNPACK:-1}" != 0 ]; then
 	test/packer/bench-unpack.sh | while read -r k v; do row "unpack: $k" "$v"; done
 fi

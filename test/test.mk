@@ -32,6 +32,6 @@ fuzz: deps-test $(FUZZ_BINS)
 	SUITES="$(FUZZ_BINS:$(OBJ)/test/fuzz/%=fuzz-%)" FUZZ_SECONDS=$(FUZZ_SECONDS) test/run.sh $(O)
 
 bench: image deps-test
-	QPOD_OUT=$(abspath $(O)) test/bench.sh
+	QPOD_OUT=$(abspath $(O)) QPOD_BUILD_CACHE=$(QPOD_BUILD_CACHE) test/bench.sh
 
 .PHONY: fuzz
