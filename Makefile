@@ -28,6 +28,9 @@ CFLAGS   ?= -O2 -g
 WARN     := -Wall -Wextra -Werror -Wshadow -Wno-unused-parameter -Wno-format-truncation
 HOST_CFLAGS := $(CFLAGS) $(WARN) -std=gnu11 -D_GNU_SOURCE -MMD -MP -Iproto
 
+# Quiet recipes: "  CC      file" per step; V=1 shows the commands.
+quiet = $(if $(filter 1,$(V)),,@printf '  %-7s %s\n' '$(1)' '$(2)';)
+
 .DEFAULT_GOAL := image
 .PHONY: image deps test bench install clean distclean help
 .DELETE_ON_ERROR:
@@ -48,7 +51,7 @@ include test/test.mk
 image: deps $(IMAGES) $(BINS) $(IMG)/manifest.json
 
 $(IMG)/manifest.json: $(filter-out $(IMG)/manifest.json,$(IMAGES)) toolchain/manifest.sh
-	toolchain/manifest.sh $(IMG) > $@.tmp && mv $@.tmp $@
+	$(call quiet,GEN,$@)toolchain/manifest.sh $(IMG) > $@.tmp && mv $@.tmp $@
 
 install: image
 	runner/install.sh $(O) $(DESTDIR)$(PREFIX)

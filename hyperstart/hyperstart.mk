@@ -9,7 +9,7 @@ HYPERSTART_TEST_LIBS := -Ihyperstart
 
 $(HYPERSTART): $(HYPERSTART_SRCS:%.c=$(OBJ)/guest/%.o) $(PROTO_GUEST_OBJS)
 	@mkdir -p $(@D)
-	$(GUEST_CC) $(GUEST_LDFLAGS) -o $@ $^
+	$(call quiet,LD,$@)$(GUEST_CC) $(GUEST_LDFLAGS) -o $@ $^
 
 hyperstart: $(HYPERSTART)
 .PHONY: hyperstart

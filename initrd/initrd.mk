@@ -13,7 +13,7 @@ initrd: $(IMG)/initrd.img
 
 $(MKCPIO): initrd/mkcpio.c
 	@mkdir -p $(@D)
-	$(CC) $(HOST_CFLAGS) -o $@ $<
+	$(call quiet,CC,$@)$(CC) $(HOST_CFLAGS) -o $@ $<
 
 # gzip -n: no name or time in the gzip header. The size check keeps the
 # initrd small on purpose: its unpack is on every boot's critical path.

@@ -16,16 +16,16 @@ $(PACKER_OBJS): HOST_CFLAGS += -Ipacker
 
 $(PACKER_LIB): $(PACKER_OBJS)
 	@mkdir -p $(@D)
-	rm -f $@ && $(AR) rcs $@ $^
+	$(call quiet,AR,$@)rm -f $@ && $(AR) rcs $@ $^
 
 $(PACKER_CLI): packer/qpod-pack.c $(PACKER_LIB) $(PROTO_HOST_OBJS)
 	@mkdir -p $(@D)
-	$(CC) $(HOST_CFLAGS) -Ipacker -o $@ $< $(PACKER_LIB) $(PROTO_HOST_OBJS) $(PACKER_LDLIBS)
+	$(call quiet,CC,$@)$(CC) $(HOST_CFLAGS) -Ipacker -o $@ $< $(PACKER_LIB) $(PROTO_HOST_OBJS) $(PACKER_LDLIBS)
 
 # The default image: Debian's busybox-static as a docker-archive, reproducible.
 $(IMG)/busybox.tar: packer/mkbusybox.sh $(wildcard /bin/busybox) | deps
 	@mkdir -p $(@D)
-	packer/mkbusybox.sh /bin/busybox $@
+	$(call quiet,IMAGE,$@)packer/mkbusybox.sh /bin/busybox $@
 
 IMAGES += $(IMG)/busybox.tar
 BINS   += $(PACKER_CLI)

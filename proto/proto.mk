@@ -9,8 +9,8 @@ PROTO_TEST_SRCS := $(PROTO_SRCS)
 
 $(OBJ)/host/%.o: %.c
 	@mkdir -p $(@D)
-	$(CC) $(HOST_CFLAGS) -c -o $@ $<
+	$(call quiet,CC,$<)$(CC) $(HOST_CFLAGS) -c -o $@ $<
 
 $(OBJ)/guest/%.o: %.c $(STAMP)/toolchain
 	@mkdir -p $(@D)
-	$(GUEST_CC) $(GUEST_CFLAGS) -c -o $@ $<
+	$(call quiet,CC-MUSL,$<)$(GUEST_CC) $(GUEST_CFLAGS) -c -o $@ $<

@@ -11,11 +11,11 @@ $(OBJ)/host/runner/%.o: HOST_CFLAGS += -Ipacker -DQPOD_VERSION=\"$(QPOD_VERSION)
 
 $(RUNNER): $(RUNNER_SRCS:%.c=$(OBJ)/host/%.o) $(PROTO_HOST_OBJS) $(PACKER_LIB)
 	@mkdir -p $(@D)
-	$(CC) -o $@ $(filter %.o,$^) $(PACKER_LIB) $(PACKER_LDLIBS) -lm
+	$(call quiet,LD,$@)$(CC) -o $@ $(filter %.o,$^) $(PACKER_LIB) $(PACKER_LDLIBS) -lm
 
 $(IMG)/vm.conf: configs/vm.conf
 	@mkdir -p $(@D)
-	cp $< $@
+	@cp $< $@
 
 BINS += $(RUNNER)
 IMAGES += $(IMG)/vm.conf
