@@ -3,8 +3,9 @@
  *
  *   boot     wait for READY                       (deadline: boot_timeout)
  *   version  GETVERSION -> ACK u32                 (each reply: boot_timeout)
- *   pod      STARTPOD -> ACK
- *   start    NEWCONTAINER -> ACK                   stdin flows only after this
+ *   pod      STARTPOD -> ACK                       (all three are sent at READY:
+ *   start    NEWCONTAINER -> ACK                    replies come in order)
+ *            stdin flows only after the last ACK
  *   running  streams both ways; signals -> SIGNALPROCESS, SIGWINCH -> WINSIZE
  *            (deadline: --timeout, then the VM is killed: exit 124)
  *   destroy  exit event + EOF on every output stream -> DESTROYPOD, wait for
@@ -163,7 +164,6 @@ static void on_reply(struct sess *s, const struct qp_frame *f)
 					 *msg ? msg : "no reason given");
 		return;
 	}
-	struct jw w;
 	switch (req) {
 	case QP_GETVERSION: {
 		uint32_t v = f->len >= 4 ? qp_be32(f->data) : 0;
@@ -174,16 +174,10 @@ static void on_reply(struct sess *s, const struct qp_frame *f)
 			     "the images with `make image`", m);
 			return;
 		}
-		jw_init(&w);
-		qp_pod_write(&w, s->s->pod);
-		send_json(s, QP_STARTPOD, &w);
 		phase(s, PH_POD, s->s->boot_timeout);
 		break;
 	}
 	case QP_STARTPOD:
-		jw_init(&w);
-		qp_container_write(&w, s->s->container);
-		send_json(s, QP_NEWCONTAINER, &w);
 		phase(s, PH_START, s->s->boot_timeout);
 		break;
 	case QP_NEWCONTAINER:
@@ -203,11 +197,20 @@ static void on_ctl(struct sess *s, const struct qp_frame *f)
 			return;
 		uint64_t boot_ns;
 		uint8_t v[4];
+		struct jw w;
 		s->res->t.ready = now_s();
 		qp_ready_read(f->data, f->len, &boot_ns);
 		s->res->t.guest_boot = (double)boot_ns / 1e9;
+		/* The guest answers in order, so the whole start goes out at once:
+		 * a bad version still fails at the first reply. */
 		qp_put_be32(v, QP_VERSION);
 		send_ctl(s, QP_GETVERSION, v, sizeof v);
+		jw_init(&w);
+		qp_pod_write(&w, s->s->pod);
+		send_json(s, QP_STARTPOD, &w);
+		jw_init(&w);
+		qp_container_write(&w, s->s->container);
+		send_json(s, QP_NEWCONTAINER, &w);
 		phase(s, PH_VERSION, s->s->boot_timeout);
 		break;
 	}
