@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "frames.h"
 #include "proto.h"
 
 static void roundtrip(const struct qp_container *c)
@@ -55,26 +56,19 @@ static void payload(const uint8_t *p, size_t n)
 	qp_error_read(p, n, msg, sizeof msg);
 }
 
+static int on_frame(void *ctx, int k, const struct qp_frame *f)
+{
+	if (k > 0)
+		payload(f->data, f->len);
+	return 0;
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct qp_reader r;
 	if (qp_reader_init(&r, QP_CTL_HDR, QP_CTL_MAX) < 0)
 		return 0;
-	size_t off = 0, chunk = size % 61 + 1;
-	for (;;) {
-		struct qp_frame f;
-		int k;
-		while ((k = qp_reader_next(&r, &f)) != 0)
-			if (k > 0)
-				payload(f.data, f.len);
-		if (off >= size)
-			break;
-		size_t n = size - off < chunk ? size - off : chunk;
-		ssize_t took = qp_reader_feed(&r, data + off, n);
-		if (took < 0)
-			break;
-		off += (size_t)took;
-	}
+	feed_chunks(&r, data, size, size % 61 + 1, on_frame, NULL);
 	/* The raw input as one payload too: the JSON readers see it unframed. */
 	payload(data, size);
 	qp_reader_free(&r);

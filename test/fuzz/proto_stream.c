@@ -7,6 +7,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 
+#include "frames.h"
 #include "proto.h"
 
 static void credit(void *ctx, uint64_t seq, uint32_t bytes)
@@ -14,33 +15,33 @@ static void credit(void *ctx, uint64_t seq, uint32_t bytes)
 	*(uint64_t *)ctx += seq ^ bytes;
 }
 
+struct bounds {
+	struct qp_reader *r;
+	size_t cap0;
+	uint64_t sum;
+};
+
+static int on_frame(void *ctx, int k, const struct qp_frame *f)
+{
+	struct bounds *b = ctx;
+	if (k > 0 && f->len > QP_STREAM_PAYLOAD)
+		abort();
+	if (k > 0 && f->id == QP_SEQ_CREDIT)
+		qp_credit_each(f, credit, &b->sum);
+	if (b->r->cap > b->cap0 + QP_STREAM_HDR + QP_STREAM_PAYLOAD)
+		abort();
+	return 0;
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct qp_reader r;
-	const size_t max = QP_STREAM_HDR + QP_STREAM_PAYLOAD;
-	if (qp_reader_init(&r, QP_STREAM_HDR, max) < 0)
+	if (qp_reader_init(&r, QP_STREAM_HDR, QP_STREAM_HDR + QP_STREAM_PAYLOAD) < 0)
 		return 0;
-	size_t cap0 = r.cap, off = 0, chunk = size % 4093 + 1;
-	uint64_t sum = 0;
-	for (;;) {
-		struct qp_frame f;
-		int k;
-		while ((k = qp_reader_next(&r, &f)) != 0) {
-			if (k > 0 && f.len > QP_STREAM_PAYLOAD)
-				abort();
-			if (k > 0 && f.id == QP_SEQ_CREDIT)
-				qp_credit_each(&f, credit, &sum);
-		}
-		if (r.cap > cap0 + max)
-			abort();
-		if (off >= size)
-			break;
-		size_t n = size - off < chunk ? size - off : chunk;
-		ssize_t took = qp_reader_feed(&r, data + off, n);
-		if (took < 0)
-			break;
-		off += (size_t)took;
-	}
+	struct bounds b = { .r = &r, .cap0 = r.cap };
+	feed_chunks(&r, data, size, size % 4093 + 1, on_frame, &b);
+	if (r.cap > b.cap0 + QP_STREAM_HDR + QP_STREAM_PAYLOAD)
+		abort();
 	qp_reader_free(&r);
 	return 0;
 }

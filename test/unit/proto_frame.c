@@ -4,35 +4,38 @@
 #include <string.h>
 
 #include "proto.h"
+#include "frames.h"
 #include "tap.h"
 
-/* Feed everything in q into r, n bytes at a time, collecting frames. */
+/* Frames collected by feed_all: payloads copied (64 bytes at most), errors
+ * kept as a negative len with no data. */
+struct got {
+	struct qp_frame *out;
+	uint8_t *copies;
+	int n, max;
+};
+
+static int collect(void *ctx, int k, const struct qp_frame *f)
+{
+	struct got *g = ctx;
+	if (g->n >= g->max)
+		return 1;
+	if (k > 0 && f->len)
+		memcpy(g->copies + g->n * 64, f->data, f->len < 64 ? f->len : 64);
+	g->out[g->n] = *f;
+	g->out[g->n].data = k > 0 ? g->copies + g->n * 64 : NULL;
+	g->out[g->n++].len = k > 0 ? f->len : (uint32_t)k;
+	return 0;
+}
+
+/* Feed everything in q into r, step bytes at a time, collecting frames. */
 static int feed_all(struct qp_reader *r, const struct qp_queue *q, size_t step, struct qp_frame *out,
 		    int max, uint8_t *copies)
 {
-	int got = 0;
-	size_t off = 0;
-	for (;;) {
-		struct qp_frame f;
-		int k;
-		while ((k = qp_reader_next(r, &f)) != 0) {
-			if (got >= max)
-				return -1;
-			if (k > 0 && f.len)
-				memcpy(copies + got * 64, f.data, f.len < 64 ? f.len : 64);
-			out[got] = f;
-			out[got].data = k > 0 ? copies + got * 64 : NULL;
-			out[got++].len = k > 0 ? f.len : (uint32_t)k;
-		}
-		if (off >= q->len)
-			break;
-		size_t n = q->len - off < step ? q->len - off : step;
-		ssize_t took = qp_reader_feed(r, q->buf + q->head + off, n);
-		if (took < 0)
-			return -1;
-		off += (size_t)took;
-	}
-	return got;
+	struct got g = { .out = out, .copies = copies, .max = max };
+	if (feed_chunks(r, q->buf + q->head, q->len, step, collect, &g) < 0)
+		return -1;
+	return g.n;
 }
 
 static void ctl_frames(void)
