@@ -35,7 +35,7 @@
 #include "io.h"
 #include "runner.h"
 
-enum phase { PH_BOOT, PH_VERSION, PH_POD, PH_START, PH_RUNNING, PH_DESTROY, PH_DONE };
+enum phase { PH_BOOT, PH_VERSION, PH_POD, PH_START, PH_RUNNING, PH_DESTROY };
 enum { EV_SIG, EV_CTL, EV_STREAM, EV_STDIN, EV_STDOUT, EV_STDERR, EV_COUNT };
 
 #define SEQ_OUT 1
