@@ -26,7 +26,7 @@ export SOURCE_DATE_EPOCH
 CC       ?= cc
 CFLAGS   ?= -O2 -g
 WARN     := -Wall -Wextra -Werror -Wshadow -Wno-unused-parameter -Wno-format-truncation
-HOST_CFLAGS := $(CFLAGS) $(WARN) -std=gnu11 -D_GNU_SOURCE -MMD -MP -Iproto
+HOST_CFLAGS := $(CFLAGS) $(WARN) -std=gnu11 -D_GNU_SOURCE -MMD -MP -Ilib -Iproto
 
 # Quiet recipes: "  CC      file" per step; V=1 shows the commands.
 quiet = $(if $(filter 1,$(V)),,@printf '  %-7s %s\n' '$(1)' '$(2)';)
@@ -39,6 +39,7 @@ IMAGES :=
 BINS   :=
 
 include toolchain/toolchain.mk
+include lib/lib.mk
 include proto/proto.mk
 include kernel/kernel.mk
 include hyperstart/hyperstart.mk

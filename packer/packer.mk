@@ -9,7 +9,7 @@ PACKER_LDLIBS := -larchive -lcrypto -pthread
 PACKER_CLI    := $(OBJ)/packer/qpod-pack
 
 # Unit tests and fuzz targets (test/test.mk) compile these with the test.
-PACKER_TEST_SRCS := $(PACKER_SRCS) $(PROTO_SRCS)
+PACKER_TEST_SRCS := $(PACKER_SRCS) $(LIB_SRCS)
 PACKER_TEST_LIBS := $(PACKER_LDLIBS)
 
 $(PACKER_OBJS): HOST_CFLAGS += -Ipacker
@@ -18,9 +18,9 @@ $(PACKER_LIB): $(PACKER_OBJS)
 	@mkdir -p $(@D)
 	$(call quiet,AR,$@)rm -f $@ && $(AR) rcs $@ $^
 
-$(PACKER_CLI): packer/qpod-pack.c $(PACKER_LIB) $(PROTO_HOST_OBJS)
+$(PACKER_CLI): packer/qpod-pack.c $(PACKER_LIB) $(LIB_HOST_OBJS)
 	@mkdir -p $(@D)
-	$(call quiet,CC,$@)$(CC) $(HOST_CFLAGS) -Ipacker -o $@ $< $(PACKER_LIB) $(PROTO_HOST_OBJS) $(PACKER_LDLIBS)
+	$(call quiet,CC,$@)$(CC) $(HOST_CFLAGS) -Ipacker -o $@ $< $(PACKER_LIB) $(LIB_HOST_OBJS) $(PACKER_LDLIBS)
 
 # The default image: Debian's busybox-static as a docker-archive, reproducible.
 $(IMG)/busybox.tar: packer/mkbusybox.sh $(wildcard /bin/busybox) | deps

@@ -4,7 +4,7 @@
 # size-optimised, stripped. GUEST_CC can be overridden in config.mak.
 
 GUEST_CC      ?= musl-gcc
-GUEST_CFLAGS  := -Os -static -std=gnu11 -D_GNU_SOURCE $(WARN) -Iproto \
+GUEST_CFLAGS  := -Os -static -std=gnu11 -D_GNU_SOURCE $(WARN) -Ilib -Iproto \
                  -ffunction-sections -fdata-sections -fno-asynchronous-unwind-tables \
                  -fno-stack-protector -MMD -MP
 GUEST_LDFLAGS := -static -s -Wl,--gc-sections -Wl,--build-id=none

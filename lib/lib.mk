@@ -1,0 +1,16 @@
+# lib: the general helpers every part uses (errors, I/O, JSON). Compiled
+# twice: with the host CC for the runner and packer, and with GUEST_CC for
+# hyperstart. Nothing here knows the channel protocol (that is proto/).
+
+LIB_SRCS := $(wildcard lib/*.c)
+LIB_HOST_OBJS := $(LIB_SRCS:%.c=$(OBJ)/host/%.o)
+LIB_GUEST_OBJS := $(LIB_SRCS:%.c=$(OBJ)/guest/%.o)
+LIB_TEST_SRCS := $(LIB_SRCS)
+
+$(OBJ)/host/%.o: %.c
+	@mkdir -p $(@D)
+	$(call quiet,CC,$<)$(CC) $(HOST_CFLAGS) -c -o $@ $<
+
+$(OBJ)/guest/%.o: %.c $(STAMP)/toolchain
+	@mkdir -p $(@D)
+	$(call quiet,CC-MUSL,$<)$(GUEST_CC) $(GUEST_CFLAGS) -c -o $@ $<
