@@ -54,7 +54,11 @@ static void startpod(struct hs *hs, const struct qp_frame *f)
 		ctl_error(hs, "STARTPOD: the pod is already started");
 		return;
 	}
-	if (qp_pod_read(f->data, f->len, &hs->pod, &err) < 0 || mount_share(hs->pod.share, &err) < 0) {
+	int e = net_lo_up();
+	if (e < 0)
+		log_err("bring lo up: %s", strerror(-e));
+	if (qp_pod_read(f->data, f->len, &hs->pod, &err) < 0 || net_setup(&hs->pod.net, &err) < 0 ||
+	    mount_share(hs->pod.share, &err) < 0) {
 		qp_pod_free(&hs->pod);
 		ctl_error(hs, "STARTPOD: %s", err.msg);
 		return;
@@ -78,7 +82,7 @@ static void newcontainer(struct hs *hs, const struct qp_frame *f)
 		ctl_error(hs, "NEWCONTAINER: %s", err.msg);
 		return;
 	}
-	int e = mount_container(&c, hs->pod.hostname, &err);
+	int e = mount_container(&c, &hs->pod, &err);
 	if (!e && c.proc.workdir && (e = root_mkdirs(c.proc.workdir, &err)) >= 0) {
 		close(e); /* docker creates a missing workdir */
 		e = 0;

@@ -67,10 +67,17 @@ uint64_t boottime_ns(void);
 /* port.c */
 int port_open(const char *name);
 
+/* etc.c */
+void etc_seed(const struct qp_pod *pod);
+
+/* net.c */
+int net_lo_up(void);
+int net_setup(const struct qp_net *n, struct qerr *err);
+
 /* mount.c */
 int mount_early(void);
 int mount_share(const char *tag, struct qerr *err);
-int mount_container(const struct qp_container *c, const char *hostname, struct qerr *err);
+int mount_container(const struct qp_container *c, const struct qp_pod *pod, struct qerr *err);
 int root_mkdirs(const char *path, struct qerr *err);
 extern const char *const container_root;
 

@@ -5,7 +5,7 @@
  *   /run/qpod/lower   the image: 9p share, read-only, cache=loose (the host
  *                     publishes cache entries once and never changes them)
  *   /run/qpod/rw      tmpfs holding the overlay's upper and work dirs (the
- *                     upper starts with /etc/hostname and /etc/hosts)
+ *                     upper starts with the /etc files of etc.c)
  *   /run/qpod/root    overlay of the two: the container's writable root, so
  *                     writes never reach the host copy (and 9p's
  *                     open-unlink-fstat gap does not break apt-get)
@@ -140,59 +140,7 @@ static int mnt_in_root(const char *src, const char *path, const char *type, unsi
 	return r;
 }
 
-/*
- * Put FILE (in /etc) with TEXT into the upper layer, as the overlay would
- * after copying the image's file up and truncating it: the image's mode and
- * owner if it has a regular file there, 0644 root otherwise. An image entry
- * that is not a regular file (a symlink, a directory) is left alone.
- */
-static void seed_file(const char *file, const char *text)
-{
-	char lower[64], upper[64];
-	struct stat st = { .st_mode = S_IFREG | 0644 };
-	snprintf(lower, sizeof lower, "/run/qpod/lower/etc/%s", file);
-	snprintf(upper, sizeof upper, "/run/qpod/rw/upper/etc/%s", file);
-	if (lstat(lower, &st) < 0 && errno != ENOENT) {
-		log_dbg("lstat %s: %s", lower, strerror(errno));
-		return;
-	}
-	if (!S_ISREG(st.st_mode))
-		return;
-	int fd = open(upper, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, st.st_mode & 07777);
-	if (fd < 0 || io_write_all(fd, text, strlen(text)) < 0 || fchown(fd, st.st_uid, st.st_gid) < 0 ||
-	    fchmod(fd, st.st_mode & 07777) < 0)
-		log_err("write %s: %s", upper, strerror(errno));
-	if (fd >= 0)
-		close(fd);
-}
-
-/*
- * /etc/hostname and /etc/hosts as docker provides them, if the image has an
- * /etc directory. They are written into the upper layer before the overlay
- * is mounted: writing them through the overlay would copy /etc up over 9p
- * first, 6-8 ms of the run under TCG. The upper /etc gets the image /etc's
- * mode and owner, as a copy-up would give it; the overlay merges the two.
- */
-static void seed_etc(const char *hostname)
-{
-	char text[512];
-	struct stat st;
-	if (lstat("/run/qpod/lower/etc", &st) < 0 || !S_ISDIR(st.st_mode))
-		return;
-	if (mkdir("/run/qpod/rw/upper/etc", st.st_mode & 07777) < 0 ||
-	    chown("/run/qpod/rw/upper/etc", st.st_uid, st.st_gid) < 0 ||
-	    chmod("/run/qpod/rw/upper/etc", st.st_mode & 07777) < 0) {
-		log_err("create the upper /etc: %s", strerror(errno));
-		return;
-	}
-	snprintf(text, sizeof text, "%s\n", hostname);
-	seed_file("hostname", text);
-	snprintf(text, sizeof text, "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n"
-		 "127.0.1.1\t%s\n", hostname);
-	seed_file("hosts", text);
-}
-
-int mount_container(const struct qp_container *c, const char *hostname, struct qerr *err)
+int mount_container(const struct qp_container *c, const struct qp_pod *pod, struct qerr *err)
 {
 	int e;
 	mkdir("/run/qpod/rw", 0755);
@@ -200,7 +148,7 @@ int mount_container(const struct qp_container *c, const char *hostname, struct q
 		return qerr_sys(err, errno, "mount tmpfs for the writable layer");
 	mkdir("/run/qpod/rw/upper", 0755);
 	mkdir("/run/qpod/rw/work", 0755);
-	seed_etc(hostname && *hostname ? hostname : "qpod");
+	etc_seed(pod);
 	mkdir(container_root, 0755);
 	if (mount("overlay", container_root, "overlay", 0,
 		  "lowerdir=/run/qpod/lower,upperdir=/run/qpod/rw/upper,workdir=/run/qpod/rw/work") < 0)

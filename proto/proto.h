@@ -164,10 +164,32 @@ struct qp_mount {
 	bool read_only;
 };
 
+#define QP_MAX_DNS        8u                   /* nameservers */
+#define QP_MAX_HOSTS      64u                  /* extra /etc/hosts entries */
+
+struct qp_host {
+	char *name;           /* a hostname: letters, digits, '-', '.', '_' */
+	char *ip;             /* IPv4 or IPv6 text */
+};
+
+/* STARTPOD's "network": the guest's interface, resolver and hosts. lo is
+ * always up; without a device the VM has loopback only. */
+struct qp_net {
+	char *device;         /* "eth0", or NULL: no interface */
+	char *address;        /* IPv4 of the device */
+	unsigned prefix;      /* 1..32 */
+	char *gateway;        /* IPv4 of the default route, or NULL */
+	unsigned mtu;         /* 0: the device's own */
+	char **dns;           /* NULL-terminated nameservers; NULL: keep the image's resolv.conf */
+	struct qp_host *hosts;
+	size_t nhosts;
+};
+
 /* STARTPOD + NEWCONTAINER: one container per VM. */
 struct qp_pod {
 	char *hostname;
 	char *share;          /* 9p tag of the image root (read-only lower layer) */
+	struct qp_net net;
 };
 
 struct qp_container {

@@ -81,7 +81,12 @@ static int boot_and_run(struct run *r)
 		return -EINVAL;
 	char host[16];
 	hostname(host, sizeof host);
-	struct qp_pod pod = { .hostname = host, .share = "rootfs" };
+	struct qp_pod pod = { .hostname = o->hostname ? o->hostname : host, .share = "rootfs" };
+	struct qp_host hosts[QP_MAX_HOSTS];
+	net_guest(o->network, o->dns, o->hosts, o->nhosts, &pod.net, hosts);
+	int e = net_check_ports(o->ports, o->nports, err);
+	if (e)
+		return e;
 	struct qp_mount mounts[QP_MAX_MOUNTS];
 	char tags[QP_MAX_MOUNTS][8];
 	if (o->nvols > QP_MAX_MOUNTS)
@@ -102,6 +107,7 @@ static int boot_and_run(struct run *r)
 		.memory_mb = o->memory_mb ? o->memory_mb : r->conf.memory_mb,
 		.cpus = o->cpus ? o->cpus : r->conf.cpus,
 		.console_path = o->console, .debug = o->debug,
+		.network = o->network, .ports = o->ports, .nports = o->nports,
 	};
 	sigset_t sigs;
 	session_signals(&sigs);
@@ -109,7 +115,7 @@ static int boot_and_run(struct run *r)
 	if (o->tty && o->interactive)
 		tty_raw(0);
 	r->res.t.qemu_start = now_s();
-	int e = vm_start(&vs, &r->vm, err);
+	e = vm_start(&vs, &r->vm, err);
 	if (e)
 		return e;
 	struct session_spec ss = {

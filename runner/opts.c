@@ -38,11 +38,17 @@ void usage(FILE *f)
 	      "      --platform OS/ARCH  image platform to pick (default linux/amd64)\n"
 	      "      --max-bytes SIZE    refuse an image layer or file larger than this unpacked\n"
 	      "                          (k, m, g; default 16g)\n"
+	      "      --network user|none network: qemu's user-mode NAT (default), or loopback only\n"
+	      "  -p, --publish [IP:]HOSTPORT:GUESTPORT[/tcp|/udp]  forward a host port into the VM;\n"
+	      "                          without IP on every host address, as docker does\n"
+	      "  -h, --hostname NAME     the VM's hostname (default: a random id)\n"
+	      "      --dns IP            nameserver for /etc/resolv.conf (default: qemu's, 10.0.2.3)\n"
+	      "      --add-host NAME:IP  add a line to /etc/hosts (IP host-gateway: the host)\n"
 	      "      --timings           print how long each phase took (stderr)\n"
 	      "      --result FILE       write the outcome as JSON to FILE\n"
 	      "      --debug             verbose guest console (kernel and hyperstart)\n"
 	      "      --cache ls|prune    list cached images, or remove those not in use\n"
-	      "  -h, --help              this text\n"
+	      "      --help              this text\n"
 	      "      --version           qpod and protocol versions\n"
 	      "\n"
 	      "Exit status: the command's; 128+N if signal N killed it; 126 not executable;\n"
@@ -157,6 +163,64 @@ static int add_env(struct opts *o, const char *kv)
 	return 0;
 }
 
+static int grow(void *vec, size_t *n, size_t size)
+{
+	void **v = vec;
+	void *p = realloc(*v, (*n + 2) * size);
+	if (!p)
+		return -ENOMEM;
+	memset((char *)p + (*n + 1) * size, 0, size); /* keeps string vectors NULL-terminated */
+	*v = p;
+	return 0;
+}
+
+static int say(int e, const struct qerr *err)
+{
+	if (e)
+		fprintf(stderr, "qpod: %s (see --help)\n", err->msg);
+	return e;
+}
+
+static int add_publish(struct opts *o, const char *spec)
+{
+	struct qerr err;
+	if (grow(&o->ports, &o->nports, sizeof *o->ports) < 0)
+		return -ENOMEM;
+	return say(net_parse_publish(spec, &o->ports[o->nports++], &err), &err);
+}
+
+static int add_host(struct opts *o, const char *spec)
+{
+	struct qerr err;
+	if (o->nhosts >= QP_MAX_HOSTS - 2)
+		return bad("--add-host %s: too many hosts", spec);
+	if (grow(&o->hosts, &o->nhosts, sizeof *o->hosts) < 0)
+		return -ENOMEM;
+	return say(net_parse_add_host(spec, &o->hosts[o->nhosts++], &err), &err);
+}
+
+static int add_dns(struct opts *o, const char *ip)
+{
+	struct qerr err;
+	if (o->ndns >= QP_MAX_DNS)
+		return bad("--dns %s: too many nameservers", ip);
+	if (say(net_parse_dns(ip, &err), &err) || grow(&o->dns, &o->ndns, sizeof *o->dns) < 0)
+		return -EINVAL;
+	o->dns[o->ndns++] = (char *)ip;
+	return 0;
+}
+
+/* A hostname as sethostname and /etc/hosts take it (RFC 1123 labels). */
+static int set_hostname(struct opts *o, const char *name)
+{
+	size_t n = strlen(name);
+	if (!n || n > 63 || name[0] == '-' || name[0] == '.' || name[n - 1] == '-' || name[n - 1] == '.' ||
+	    name[strspn(name, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-.")])
+		return bad("--hostname %s: letters, digits, '-' and '.', at most 63", name);
+	o->hostname = (char *)name;
+	return 0;
+}
+
 static int number(const char *flag, const char *s, double min, double max, double *out)
 {
 	char *end;
@@ -170,7 +234,8 @@ static int number(const char *flag, const char *s, double min, double max, doubl
 }
 
 enum { O_ENTRYPOINT = 256, O_CPUS, O_TIMEOUT, O_ACCEL, O_BOOT, O_CONSOLE, O_KERNEL, O_INITRD,
-       O_PLATFORM, O_MAXBYTES, O_RESULT, O_TIMINGS, O_DEBUG, O_CACHE, O_VERSION };
+       O_PLATFORM, O_MAXBYTES, O_RESULT, O_TIMINGS, O_DEBUG, O_CACHE, O_VERSION, O_HELP, O_NETWORK,
+       O_DNS, O_ADDHOST };
 
 static const struct option longopts[] = {
 	{ "env", required_argument, NULL, 'e' },
@@ -180,7 +245,12 @@ static const struct option longopts[] = {
 	{ "tty", no_argument, NULL, 't' },
 	{ "volume", required_argument, NULL, 'v' },
 	{ "memory", required_argument, NULL, 'm' },
-	{ "help", no_argument, NULL, 'h' },
+	{ "help", no_argument, NULL, O_HELP },
+	{ "hostname", required_argument, NULL, 'h' },
+	{ "publish", required_argument, NULL, 'p' },
+	{ "network", required_argument, NULL, O_NETWORK },
+	{ "dns", required_argument, NULL, O_DNS },
+	{ "add-host", required_argument, NULL, O_ADDHOST },
 	{ "entrypoint", required_argument, NULL, O_ENTRYPOINT },
 	{ "cpus", required_argument, NULL, O_CPUS },
 	{ "timeout", required_argument, NULL, O_TIMEOUT },
@@ -214,7 +284,8 @@ int opts_parse(int argc, char **argv, struct opts *o)
 	double d;
 	int c, e = 0;
 	opterr = 0;
-	while (!e && (c = getopt_long(argc, argv, "+:e:w:u:itv:m:h", longopts, NULL)) != -1) {
+	o->network = true;
+	while (!e && (c = getopt_long(argc, argv, "+:e:w:u:itv:m:h:p:", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'e': e = add_env(o, optarg); break;
 		case 'w':
@@ -230,7 +301,15 @@ int opts_parse(int argc, char **argv, struct opts *o)
 			if (parse_size_mb(optarg, &o->memory_mb) < 0)
 				e = bad("--memory %s: expected 64m..1024g (a number with b, k, m or g)", optarg);
 			break;
-		case 'h': usage(stdout); return 1;
+		case O_HELP: usage(stdout); return 1;
+		case 'h': e = set_hostname(o, optarg); break;
+		case 'p': e = add_publish(o, optarg); break;
+		case O_NETWORK:
+			e = one_of("--network", optarg, "user", "none", NULL);
+			o->network = !strcmp(optarg, "user");
+			break;
+		case O_DNS: e = add_dns(o, optarg); break;
+		case O_ADDHOST: e = add_host(o, optarg); break;
 		case O_ENTRYPOINT: o->entrypoint = optarg; o->entrypoint_set = true; break;
 		case O_CPUS:
 			if (!(e = number("--cpus", optarg, 0.01, 64, &d)))

@@ -118,6 +118,15 @@ static void build(struct argv *a, const struct vm_spec *s, int ctl, int stream, 
 	arg(a, "socket,id=stream,fd=%d", stream);
 	arg(a, "-device");
 	arg(a, "virtserialport,bus=vs0.0,chardev=stream,name=%s", QP_PORT_STREAM);
+	if (s->network) {
+		char nd[4096];
+		if (net_netdev(s->ports, s->nports, nd, sizeof nd) < 0)
+			a->err = -E2BIG;
+		arg(a, "-netdev");
+		arg(a, "%s", nd);
+		arg(a, "-device");
+		arg(a, "virtio-net-pci,netdev=n0");
+	}
 	arg(a, "-fsdev");
 	arg(a, "local,id=root,path=%s,security_model=none,readonly=on", esc(s->rootfs, e1, sizeof e1));
 	arg(a, "-device");

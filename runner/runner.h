@@ -28,6 +28,23 @@ struct volume {
 	bool read_only;
 };
 
+/* net.c: --network, -p, --dns, --add-host (docker's meaning). */
+struct publish {
+	const char *spec;  /* as given, for messages */
+	char ip[16];       /* host address, "" for every address */
+	uint16_t host, guest;
+	bool udp;
+};
+
+int net_parse_publish(const char *spec, struct publish *p, struct qerr *err);
+int net_parse_add_host(const char *spec, struct qp_host *h, struct qerr *err);
+int net_parse_dns(const char *ip, struct qerr *err);
+int net_check_ports(const struct publish *p, size_t n, struct qerr *err);
+int net_netdev(const struct publish *p, size_t n, char *out, size_t cap);
+/* hosts must have room for nextra + 2 entries. */
+void net_guest(bool nic, char **dns, const struct qp_host *extra, size_t nextra, struct qp_net *out,
+	       struct qp_host *hosts);
+
 /* What the user asked for (opts.c). */
 struct opts {
 	char **env;        /* -e, as given */
@@ -42,6 +59,14 @@ struct opts {
 	uint64_t max_bytes; /* packer limit; 0: its default */
 	char *accel, *boot, *console, *kernel, *initrd, *platform, *result;
 	char *cache_cmd;   /* --cache ls|prune */
+	bool network;      /* --network user (default) rather than none */
+	struct publish *ports;
+	size_t nports;
+	char **dns;        /* --dns, NULL-terminated */
+	size_t ndns;
+	struct qp_host *hosts;  /* --add-host */
+	size_t nhosts;
+	char *hostname;    /* -h */
 	const char *image;
 	char **cmd;        /* NULL-terminated, may be empty */
 };
@@ -85,6 +110,9 @@ struct vm_spec {
 	long memory_mb, cpus;
 	const char *console_path;  /* NULL: in memory */
 	bool debug;
+	bool network;              /* a NIC on qemu's user-mode network */
+	const struct publish *ports;
+	size_t nports;
 };
 
 int vm_start(const struct vm_spec *s, struct vm *vm, struct qerr *err);

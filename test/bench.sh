@@ -1,11 +1,13 @@
 #!/bin/bash
 # bench.sh: qpod's numbers and a stock baseline, all measured in this run on
-# this machine, as one table (make bench). Wall times are taken around ./run
+# this machine, as one table (make bench). Variants that are compared run
+# interleaved (rounds()), never one batch after another. Wall times are taken around ./run
 # (bash's $EPOCHREALTIME); phases and qemu's peak RSS come from the runner's
 # own --result. Medians of BENCH_RUNS runs (default 15, at least 10), after
 # one warm-up run each (packer cache, page cache).
 #
-#   boot      ./run busybox.tar true: median, min, max; ./run ROOTDIR true
+#   boot      ./run busybox.tar true: median, min, max; ./run ROOTDIR true;
+#             --network none against the default network
 #   baseline  the same command on the same path, but booting Debian's stock
 #             kernel (linux-image-amd64, with its virtio/9p/overlay modules
 #             loaded by a bench initrd) with SeaBIOS: test/bench/stock.sh;
@@ -53,19 +55,28 @@ stats() {
 		printf "%.0f %.0f %.0f\n", m, v[1], v[NR] }'
 }
 
-# runs NAME N ARGS...: N wall times (ms) of ./run ARGS in $work/NAME.wall,
-# --result JSONs in $work/NAME.I.json. A failing run is kept (the cloud
-# kernel fails at STARTPOD); its phases up to the failure still count.
-runs() {
-	local name=$1 n=$2 i t0 t1
-	shift 2
-	./run "$@" > /dev/null 2>&1 || true
-	: > "$work/$name.wall"
+# Variants are functions v_NAME ARGS... that run one ./run with the extra
+# ARGS (--result FILE). rounds N NAME[:MAX]...: N rounds, each running every
+# variant once in the order given (A B C A B C ...), so the machine's load
+# moves all of them alike; a variant with :MAX runs in the first MAX rounds
+# only. Wall times (ms) go to $work/NAME.wall, --result JSONs to
+# $work/NAME.I.json. One warm-up run each first. A failing run is kept (the
+# cloud kernel fails at STARTPOD); its phases up to the failure still count.
+rounds() {
+	local n=$1 v i t0 t1
+	shift
+	for v in "$@"; do
+		"v_${v%%:*}" --result "$work/warmup.json" > /dev/null 2>&1 || true
+		: > "$work/${v%%:*}.wall"
+	done
 	for i in $(seq "$n"); do
-		t0=$EPOCHREALTIME
-		./run --result "$work/$name.$i.json" "$@" > /dev/null 2>&1 || true
-		t1=$EPOCHREALTIME
-		awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.1f\n", (b - a) * 1000 }' >> "$work/$name.wall"
+		for v in "$@"; do
+			[[ "$v" != *:* ]] || [ "$i" -le "${v#*:}" ] || continue
+			t0=$EPOCHREALTIME
+			"v_${v%%:*}" --result "$work/${v%%:*}.$i.json" > /dev/null 2>&1 || true
+			t1=$EPOCHREALTIME
+			awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.1f\n", (b - a) * 1000 }' >> "$work/${v%%:*}.wall"
+		done
 	done
 }
 
@@ -98,17 +109,22 @@ echo "wall times in ms: median (min-max) of $RUNS runs, baseline of $STOCK_RUNS;
 echo
 
 mk_bbroot "$work/root"
-runs tar "$RUNS" "$IMAGES/busybox.tar" true
-runs dir "$RUNS" "$work/root" true
-runs first "$RUNS" "$IMAGES/busybox.tar" echo x
-QPOD_IMAGES=$work/stock runs stock "$STOCK_RUNS" "$IMAGES/busybox.tar" true
-QPOD_IMAGES=$work/cloud runs cloud "$STOCK_RUNS" "$IMAGES/busybox.tar" true
+v_tar() { ./run "$@" "$IMAGES/busybox.tar" true; }
+v_none() { ./run --network none "$@" "$IMAGES/busybox.tar" true; }
+v_dir() { ./run "$@" "$work/root" true; }
+v_first() { ./run "$@" "$IMAGES/busybox.tar" echo x; }
+v_stock() { QPOD_IMAGES=$work/stock ./run "$@" "$IMAGES/busybox.tar" true; }
+v_cloud() { QPOD_IMAGES=$work/cloud ./run "$@" "$IMAGES/busybox.tar" true; }
+rounds "$RUNS" tar none dir first "stock:$STOCK_RUNS" "cloud:$STOCK_RUNS"
 
 row "" "qpod" "Debian stock kernel"
 row "./run busybox.tar true (wall)" "$(wall tar)" "$(wall stock)"
 read -r q _ < <(stats "$work/tar.wall")
 read -r s _ < <(stats "$work/stock.wall")
 row "  baseline / qpod (medians)" "" "$(awk -v q="$q" -v s="$s" 'BEGIN { printf "%.1fx", s / q }')"
+read -r nn _ < <(stats "$work/none.wall")
+row "./run --network none busybox.tar true (wall)" "$(wall none)"
+row "  the default network's cost (median difference)" "$(awk -v q="$q" -v n="$nn" 'BEGIN { printf "%+.0f ms", q - n }')"
 for p in kernelEntered:"kernel entered" ready:"hyperstart ready" started:"command started" \
 	exited:"command exited" vmGone:"VM gone"; do
 	row "  phase: ${p#*:} (ms after qemu start)" "$(us2ms "$(field tar ".timingsUs.${p%%:*}")")" \

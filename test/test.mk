@@ -9,6 +9,8 @@
 UNIT_BINS := $(patsubst test/unit/%.c,$(OBJ)/test/unit/%,$(wildcard test/unit/*.c))
 FUZZ_BINS := $(patsubst test/fuzz/%.c,$(OBJ)/test/fuzz/%,$(wildcard test/fuzz/*.c))
 FUZZ_CC   ?= clang
+# Guest-side helpers for the suites (static musl: they run from any test root).
+GUEST_TEST_BINS := $(patsubst test/net/%.c,$(OBJ)/test/guest/%,$(wildcard test/net/*.c))
 FUZZ_SECONDS ?= 10
 
 test_area = $(shell echo $(firstword $(subst _, ,$(notdir $(1)))) | tr a-z A-Z)
@@ -24,7 +26,11 @@ $(OBJ)/test/fuzz/%: test/fuzz/%.c $$($$(call test_area,$$*)_TEST_SRCS) $$(wildca
 		-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
 		-o $@ $< $($(call test_area,$*)_TEST_SRCS) $($(call test_area,$*)_TEST_LIBS)
 
-test: image deps-test $(UNIT_BINS) $(FUZZ_BINS)
+$(OBJ)/test/guest/%: test/net/%.c $(STAMP)/toolchain
+	@mkdir -p $(@D)
+	$(call quiet,CC-MUSL,$@)$(GUEST_CC) $(GUEST_CFLAGS) $(GUEST_LDFLAGS) -o $@ $<
+
+test: image deps-test $(UNIT_BINS) $(FUZZ_BINS) $(GUEST_TEST_BINS)
 	FUZZ_SECONDS=$(FUZZ_SECONDS) QPOD_OUT=$(abspath $(O)) test/run.sh $(O)
 
 # Longer fuzzing on demand: make fuzz FUZZ_SECONDS=600

@@ -1,0 +1,181 @@
+/*
+ * net.c: the VM's network, docker's flags with qemu's user-mode network.
+ *
+ *   --network user   (default) a virtio-net NIC on qemu's slirp: the guest
+ *                    is 10.0.2.15/24, its gateway and the host's loopback
+ *                    are 10.0.2.2 (host.containers.internal), its resolver
+ *                    10.0.2.3; no root and no host configuration needed
+ *   --network none   loopback only
+ *   -p [IP:]HOSTPORT:GUESTPORT[/tcp|/udp]
+ *                    a slirp host forward; without IP on every host
+ *                    address, as docker does
+ *   --dns IP, --add-host NAME:IP, -h NAME   resolv.conf, hosts, hostname
+ *
+ * The addresses are given to qemu explicitly (-netdev user,net=...,host=...)
+ * and to hyperstart in STARTPOD, so both sides take them from here.
+ * Published ports are tried before qemu starts: a port that is taken is a
+ * one-line error (exit 125), never a VM that boots and then fails.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "io.h"
+#include "runner.h"
+
+#define NET_CIDR    "10.0.2.0/24"
+#define NET_GUEST   "10.0.2.15"
+#define NET_PREFIX  24
+#define NET_HOST    "10.0.2.2"
+#define NET_DNS     "10.0.2.3"
+#define NET_DEVICE  "eth0"
+
+static int port_num(const char *s, size_t n, uint16_t *out)
+{
+	unsigned long v = 0;
+	if (n == 0 || n > 5)
+		return -EINVAL;
+	for (size_t i = 0; i < n; i++) {
+		if (s[i] < '0' || s[i] > '9')
+			return -EINVAL;
+		v = v * 10 + (unsigned long)(s[i] - '0');
+	}
+	if (v < 1 || v > 65535)
+		return -ERANGE;
+	*out = (uint16_t)v;
+	return 0;
+}
+
+int net_parse_publish(const char *spec, struct publish *p, struct qerr *err)
+{
+	char buf[128];
+	memset(p, 0, sizeof *p);
+	p->spec = spec;
+	if (strlen(spec) >= sizeof buf)
+		return qerr_set(err, EINVAL, "--publish %.40s...: too long", spec);
+	strcpy(buf, spec);
+	char *proto = strchr(buf, '/');
+	if (proto) {
+		*proto++ = '\0';
+		if (!strcmp(proto, "udp"))
+			p->udp = true;
+		else if (strcmp(proto, "tcp"))
+			return qerr_set(err, EINVAL, "--publish %s: protocol must be tcp or udp", spec);
+	}
+	/* From the right: GUESTPORT, HOSTPORT, then the rest is the IP. */
+	char *c2 = strrchr(buf, ':');
+	if (!c2)
+		return qerr_set(err, EINVAL, "--publish %s: expected [IP:]HOSTPORT:GUESTPORT[/tcp|/udp]", spec);
+	*c2 = '\0';
+	char *c1 = strrchr(buf, ':');
+	const char *host = c1 ? c1 + 1 : buf;
+	if (c1) {
+		*c1 = '\0';
+		if (strlen(buf) >= sizeof p->ip)
+			return qerr_set(err, EINVAL, "--publish %s: bad IP address", spec);
+		strcpy(p->ip, buf);
+		if (buf[0] == '[' || strchr(buf, ':'))
+			return qerr_set(err, EINVAL, "--publish %s: IPv6 host addresses are not supported", spec);
+		struct in_addr a;
+		if (inet_pton(AF_INET, p->ip, &a) != 1)
+			return qerr_set(err, EINVAL, "--publish %s: %s is not an IPv4 address", spec, p->ip);
+	}
+	int e1 = port_num(host, strlen(host), &p->host), e2 = port_num(c2 + 1, strlen(c2 + 1), &p->guest);
+	if (e1 || e2)
+		return qerr_set(err, EINVAL, "--publish %s: ports must be numbers from 1 to 65535", spec);
+	return 0;
+}
+
+int net_parse_add_host(const char *spec, struct qp_host *h, struct qerr *err)
+{
+	/* docker takes NAME:IP, and NAME=IP since 25; the IP may hold colons
+	 * (IPv6); "host-gateway" is the address under which the host is seen. */
+	size_t n = strcspn(spec, ":=");
+	const char *ip = spec[n] ? spec + n + 1 : "";
+	unsigned char a[16];
+	if (!strcmp(ip, "host-gateway"))
+		ip = NET_HOST;
+	if (!n || (inet_pton(AF_INET, ip, a) != 1 && inet_pton(AF_INET6, ip, a) != 1))
+		return qerr_set(err, EINVAL, "--add-host %s: expected NAME:IP", spec);
+	for (size_t i = 0; i < n; i++)
+		if (!strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-._", spec[i]))
+			return qerr_set(err, EINVAL, "--add-host %s: bad host name", spec);
+	h->name = strndup(spec, n);
+	h->ip = strdup(ip);
+	if (!h->name || !h->ip)
+		return qerr_set(err, ENOMEM, "out of memory");
+	return 0;
+}
+
+int net_parse_dns(const char *ip, struct qerr *err)
+{
+	unsigned char a[16];
+	if (inet_pton(AF_INET, ip, a) != 1 && inet_pton(AF_INET6, ip, a) != 1)
+		return qerr_set(err, EINVAL, "--dns %s: not an IP address", ip);
+	return 0;
+}
+
+/* Bind each published port as slirp will (SO_REUSEADDR), then let go. */
+int net_check_ports(const struct publish *p, size_t n, struct qerr *err)
+{
+	for (size_t i = 0; i < n; i++) {
+		struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons(p[i].host) };
+		if (*p[i].ip)
+			inet_pton(AF_INET, p[i].ip, &sa.sin_addr);
+		int fd = socket(AF_INET, (p[i].udp ? SOCK_DGRAM : SOCK_STREAM) | SOCK_CLOEXEC, 0), one = 1;
+		if (fd < 0)
+			return qerr_sys(err, errno, "socket");
+		setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+		int e = bind(fd, (struct sockaddr *)&sa, sizeof sa) < 0 ? errno : 0;
+		io_close(&fd);
+		const char *proto = p[i].udp ? "udp" : "tcp";
+		if (e == EADDRINUSE)
+			return qerr_set(err, e, "--publish %s: host port %s:%u/%s is in use", p[i].spec,
+					*p[i].ip ? p[i].ip : "0.0.0.0", p[i].host, proto);
+		if (e)
+			return qerr_sys(err, e, "--publish %s: host port %u/%s", p[i].spec, p[i].host, proto);
+		for (size_t k = 0; k < i; k++)
+			if (p[k].host == p[i].host && p[k].udp == p[i].udp)
+				return qerr_set(err, EADDRINUSE, "--publish %s: host port %u/%s is published twice",
+						p[i].spec, p[i].host, proto);
+	}
+	return 0;
+}
+
+/* qemu's -netdev value for --network user: slirp with the ports. */
+int net_netdev(const struct publish *p, size_t n, char *out, size_t cap)
+{
+	size_t len = (size_t)snprintf(out, cap, "user,id=n0,ipv6=off,net=%s,host=%s,dns=%s", NET_CIDR, NET_HOST, NET_DNS);
+	for (size_t i = 0; i < n && len < cap; i++)
+		len += (size_t)snprintf(out + len, cap - len, ",hostfwd=%s:%s:%u-%s:%u", p[i].udp ? "udp" : "tcp",
+					p[i].ip, p[i].host, NET_GUEST, p[i].guest);
+	return len < cap ? 0 : -E2BIG;
+}
+
+/* What hyperstart sets up: the interface (user mode only), resolver, hosts. */
+void net_guest(bool nic, char **dns, const struct qp_host *extra, size_t nextra, struct qp_net *out,
+	       struct qp_host *hosts)
+{
+	static char *slirp_dns[] = { NET_DNS, NULL };
+	*out = (struct qp_net){ 0 };
+	size_t n = 0;
+	if (nic) {
+		out->device = NET_DEVICE;
+		out->address = NET_GUEST;
+		out->prefix = NET_PREFIX;
+		out->gateway = NET_HOST;
+		out->dns = dns && *dns ? dns : slirp_dns;
+		hosts[n++] = (struct qp_host){ .name = "host.containers.internal", .ip = NET_HOST };
+		hosts[n++] = (struct qp_host){ .name = "host.docker.internal", .ip = NET_HOST };
+	} else if (dns && *dns) {
+		out->dns = dns;
+	}
+	memcpy(hosts + n, extra, nextra * sizeof *extra);
+	out->hosts = hosts;
+	out->nhosts = n + nextra;
+}
