@@ -1,0 +1,199 @@
+/*
+ * container.c: NEWCONTAINER's payload: the container (volumes) and its
+ * process (see proto.h and docs/protocol.md).
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "doc.h"
+
+/* "args": ["a", ...], 1..QP_MAX_ARGS strings. */
+static int read_args(struct doc *d, int obj, char ***out)
+{
+	int arr = json_get(&d->j, obj, "args");
+	if (json_type(&d->j, arr) != JSON_ARRAY || d->j.t[arr].size == 0 ||
+	    d->j.t[arr].size > QP_MAX_ARGS)
+		return qerr_set(d->err, EINVAL, "\"args\" must be an array of 1..%u strings", QP_MAX_ARGS);
+	char **v = calloc(d->j.t[arr].size + 1, sizeof *v);
+	if (!v)
+		return qerr_set(d->err, ENOMEM, "out of memory");
+	uint32_t k;
+	int it;
+	JSON_EACH(&d->j, arr, it, k)
+		if (!(v[k] = json_strdup(&d->j, it))) {
+			free_vec(v);
+			return qerr_set(d->err, EINVAL, "args[%u] is not a string without NUL", k);
+		}
+	*out = v;
+	return 0;
+}
+
+/* "envs": [{"env":"K","value":"V"}, ...] into "K=V" strings. */
+static int read_env(struct doc *d, int obj, char ***out)
+{
+	int arr = json_get(&d->j, obj, "envs");
+	*out = NULL;
+	if (arr < 0)
+		return 0;
+	if (json_type(&d->j, arr) != JSON_ARRAY || d->j.t[arr].size > QP_MAX_ENV)
+		return qerr_set(d->err, EINVAL, "\"envs\" must be an array of at most %u entries", QP_MAX_ENV);
+	char **v = calloc(d->j.t[arr].size + 1, sizeof *v);
+	if (!v)
+		return qerr_set(d->err, ENOMEM, "out of memory");
+	uint32_t k;
+	int it;
+	JSON_EACH(&d->j, arr, it, k) {
+		char *name = json_strdup(&d->j, json_get(&d->j, it, "env"));
+		char *val = json_strdup(&d->j, json_get(&d->j, it, "value"));
+		if (name && val && *name && !strchr(name, '=') &&
+		    (v[k] = malloc(strlen(name) + strlen(val) + 2)))
+			strcat(strcat(strcpy(v[k], name), "="), val);
+		free(name);
+		free(val);
+		if (!v[k]) {
+			free_vec(v);
+			return qerr_set(d->err, EINVAL, "envs[%u] needs a name without '=' and a value", k);
+		}
+	}
+	*out = v;
+	return 0;
+}
+
+static int read_process(struct doc *d, int obj, struct qp_process *p)
+{
+	uint64_t v;
+	int e;
+	memset(p, 0, sizeof *p);
+	if (json_type(&d->j, obj) != JSON_OBJECT)
+		return qerr_set(d->err, EINVAL, "\"process\" must be an object");
+	if ((e = get_str(d, obj, "id", &p->id)) || (e = read_args(d, obj, &p->args)) ||
+	    (e = read_env(d, obj, &p->env)) || (e = get_str(d, obj, "workdir", &p->workdir)) ||
+	    (e = get_str(d, obj, "user", &p->user)) || (e = get_bool(d, obj, "terminal", &p->terminal)) ||
+	    (e = get_bool(d, obj, "stdinOpen", &p->stdin_open)) ||
+	    (e = get_u64(d, obj, "stdio", SEQ_MAX, &p->stdio_seq)) ||
+	    (e = get_u64(d, obj, "stderr", SEQ_MAX, &p->stderr_seq)))
+		return e;
+	if ((e = get_u64(d, obj, "rows", UINT16_MAX, &v)))
+		return e;
+	p->rows = (uint16_t)v;
+	if ((e = get_u64(d, obj, "columns", UINT16_MAX, &v)))
+		return e;
+	p->cols = (uint16_t)v;
+	if (p->workdir && !abs_path_ok(p->workdir))
+		return qerr_set(d->err, EINVAL, "workdir \"%s\" is not an absolute path without ..", p->workdir);
+	if (p->stdio_seq == QP_SEQ_CREDIT || (!p->terminal && (p->stderr_seq == QP_SEQ_CREDIT ||
+							      p->stderr_seq == p->stdio_seq)))
+		return qerr_set(d->err, EINVAL, "stream numbers must be distinct and not 0");
+	return 0;
+}
+
+static int read_mounts(struct doc *d, int obj, struct qp_container *c)
+{
+	int arr = json_get(&d->j, obj, "fsmap");
+	if (arr < 0)
+		return 0;
+	if (json_type(&d->j, arr) != JSON_ARRAY || d->j.t[arr].size > QP_MAX_MOUNTS)
+		return qerr_set(d->err, EINVAL, "\"fsmap\" must be an array of at most %u volumes", QP_MAX_MOUNTS);
+	if (!(c->mounts = calloc(d->j.t[arr].size + 1, sizeof *c->mounts)))
+		return qerr_set(d->err, ENOMEM, "out of memory");
+	uint32_t k;
+	int it, e;
+	JSON_EACH(&d->j, arr, it, k) {
+		struct qp_mount *m = &c->mounts[k];
+		c->nmounts = k + 1;
+		if ((e = get_str(d, it, "source", &m->source)) || (e = get_str(d, it, "path", &m->path)) ||
+		    (e = get_bool(d, it, "readOnly", &m->read_only)))
+			return e;
+		if (!m->source || !*m->source || strlen(m->source) > 31 || !m->path || !abs_path_ok(m->path))
+			return qerr_set(d->err, EINVAL, "fsmap[%u] needs a tag (1..31 chars) and an absolute path", k);
+	}
+	return 0;
+}
+
+int qp_container_read(const uint8_t *buf, size_t n, struct qp_container *c, struct qerr *err)
+{
+	struct doc d;
+	memset(c, 0, sizeof *c);
+	int e = doc_open(&d, buf, n, err);
+	if (e)
+		return e;
+	if (!(e = get_str(&d, 0, "id", &c->id)) && !(e = read_mounts(&d, 0, c)))
+		e = read_process(&d, json_get(&d.j, 0, "process"), &c->proc);
+	json_free(&d.j);
+	if (e)
+		qp_container_free(c);
+	return e;
+}
+
+void qp_container_free(struct qp_container *c)
+{
+	struct qp_process *p = &c->proc;
+	for (size_t i = 0; i < c->nmounts; i++) {
+		free(c->mounts[i].source);
+		free(c->mounts[i].path);
+	}
+	free(c->mounts);
+	free(c->id);
+	free(p->id);
+	free_vec(p->args);
+	free_vec(p->env);
+	free(p->workdir);
+	free(p->user);
+	memset(c, 0, sizeof *c);
+}
+
+static void write_env(struct jw *w, char **env)
+{
+	jw_key(w, "envs");
+	jw_arr(w);
+	for (char **e = env; e && *e; e++) {
+		const char *eq = strchr(*e, '=');
+		if (!eq)
+			continue;
+		jw_obj(w);
+		jw_key(w, "env");
+		jw_strn(w, *e, (size_t)(eq - *e));
+		jw_kv_str(w, "value", eq + 1);
+		jw_end(w);
+	}
+	jw_end(w);
+}
+
+static void write_process(struct jw *w, const struct qp_process *p)
+{
+	jw_obj(w);
+	jw_kv_str(w, "id", p->id ? p->id : "init");
+	jw_kv_strv(w, "args", p->args);
+	write_env(w, p->env);
+	jw_kv_str(w, "workdir", p->workdir && *p->workdir ? p->workdir : "/");
+	jw_kv_str(w, "user", p->user ? p->user : "");
+	jw_kv_bool(w, "terminal", p->terminal);
+	jw_kv_bool(w, "stdinOpen", p->stdin_open);
+	jw_kv_int(w, "stdio", (int64_t)p->stdio_seq);
+	jw_kv_int(w, "stderr", (int64_t)p->stderr_seq);
+	jw_kv_int(w, "rows", p->rows);
+	jw_kv_int(w, "columns", p->cols);
+	jw_end(w);
+}
+
+int qp_container_write(struct jw *w, const struct qp_container *c)
+{
+	jw_obj(w);
+	jw_kv_str(w, "id", c->id ? c->id : "");
+	jw_key(w, "fsmap");
+	jw_arr(w);
+	for (size_t i = 0; i < c->nmounts; i++) {
+		jw_obj(w);
+		jw_kv_str(w, "source", c->mounts[i].source);
+		jw_kv_str(w, "path", c->mounts[i].path);
+		jw_kv_bool(w, "readOnly", c->mounts[i].read_only);
+		jw_end(w);
+	}
+	jw_end(w);
+	jw_key(w, "process");
+	write_process(w, &c->proc);
+	jw_end(w);
+	return w->err;
+}

@@ -1,0 +1,88 @@
+/*
+ * doc.c: reading a control payload: a parsed JSON document and the checked
+ * getters every message reader uses (doc.h).
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "doc.h"
+
+int doc_open(struct doc *d, const uint8_t *buf, size_t n, struct qerr *err)
+{
+	d->err = err;
+	int r = json_parse_alloc(&d->j, (const char *)buf, n);
+	if (r < 0)
+		return qerr_set(err, EINVAL, "payload is not valid JSON");
+	if (d->j.t[0].type != JSON_OBJECT) {
+		json_free(&d->j);
+		return qerr_set(err, EINVAL, "payload is not a JSON object");
+	}
+	return 0;
+}
+
+/* Optional string field: *out stays NULL when absent. */
+int get_str(struct doc *d, int obj, const char *key, char **out)
+{
+	int v = json_get(&d->j, obj, key);
+	*out = NULL;
+	if (v < 0 || d->j.t[v].type == JSON_NULL)
+		return 0;
+	if (!(*out = json_strdup(&d->j, v)))
+		return qerr_set(d->err, EINVAL, "\"%s\" is not a string without NUL", key);
+	return 0;
+}
+
+int get_u64(struct doc *d, int obj, const char *key, uint64_t max, uint64_t *out)
+{
+	int64_t v = 0;
+	int idx = json_get(&d->j, obj, key);
+	*out = 0;
+	if (idx < 0)
+		return 0;
+	if (json_int(&d->j, idx, &v) < 0 || v < 0 || (uint64_t)v > max)
+		return qerr_set(d->err, EINVAL, "\"%s\" is not an integer in 0..%llu", key,
+				(unsigned long long)max);
+	*out = (uint64_t)v;
+	return 0;
+}
+
+int get_bool(struct doc *d, int obj, const char *key, bool *out)
+{
+	int idx = json_get(&d->j, obj, key);
+	*out = false;
+	if (idx >= 0 && json_bool(&d->j, idx, out) < 0)
+		return qerr_set(d->err, EINVAL, "\"%s\" is not a boolean", key);
+	return 0;
+}
+
+void free_vec(char **v)
+{
+	for (char **p = v; p && *p; p++)
+		free(*p);
+	free(v);
+}
+
+int abs_path_ok(const char *p)
+{
+	if (p[0] != '/')
+		return 0;
+	for (const char *c = p; (c = strstr(c, "/..")); c += 3)
+		if (c[3] == '/' || c[3] == '\0')
+			return 0;
+	return 1;
+}
+
+/* Characters a hosts(5) name or an address may hold: nothing that could
+ * break a line of /etc/hosts or resolv.conf. */
+bool word_ok(const char *s, const char *extra)
+{
+	if (!s || !*s || strlen(s) > 253)
+		return false;
+	for (; *s; s++)
+		if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') || (*s >= '0' && *s <= '9') ||
+		      strchr(extra, *s)))
+			return false;
+	return true;
+}

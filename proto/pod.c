@@ -1,0 +1,144 @@
+/*
+ * pod.c: STARTPOD's payload, the pod: hostname, the root share and the
+ * network (see proto.h and docs/protocol.md).
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "doc.h"
+
+static int read_hosts(struct doc *d, int obj, struct qp_net *n)
+{
+	int arr = json_get(&d->j, obj, "hosts");
+	if (arr < 0)
+		return 0;
+	if (json_type(&d->j, arr) != JSON_ARRAY || d->j.t[arr].size > QP_MAX_HOSTS)
+		return qerr_set(d->err, EINVAL, "\"hosts\" must be an array of at most %u entries", QP_MAX_HOSTS);
+	if (!(n->hosts = calloc(d->j.t[arr].size + 1, sizeof *n->hosts)))
+		return qerr_set(d->err, ENOMEM, "out of memory");
+	uint32_t k;
+	int it, e;
+	JSON_EACH(&d->j, arr, it, k) {
+		struct qp_host *h = &n->hosts[k];
+		n->nhosts = k + 1;
+		if ((e = get_str(d, it, "name", &h->name)) || (e = get_str(d, it, "ip", &h->ip)))
+			return e;
+		if (!word_ok(h->name, NAME_CHARS) || !word_ok(h->ip, ADDR_CHARS))
+			return qerr_set(d->err, EINVAL, "hosts[%u] needs a host name and an IP address", k);
+	}
+	return 0;
+}
+
+static int read_dns(struct doc *d, int obj, struct qp_net *n)
+{
+	int arr = json_get(&d->j, obj, "dns");
+	if (arr < 0)
+		return 0;
+	if (json_type(&d->j, arr) != JSON_ARRAY || d->j.t[arr].size > QP_MAX_DNS)
+		return qerr_set(d->err, EINVAL, "\"dns\" must be an array of at most %u addresses", QP_MAX_DNS);
+	if (!(n->dns = calloc(d->j.t[arr].size + 1, sizeof *n->dns)))
+		return qerr_set(d->err, ENOMEM, "out of memory");
+	uint32_t k;
+	int it;
+	JSON_EACH(&d->j, arr, it, k)
+		if (!(n->dns[k] = json_strdup(&d->j, it)) || !word_ok(n->dns[k], ADDR_CHARS))
+			return qerr_set(d->err, EINVAL, "dns[%u] is not an IP address", k);
+	return 0;
+}
+
+static int read_net(struct doc *d, int obj, struct qp_net *n)
+{
+	uint64_t v;
+	int e;
+	if (obj < 0)
+		return 0;
+	if (json_type(&d->j, obj) != JSON_OBJECT)
+		return qerr_set(d->err, EINVAL, "\"network\" must be an object");
+	if ((e = get_str(d, obj, "device", &n->device)) || (e = get_str(d, obj, "address", &n->address)) ||
+	    (e = get_str(d, obj, "gateway", &n->gateway)) || (e = read_dns(d, obj, n)) ||
+	    (e = read_hosts(d, obj, n)))
+		return e;
+	if ((e = get_u64(d, obj, "prefix", 32, &v)))
+		return e;
+	n->prefix = (unsigned)v;
+	if ((e = get_u64(d, obj, "mtu", 65535, &v)))
+		return e;
+	n->mtu = (unsigned)v;
+	if (n->device && (!word_ok(n->device, NAME_CHARS) || strlen(n->device) >= 16 || !n->prefix ||
+			  !word_ok(n->address, ADDR_CHARS)))
+		return qerr_set(d->err, EINVAL, "\"network\" needs a device name, an address and a prefix of 1..32");
+	if (n->gateway && !word_ok(n->gateway, ADDR_CHARS))
+		return qerr_set(d->err, EINVAL, "\"network\" has a bad gateway");
+	return 0;
+}
+
+int qp_pod_read(const uint8_t *buf, size_t n, struct qp_pod *p, struct qerr *err)
+{
+	struct doc d;
+	memset(p, 0, sizeof *p);
+	int e = doc_open(&d, buf, n, err);
+	if (e)
+		return e;
+	if (!(e = get_str(&d, 0, "hostname", &p->hostname)))
+		e = get_str(&d, 0, "shareDir", &p->share);
+	if (!e && (!p->share || !*p->share || strlen(p->share) > 31))
+		e = qerr_set(err, EINVAL, "\"shareDir\" must name the root share's 9p tag");
+	if (!e)
+		e = read_net(&d, json_get(&d.j, 0, "network"), &p->net);
+	json_free(&d.j);
+	if (e)
+		qp_pod_free(p);
+	return e;
+}
+
+void qp_pod_free(struct qp_pod *p)
+{
+	struct qp_net *n = &p->net;
+	for (size_t i = 0; i < n->nhosts; i++) {
+		free(n->hosts[i].name);
+		free(n->hosts[i].ip);
+	}
+	free(n->hosts);
+	free_vec(n->dns);
+	free(n->device);
+	free(n->address);
+	free(n->gateway);
+	free(p->hostname);
+	free(p->share);
+	memset(p, 0, sizeof *p);
+}
+
+int qp_pod_write(struct jw *w, const struct qp_pod *p)
+{
+	jw_obj(w);
+	jw_kv_str(w, "hostname", p->hostname ? p->hostname : "");
+	jw_kv_str(w, "shareDir", p->share ? p->share : "");
+	const struct qp_net *n = &p->net;
+	jw_key(w, "network");
+	jw_obj(w);
+	if (n->device) {
+		jw_kv_str(w, "device", n->device);
+		jw_kv_str(w, "address", n->address);
+		jw_kv_int(w, "prefix", n->prefix);
+		if (n->gateway)
+			jw_kv_str(w, "gateway", n->gateway);
+		if (n->mtu)
+			jw_kv_int(w, "mtu", n->mtu);
+	}
+	if (n->dns)
+		jw_kv_strv(w, "dns", n->dns);
+	jw_key(w, "hosts");
+	jw_arr(w);
+	for (size_t i = 0; i < n->nhosts; i++) {
+		jw_obj(w);
+		jw_kv_str(w, "name", n->hosts[i].name);
+		jw_kv_str(w, "ip", n->hosts[i].ip);
+		jw_end(w);
+	}
+	jw_end(w);
+	jw_end(w);
+	jw_end(w);
+	return w->err;
+}
