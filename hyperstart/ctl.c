@@ -88,6 +88,8 @@ static void newcontainer(struct hs *hs, const struct qp_frame *f)
 		e = 0;
 	}
 	if (!e)
+		e = mount_seal(&c, &err);
+	if (!e)
 		e = proc_start(hs, &c.proc, &err);
 	qp_container_free(&c);
 	if (e) {

@@ -8,6 +8,7 @@
  *                     127.0.1.1 without a network), then the pod's extra
  *                     entries (host.containers.internal, --add-host)
  *   /etc/resolv.conf  the pod's nameservers, when it names any
+ *   /etc/mtab         -> /proc/mounts, if the image has none (df, mount)
  *
  * Each file gets the image's mode and owner if the image has a regular file
  * there (as a copy-up and truncate would), 0644 root otherwise; an image
@@ -92,6 +93,10 @@ void etc_seed(const struct qp_pod *pod)
 			fprintf(t.f, "%s\t%s\n", n->hosts[i].ip, n->hosts[i].name);
 	}
 	text_seed(&t, "hosts");
+	struct stat mt;
+	if (lstat("/run/qpod/lower/etc/mtab", &mt) < 0 && errno == ENOENT &&
+	    symlink("/proc/mounts", "/run/qpod/rw/upper/etc/mtab") < 0)
+		log_err("symlink /etc/mtab: %s", strerror(errno));
 	if (!n->dns)
 		return;
 	if (text_open(&t))

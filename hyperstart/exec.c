@@ -13,6 +13,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "hyperstart.h"
@@ -42,31 +44,46 @@ static const char *env_get(char **env, const char *name)
 	return NULL;
 }
 
-/* The process env plus docker's defaults for what it does not set. */
-static char **build_env(const struct qp_process *spec, const struct ids *ids, const char *hostname)
+/* The process env plus docker's defaults for what it does not set: PATH,
+ * HOME from passwd when unset or empty, TERM on a terminal. (HOSTNAME comes
+ * from the host, which alone knows whether -e erased it.) */
+static char **build_env(const struct qp_process *spec, const struct ids *ids)
 {
 	size_t n = 0;
 	while (spec->env && spec->env[n])
 		n++;
-	char **env = calloc(n + 5, sizeof *env);
+	char **env = calloc(n + 4, sizeof *env);
 	if (!env)
 		return NULL;
 	size_t k = 0;
+	const char *home = env_get(spec->env, "HOME");
 	for (size_t i = 0; i < n; i++)
-		env[k++] = spec->env[i];
-	char *extra[4] = { 0 };
+		if (!home || *home || strncmp(spec->env[i], "HOME=", 5))
+			env[k++] = spec->env[i];
 	if (!env_get(env, "PATH"))
-		extra[0] = "PATH=" DEFAULT_PATH;
-	if (!env_get(env, "HOSTNAME") && asprintf(&extra[1], "HOSTNAME=%s", hostname) < 0)
-		extra[1] = NULL;
-	if (!env_get(env, "HOME") && asprintf(&extra[2], "HOME=%s", ids->home) < 0)
-		extra[2] = NULL;
+		env[k++] = "PATH=" DEFAULT_PATH;
+	if ((!home || !*home) && asprintf(&env[k], "HOME=%s", ids->home) >= 0)
+		k++;
 	if (spec->terminal && !env_get(env, "TERM"))
-		extra[3] = "TERM=xterm";
-	for (int i = 0; i < 4; i++)
-		if (extra[i])
-			env[k++] = extra[i];
+		env[k++] = "TERM=xterm";
 	return env;
+}
+
+/* docker's defaults (RLIMIT_NOFILE 1048576), then each --ulimit. */
+static int set_limits(const struct qp_process *spec)
+{
+	struct rlimit nofile = { 1048576, 1048576 };
+	if (setrlimit(RLIMIT_NOFILE, &nofile) < 0)
+		return -errno;
+	for (size_t i = 0; i < spec->nrlimits; i++) {
+		const struct qp_rlimit *r = &spec->rlimits[i];
+		struct rlimit rl = { r->soft == UINT64_MAX ? RLIM_INFINITY : r->soft,
+				     r->hard == UINT64_MAX ? RLIM_INFINITY : r->hard };
+		if (setrlimit(r->resource, &rl) < 0)
+			return -errno;
+	}
+	umask(spec->umask >= 0 ? (mode_t)spec->umask : 022);
+	return 0;
 }
 
 /* execvpe() with the container's PATH, keeping the most telling errno. */
@@ -96,7 +113,7 @@ static int run(char *const argv[], char **env)
 	return seen_eacces ? EACCES : -1; /* -1: not found anywhere on PATH */
 }
 
-void exec_child(const struct qp_process *spec, int errfd, const char *hostname)
+void exec_child(const struct qp_process *spec, int errfd)
 {
 	sigset_t none;
 	sigemptyset(&none);
@@ -108,18 +125,21 @@ void exec_child(const struct qp_process *spec, int errfd, const char *hostname)
 		fail(errfd, 126, "enter the container root: %s", strerror(errno));
 	struct ids ids;
 	char why[200];
-	if (user_resolve("", spec->user, &ids, why, sizeof why) < 0)
+	if (user_resolve("", spec->user, spec->groups, &ids, why, sizeof why) < 0)
 		fail(errfd, 126, "%s", why);
+	int e = set_limits(spec);
+	if (e < 0)
+		fail(errfd, 126, "set resource limits: %s", strerror(-e));
 	const char *wd = spec->workdir && *spec->workdir ? spec->workdir : "/";
 	if (chdir(wd) < 0)
 		fail(errfd, 126, "chdir to workdir %s: %s", wd, strerror(errno));
 	if (setgroups((size_t)ids.ngroups, ids.groups) < 0 || setgid(ids.gid) < 0 || setuid(ids.uid) < 0)
 		fail(errfd, 126, "set user %u:%u: %s", ids.uid, ids.gid, strerror(errno));
-	char **env = build_env(spec, &ids, hostname);
+	char **env = build_env(spec, &ids);
 	if (!env)
 		fail(errfd, 126, "out of memory");
 
-	int e = run(spec->args, env);
+	e = run(spec->args, env);
 	if (e == -1)
 		fail(errfd, 127, "exec \"%s\": executable file not found in $PATH", spec->args[0]);
 	if (e == ENOENT)

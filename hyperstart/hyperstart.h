@@ -79,6 +79,12 @@ int mount_early(void);
 int mount_share(const char *tag, struct qerr *err);
 int mount_container(const struct qp_container *c, const struct qp_pod *pod, struct qerr *err);
 int root_mkdirs(const char *path, struct qerr *err);
+int mount_in_root(const char *src, const char *path, const char *type, unsigned long flags,
+		  const char *data, struct qerr *err);
+int mount_seal(const struct qp_container *c, struct qerr *err);
+
+/* dev.c */
+int dev_populate(const struct qp_container *c, struct qerr *err);
 extern const char *const container_root;
 
 /* ctl.c */
@@ -98,7 +104,7 @@ void proc_reap(struct hs *hs);
 void proc_report(struct hs *hs);
 void proc_signal(struct hs *hs, int sig);
 void proc_winsize(struct hs *hs, uint16_t rows, uint16_t cols);
-__attribute__((noreturn)) void exec_child(const struct qp_process *spec, int errfd, const char *hostname);
+__attribute__((noreturn)) void exec_child(const struct qp_process *spec, int errfd);
 
 /* user.c */
 struct ids {
@@ -108,7 +114,7 @@ struct ids {
 	int ngroups;
 	char home[256];
 };
-int user_resolve(const char *root, const char *spec, struct ids *ids, char *why, size_t whylen);
+int user_resolve(const char *root, const char *spec, char *const *add, struct ids *ids, char *why, size_t whylen);
 
 /* power.c */
 __attribute__((noreturn)) void power_off(struct hs *hs);

@@ -10,8 +10,9 @@
  *                     writes never reach the host copy (and 9p's
  *                     open-unlink-fstat gap does not break apt-get)
  *
- * Inside the root it mounts /proc, /sys, /dev (with pts and shm) and the
- * volumes. Paths inside the root are resolved with openat2(RESOLVE_IN_ROOT),
+ * Inside the root it mounts /proc, /sys, /dev (dev.c), the volumes (a
+ * single-file volume through a share of its own in /run/qpod/volN) and the
+ * --tmpfs mounts; --read-only seals the root last. Paths inside the root are resolved with openat2(RESOLVE_IN_ROOT),
  * so an image symlink such as /data -> /etc cannot point a mount outside it.
  */
 #include <errno.h>
@@ -125,8 +126,8 @@ int root_mkdirs(const char *path, struct qerr *err)
 }
 
 /* Mount onto a directory inside the root, created if missing. */
-static int mnt_in_root(const char *src, const char *path, const char *type, unsigned long flags,
-		       const char *data, struct qerr *err)
+int mount_in_root(const char *src, const char *path, const char *type, unsigned long flags,
+		  const char *data, struct qerr *err)
 {
 	int fd = root_mkdirs(path, err);
 	if (fd < 0)
@@ -136,6 +137,38 @@ static int mnt_in_root(const char *src, const char *path, const char *type, unsi
 	int r = 0;
 	if (mount(src, target, type, flags, data) < 0)
 		r = qerr_sys(err, errno, "mount %s on %s", src, path);
+	close(fd);
+	return r;
+}
+
+/* A single-file volume: the share goes to a directory of its own outside the
+ * root, and only the file is bound into place (a file of the image's, or a
+ * new empty one, is the mount point). */
+static int mount_file(const struct qp_mount *m, size_t i, struct qerr *err)
+{
+	char dir[64], src[4200];
+	snprintf(dir, sizeof dir, "/run/qpod/vol%zu", i);
+	mkdir(dir, 0700);
+	if (mount(m->source, dir, "9p", m->read_only ? MS_RDONLY : 0, P9_VOL_OPTS) < 0)
+		return qerr_sys(err, errno, "mount 9p share \"%s\"", m->source);
+	char parent[4096];
+	snprintf(parent, sizeof parent, "%s", m->path);
+	char *base = strrchr(parent, '/');
+	*base++ = '\0';
+	int pfd = root_mkdirs(*parent ? parent : "/", err);
+	if (pfd < 0)
+		return pfd;
+	int fd = openat(pfd, base, O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0644);
+	close(pfd);
+	if (fd < 0)
+		return qerr_sys(err, errno, "create %s for the volume", m->path);
+	char target[64];
+	snprintf(target, sizeof target, "/proc/self/fd/%d", fd);
+	snprintf(src, sizeof src, "%s/%s", dir, m->file);
+	int r = 0;
+	if (mount(src, target, NULL, MS_BIND, NULL) < 0 ||
+	    (m->read_only && mount(NULL, target, NULL, MS_REMOUNT | MS_BIND | MS_RDONLY, NULL) < 0))
+		r = qerr_sys(err, errno, "bind %s onto %s", m->file, m->path);
 	close(fd);
 	return r;
 }
@@ -153,14 +186,30 @@ int mount_container(const struct qp_container *c, const struct qp_pod *pod, stru
 	if (mount("overlay", container_root, "overlay", 0,
 		  "lowerdir=/run/qpod/lower,upperdir=/run/qpod/rw/upper,workdir=/run/qpod/rw/work") < 0)
 		return qerr_sys(err, errno, "mount the overlay root");
-	if ((e = mnt_in_root("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL, err)) ||
-	    (e = mnt_in_root("sysfs", "/sys", "sysfs", MS_NOSUID | MS_NODEV | MS_NOEXEC | MS_RDONLY, NULL, err)) ||
-	    (e = mnt_in_root("/dev", "/dev", NULL, MS_BIND | MS_REC, NULL, err)))
+	if ((e = mount_in_root("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL, err)) ||
+	    (e = mount_in_root("sysfs", "/sys", "sysfs", MS_NOSUID | MS_NODEV | MS_NOEXEC | MS_RDONLY, NULL, err)) ||
+	    (e = dev_populate(c, err)))
 		return e;
 	for (size_t i = 0; i < c->nmounts; i++) {
 		const struct qp_mount *m = &c->mounts[i];
-		if ((e = mnt_in_root(m->source, m->path, "9p", m->read_only ? MS_RDONLY : 0, P9_VOL_OPTS, err)))
+		e = m->file ? mount_file(m, i, err)
+			    : mount_in_root(m->source, m->path, "9p", m->read_only ? MS_RDONLY : 0, P9_VOL_OPTS, err);
+		if (e)
 			return qerr_wrap(err, "volume %zu", i + 1);
 	}
+	for (size_t i = 0; i < c->ntmpfs; i++) {
+		const struct qp_tmpfs *t = &c->tmpfs[i];
+		if ((e = mount_in_root("tmpfs", t->path, "tmpfs", MS_NOSUID | MS_NODEV, t->options, err)))
+			return qerr_wrap(err, "--tmpfs %s", t->path);
+	}
+	return 0;
+}
+
+/* --read-only: once every mount point and the workdir exist, the root's own
+ * mount becomes read-only (the mounts on it keep their modes). */
+int mount_seal(const struct qp_container *c, struct qerr *err)
+{
+	if (c->read_only && mount(NULL, container_root, NULL, MS_REMOUNT | MS_BIND | MS_RDONLY, NULL) < 0)
+		return qerr_sys(err, errno, "make the root read-only");
 	return 0;
 }

@@ -116,7 +116,7 @@ int proc_start(struct hs *hs, const struct qp_process *spec, struct qerr *err)
 		for (int i = 0; i < 3; i++)
 			if (dup2(child[i], i) < 0)
 				_exit(126);
-		exec_child(spec, ep[1], hs->pod.hostname ? hs->pod.hostname : "qpod");
+		exec_child(spec, ep[1]);
 	}
 	close(ep[1]);
 	if (pid < 0) {

@@ -3,7 +3,9 @@
  * /etc/passwd and /etc/group (the caller has already chrooted):
  *   ""  root;  "name" or "uid";  "name:group", "uid:gid", and mixes.
  * A name must exist in the file; a number need not (then gid 0, as docker).
- * Supplementary groups are the groups that list the user's name.
+ * The groups, as runc sets them: the primary gid first; then, when the spec
+ * names no group, every group that lists the user's name (a group in the
+ * spec is the only group); then each --group-add, a gid or a group name.
  * Files are read whole but bounded; lines are split by hand (musl's getpw*
  * would also try nscd, and we want no surprise in PID 1's children).
  */
@@ -105,6 +107,15 @@ struct gr_query {
 	struct ids *ids;
 };
 
+static void add_group(struct ids *ids, gid_t gid)
+{
+	for (int i = 0; i < ids->ngroups; i++)
+		if (ids->groups[i] == gid)
+			return;
+	if (ids->ngroups < (int)(sizeof ids->groups / sizeof *ids->groups))
+		ids->groups[ids->ngroups++] = gid;
+}
+
 static int gr_match(char **f, void *ctx)
 {
 	struct gr_query *q = ctx;
@@ -119,12 +130,33 @@ static int gr_match(char **f, void *ctx)
 		return 1;
 	}
 	for (char *m = strtok(f[3], ","); m; m = strtok(NULL, ","))
-		if (!strcmp(m, q->member) && q->ids->ngroups < (int)(sizeof q->ids->groups / sizeof *q->ids->groups))
-			q->ids->groups[q->ids->ngroups++] = (gid_t)gid;
+		if (!strcmp(m, q->member))
+			add_group(q->ids, (gid_t)gid);
 	return 0;
 }
 
-int user_resolve(const char *root, const char *spec, struct ids *ids, char *why, size_t whylen)
+/* A group name or gid to a gid: 0, or -ENOENT with why filled. */
+static int group_gid(const char *root, const char *group, gid_t *gid, char *why, size_t whylen)
+{
+	unsigned long num;
+	if (number(group, &num)) {
+		*gid = (gid_t)num;
+		return 0;
+	}
+	struct gr_query gq = { .group = group };
+	char *db = slurp(root, "/etc/group");
+	if (db)
+		each_line(db, 4, gr_match, &gq);
+	free(db);
+	if (!gq.found) {
+		snprintf(why, whylen, "unable to find group %s: no matching entries in group file", group);
+		return -ENOENT;
+	}
+	*gid = gq.gid;
+	return 0;
+}
+
+int user_resolve(const char *root, const char *spec, char *const *add, struct ids *ids, char *why, size_t whylen)
 {
 	char user[256], *group;
 	unsigned long num;
@@ -156,25 +188,19 @@ int user_resolve(const char *root, const char *spec, struct ids *ids, char *why,
 	}
 	free(db);
 
-	if (group && *group) {
-		if (number(group, &num)) {
-			ids->gid = (gid_t)num;
-		} else {
-			struct gr_query gq = { .group = group };
-			if ((db = slurp(root, "/etc/group")))
-				each_line(db, 4, gr_match, &gq);
-			free(db);
-			if (!gq.found) {
-				snprintf(why, whylen, "unable to find group %s: no matching entries in group file", group);
-				return -ENOENT;
-			}
-			ids->gid = gq.gid;
-		}
-	}
-	if (pq.found && (db = slurp(root, "/etc/group"))) {
+	if (group && *group && group_gid(root, group, &ids->gid, why, whylen) < 0)
+		return -ENOENT;
+	add_group(ids, ids->gid);
+	if (!(group && *group) && pq.found && (db = slurp(root, "/etc/group"))) {
 		struct gr_query gq = { .member = pq.namebuf, .ids = ids };
 		each_line(db, 4, gr_match, &gq);
 		free(db);
+	}
+	for (char *const *g = add; g && *g; g++) {
+		gid_t gid;
+		if (group_gid(root, *g, &gid, why, whylen) < 0)
+			return -ENOENT;
+		add_group(ids, gid);
 	}
 	return 0;
 }

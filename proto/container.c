@@ -7,7 +7,63 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <sys/resource.h>
+
 #include "doc.h"
+
+static const struct { const char *name; int resource; } rlimits[] = {
+	{ "core", RLIMIT_CORE }, { "cpu", RLIMIT_CPU }, { "data", RLIMIT_DATA }, { "fsize", RLIMIT_FSIZE },
+	{ "locks", RLIMIT_LOCKS }, { "memlock", RLIMIT_MEMLOCK }, { "msgqueue", RLIMIT_MSGQUEUE },
+	{ "nice", RLIMIT_NICE }, { "nofile", RLIMIT_NOFILE }, { "nproc", RLIMIT_NPROC }, { "rss", RLIMIT_RSS },
+	{ "rtprio", RLIMIT_RTPRIO }, { "rttime", RLIMIT_RTTIME }, { "sigpending", RLIMIT_SIGPENDING },
+	{ "stack", RLIMIT_STACK }, { "as", RLIMIT_AS },
+};
+
+int qp_rlimit_resource(const char *name)
+{
+	for (size_t i = 0; i < sizeof rlimits / sizeof *rlimits; i++)
+		if (!strcmp(rlimits[i].name, name))
+			return rlimits[i].resource;
+	return -1;
+}
+
+const char *qp_rlimit_name(int resource)
+{
+	for (size_t i = 0; i < sizeof rlimits / sizeof *rlimits; i++)
+		if (rlimits[i].resource == resource)
+			return rlimits[i].name;
+	return NULL;
+}
+
+/* "rlimits": [{"type":"nofile","soft":N,"hard":N}]; -1 for unlimited. */
+static int read_rlimits(struct doc *d, int obj, struct qp_process *p)
+{
+	int arr = json_get(&d->j, obj, "rlimits");
+	if (arr < 0)
+		return 0;
+	if (json_type(&d->j, arr) != JSON_ARRAY || d->j.t[arr].size > QP_MAX_RLIMITS)
+		return qerr_set(d->err, EINVAL, "\"rlimits\" must be an array of at most %u limits", QP_MAX_RLIMITS);
+	if (!(p->rlimits = calloc(d->j.t[arr].size + 1, sizeof *p->rlimits)))
+		return qerr_set(d->err, ENOMEM, "out of memory");
+	uint32_t k;
+	int it;
+	JSON_EACH(&d->j, arr, it, k) {
+		struct qp_rlimit *r = &p->rlimits[k];
+		int64_t soft, hard;
+		char name[16];
+		p->nrlimits = k + 1;
+		if (json_str(&d->j, json_get(&d->j, it, "type"), name, sizeof name) < 0 ||
+		    (r->resource = qp_rlimit_resource(name)) < 0 ||
+		    json_int(&d->j, json_get(&d->j, it, "soft"), &soft) < 0 ||
+		    json_int(&d->j, json_get(&d->j, it, "hard"), &hard) < 0 || soft < -1 || hard < -1)
+			return qerr_set(d->err, EINVAL, "rlimits[%u] needs a known type and soft and hard limits", k);
+		r->soft = soft < 0 ? UINT64_MAX : (uint64_t)soft;
+		r->hard = hard < 0 ? UINT64_MAX : (uint64_t)hard;
+		if (r->soft > r->hard)
+			return qerr_set(d->err, EINVAL, "rlimits[%u]: the soft limit is above the hard one", k);
+	}
+	return 0;
+}
 
 /* "args": ["a", ...], 1..QP_MAX_ARGS strings. */
 static int read_args(struct doc *d, int obj, char ***out)
@@ -81,6 +137,17 @@ static int read_process(struct doc *d, int obj, struct qp_process *p)
 	if ((e = get_u64(d, obj, "columns", UINT16_MAX, &v)))
 		return e;
 	p->cols = (uint16_t)v;
+	p->umask = -1;
+	if (json_get(&d->j, obj, "umask") >= 0) {
+		if ((e = get_u64(d, obj, "umask", 0777, &v)))
+			return e;
+		p->umask = (int)v;
+	}
+	if ((e = get_strv(d, obj, "additionalGroups", QP_MAX_GROUPS, &p->groups)) || (e = read_rlimits(d, obj, p)))
+		return e;
+	for (char **g = p->groups; g && *g; g++)
+		if (!word_ok(*g, NAME_CHARS))
+			return qerr_set(d->err, EINVAL, "additionalGroups: \"%s\" is not a group name or id", *g);
 	if (p->workdir && !abs_path_ok(p->workdir))
 		return qerr_set(d->err, EINVAL, "workdir \"%s\" is not an absolute path without ..", p->workdir);
 	if (p->stdio_seq == QP_SEQ_CREDIT || (!p->terminal && (p->stderr_seq == QP_SEQ_CREDIT ||
@@ -104,10 +171,37 @@ static int read_mounts(struct doc *d, int obj, struct qp_container *c)
 		struct qp_mount *m = &c->mounts[k];
 		c->nmounts = k + 1;
 		if ((e = get_str(d, it, "source", &m->source)) || (e = get_str(d, it, "path", &m->path)) ||
-		    (e = get_bool(d, it, "readOnly", &m->read_only)))
+		    (e = get_bool(d, it, "readOnly", &m->read_only)) || (e = get_str(d, it, "file", &m->file)))
 			return e;
 		if (!m->source || !*m->source || strlen(m->source) > 31 || !m->path || !abs_path_ok(m->path))
 			return qerr_set(d->err, EINVAL, "fsmap[%u] needs a tag (1..31 chars) and an absolute path", k);
+		if (m->file && (!*m->file || strchr(m->file, '/') || !strcmp(m->file, ".") || !strcmp(m->file, "..")))
+			return qerr_set(d->err, EINVAL, "fsmap[%u]: \"file\" must be one name in the share", k);
+	}
+	return 0;
+}
+
+/* "tmpfs": [{"path":"/tmp","options":"size=64m,noexec"}]. */
+static int read_tmpfs(struct doc *d, int obj, struct qp_container *c)
+{
+	int arr = json_get(&d->j, obj, "tmpfs");
+	if (arr < 0)
+		return 0;
+	if (json_type(&d->j, arr) != JSON_ARRAY || d->j.t[arr].size > QP_MAX_TMPFS)
+		return qerr_set(d->err, EINVAL, "\"tmpfs\" must be an array of at most %u mounts", QP_MAX_TMPFS);
+	if (!(c->tmpfs = calloc(d->j.t[arr].size + 1, sizeof *c->tmpfs)))
+		return qerr_set(d->err, ENOMEM, "out of memory");
+	uint32_t k;
+	int it, e;
+	JSON_EACH(&d->j, arr, it, k) {
+		struct qp_tmpfs *t = &c->tmpfs[k];
+		c->ntmpfs = k + 1;
+		if ((e = get_str(d, it, "path", &t->path)) || (e = get_str(d, it, "options", &t->options)))
+			return e;
+		if (!t->path || !abs_path_ok(t->path) || !strcmp(t->path, "/"))
+			return qerr_set(d->err, EINVAL, "tmpfs[%u] needs an absolute path other than /", k);
+		if (t->options && !word_ok(t->options, "=,-._"))
+			return qerr_set(d->err, EINVAL, "tmpfs[%u]: bad options", k);
 	}
 	return 0;
 }
@@ -119,7 +213,9 @@ int qp_container_read(const uint8_t *buf, size_t n, struct qp_container *c, stru
 	int e = doc_open(&d, buf, n, err);
 	if (e)
 		return e;
-	if (!(e = get_str(&d, 0, "id", &c->id)) && !(e = read_mounts(&d, 0, c)))
+	if (!(e = get_str(&d, 0, "id", &c->id)) && !(e = read_mounts(&d, 0, c)) && !(e = read_tmpfs(&d, 0, c)) &&
+	    !(e = get_u64(&d, 0, "shmSize", UINT64_MAX >> 1, &c->shm_size)) &&
+	    !(e = get_bool(&d, 0, "readOnly", &c->read_only)))
 		e = read_process(&d, json_get(&d.j, 0, "process"), &c->proc);
 	json_free(&d.j);
 	if (e)
@@ -133,8 +229,16 @@ void qp_container_free(struct qp_container *c)
 	for (size_t i = 0; i < c->nmounts; i++) {
 		free(c->mounts[i].source);
 		free(c->mounts[i].path);
+		free(c->mounts[i].file);
 	}
 	free(c->mounts);
+	for (size_t i = 0; i < c->ntmpfs; i++) {
+		free(c->tmpfs[i].path);
+		free(c->tmpfs[i].options);
+	}
+	free(c->tmpfs);
+	free_vec(p->groups);
+	free(p->rlimits);
 	free(c->id);
 	free(p->id);
 	free_vec(p->args);
@@ -175,6 +279,21 @@ static void write_process(struct jw *w, const struct qp_process *p)
 	jw_kv_int(w, "stderr", (int64_t)p->stderr_seq);
 	jw_kv_int(w, "rows", p->rows);
 	jw_kv_int(w, "columns", p->cols);
+	if (p->umask >= 0)
+		jw_kv_int(w, "umask", p->umask);
+	if (p->groups)
+		jw_kv_strv(w, "additionalGroups", p->groups);
+	jw_key(w, "rlimits");
+	jw_arr(w);
+	for (size_t i = 0; i < p->nrlimits; i++) {
+		const struct qp_rlimit *r = &p->rlimits[i];
+		jw_obj(w);
+		jw_kv_str(w, "type", qp_rlimit_name(r->resource));
+		jw_kv_int(w, "soft", r->soft == UINT64_MAX ? -1 : (int64_t)r->soft);
+		jw_kv_int(w, "hard", r->hard == UINT64_MAX ? -1 : (int64_t)r->hard);
+		jw_end(w);
+	}
+	jw_end(w);
 	jw_end(w);
 }
 
@@ -189,9 +308,24 @@ int qp_container_write(struct jw *w, const struct qp_container *c)
 		jw_kv_str(w, "source", c->mounts[i].source);
 		jw_kv_str(w, "path", c->mounts[i].path);
 		jw_kv_bool(w, "readOnly", c->mounts[i].read_only);
+		if (c->mounts[i].file)
+			jw_kv_str(w, "file", c->mounts[i].file);
 		jw_end(w);
 	}
 	jw_end(w);
+	jw_key(w, "tmpfs");
+	jw_arr(w);
+	for (size_t i = 0; i < c->ntmpfs; i++) {
+		jw_obj(w);
+		jw_kv_str(w, "path", c->tmpfs[i].path);
+		if (c->tmpfs[i].options)
+			jw_kv_str(w, "options", c->tmpfs[i].options);
+		jw_end(w);
+	}
+	jw_end(w);
+	if (c->shm_size)
+		jw_kv_int(w, "shmSize", (int64_t)c->shm_size);
+	jw_kv_bool(w, "readOnly", c->read_only);
 	jw_key(w, "process");
 	write_process(w, &c->proc);
 	jw_end(w);

@@ -57,6 +57,28 @@ int get_bool(struct doc *d, int obj, const char *key, bool *out)
 	return 0;
 }
 
+int get_strv(struct doc *d, int obj, const char *key, uint32_t max, char ***out)
+{
+	int arr = json_get(&d->j, obj, key);
+	*out = NULL;
+	if (arr < 0)
+		return 0;
+	if (json_type(&d->j, arr) != JSON_ARRAY || d->j.t[arr].size > max)
+		return qerr_set(d->err, EINVAL, "\"%s\" must be an array of at most %u strings", key, max);
+	char **v = calloc(d->j.t[arr].size + 1, sizeof *v);
+	if (!v)
+		return qerr_set(d->err, ENOMEM, "out of memory");
+	uint32_t k;
+	int it;
+	JSON_EACH(&d->j, arr, it, k)
+		if (!(v[k] = json_strdup(&d->j, it))) {
+			free_vec(v);
+			return qerr_set(d->err, EINVAL, "%s[%u] is not a string without NUL", key, k);
+		}
+	*out = v;
+	return 0;
+}
+
 void free_vec(char **v)
 {
 	for (char **p = v; p && *p; p++)

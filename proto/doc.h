@@ -27,6 +27,8 @@ int doc_open(struct doc *d, const uint8_t *buf, size_t n, struct qerr *err);
 int get_str(struct doc *d, int obj, const char *key, char **out);
 int get_u64(struct doc *d, int obj, const char *key, uint64_t max, uint64_t *out);
 int get_bool(struct doc *d, int obj, const char *key, bool *out);
+/* An array of at most max strings: NULL-terminated copy, NULL when absent. */
+int get_strv(struct doc *d, int obj, const char *key, uint32_t max, char ***out);
 void free_vec(char **v);
 /* An absolute path without a ".." component. */
 int abs_path_ok(const char *p);

@@ -33,19 +33,11 @@ static int read_hosts(struct doc *d, int obj, struct qp_net *n)
 
 static int read_dns(struct doc *d, int obj, struct qp_net *n)
 {
-	int arr = json_get(&d->j, obj, "dns");
-	if (arr < 0)
-		return 0;
-	if (json_type(&d->j, arr) != JSON_ARRAY || d->j.t[arr].size > QP_MAX_DNS)
-		return qerr_set(d->err, EINVAL, "\"dns\" must be an array of at most %u addresses", QP_MAX_DNS);
-	if (!(n->dns = calloc(d->j.t[arr].size + 1, sizeof *n->dns)))
-		return qerr_set(d->err, ENOMEM, "out of memory");
-	uint32_t k;
-	int it;
-	JSON_EACH(&d->j, arr, it, k)
-		if (!(n->dns[k] = json_strdup(&d->j, it)) || !word_ok(n->dns[k], ADDR_CHARS))
-			return qerr_set(d->err, EINVAL, "dns[%u] is not an IP address", k);
-	return 0;
+	int e = get_strv(d, obj, "dns", QP_MAX_DNS, &n->dns);
+	for (char **a = n->dns; !e && a && *a; a++)
+		if (!word_ok(*a, ADDR_CHARS))
+			e = qerr_set(d->err, EINVAL, "dns: \"%s\" is not an IP address", *a);
+	return e;
 }
 
 static int read_net(struct doc *d, int obj, struct qp_net *n)

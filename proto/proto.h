@@ -156,12 +156,36 @@ struct qp_process {
 	uint64_t stdio_seq;   /* stdin and stdout stream */
 	uint64_t stderr_seq;  /* stderr stream (0 with a terminal) */
 	uint16_t rows, cols;  /* initial window size for a terminal */
+	char **groups;        /* --group-add: names or gids, NULL-terminated, or NULL */
+	struct qp_rlimit *rlimits;  /* --ulimit; RLIMIT_NOFILE defaults to 1048576 */
+	size_t nrlimits;
+	int umask;            /* -1: 0022 */
+};
+
+#define QP_MAX_GROUPS     64u
+#define QP_MAX_RLIMITS    16u
+#define QP_MAX_TMPFS      64u
+
+/* --ulimit NAME=SOFT[:HARD]; wire {"type":"nofile","soft":N,"hard":N}. */
+struct qp_rlimit {
+	int resource;         /* RLIMIT_* */
+	uint64_t soft, hard;  /* UINT64_MAX: unlimited */
+};
+
+/* docker's ulimit names (nofile, nproc, core, ...) to RLIMIT_*, or -1. */
+int qp_rlimit_resource(const char *name);
+const char *qp_rlimit_name(int resource);
+
+struct qp_tmpfs {
+	char *path;           /* absolute guest path */
+	char *options;        /* tmpfs mount options (size=, mode=, noexec, ...), or NULL */
 };
 
 struct qp_mount {
 	char *source;         /* 9p mount tag */
 	char *path;           /* absolute guest path */
 	bool read_only;
+	char *file;           /* a single-file volume: the file's name in the share; NULL: the whole share */
 };
 
 #define QP_MAX_DNS        8u                   /* nameservers */
@@ -196,6 +220,10 @@ struct qp_container {
 	char *id;
 	struct qp_mount *mounts;
 	size_t nmounts;
+	struct qp_tmpfs *tmpfs;  /* --tmpfs */
+	size_t ntmpfs;
+	uint64_t shm_size;    /* /dev/shm in bytes; 0: 64 MiB, as docker */
+	bool read_only;       /* --read-only: the root is mounted read-only */
 	struct qp_process proc;
 };
 

@@ -4,12 +4,14 @@
  *   argv      = entrypoint + command, where --entrypoint replaces the
  *               image's Entrypoint and drops its Cmd, and a command after
  *               IMAGE replaces Cmd;
- *   env       = the image's Env, then each -e (same name: replaced in place);
+ *   env       = the image's Env, then each -e (same name: replaced in place;
+ *               a name alone erases it), HOSTNAME unless set or erased;
  *   workdir   = -w, else WorkingDir, else /;  user = -u, else User.
  * IMAGE is a root directory (shared as it is, no config) or an archive the
  * packer unpacks into its cache.
  */
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -45,6 +47,8 @@ static int build_argv(const struct opts *o, const struct image *img, struct qp_p
 {
 	char *ep_flag[2] = { o->entrypoint, NULL };
 	char *const *ep = o->entrypoint_set ? (o->entrypoint && *o->entrypoint ? ep_flag : NULL) : img->entrypoint;
+	if (ep && ep[0] && !ep[0][0] && !ep[1])
+		ep = NULL; /* Entrypoint [""] is no entrypoint, as docker reads it */
 	char *const *cmd = o->cmd && o->cmd[0] ? o->cmd : o->entrypoint_set ? NULL : img->cmd;
 	size_t ne = vlen(ep), nc = vlen(cmd);
 	if (ne + nc == 0)
@@ -56,30 +60,46 @@ static int build_argv(const struct opts *o, const struct image *img, struct qp_p
 	return 0;
 }
 
-static int build_env(const struct opts *o, const struct image *img, struct qp_process *p, struct qerr *err)
+/* hostenv is "HOSTNAME=<the VM's hostname>", owned by the caller. */
+static int build_env(const struct opts *o, const struct image *img, char *hostenv, struct qp_process *p,
+		     struct qerr *err)
 {
 	size_t ni = vlen(img->env), n = 0;
-	if (!(p->env = calloc(ni + o->nenv + 1, sizeof *p->env)))
+	if (!(p->env = calloc(ni + o->nenv + 2, sizeof *p->env)))
 		return qerr_set(err, ENOMEM, "out of memory");
 	for (size_t i = 0; i < ni; i++)
 		if (strchr(img->env[i], '='))
 			p->env[n++] = img->env[i];
+	bool erased = false;
 	for (size_t i = 0; i < o->nenv; i++) {
-		size_t klen = strcspn(o->env[i], "=") + 1, k;
-		for (k = 0; k < n && strncmp(p->env[k], o->env[i], klen); k++)
+		size_t klen = strcspn(o->env[i], "="), k;
+		for (k = 0; k < n && (strncmp(p->env[k], o->env[i], klen) || p->env[k][klen] != '='); k++)
 			;
+		if (!o->env[i][klen]) { /* "K": erase */
+			if (k < n)
+				memmove(p->env + k, p->env + k + 1, (n-- - k) * sizeof *p->env);
+			erased |= !strcmp(o->env[i], "HOSTNAME");
+			continue;
+		}
 		p->env[k] = o->env[i];
 		n += k == n;
 	}
+	bool have = false;
+	for (size_t k = 0; k < n; k++)
+		have |= !strncmp(p->env[k], "HOSTNAME=", 9);
+	if (!have && !erased)
+		p->env[n++] = hostenv;
+	p->env[n] = NULL;
 	return 0;
 }
 
 /* The process spec borrows strings from o and img; free only the vectors. */
-int image_process(const struct opts *o, const struct image *img, struct qp_process *p, struct qerr *err)
+int image_process(const struct opts *o, const struct image *img, char *hostenv, struct qp_process *p,
+		  struct qerr *err)
 {
 	int e;
 	memset(p, 0, sizeof *p);
-	if ((e = build_argv(o, img, p, err)) || (e = build_env(o, img, p, err)))
+	if ((e = build_argv(o, img, p, err)) || (e = build_env(o, img, hostenv, p, err)))
 		return e;
 	p->id = "init";
 	p->workdir = o->workdir ? o->workdir : img->workdir && *img->workdir ? img->workdir : "/";
@@ -88,5 +108,9 @@ int image_process(const struct opts *o, const struct image *img, struct qp_proce
 	p->stdin_open = o->interactive;
 	p->stdio_seq = 1;
 	p->stderr_seq = o->tty ? 0 : 2;
+	p->groups = o->groups;
+	p->rlimits = o->rlimits;
+	p->nrlimits = o->nrlimits;
+	p->umask = o->umask;
 	return 0;
 }

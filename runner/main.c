@@ -46,6 +46,7 @@ struct run {
 	struct qerr err;
 	bool vm_failed;     /* the failure is the VM's: show its console */
 	char kernel[PATH_MAX], initrd[PATH_MAX], bios[PATH_MAX], cbfs[PATH_MAX];
+	char hostname[64], hostenv[80];
 };
 
 static int prepare(struct run *r)
@@ -69,7 +70,11 @@ static int prepare(struct run *r)
 	}
 	if ((e = image_open(o, &r->img, &r->err)))
 		return e;
-	return image_process(o, &r->img, &r->proc, &r->err);
+	char host[16];
+	hostname(host, sizeof host);
+	snprintf(r->hostname, sizeof r->hostname, "%s", o->hostname ? o->hostname : host);
+	snprintf(r->hostenv, sizeof r->hostenv, "HOSTNAME=%s", r->hostname);
+	return image_process(o, &r->img, r->hostenv, &r->proc, &r->err);
 }
 
 static int boot_and_run(struct run *r)
@@ -79,9 +84,7 @@ static int boot_and_run(struct run *r)
 	const char *accel = accel_pick(o->accel ? o->accel : r->conf.accel, err);
 	if (!accel)
 		return -EINVAL;
-	char host[16];
-	hostname(host, sizeof host);
-	struct qp_pod pod = { .hostname = o->hostname ? o->hostname : host, .share = "rootfs" };
+	struct qp_pod pod = { .hostname = r->hostname, .share = "rootfs" };
 	struct qp_host hosts[QP_MAX_HOSTS];
 	net_guest(o->network, o->dns, o->hosts, o->nhosts, &pod.net, hosts);
 	int e = net_check_ports(o->ports, o->nports, err);
@@ -94,9 +97,11 @@ static int boot_and_run(struct run *r)
 	for (size_t i = 0; i < o->nvols; i++) {
 		snprintf(tags[i], sizeof tags[i], "vol%zu", i);
 		mounts[i] = (struct qp_mount){ .source = tags[i], .path = o->vols[i].guest,
-					       .read_only = o->vols[i].read_only };
+					       .read_only = o->vols[i].read_only, .file = o->vols[i].file };
 	}
-	struct qp_container c = { .id = "qpod", .mounts = mounts, .nmounts = o->nvols, .proc = r->proc };
+	struct qp_container c = { .id = "qpod", .mounts = mounts, .nmounts = o->nvols, .proc = r->proc,
+				  .tmpfs = o->tmpfs, .ntmpfs = o->ntmpfs, .shm_size = o->shm_size,
+				  .read_only = o->read_only };
 	if (o->tty)
 		tty_size(&c.proc.rows, &c.proc.cols);
 

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "runner.h"
 
@@ -18,18 +19,37 @@ void usage(FILE *f)
 	fputs("usage: run [OPTIONS] IMAGE [COMMAND [ARG...]]\n"
 	      "       run --cache ls|prune\n"
 	      "Run COMMAND in a fresh qemu VM from IMAGE: a docker-save or OCI archive\n"
-	      "(ARCHIVE or ARCHIVE:REPO:TAG; .tar, .tar.gz, .tar.zst) or a root directory.\n"
+	      "(ARCHIVE or ARCHIVE:REPO:TAG; .tar, .tar.gz, .tar.zst; - reads it from stdin)\n"
+	      "or a root directory.\n"
 	      "\n"
-	      "  -e, --env KEY=VALUE     set an environment variable (KEY alone: the host's value)\n"
+	      "  -e, --env KEY=VALUE     set an environment variable (KEY alone: the host's value,\n"
+	      "                          or KEY removed when the host has none)\n"
+	      "      --env-file FILE     KEY=VALUE lines (docker's format), before any -e\n"
 	      "  -w, --workdir DIR       working directory in the VM (created if missing)\n"
-	      "  -u, --user USER[:GROUP] user name or uid, from the image's /etc/passwd\n"
+	      "  -u, --user USER[:GROUP] user name or uid, from the image's /etc/passwd; a group\n"
+	      "                          given is the only group\n"
+	      "      --group-add GROUP   an additional group (name or gid)\n"
 	      "  -i, --interactive       forward stdin (default: /dev/null)\n"
 	      "  -t, --tty               run on a terminal: raw mode, window size, one stream\n"
 	      "      --entrypoint CMD    replace the image's entrypoint (and its default command)\n"
-	      "  -v, --volume HOST:GUEST[:ro]  share a host directory (9p)\n"
-	      "  -m, --memory SIZE       guest memory (bytes, or with k, m, g; default vm.conf)\n"
+	      "  -v, --volume HOST:GUEST[:ro|:rw]  share a host directory or file (9p)\n"
+	      "      --tmpfs PATH[:OPTS] mount a tmpfs (mount(8)'s tmpfs options)\n"
+	      "      --read-only         the root filesystem is read-only (volumes, --tmpfs, /dev stay)\n"
+	      "      --shm-size SIZE     size of /dev/shm (default 64m)\n"
+	      "      --ulimit NAME=SOFT[:HARD]  a resource limit (nofile defaults to 1048576)\n"
+	      "      --umask MASK        the command's umask (octal, default 0022)\n"
+	      "  -m, --memory SIZE       guest memory (bytes, or with k, m, g; 0 or none: vm.conf)\n"
 	      "      --cpus N            vCPUs (default vm.conf)\n"
+	      "      --network user|none network: qemu's user-mode NAT (default), or loopback only\n"
+	      "  -p, --publish [IP:]HOSTPORT:GUESTPORT[/tcp|/udp]  forward a host port into the VM;\n"
+	      "                          without IP on every host address, as docker does\n"
+	      "  -h, --hostname NAME     the VM's hostname (default: a random id)\n"
+	      "      --dns IP            nameserver for /etc/resolv.conf (default: qemu's, 10.0.2.3)\n"
+	      "      --add-host NAME:IP  add a line to /etc/hosts (IP host-gateway: the host)\n"
 	      "      --timeout SECONDS   kill the VM after this long; exit 124\n"
+	      "      --sig-proxy=false   do not forward signals: they end qpod and the VM\n"
+	      "      --rm, --init        accepted for docker's sake: every run is removed, and\n"
+	      "                          hyperstart already reaps as an init does\n"
 	      "      --accel auto|kvm|tcg  accelerator (auto: KVM only where it works)\n"
 	      "      --boot fwcfg|cbfs   firmware path: qboot + fw_cfg, or a CBFS flash image\n"
 	      "      --console FILE      keep the guest console log in FILE\n"
@@ -38,212 +58,37 @@ void usage(FILE *f)
 	      "      --platform OS/ARCH  image platform to pick (default linux/amd64)\n"
 	      "      --max-bytes SIZE    refuse an image layer or file larger than this unpacked\n"
 	      "                          (k, m, g; default 16g)\n"
-	      "      --network user|none network: qemu's user-mode NAT (default), or loopback only\n"
-	      "  -p, --publish [IP:]HOSTPORT:GUESTPORT[/tcp|/udp]  forward a host port into the VM;\n"
-	      "                          without IP on every host address, as docker does\n"
-	      "  -h, --hostname NAME     the VM's hostname (default: a random id)\n"
-	      "      --dns IP            nameserver for /etc/resolv.conf (default: qemu's, 10.0.2.3)\n"
-	      "      --add-host NAME:IP  add a line to /etc/hosts (IP host-gateway: the host)\n"
 	      "      --timings           print how long each phase took (stderr)\n"
 	      "      --result FILE       write the outcome as JSON to FILE\n"
 	      "      --debug             verbose guest console (kernel and hyperstart)\n"
 	      "      --cache ls|prune    list cached images, or remove those not in use\n"
 	      "      --help              this text\n"
 	      "      --version           qpod and protocol versions\n"
+	      "Long flags are never abbreviated; --flag=VALUE and -fVALUE work as in docker.\n"
 	      "\n"
 	      "Exit status: the command's; 128+N if signal N killed it; 126 not executable;\n"
 	      "127 not found; 124 timed out; 125 qpod failed (reason on stderr).\n", f);
 }
 
-static int bad(const char *fmt, const char *arg)
-{
-	fprintf(stderr, "qpod: ");
-	fprintf(stderr, fmt, arg);
-	fprintf(stderr, " (see --help)\n");
-	return -EINVAL;
-}
-
-/* A size in bytes: a number with an optional b, k, m or g. */
-static int parse_bytes(const char *s, double *bytes)
-{
-	char *end;
-	errno = 0;
-	double v = strtod(s, &end);
-	if (errno || end == s || v <= 0)
-		return -EINVAL;
-	double mul = 1;
-	switch (*end | 0x20) {
-	case 'k': mul = 1024.0; end++; break;
-	case 'm': mul = 1024.0 * 1024; end++; break;
-	case 'g': mul = 1024.0 * 1024 * 1024; end++; break;
-	case 'b': end++; break;
-	case ' ': break; /* '\0' | 0x20 */
-	default: return -EINVAL;
-	}
-	if ((*end | 0x20) == 'b')
-		end++;
-	if (*end)
-		return -EINVAL;
-	*bytes = v * mul;
-	return 0;
-}
-
-static int parse_size_mb(const char *s, long *mb)
-{
-	double bytes;
-	if (parse_bytes(s, &bytes) < 0 || bytes < 64.0 * 1024 * 1024 || bytes > 1024.0 * 1024 * 1024 * 1024)
-		return -ERANGE;
-	*mb = (long)(bytes / (1024 * 1024));
-	return 0;
-}
-
-static int add_volume(struct opts *o, const char *spec)
-{
-	char *copy = strdup(spec), *host = copy, *guest, *mode;
-	struct stat st;
-	int e = -EINVAL;
-	if (!copy || !(guest = strchr(copy, ':'))) {
-		bad("--volume %s: expected HOST:GUEST[:ro]", spec);
-		goto out;
-	}
-	*guest++ = '\0';
-	if ((mode = strchr(guest, ':')))
-		*mode++ = '\0';
-	if (mode && strcmp(mode, "ro") && strcmp(mode, "rw")) {
-		bad("--volume %s: mode must be ro or rw", spec);
-		goto out;
-	}
-	if (guest[0] != '/' || !strcmp(guest, "/") || strstr(guest, "/../") ||
-	    (strlen(guest) >= 3 && !strcmp(guest + strlen(guest) - 3, "/.."))) {
-		bad("--volume %s: the guest path must be absolute, not /, without ..", spec);
-		goto out;
-	}
-	char *real = realpath(host, NULL);
-	if (!real || stat(real, &st) < 0 || !S_ISDIR(st.st_mode)) {
-		free(real);
-		bad("--volume %s: the host path must be an existing directory", spec);
-		goto out;
-	}
-	struct volume *v = realloc(o->vols, (o->nvols + 1) * sizeof *v);
-	if (!v) {
-		free(real);
-		goto out;
-	}
-	o->vols = v;
-	v[o->nvols++] = (struct volume){ .host = real, .guest = strdup(guest),
-					  .read_only = mode && !strcmp(mode, "ro") };
-	e = 0;
-out:
-	free(copy);
-	return e;
-}
-
-static int add_env(struct opts *o, const char *kv)
-{
-	char *entry;
-	if (!*kv || *kv == '=')
-		return bad("--env %s: needs a name", kv);
-	if (strchr(kv, '=')) {
-		entry = strdup(kv);
-	} else {
-		const char *v = getenv(kv);
-		if (!v)
-			return 0; /* docker leaves out a name the host does not have */
-		if (asprintf(&entry, "%s=%s", kv, v) < 0)
-			entry = NULL;
-	}
-	char **env = realloc(o->env, (o->nenv + 2) * sizeof *env);
-	if (!entry || !env) {
-		free(entry);
-		return -ENOMEM;
-	}
-	o->env = env;
-	env[o->nenv++] = entry;
-	env[o->nenv] = NULL;
-	return 0;
-}
-
-static int grow(void *vec, size_t *n, size_t size)
-{
-	void **v = vec;
-	void *p = realloc(*v, (*n + 2) * size);
-	if (!p)
-		return -ENOMEM;
-	memset((char *)p + (*n + 1) * size, 0, size); /* keeps string vectors NULL-terminated */
-	*v = p;
-	return 0;
-}
-
-static int say(int e, const struct qerr *err)
-{
-	if (e)
-		fprintf(stderr, "qpod: %s (see --help)\n", err->msg);
-	return e;
-}
-
-static int add_publish(struct opts *o, const char *spec)
-{
-	struct qerr err;
-	if (grow(&o->ports, &o->nports, sizeof *o->ports) < 0)
-		return -ENOMEM;
-	return say(net_parse_publish(spec, &o->ports[o->nports++], &err), &err);
-}
-
-static int add_host(struct opts *o, const char *spec)
-{
-	struct qerr err;
-	if (o->nhosts >= QP_MAX_HOSTS - 2)
-		return bad("--add-host %s: too many hosts", spec);
-	if (grow(&o->hosts, &o->nhosts, sizeof *o->hosts) < 0)
-		return -ENOMEM;
-	return say(net_parse_add_host(spec, &o->hosts[o->nhosts++], &err), &err);
-}
-
-static int add_dns(struct opts *o, const char *ip)
-{
-	struct qerr err;
-	if (o->ndns >= QP_MAX_DNS)
-		return bad("--dns %s: too many nameservers", ip);
-	if (say(net_parse_dns(ip, &err), &err) || grow(&o->dns, &o->ndns, sizeof *o->dns) < 0)
-		return -EINVAL;
-	o->dns[o->ndns++] = (char *)ip;
-	return 0;
-}
-
-/* A hostname as sethostname and /etc/hosts take it (RFC 1123 labels). */
-static int set_hostname(struct opts *o, const char *name)
-{
-	size_t n = strlen(name);
-	if (!n || n > 63 || name[0] == '-' || name[0] == '.' || name[n - 1] == '-' || name[n - 1] == '.' ||
-	    name[strspn(name, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-.")])
-		return bad("--hostname %s: letters, digits, '-' and '.', at most 63", name);
-	o->hostname = (char *)name;
-	return 0;
-}
-
-static int number(const char *flag, const char *s, double min, double max, double *out)
-{
-	char *end;
-	errno = 0;
-	*out = strtod(s, &end);
-	if (errno || end == s || *end || *out < min || *out > max) {
-		fprintf(stderr, "qpod: %s %s: expected a number from %g to %g (see --help)\n", flag, s, min, max);
-		return -EINVAL;
-	}
-	return 0;
-}
-
 enum { O_ENTRYPOINT = 256, O_CPUS, O_TIMEOUT, O_ACCEL, O_BOOT, O_CONSOLE, O_KERNEL, O_INITRD,
        O_PLATFORM, O_MAXBYTES, O_RESULT, O_TIMINGS, O_DEBUG, O_CACHE, O_VERSION, O_HELP, O_NETWORK,
-       O_DNS, O_ADDHOST };
+       O_DNS, O_ADDHOST, O_ENVFILE, O_RM, O_INIT, O_READONLY, O_TMPFS, O_SHMSIZE, O_ULIMIT, O_UMASK,
+       O_GROUPADD, O_SIGPROXY, O_INTERACTIVE, O_TTY };
 
 static const struct option longopts[] = {
 	{ "env", required_argument, NULL, 'e' },
+	{ "env-file", required_argument, NULL, O_ENVFILE },
 	{ "workdir", required_argument, NULL, 'w' },
 	{ "user", required_argument, NULL, 'u' },
-	{ "interactive", no_argument, NULL, 'i' },
-	{ "tty", no_argument, NULL, 't' },
+	{ "group-add", required_argument, NULL, O_GROUPADD },
+	{ "interactive", optional_argument, NULL, O_INTERACTIVE },
+	{ "tty", optional_argument, NULL, O_TTY },
 	{ "volume", required_argument, NULL, 'v' },
+	{ "tmpfs", required_argument, NULL, O_TMPFS },
+	{ "read-only", optional_argument, NULL, O_READONLY },
+	{ "shm-size", required_argument, NULL, O_SHMSIZE },
+	{ "ulimit", required_argument, NULL, O_ULIMIT },
+	{ "umask", required_argument, NULL, O_UMASK },
 	{ "memory", required_argument, NULL, 'm' },
 	{ "help", no_argument, NULL, O_HELP },
 	{ "hostname", required_argument, NULL, 'h' },
@@ -251,6 +96,9 @@ static const struct option longopts[] = {
 	{ "network", required_argument, NULL, O_NETWORK },
 	{ "dns", required_argument, NULL, O_DNS },
 	{ "add-host", required_argument, NULL, O_ADDHOST },
+	{ "rm", optional_argument, NULL, O_RM },
+	{ "init", optional_argument, NULL, O_INIT },
+	{ "sig-proxy", optional_argument, NULL, O_SIGPROXY },
 	{ "entrypoint", required_argument, NULL, O_ENTRYPOINT },
 	{ "cpus", required_argument, NULL, O_CPUS },
 	{ "timeout", required_argument, NULL, O_TIMEOUT },
@@ -269,88 +117,146 @@ static const struct option longopts[] = {
 	{ 0 }
 };
 
-static int one_of(const char *flag, const char *v, const char *a, const char *b, const char *c)
+/* getopt_long takes "--ini" for "--initrd"; docker takes no abbreviation
+ * (its --init would become --initrd here and the image name its value).
+ * The word that held the option: the one before the value when the value
+ * came separately. */
+static bool long_exact(char **argv, int idx, const char *value)
 {
-	if (!strcmp(v, a) || !strcmp(v, b) || (c && !strcmp(v, c)))
+	const char *word = argv[optind - 1];
+	if (value && value == argv[optind - 1])
+		word = argv[optind - 2];
+	size_t n = strlen(longopts[idx].name);
+	return !strncmp(word, "--", 2) && !strncmp(word + 2, longopts[idx].name, n) &&
+	       (word[2 + n] == '\0' || word[2 + n] == '=');
+}
+
+/* One flag; 1 when --help/--version was answered. */
+static int flag(struct opts *o, int c, const char *v)
+{
+	double d;
+	switch (c) {
+	case 'e': return opt_add_env(o, v);
+	case O_ENVFILE: return opt_env_file(o, v);
+	case 'w':
+		o->workdir = (char *)v;
+		return v[0] == '/' ? 0 : opt_bad("--workdir %s: must be an absolute path", v);
+	case 'u': return opt_set_user(o, v);
+	case O_GROUPADD: return opt_add_group(o, v);
+	case 'i': o->interactive = true; return 0;
+	case 't': o->tty = true; return 0;
+	case O_INTERACTIVE: return opt_bool("interactive", v, &o->interactive);
+	case O_TTY: return opt_bool("tty", v, &o->tty);
+	case 'v': return opt_add_volume(o, v);
+	case O_TMPFS: return opt_add_tmpfs(o, v);
+	case O_READONLY: return opt_bool("read-only", v, &o->read_only);
+	case O_SHMSIZE:
+		if (opt_parse_bytes(v, &d) < 0 || d < 4096)
+			return opt_bad("--shm-size %s: expected a size of at least 4k (with b, k, m or g)", v);
+		o->shm_size = (uint64_t)d;
 		return 0;
-	fprintf(stderr, "qpod: %s %s: expected %s, %s%s%s (see --help)\n", flag, v, a, b, c ? " or " : "",
-		c ? c : "");
+	case O_ULIMIT: return opt_add_ulimit(o, v);
+	case O_UMASK: {
+		char *end;
+		long m = strtol(v, &end, 8);
+		if (!*v || *end || m < 0 || m > 0777)
+			return opt_bad("--umask %s: expected an octal mask from 0000 to 0777", v);
+		o->umask = (int)m;
+		return 0;
+	}
+	case 'm':
+		if (!strcmp(v, "0")) {
+			o->memory_mb = 0; /* docker: no limit given; the VM's default */
+			return 0;
+		}
+		return opt_parse_size_mb(v, &o->memory_mb) < 0
+			       ? opt_bad("--memory %s: expected 64m..1024g (a number with b, k, m or g)", v) : 0;
+	case O_HELP: usage(stdout); return 1;
+	case 'h': return opt_set_hostname(o, v);
+	case 'p': return opt_add_publish(o, v);
+	case O_NETWORK:
+		o->network = !strcmp(v, "user");
+		return opt_one_of("--network", v, "user", "none", NULL);
+	case O_DNS: return opt_add_dns(o, v);
+	case O_ADDHOST: return opt_add_host(o, v);
+	case O_RM: case O_INIT: {
+		bool unused;
+		return opt_bool(c == O_RM ? "rm" : "init", v, &unused);
+	}
+	case O_SIGPROXY: return opt_bool("sig-proxy", v, &o->sig_proxy);
+	case O_ENTRYPOINT: o->entrypoint = (char *)v; o->entrypoint_set = true; return 0;
+	case O_CPUS:
+		if (opt_number("--cpus", v, 0.01, 64, &d))
+			return -EINVAL;
+		o->cpus = (long)d + (d > (long)d);
+		return 0;
+	case O_TIMEOUT:
+		if (opt_number("--timeout", v, 0.001, 1e7, &d))
+			return -EINVAL;
+		o->timeout = d;
+		return 0;
+	case O_ACCEL: o->accel = (char *)v; return opt_one_of("--accel", v, "auto", "kvm", "tcg");
+	case O_BOOT: o->boot = (char *)v; return opt_one_of("--boot", v, "fwcfg", "cbfs", NULL);
+	case O_CONSOLE: o->console = (char *)v; return 0;
+	case O_KERNEL: o->kernel = (char *)v; return 0;
+	case O_INITRD: o->initrd = (char *)v; return 0;
+	case O_PLATFORM: o->platform = (char *)v; return 0;
+	case O_MAXBYTES:
+		if (opt_parse_bytes(v, &d) < 0 || d < 1)
+			return opt_bad("--max-bytes %s: expected a size (a number with b, k, m or g)", v);
+		o->max_bytes = (uint64_t)d;
+		return 0;
+	case O_RESULT: o->result = (char *)v; return 0;
+	case O_TIMINGS: o->timings = true; return 0;
+	case O_DEBUG: o->debug = true; return 0;
+	case O_CACHE: o->cache_cmd = (char *)v; return opt_one_of("--cache", v, "ls", "prune", NULL);
+	case O_VERSION:
+		printf("qpod %s (protocol %u)\n", QPOD_VERSION, QP_VERSION);
+		return 1;
+	}
 	return -EINVAL;
 }
 
 /* Returns 0 to run, 1 when --help/--version was answered, -errno on a bad flag. */
 int opts_parse(int argc, char **argv, struct opts *o)
 {
-	double d;
-	int c, e = 0;
+	int c, e = 0, idx;
 	opterr = 0;
 	o->network = true;
-	while (!e && (c = getopt_long(argc, argv, "+:e:w:u:itv:m:h:p:", longopts, NULL)) != -1) {
-		switch (c) {
-		case 'e': e = add_env(o, optarg); break;
-		case 'w':
-			if (optarg[0] != '/')
-				e = bad("--workdir %s: must be an absolute path", optarg);
-			o->workdir = optarg;
+	o->sig_proxy = true;
+	o->umask = -1;
+	for (;;) {
+		idx = -1;
+		if (e || (c = getopt_long(argc, argv, "+:e:w:u:itv:m:h:p:", longopts, &idx)) == -1)
 			break;
-		case 'u': o->user = optarg; break;
-		case 'i': o->interactive = true; break;
-		case 't': o->tty = true; break;
-		case 'v': e = add_volume(o, optarg); break;
-		case 'm':
-			if (parse_size_mb(optarg, &o->memory_mb) < 0)
-				e = bad("--memory %s: expected 64m..1024g (a number with b, k, m or g)", optarg);
-			break;
-		case O_HELP: usage(stdout); return 1;
-		case 'h': e = set_hostname(o, optarg); break;
-		case 'p': e = add_publish(o, optarg); break;
-		case O_NETWORK:
-			e = one_of("--network", optarg, "user", "none", NULL);
-			o->network = !strcmp(optarg, "user");
-			break;
-		case O_DNS: e = add_dns(o, optarg); break;
-		case O_ADDHOST: e = add_host(o, optarg); break;
-		case O_ENTRYPOINT: o->entrypoint = optarg; o->entrypoint_set = true; break;
-		case O_CPUS:
-			if (!(e = number("--cpus", optarg, 0.01, 64, &d)))
-				o->cpus = (long)d + (d > (long)d);
-			break;
-		case O_TIMEOUT:
-			if (!(e = number("--timeout", optarg, 0.001, 1e7, &d)))
-				o->timeout = d;
-			break;
-		case O_ACCEL: e = one_of("--accel", optarg, "auto", "kvm", "tcg"); o->accel = optarg; break;
-		case O_BOOT: e = one_of("--boot", optarg, "fwcfg", "cbfs", NULL); o->boot = optarg; break;
-		case O_CONSOLE: o->console = optarg; break;
-		case O_KERNEL: o->kernel = optarg; break;
-		case O_INITRD: o->initrd = optarg; break;
-		case O_PLATFORM: o->platform = optarg; break;
-		case O_MAXBYTES:
-			if (parse_bytes(optarg, &d) < 0 || d < 1)
-				e = bad("--max-bytes %s: expected a size (a number with b, k, m or g)", optarg);
-			o->max_bytes = (uint64_t)d;
-			break;
-		case O_RESULT: o->result = optarg; break;
-		case O_TIMINGS: o->timings = true; break;
-		case O_DEBUG: o->debug = true; break;
-		case O_CACHE: e = one_of("--cache", optarg, "ls", "prune", NULL); o->cache_cmd = optarg; break;
-		case O_VERSION:
-			printf("qpod %s (protocol %u)\n", QPOD_VERSION, QP_VERSION);
-			return 1;
-		case ':':
-			return bad("%s needs a value", argv[optind - 1]);
-		default:
-			if (optopt)
-				return bad("-%c: unknown flag", (char[]){ (char)optopt, 0 });
-			return bad("%s: unknown flag", argv[optind - 1]);
+		const char *word = argv[optind - 1];
+		if (c == ':')
+			return opt_bad("%s needs a value", word);
+		if (c == '?') {
+			if (optopt && optopt < 256 && word[0] == '-' && word[1] != '-')
+				return opt_bad("-%s: unknown flag", (char[]){ (char)optopt, '\0' });
+			return opt_bad("%s: unknown flag", word);
 		}
+		if (c >= 256 || (idx >= 0 && word[0] == '-' && word[1] == '-')) {
+			if (!long_exact(argv, idx, optarg))
+				return opt_bad("%s: unknown flag (long flags are never abbreviated)", word);
+		} else if (optarg && optarg[0] == '=' && optarg == word + 2) {
+			optarg++; /* docker's -e=K=V */
+		}
+		e = flag(o, c, optarg);
+		if (e == 1)
+			return 1;
 	}
 	if (e)
 		return e;
 	if (o->cache_cmd)
-		return optind == argc ? 0 : bad("--cache %s takes no image or command", o->cache_cmd);
+		return optind == argc ? 0 : opt_bad("--cache %s takes no image or command", o->cache_cmd);
 	if (optind == argc)
-		return bad("%s", "no IMAGE given");
+		return opt_bad("%s", "no IMAGE given");
+	if (o->tty && o->interactive && !isatty(0)) {
+		fprintf(stderr, "qpod: the input device is not a TTY\n");
+		return -EINVAL;
+	}
 	o->image = argv[optind];
 	o->cmd = argv + optind + 1;
 	return 0;

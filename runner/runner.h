@@ -23,8 +23,9 @@
 #define EXIT_TIMEOUT 124
 
 struct volume {
-	char *host;        /* absolute host directory */
+	char *host;        /* absolute host directory (a file volume's directory) */
 	char *guest;       /* absolute guest path */
+	char *file;        /* a single-file volume: the file's name in host; NULL: all of host */
 	bool read_only;
 };
 
@@ -47,8 +48,8 @@ void net_guest(bool nic, char **dns, const struct qp_host *extra, size_t nextra,
 
 /* What the user asked for (opts.c). */
 struct opts {
-	char **env;        /* -e, as given */
-	size_t nenv;
+	char **env;        /* --env-file entries, then -e, as given ("K" alone: erase K) */
+	size_t nenv, nfile_env;
 	char *workdir, *user, *entrypoint;
 	bool entrypoint_set;
 	bool interactive, tty, debug, timings;
@@ -67,12 +68,42 @@ struct opts {
 	struct qp_host *hosts;  /* --add-host */
 	size_t nhosts;
 	char *hostname;    /* -h */
+	bool read_only;    /* --read-only */
+	bool sig_proxy;    /* --sig-proxy (default true): forward signals to the command */
+	int umask;         /* --umask, or -1 */
+	uint64_t shm_size; /* --shm-size bytes, 0: default */
+	struct qp_tmpfs *tmpfs;
+	size_t ntmpfs;
+	struct qp_rlimit *rlimits;
+	size_t nrlimits;
+	char **groups;     /* --group-add, NULL-terminated */
+	size_t ngroups;
 	const char *image;
 	char **cmd;        /* NULL-terminated, may be empty */
 };
 
 int opts_parse(int argc, char **argv, struct opts *o);
 void usage(FILE *f);
+
+/* optval.c: one flag's value each; 0, or -EINVAL after one line on stderr. */
+int opt_bad(const char *fmt, const char *arg);
+int opt_parse_bytes(const char *s, double *bytes);
+int opt_parse_size_mb(const char *s, long *mb);
+int opt_number(const char *flag, const char *s, double min, double max, double *out);
+int opt_one_of(const char *flag, const char *v, const char *a, const char *b, const char *c);
+int opt_bool(const char *flag, const char *v, bool *out);
+int opt_grow(void *vec, size_t *n, size_t size);
+int opt_add_volume(struct opts *o, const char *spec);
+int opt_add_env(struct opts *o, const char *kv);
+int opt_env_file(struct opts *o, const char *path);
+int opt_add_publish(struct opts *o, const char *spec);
+int opt_add_host(struct opts *o, const char *spec);
+int opt_add_dns(struct opts *o, const char *ip);
+int opt_set_hostname(struct opts *o, const char *name);
+int opt_add_tmpfs(struct opts *o, const char *spec);
+int opt_add_ulimit(struct opts *o, const char *spec);
+int opt_set_user(struct opts *o, const char *spec);
+int opt_add_group(struct opts *o, const char *g);
 
 /* conf.c: vm.conf and the boot files of `make image`. */
 struct vmconf {
@@ -155,7 +186,8 @@ double now_s(void);
 /* image.c: IMAGE to a root directory and the process to run (packer.h). */
 struct image;
 int image_open(const struct opts *o, struct image *img, struct qerr *err);
-int image_process(const struct opts *o, const struct image *img, struct qp_process *p, struct qerr *err);
+int image_process(const struct opts *o, const struct image *img, char *hostenv, struct qp_process *p,
+		  struct qerr *err);
 
 /* report.c: --timings and --result. */
 void report_timings(const struct session_result *r, FILE *out);

@@ -20,14 +20,23 @@ static void put(const char *name, const char *text)
 
 static int resolve(const char *spec, struct ids *ids, char *why)
 {
-	return user_resolve(root, spec, ids, why, 200);
+	return user_resolve(root, spec, NULL, ids, why, 200);
+}
+
+static char *groups(const struct ids *ids)
+{
+	static char buf[256];
+	buf[0] = '\0';
+	for (int i = 0; i < ids->ngroups; i++)
+		snprintf(buf + strlen(buf), sizeof buf - strlen(buf), "%s%u", i ? "," : "", ids->groups[i]);
+	return buf;
 }
 
 int main(void)
 {
 	struct ids ids;
 	char why[200];
-	plan(12);
+	plan(19);
 	strcpy(root, "/tmp/hs-user-XXXXXX");
 	if (!mkdtemp(root))
 		return 1;
@@ -43,11 +52,19 @@ int main(void)
 	ok(resolve("", &ids, why) == 0 && ids.uid == 0 && !strcmp(ids.home, "/root"), "default user is root, home from passwd");
 	ok(resolve("qpod", &ids, why) == 0 && ids.uid == 1000 && ids.gid == 1001 && !strcmp(ids.home, "/home/qpod"),
 	   "name: uid, gid and home");
-	ok(ids.ngroups == 2 && ids.groups[0] == 50 && ids.groups[1] == 10, "supplementary groups that list the name");
+	is_str(groups(&ids), "1001,50,10", "groups: the primary gid, then those that list the name");
 	ok(resolve("1000", &ids, why) == 0 && ids.uid == 1000 && ids.gid == 1001, "uid found in passwd");
-	ok(resolve("4242", &ids, why) == 0 && ids.uid == 4242 && ids.gid == 0 && ids.ngroups == 0,
-	   "uid not in passwd: gid 0, as docker");
+	ok(resolve("4242", &ids, why) == 0 && ids.uid == 4242 && ids.gid == 0, "uid not in passwd: gid 0, as docker");
+	is_str(groups(&ids), "0", "uid not in passwd: its gid is its only group");
 	ok(resolve("qpod:staff", &ids, why) == 0 && ids.gid == 50, "name:group");
+	is_str(groups(&ids), "50", "name:group: that group is the only group");
+	ok(resolve("1000:wheel", &ids, why) == 0 && ids.uid == 1000 && ids.gid == 10, "uid:groupname");
+	is_str(groups(&ids), "10", "uid:groupname: the only group");
+	char *add[] = { "empty", "4000", NULL }, *bad[] = { "nosuch", NULL };
+	ok(user_resolve(root, "qpod:staff", add, &ids, why, 200) == 0, "--group-add by name and gid");
+	is_str(groups(&ids), "50,99,4000", "--group-add follows the user's groups");
+	ok(user_resolve(root, "qpod", bad, &ids, why, 200) < 0 && strstr(why, "unable to find group nosuch"),
+	   "--group-add of an unknown name is refused");
 	ok(resolve("4242:77", &ids, why) == 0 && ids.uid == 4242 && ids.gid == 77, "uid:gid");
 	ok(resolve("nosuch", &ids, why) < 0 && strstr(why, "unable to find user nosuch"), "unknown name refused");
 	ok(resolve("qpod:nosuch", &ids, why) < 0 && strstr(why, "unable to find group nosuch"), "unknown group refused");

@@ -1,0 +1,375 @@
+/*
+ * optval.c: the values of run's flags, checked one at a time with docker's
+ * meaning: sizes, volumes, environment (and --env-file), ports, hosts,
+ * users, limits. Each bad value gets one line on stderr naming the flag
+ * and the value (the caller exits 125); nothing here boots anything.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "runner.h"
+
+int opt_bad(const char *fmt, const char *arg)
+{
+	fprintf(stderr, "qpod: ");
+	fprintf(stderr, fmt, arg);
+	fprintf(stderr, " (see --help)\n");
+	return -EINVAL;
+}
+
+/* A size in bytes: a number with an optional b, k, m or g. */
+int opt_parse_bytes(const char *s, double *bytes)
+{
+	char *end;
+	errno = 0;
+	double v = strtod(s, &end);
+	if (errno || end == s || v <= 0)
+		return -EINVAL;
+	double mul = 1;
+	switch (*end | 0x20) {
+	case 'k': mul = 1024.0; end++; break;
+	case 'm': mul = 1024.0 * 1024; end++; break;
+	case 'g': mul = 1024.0 * 1024 * 1024; end++; break;
+	case 'b': end++; break;
+	case ' ': break; /* '\0' | 0x20 */
+	default: return -EINVAL;
+	}
+	if ((*end | 0x20) == 'b')
+		end++;
+	if (*end)
+		return -EINVAL;
+	*bytes = v * mul;
+	return 0;
+}
+
+int opt_parse_size_mb(const char *s, long *mb)
+{
+	double bytes;
+	if (opt_parse_bytes(s, &bytes) < 0 || bytes < 64.0 * 1024 * 1024 || bytes > 1024.0 * 1024 * 1024 * 1024)
+		return -ERANGE;
+	*mb = (long)(bytes / (1024 * 1024));
+	return 0;
+}
+
+/* -v HOST:GUEST[:ro|:rw]: an existing host directory, or one file (shared
+ * through its directory, bound alone into place in the guest). */
+int opt_add_volume(struct opts *o, const char *spec)
+{
+	char *copy = strdup(spec), *host = copy, *guest, *mode, *real = NULL;
+	struct stat st;
+	int e = -EINVAL;
+	if (!copy || !(guest = strchr(copy, ':'))) {
+		opt_bad("--volume %s: expected HOST:GUEST[:ro]", spec);
+		goto out;
+	}
+	*guest++ = '\0';
+	if ((mode = strchr(guest, ':')))
+		*mode++ = '\0';
+	if (mode && strcmp(mode, "ro") && strcmp(mode, "rw")) {
+		opt_bad("--volume %s: mode must be ro or rw", spec);
+		goto out;
+	}
+	if (guest[0] != '/' || !strcmp(guest, "/") || strstr(guest, "/../") ||
+	    (strlen(guest) >= 3 && !strcmp(guest + strlen(guest) - 3, "/.."))) {
+		opt_bad("--volume %s: the guest path must be absolute, not /, without ..", spec);
+		goto out;
+	}
+	if (!(real = realpath(host, NULL)) || stat(real, &st) < 0 || !(S_ISDIR(st.st_mode) || S_ISREG(st.st_mode))) {
+		opt_bad("--volume %s: the host path must be an existing directory or file", spec);
+		goto out;
+	}
+	if (o->nvols >= QP_MAX_MOUNTS) {
+		opt_bad("--volume %s: too many volumes", spec);
+		goto out;
+	}
+	char *file = NULL;
+	if (S_ISREG(st.st_mode)) {
+		char *slash = strrchr(real, '/');
+		file = strdup(slash + 1);
+		*(slash == real ? slash + 1 : slash) = '\0';
+	}
+	if (opt_grow(&o->vols, &o->nvols, sizeof *o->vols) < 0) {
+		free(file);
+		e = -ENOMEM;
+		goto out;
+	}
+	o->vols[o->nvols++] = (struct volume){ .host = real, .guest = strdup(guest), .file = file,
+					       .read_only = mode && !strcmp(mode, "ro") };
+	real = NULL;
+	e = 0;
+out:
+	free(real);
+	free(copy);
+	return e;
+}
+
+/* -e K=V, or -e K: the host's value, or (when the host has none) K
+ * without '=', which erases K from the image's and qpod's defaults as
+ * docker does (HOSTNAME included). */
+int opt_add_env(struct opts *o, const char *kv)
+{
+	char *entry = NULL;
+	if (!*kv || *kv == '=' || kv[strcspn(kv, "= \t")] == ' ' || kv[strcspn(kv, "= \t")] == '\t')
+		return opt_bad("--env %s: needs a name without spaces", kv);
+	const char *v = strchr(kv, '=') ? NULL : getenv(kv);
+	if (v ? asprintf(&entry, "%s=%s", kv, v) < 0 : !(entry = strdup(kv)))
+		return -ENOMEM;
+	if (opt_grow(&o->env, &o->nenv, sizeof *o->env) < 0) {
+		free(entry);
+		return -ENOMEM;
+	}
+	o->env[o->nenv++] = entry;
+	return 0;
+}
+
+/* --env-file FILE, docker's format: one K=V or K per line; blank lines and
+ * lines starting with '#' are skipped, leading blanks dropped, the value
+ * taken as written (no quotes, no expansion). */
+int opt_env_file(struct opts *o, const char *path)
+{
+	FILE *f = fopen(path, "re");
+	if (!f) {
+		fprintf(stderr, "qpod: --env-file %s: %s\n", path, strerror(errno));
+		return -EINVAL;
+	}
+	char *line = NULL;
+	size_t cap = 0;
+	ssize_t n;
+	int e = 0, no = 0;
+	size_t first = o->nenv; /* the file's entries go before every -e */
+	while (!e && (n = getline(&line, &cap, f)) >= 0) {
+		no++;
+		while (n && (line[n - 1] == '\n' || line[n - 1] == '\r'))
+			line[--n] = '\0';
+		char *kv = line + strspn(line, " \t");
+		if (!*kv || *kv == '#')
+			continue;
+		if (*kv == '=' || kv[strcspn(kv, "= \t")] == ' ' || kv[strcspn(kv, "= \t")] == '\t') {
+			fprintf(stderr, "qpod: --env-file %s:%d: \"%.60s\" is not NAME=VALUE\n", path, no, kv);
+			e = -EINVAL;
+		} else {
+			e = opt_add_env(o, kv);
+		}
+	}
+	free(line);
+	fclose(f);
+	/* Move this file's entries (first..nenv) to the end of the earlier files'. */
+	size_t nf = o->nenv - first;
+	if (!e && nf && first > o->nfile_env) {
+		char **tmp = malloc(nf * sizeof *tmp);
+		if (!tmp)
+			return -ENOMEM;
+		memcpy(tmp, o->env + first, nf * sizeof *tmp);
+		memmove(o->env + o->nfile_env + nf, o->env + o->nfile_env, (first - o->nfile_env) * sizeof *tmp);
+		memcpy(o->env + o->nfile_env, tmp, nf * sizeof *tmp);
+		free(tmp);
+	}
+	o->nfile_env += nf;
+	return e;
+}
+
+int opt_grow(void *vec, size_t *n, size_t size)
+{
+	void **v = vec;
+	void *p = realloc(*v, (*n + 2) * size);
+	if (!p)
+		return -ENOMEM;
+	memset((char *)p + (*n + 1) * size, 0, size); /* keeps string vectors NULL-terminated */
+	*v = p;
+	return 0;
+}
+
+static int opt_say(int e, const struct qerr *err)
+{
+	if (e)
+		fprintf(stderr, "qpod: %s (see --help)\n", err->msg);
+	return e;
+}
+
+int opt_add_publish(struct opts *o, const char *spec)
+{
+	struct qerr err;
+	if (opt_grow(&o->ports, &o->nports, sizeof *o->ports) < 0)
+		return -ENOMEM;
+	return opt_say(net_parse_publish(spec, &o->ports[o->nports++], &err), &err);
+}
+
+int opt_add_host(struct opts *o, const char *spec)
+{
+	struct qerr err;
+	if (o->nhosts >= QP_MAX_HOSTS - 2)
+		return opt_bad("--add-host %s: too many hosts", spec);
+	if (opt_grow(&o->hosts, &o->nhosts, sizeof *o->hosts) < 0)
+		return -ENOMEM;
+	return opt_say(net_parse_add_host(spec, &o->hosts[o->nhosts++], &err), &err);
+}
+
+int opt_add_dns(struct opts *o, const char *ip)
+{
+	struct qerr err;
+	if (o->ndns >= QP_MAX_DNS)
+		return opt_bad("--dns %s: too many nameservers", ip);
+	if (opt_say(net_parse_dns(ip, &err), &err) || opt_grow(&o->dns, &o->ndns, sizeof *o->dns) < 0)
+		return -EINVAL;
+	o->dns[o->ndns++] = (char *)ip;
+	return 0;
+}
+
+/* A hostname as sethostname and /etc/hosts take it (RFC 1123 labels). */
+int opt_set_hostname(struct opts *o, const char *name)
+{
+	size_t n = strlen(name);
+	if (!n || n > 63 || name[0] == '-' || name[0] == '.' || name[n - 1] == '-' || name[n - 1] == '.' ||
+	    name[strspn(name, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-.")])
+		return opt_bad("--hostname %s: letters, digits, '-' and '.', at most 63", name);
+	o->hostname = (char *)name;
+	return 0;
+}
+
+int opt_number(const char *flag, const char *s, double min, double max, double *out)
+{
+	char *end;
+	errno = 0;
+	*out = strtod(s, &end);
+	if (errno || end == s || *end || *out < min || *out > max) {
+		fprintf(stderr, "qpod: %s %s: expected a number from %g to %g (see --help)\n", flag, s, min, max);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+enum { O_ENTRYPOINT = 256, O_CPUS, O_TIMEOUT, O_ACCEL, O_BOOT, O_CONSOLE, O_KERNEL, O_INITRD,
+       O_PLATFORM, O_MAXBYTES, O_RESULT, O_TIMINGS, O_DEBUG, O_CACHE, O_VERSION, O_HELP, O_NETWORK,
+       O_DNS, O_ADDHOST };
+
+int opt_one_of(const char *flag, const char *v, const char *a, const char *b, const char *c)
+{
+	if (!strcmp(v, a) || !strcmp(v, b) || (c && !strcmp(v, c)))
+		return 0;
+	fprintf(stderr, "qpod: %s %s: expected %s, %s%s%s (see --help)\n", flag, v, a, b, c ? " or " : "",
+		c ? c : "");
+	return -EINVAL;
+}
+
+
+/* --tmpfs PATH[:OPTIONS], options as mount(8) takes them for tmpfs. */
+int opt_add_tmpfs(struct opts *o, const char *spec)
+{
+	char *copy = strdup(spec);
+	if (!copy)
+		return -ENOMEM;
+	char *opts = strchr(copy, ':');
+	if (opts)
+		*opts++ = '\0';
+	if (copy[0] != '/' || !strcmp(copy, "/") || strstr(copy, "/..") ||
+	    (opts && opts[strspn(opts, "abcdefghijklmnopqrstuvwxyz0123456789=,_-.")])) {
+		free(copy);
+		return opt_bad("--tmpfs %s: expected an absolute PATH[:OPTIONS]", spec);
+	}
+	if (o->ntmpfs >= QP_MAX_TMPFS || opt_grow(&o->tmpfs, &o->ntmpfs, sizeof *o->tmpfs) < 0) {
+		free(copy);
+		return opt_bad("--tmpfs %s: too many", spec);
+	}
+	o->tmpfs[o->ntmpfs++] = (struct qp_tmpfs){ .path = copy, .options = opts };
+	return 0;
+}
+
+static int limit(const char *s, uint64_t *out)
+{
+	char *end;
+	if (!strcmp(s, "-1") || !strcmp(s, "unlimited")) {
+		*out = UINT64_MAX;
+		return 0;
+	}
+	errno = 0;
+	unsigned long long v = strtoull(s, &end, 10);
+	if (errno || end == s || *end || *s == '-')
+		return -EINVAL;
+	*out = v;
+	return 0;
+}
+
+/* --ulimit NAME=SOFT[:HARD], docker's names; HARD defaults to SOFT. */
+int opt_add_ulimit(struct opts *o, const char *spec)
+{
+	char name[32];
+	size_t n = strcspn(spec, "=");
+	struct qp_rlimit r;
+	if (!spec[n] || n >= sizeof name)
+		return opt_bad("--ulimit %s: expected NAME=SOFT[:HARD]", spec);
+	memcpy(name, spec, n);
+	name[n] = '\0';
+	char soft[32], *hard;
+	snprintf(soft, sizeof soft, "%s", spec + n + 1);
+	if ((hard = strchr(soft, ':')))
+		*hard++ = '\0';
+	if ((r.resource = qp_rlimit_resource(name)) < 0)
+		return opt_bad("--ulimit %s: unknown limit name", spec);
+	if (limit(soft, &r.soft) < 0 || limit(hard ? hard : soft, &r.hard) < 0 || r.soft > r.hard)
+		return opt_bad("--ulimit %s: expected numbers, SOFT not above HARD", spec);
+	for (size_t i = 0; i < o->nrlimits; i++)
+		if (o->rlimits[i].resource == r.resource) {
+			o->rlimits[i] = r; /* the last one wins */
+			return 0;
+		}
+	if (o->nrlimits >= QP_MAX_RLIMITS || opt_grow(&o->rlimits, &o->nrlimits, sizeof *o->rlimits) < 0)
+		return -ENOMEM;
+	o->rlimits[o->nrlimits++] = r;
+	return 0;
+}
+
+/* A number in user or group position must be a valid id (0..2^31-1). */
+static bool id_ok(const char *s, size_t n)
+{
+	if (!n)
+		return false;
+	if (s[0] != '-' && (s[0] < '0' || s[0] > '9'))
+		return true; /* a name: the guest looks it up */
+	unsigned long long v = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (s[i] < '0' || s[i] > '9' || (v = v * 10 + (unsigned)(s[i] - '0')) > 2147483647ull)
+			return false;
+	}
+	return true;
+}
+
+/* -u USER[:GROUP]: ids out of range are refused before boot, as docker does. */
+int opt_set_user(struct opts *o, const char *spec)
+{
+	size_t n = strcspn(spec, ":");
+	if (!id_ok(spec, n) || (spec[n] && !id_ok(spec + n + 1, strlen(spec + n + 1))))
+		return opt_bad("--user %s: uids and gids must be from 0 to 2147483647", spec);
+	o->user = (char *)spec;
+	return 0;
+}
+
+/* --group-add GROUP: a name or a gid, resolved in the guest. */
+int opt_add_group(struct opts *o, const char *g)
+{
+	if (!id_ok(g, strlen(g)) || g[strspn(g, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-._")])
+		return opt_bad("--group-add %s: expected a group name or a gid from 0 to 2147483647", g);
+	if (o->ngroups >= QP_MAX_GROUPS || opt_grow(&o->groups, &o->ngroups, sizeof *o->groups) < 0)
+		return opt_bad("--group-add %s: too many groups", g);
+	o->groups[o->ngroups++] = (char *)g;
+	return 0;
+}
+
+/* true/false, as docker's boolean flags take them (--rm=false). */
+int opt_bool(const char *flag, const char *v, bool *out)
+{
+	if (!v || !strcmp(v, "true") || !strcmp(v, "1")) {
+		*out = true;
+		return 0;
+	}
+	if (!strcmp(v, "false") || !strcmp(v, "0")) {
+		*out = false;
+		return 0;
+	}
+	fprintf(stderr, "qpod: --%s=%s: expected true or false (see --help)\n", flag, v);
+	return -EINVAL;
+}
