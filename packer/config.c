@@ -93,7 +93,7 @@ static int read_diff_ids(const struct json *j, int rootfs, struct imgcfg *c, str
 	return 0;
 }
 
-static int read_run_config(const struct json *j, int cfg, struct imgcfg *c, struct qerr *err)
+static int read_run_config(const struct json *j, int cfg, struct runcfg *c, struct qerr *err)
 {
 	static const char *const vec[] = { "Entrypoint", "Cmd", "Env" };
 	char ***dst[] = { &c->entrypoint, &c->cmd, &c->env };
@@ -122,7 +122,7 @@ int imgcfg_parse(const char *buf, size_t n, struct imgcfg *c, struct qerr *err)
 	read_small(&j, json_get(&j, 0, "architecture"), c->plat.arch, sizeof c->plat.arch);
 	read_small(&j, json_get(&j, 0, "variant"), c->plat.variant, sizeof c->plat.variant);
 	int cfg = json_get(&j, 0, "config");
-	if (json_type(&j, cfg) == JSON_OBJECT && (r = read_run_config(&j, cfg, c, err)) < 0)
+	if (json_type(&j, cfg) == JSON_OBJECT && (r = read_run_config(&j, cfg, &c->config, err)) < 0)
 		goto out;
 	int rootfs = json_get(&j, 0, "rootfs");
 	r = json_type(&j, rootfs) == JSON_OBJECT ? read_diff_ids(&j, rootfs, c, err) : 0;
@@ -133,13 +133,19 @@ out:
 	return r;
 }
 
-void imgcfg_free(struct imgcfg *c)
+void runcfg_free(struct runcfg *c)
 {
 	strv_free(c->entrypoint);
 	strv_free(c->cmd);
 	strv_free(c->env);
 	free(c->workdir);
 	free(c->user);
+	*c = (struct runcfg){ 0 };
+}
+
+void imgcfg_free(struct imgcfg *c)
+{
+	runcfg_free(&c->config);
 	free(c->diff_ids);
 	*c = (struct imgcfg){ 0 };
 }

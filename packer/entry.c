@@ -23,9 +23,10 @@
 
 int entry_json(const struct pk *pk, struct jw *w)
 {
-	const struct imgcfg *c = &pk->plan.cfg;
+	const struct imgcfg *ic = &pk->plan.cfg;
+	const struct runcfg *c = &ic->config;
 	char plat[100];
-	platform_format(c->plat.arch[0] ? &c->plat : &pk->want, plat, sizeof plat);
+	platform_format(ic->plat.arch[0] ? &ic->plat : &pk->want, plat, sizeof plat);
 	jw_init(w);
 	jw_obj(w);
 	jw_kv_str(w, "id", pk->plan.key);
@@ -121,10 +122,11 @@ int entry_read(struct cache *c, const char *key, struct image *img, struct qerr 
 	if (asprintf(&img->rootfs, "%s/images/%s/rootfs", c->dir, key) < 0)
 		img->rootfs = NULL;
 	img->id = strdup(key);
-	img->workdir = json_type(&j, wd) == JSON_STRING ? json_strdup(&j, wd) : NULL;
-	img->user = json_type(&j, user) == JSON_STRING ? json_strdup(&j, user) : NULL;
-	if (!img->rootfs || !img->id || strv_from(&j, json_get(&j, cfg, "Entrypoint"), &img->entrypoint) < 0 ||
-	    strv_from(&j, json_get(&j, cfg, "Cmd"), &img->cmd) < 0 || strv_from(&j, json_get(&j, cfg, "Env"), &img->env) < 0)
+	struct runcfg *rc = &img->config;
+	rc->workdir = json_type(&j, wd) == JSON_STRING ? json_strdup(&j, wd) : NULL;
+	rc->user = json_type(&j, user) == JSON_STRING ? json_strdup(&j, user) : NULL;
+	if (!img->rootfs || !img->id || strv_from(&j, json_get(&j, cfg, "Entrypoint"), &rc->entrypoint) < 0 ||
+	    strv_from(&j, json_get(&j, cfg, "Cmd"), &rc->cmd) < 0 || strv_from(&j, json_get(&j, cfg, "Env"), &rc->env) < 0)
 		r = qerr_set(err, ENOMEM, "cache entry %s: out of memory or bad config.json", key);
 	json_free(&j);
 	free(buf);

@@ -104,8 +104,7 @@ bool ref_match(const char *want, const char *have);
 
 /* ---- config.c: the image config ---- */
 struct imgcfg {
-	char **entrypoint, **cmd, **env;
-	char *workdir, *user;
+	struct runcfg config;      /* from "config" */
 	struct platform plat;      /* from "os", "architecture", "variant" */
 	char (*diff_ids)[HEX64];
 	size_t n_diff_ids;

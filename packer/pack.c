@@ -275,11 +275,7 @@ void image_free(struct image *img)
 {
 	free(img->rootfs);
 	free(img->id);
-	strv_free(img->entrypoint);
-	strv_free(img->cmd);
-	strv_free(img->env);
-	free(img->workdir);
-	free(img->user);
+	runcfg_free(&img->config);
 	io_close(&img->lock_fd);
 	*img = (struct image){ .lock_fd = -1 };
 }

@@ -23,7 +23,7 @@ static void argv_rules(void)
 {
 	char *ep[] = { "/entry", "-x", NULL }, *cmd[] = { "default", NULL }, *none[] = { NULL };
 	char *user_cmd[] = { "ls", "-l", NULL };
-	struct image img = { .entrypoint = ep, .cmd = cmd };
+	struct image img = { .config = { .entrypoint = ep, .cmd = cmd } };
 	struct opts o = { .image = "img", .cmd = none };
 	struct qp_process p;
 	struct qerr err;
@@ -59,7 +59,7 @@ static void env_rules(void)
 {
 	char *ienv[] = { "PATH=/bin", "A=1", "B=2", NULL }, *none[] = { NULL };
 	char *flags[] = { "A=override", "C=new", NULL };
-	struct image img = { .env = ienv, .workdir = "/srv", .user = "daemon" };
+	struct image img = { .config = { .env = ienv, .workdir = "/srv", .user = "daemon" } };
 	struct opts o = { .image = "img", .cmd = (char *[]){ "x", NULL }, .env = flags, .nenv = 2 };
 	struct qp_process p;
 	struct qerr err;
