@@ -41,7 +41,9 @@
 size_t blob_thread_min = PIPE_SLOT;
 
 struct bstream {
-	struct pk *pk;
+	struct applier *ap;
+	struct qerr *err;
+	struct progress *prog;
 	const struct blob_src *src;
 	const char *what;
 	struct sha *raw_sha, *tar_sha;
@@ -80,7 +82,7 @@ static ssize_t fail_cb(struct bstream *b, struct archive *a, int errnum, const c
 /* The error of a callback, worded for the whole layer. */
 static int failed(struct bstream *b)
 {
-	return qerr_set(b->pk->err, b->code, "%s: %s", b->what, b->detail);
+	return qerr_set(b->err, b->code, "%s: %s", b->what, b->detail);
 }
 
 static ssize_t raw_next(struct bstream *b, struct archive *a, const void **out)
@@ -123,7 +125,7 @@ static ssize_t raw_read(struct archive *a, void *cd, const void **out)
 	if (n > 0) {
 		sha_update(b->raw_sha, *out, (size_t)n);
 		b->raw_n += (uint64_t)n;
-		progress_add(&b->pk->prog, (uint64_t)n);
+		progress_add(b->prog, (uint64_t)n);
 	}
 	return n;
 }
@@ -182,7 +184,7 @@ static void *produce(void *arg)
 
 static int open_dec(struct bstream *b)
 {
-	struct qerr *err = b->pk->err;
+	struct qerr *err = b->err;
 	if (!(b->dec = archive_read_new()))
 		return qerr_set(err, ENOMEM, "out of memory");
 	archive_read_support_filter_gzip(b->dec);
@@ -210,8 +212,8 @@ static int not_tar(struct bstream *b, struct archive *tar)
 {
 	const char *c = sniff_unsupported(b->head, b->head_n);
 	if (c)
-		return qerr_set(b->pk->err, ENOTSUP, "%s: compressed with %s; layers may be plain tar or gzip, zstd, xz, bzip2", b->what, c);
-	return qerr_set(b->pk->err, EINVAL, "%s: not a tar stream: %s", b->what, archive_error_string(tar));
+		return qerr_set(b->err, ENOTSUP, "%s: compressed with %s; layers may be plain tar or gzip, zstd, xz, bzip2", b->what, c);
+	return qerr_set(b->err, EINVAL, "%s: not a tar stream: %s", b->what, archive_error_string(tar));
 }
 
 static int drain_raw(struct bstream *b)
@@ -228,14 +230,14 @@ static int apply_tar(struct bstream *b)
 	struct archive *tar = archive_read_new();
 	int r;
 	if (!tar)
-		return qerr_set(b->pk->err, ENOMEM, "out of memory");
+		return qerr_set(b->err, ENOMEM, "out of memory");
 	archive_read_support_format_tar(tar);
 	if (archive_read_open2(tar, b, NULL, tar_read, NULL, NULL) != ARCHIVE_OK) {
 		r = b->failed ? failed(b) : not_tar(b, tar);
 	} else {
-		b->pk->ap.what = b->what;
-		b->pk->ap.err = b->pk->err;
-		r = layer_apply(&b->pk->ap, tar);
+		b->ap->what = b->what;
+		b->ap->err = b->err;
+		r = layer_apply(b->ap, tar);
 	}
 	archive_read_free(tar);
 	return r;
@@ -246,12 +248,12 @@ static int run_threaded(struct bstream *b)
 {
 	pthread_t t;
 	if (pipe_init(&b->q) < 0)
-		return qerr_set(b->pk->err, ENOMEM, "out of memory");
+		return qerr_set(b->err, ENOMEM, "out of memory");
 	b->threaded = true;
 	if (pthread_create(&t, NULL, produce, b) != 0) {
 		pipe_free(&b->q);
 		b->threaded = false;
-		return qerr_set(b->pk->err, EAGAIN, "cannot start a thread");
+		return qerr_set(b->err, EAGAIN, "cannot start a thread");
 	}
 	int r = apply_tar(b);
 	if (r < 0)
@@ -284,10 +286,10 @@ static int run(struct bstream *b)
 	return r < 0 ? r : n < 0 ? failed(b) : 0;
 }
 
-static int verify(struct bstream *b, const struct plan_layer *l)
+static int verify(struct bstream *b, const struct blob_check *l)
 {
 	char raw[HEX64], tar[HEX64];
-	struct qerr *err = b->pk->err;
+	struct qerr *err = b->err;
 	sha_hex(b->raw_sha, raw);
 	if (b->same)
 		memcpy(tar, raw, HEX64);
@@ -301,7 +303,7 @@ static int verify(struct bstream *b, const struct plan_layer *l)
 				b->what, raw, l->raw);
 	for (int k = 0; k < 2; k++) {
 		char named[HEX64];
-		name_digest(k ? l->m->name : l->name, named);
+		name_digest(k ? l->member : l->name, named);
 		if (named[0] && strcmp(named, raw) && strcmp(named, tar))
 			return qerr_set(err, EINVAL, "%s: digest mismatch: the member's name says sha256:%.12s..., its content is sha256:%.12s...",
 					b->what, named, raw);
@@ -312,22 +314,18 @@ static int verify(struct bstream *b, const struct plan_layer *l)
 	return 0;
 }
 
-int blob_apply(struct pk *pk, size_t i, const struct blob_src *src)
+int blob_apply(struct applier *ap, const char *what, const struct blob_src *src,
+	       const struct blob_check *want, struct progress *prog)
 {
-	const struct plan_layer *l = &pk->plan.layers[i];
-	char what[QERR_MSG_MAX];
-	snprintf(what, sizeof what, "%s: layer %s", pq(pk->shown), pq(l->m ? l->m->name : l->name));
-	struct bstream b = { .pk = pk, .src = src, .what = what, .limit = pk->max_bytes };
-	pk->prog.total = plan_bytes(&pk->plan);
-	progress_layer(&pk->prog, i);
+	struct bstream b = { .ap = ap, .err = ap->err, .prog = prog, .src = src, .what = what, .limit = want->limit };
 	b.raw_sha = sha_new();
 	b.tar_sha = sha_new();
 	b.buf = src->kind == SRC_RANGE ? malloc(RANGE_BLOCK) : NULL;
 	int r;
 	if (!b.raw_sha || !b.tar_sha || (src->kind == SRC_RANGE && !b.buf))
-		r = qerr_set(pk->err, ENOMEM, "out of memory");
+		r = qerr_set(b.err, ENOMEM, "out of memory");
 	else if ((r = src->len ? run(&b) : drain_raw(&b)) == 0)
-		r = verify(&b, l);
+		r = verify(&b, want);
 	if (b.dec)
 		archive_read_free(b.dec);
 	free(b.buf);

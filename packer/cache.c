@@ -268,15 +268,22 @@ static int write_at(int dfd, const char *name, const char *data, size_t len)
 	return r;
 }
 
-int cache_publish(struct cache *c, const char *key, const char *json, size_t len, struct qerr *err)
+int cache_publish(struct cache *c, const struct entry_meta *e, struct qerr *err)
 {
 	char name[100];
-	int r = write_at(c->tmpfd, "config.json", json, len);
+	struct jw w;
+	int r = entry_json(e, &w);
+	if (r < 0) {
+		jw_free(&w);
+		return qerr_set(err, -r, "cache entry: out of memory");
+	}
+	r = write_at(c->tmpfd, "config.json", w.buf, w.len);
+	jw_free(&w);
 	if (r == 0)
 		r = write_at(c->tmpfd, "used", "", 0);
 	if (r < 0)
 		return qerr_sys(err, -r, "cache: %s/%s", pq(c->dir), pq(c->tmp));
-	snprintf(name, sizeof name, "images/%s", key);
+	snprintf(name, sizeof name, "images/%s", e->id);
 	io_close(&c->rootfd);
 	io_close(&c->tmpfd);
 	if (renameat(c->dfd, c->tmp, c->dfd, name) < 0 && errno != EEXIST && errno != ENOTEMPTY)

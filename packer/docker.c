@@ -41,111 +41,111 @@ static void list_tags(const struct json *j, char *out, size_t cap)
 }
 
 /* The manifest entry SPEC names (or the only one). */
-static int pick(struct pk *pk, const struct json *j, int *entry, char **tag)
+static int pick(struct reader *rd, const struct json *j, int *entry, char **tag)
 {
 	char list[300], s[512];
 	uint32_t k, t;
 	int it, tg;
 	*tag = NULL;
 	if (json_type(j, 0) != JSON_ARRAY || j->t[0].size == 0)
-		return qerr_set(pk->err, EINVAL, "%s: manifest.json lists no images", pq(pk->shown));
+		return qerr_set(rd->err, EINVAL, "%s: manifest.json lists no images", pq(rd->o.shown));
 	JSON_EACH(j, 0, it, k) {
 		int tags = json_get(j, it, "RepoTags");
 		if (json_type(j, it) != JSON_OBJECT)
-			return qerr_set(pk->err, EINVAL, "%s: manifest.json: entry %u is not an object", pq(pk->shown), k);
-		if (!pk->ref && j->t[0].size == 1) {
+			return qerr_set(rd->err, EINVAL, "%s: manifest.json: entry %u is not an object", pq(rd->o.shown), k);
+		if (!rd->ref && j->t[0].size == 1) {
 			*entry = it;
 			if (json_type(j, tags) == JSON_ARRAY && j->t[tags].size && json_str(j, tags + 1, s, sizeof s) > 0)
 				*tag = strdup(s);
 			return 0;
 		}
-		if (pk->ref && json_type(j, tags) == JSON_ARRAY)
+		if (rd->ref && json_type(j, tags) == JSON_ARRAY)
 			JSON_EACH(j, tags, tg, t)
-				if (json_str(j, tg, s, sizeof s) > 0 && ref_match(pk->ref, s)) {
+				if (json_str(j, tg, s, sizeof s) > 0 && ref_match(rd->ref, s)) {
 					*entry = it;
 					*tag = strdup(s);
 					return 0;
 				}
 	}
 	list_tags(j, list, sizeof list);
-	if (!pk->ref)
-		return qerr_set(pk->err, EINVAL, "%s holds %u images; name one as %s:NAME (has: %s)",
-				pq(pk->shown), j->t[0].size, pq(pk->shown), list);
-	return qerr_set(pk->err, ENOENT, "%s: no image named %s (has: %s)", pq(pk->shown), pq(pk->ref), list);
+	if (!rd->ref)
+		return qerr_set(rd->err, EINVAL, "%s holds %u images; name one as %s:NAME (has: %s)",
+				pq(rd->o.shown), j->t[0].size, pq(rd->o.shown), list);
+	return qerr_set(rd->err, ENOENT, "%s: no image named %s (has: %s)", pq(rd->o.shown), pq(rd->ref), list);
 }
 
-static int read_config(struct pk *pk, struct plan *p, const char *ref, bool final)
+static int read_config(struct reader *rd, struct plan *p, const char *ref, bool final)
 {
 	struct member *m;
-	int r = member_ref(pk, "manifest.json", ref, "config", final, &m);
+	int r = member_ref(rd, "manifest.json", ref, "config", final, &m);
 	if (r != 0)
 		return r;
 	if (!m->data && !final)
 		return 1;
 	struct json j;
-	if ((r = member_json(pk, m, "config", &j)) < 0)
+	if ((r = member_json(rd, m, "config", &j)) < 0)
 		return r;
 	json_free(&j);
 	char named[HEX64];
 	for (int k = 0; k < 2; k++) {
 		name_digest(k ? m->name : ref, named);
 		if (named[0] && strcmp(named, m->sha))
-			return qerr_set(pk->err, EINVAL, "%s: config %s: digest mismatch: the name says sha256:%.12s..., the content is sha256:%.12s...",
-					pq(pk->shown), pq(ref), named, m->sha);
+			return qerr_set(rd->err, EINVAL, "%s: config %s: digest mismatch: the name says sha256:%.12s..., the content is sha256:%.12s...",
+					pq(rd->o.shown), pq(ref), named, m->sha);
 	}
 	memcpy(p->key, m->sha, HEX64);
-	if ((r = imgcfg_parse((const char *)m->data, m->size, &p->cfg, pk->err)) < 0)
-		return qerr_wrap(pk->err, "%s: config %s", pq(pk->shown), pq(ref));
+	if ((r = imgcfg_parse((const char *)m->data, m->size, &p->cfg, rd->err)) < 0)
+		return qerr_wrap(rd->err, "%s: config %s", pq(rd->o.shown), pq(ref));
 	return 0;
 }
 
-static int read_layers(struct pk *pk, struct plan *p, const struct json *j, int layers, bool final)
+static int read_layers(struct reader *rd, struct plan *p, const struct json *j, int layers, bool final)
 {
 	uint32_t k;
 	int it;
 	if (json_type(j, layers) != JSON_ARRAY)
-		return qerr_set(pk->err, EINVAL, "%s: manifest.json: Layers is not a list", pq(pk->shown));
+		return qerr_set(rd->err, EINVAL, "%s: manifest.json: Layers is not a list", pq(rd->o.shown));
 	JSON_EACH(j, layers, it, k) {
 		char ref[4096], clean[4096];
 		struct member *m = NULL;
 		if (json_str(j, it, ref, sizeof ref) <= 0)
-			return qerr_set(pk->err, EINVAL, "%s: manifest.json: Layers[%u] is not a path", pq(pk->shown), k);
-		int r = member_ref(pk, "manifest.json", ref, "layer", final, &m);
+			return qerr_set(rd->err, EINVAL, "%s: manifest.json: Layers[%u] is not a path", pq(rd->o.shown), k);
+		int r = member_ref(rd, "manifest.json", ref, "layer", final, &m);
 		if (r < 0)
 			return r;
 		if (path_clean(ref, clean, sizeof clean) < 0 ||
 		    plan_layer_add(p, clean, r == 0 ? m : NULL, NULL, UINT64_MAX) < 0)
-			return qerr_set(pk->err, ENOMEM, "%s: manifest.json: Layers[%u]", pq(pk->shown), k);
+			return qerr_set(rd->err, ENOMEM, "%s: manifest.json: Layers[%u]", pq(rd->o.shown), k);
 	}
 	return 0;
 }
 
-int docker_plan(struct pk *pk, bool final)
+int docker_plan(struct reader *rd, bool final, struct plan *out)
 {
-	struct member *mf = outer_find(&pk->o, "manifest.json");
+	struct member *mf = outer_find(&rd->o, "manifest.json");
 	if (!mf || mf->type != M_FILE || (!final && !mf->data))
-		return final ? qerr_set(pk->err, ENOENT, "%s: no manifest.json", pq(pk->shown)) : 0;
+		return final ? qerr_set(rd->err, ENOENT, "%s: no manifest.json", pq(rd->o.shown)) : 0;
 	struct json j;
 	struct plan p = { .format = "docker-archive" };
-	int entry = 0, r = member_json(pk, mf, "manifest", &j);
+	int entry = 0, r = member_json(rd, mf, "manifest", &j);
 	if (r < 0)
 		return r;
 	char cfg[4096];
-	if ((r = pick(pk, &j, &entry, &p.tag)) < 0)
+	if ((r = pick(rd, &j, &entry, &p.tag)) < 0)
 		goto out;
 	if (json_str(&j, json_get(&j, entry, "Config"), cfg, sizeof cfg) <= 0) {
-		r = qerr_set(pk->err, EINVAL, "%s: manifest.json: the image has no Config", pq(pk->shown));
+		r = qerr_set(rd->err, EINVAL, "%s: manifest.json: the image has no Config", pq(rd->o.shown));
 		goto out;
 	}
-	if ((r = read_config(pk, &p, cfg, final)) != 0) {
+	if ((r = read_config(rd, &p, cfg, final)) != 0) {
 		r = r > 0 ? 0 : r;
 		goto out;
 	}
-	if ((r = read_layers(pk, &p, &j, json_get(&j, entry, "Layers"), final)) < 0)
+	if ((r = read_layers(rd, &p, &j, json_get(&j, entry, "Layers"), final)) < 0)
 		goto out;
-	if ((r = plan_check(pk, &p, "manifest.json")) < 0)
+	if ((r = plan_check(rd, &p, "manifest.json")) < 0)
 		goto out;
-	pk->plan = p;
+	*out = p;
 	p = (struct plan){ 0 };
 	r = 1;
 out:

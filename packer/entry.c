@@ -21,22 +21,19 @@
 #include "internal.h"
 #include "io.h"
 
-int entry_json(const struct pk *pk, struct jw *w)
+int entry_json(const struct entry_meta *e, struct jw *w)
 {
-	const struct imgcfg *ic = &pk->plan.cfg;
-	const struct runcfg *c = &ic->config;
-	char plat[100];
-	platform_format(ic->plat.arch[0] ? &ic->plat : &pk->want, plat, sizeof plat);
+	const struct runcfg *c = e->config;
 	jw_init(w);
 	jw_obj(w);
-	jw_kv_str(w, "id", pk->plan.key);
-	jw_kv_str(w, "source", pk->real);
-	jw_kv_str(w, "name", pk->plan.tag);
-	jw_kv_str(w, "format", pk->plan.format);
-	jw_kv_str(w, "platform", plat);
-	jw_kv_int(w, "layers", (int64_t)pk->plan.n);
-	jw_kv_int(w, "size", pk->ap.bytes > 0 ? pk->ap.bytes : 0);
-	jw_kv_int(w, "files", (int64_t)pk->ap.files);
+	jw_kv_str(w, "id", e->id);
+	jw_kv_str(w, "source", e->source);
+	jw_kv_str(w, "name", e->name);
+	jw_kv_str(w, "format", e->format);
+	jw_kv_str(w, "platform", e->platform);
+	jw_kv_int(w, "layers", e->layers);
+	jw_kv_int(w, "size", e->size > 0 ? e->size : 0);
+	jw_kv_int(w, "files", e->files);
 	jw_kv_int(w, "unpacked", (int64_t)time(NULL));
 	jw_key(w, "config");
 	jw_obj(w);

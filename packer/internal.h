@@ -185,24 +185,31 @@ struct plan {
 	size_t n;
 };
 void plan_free(struct plan *p);
-struct pk;
+/* What the format readers read, and for what: the archive (o.shown names it
+ * in messages), the image NAME and the platform asked for. */
+struct reader {
+	struct outer o;
+	const char *ref;         /* NULL: the only image */
+	struct platform want;
+	struct qerr *err;
+};
 /* docker.c: from manifest.json. final = false while the first pass is still
  * running: a member not seen yet returns 0 (try later) instead of an error.
- * 1 when pk->plan is ready. */
-int docker_plan(struct pk *pk, bool final);
-int oci_plan(struct pk *pk);          /* oci.c: from index.json */
-int legacy_plan(struct pk *pk);       /* legacy.c: docker < 1.10, repositories + <id>/json */
+ * 1 when *out is ready. */
+int docker_plan(struct reader *rd, bool final, struct plan *out);
+int oci_plan(struct reader *rd, struct plan *out);     /* oci.c: from index.json */
+int legacy_plan(struct reader *rd, struct plan *out);  /* legacy.c: docker < 1.10, repositories + <id>/json */
 /* plan.c: shared steps */
-int plan_check(struct pk *pk, struct plan *p, const char *what);
+int plan_check(struct reader *rd, struct plan *p, const char *what);
 int plan_layer_add(struct plan *p, const char *name, struct member *m, const char *raw, uint64_t size);
 void tags_add(char *list, size_t cap, const char *tag);
 /* Bytes of the layer blobs known so far (for progress). */
 uint64_t plan_bytes(const struct plan *p);
 /* Member data as parsed JSON (fetched if needed; JSON_MAX bound). */
-int member_json(struct pk *pk, struct member *m, const char *what, struct json *j);
+int member_json(struct reader *rd, struct member *m, const char *what, struct json *j);
 /* Resolve a referenced member, wording the errors. 0 with *m set, 1 if not
  * seen yet and !final, or an error. */
-int member_ref(struct pk *pk, const char *from, const char *ref, const char *what, bool final, struct member **m);
+int member_ref(struct reader *rd, const char *from, const char *ref, const char *what, bool final, struct member **m);
 
 /* ---- rootpath.c: resolving inside the rootfs ---- */
 struct rootpath {
@@ -290,8 +297,20 @@ struct blob_src {
 	uint64_t off, len;
 	struct archive *outer;   /* SRC_STREAM: the outer reader at this member */
 };
+/* What the blob must match ("" and UINT64_MAX: the manifest does not say). */
+struct blob_check {
+	const char *name;        /* the member as the manifest names it */
+	const char *member;      /* the member it resolved to */
+	const char *raw;         /* sha256 of the blob */
+	const char *diff_id;     /* sha256 of the tar stream */
+	uint64_t size;           /* of the blob */
+	uint64_t limit;          /* most bytes the tar stream may have (--max-bytes) */
+};
 struct progress;
-int blob_apply(struct pk *pk, size_t i, const struct blob_src *src);
+/* Apply the blob to ap's tree (messages begin with what, errors go to
+ * ap->err), then check it against want. */
+int blob_apply(struct applier *ap, const char *what, const struct blob_src *src,
+	       const struct blob_check *want, struct progress *prog);
 /* Layers bigger than this are decompressed in a second thread (tests lower it). */
 extern size_t blob_thread_min;
 
@@ -328,34 +347,20 @@ int cache_use(struct cache *c, const char *key, struct image *img, struct qerr *
 /* Exclusive unpack lock + fresh tmp dir (stale ones removed). 1 if, once
  * locked, the image turned out to be published already (nothing created). */
 int cache_begin(struct cache *c, const char *key, struct qerr *err);
-int cache_publish(struct cache *c, const char *key, const char *config_json, size_t len, struct qerr *err);
+/* What images/<key>/config.json records (entry.c). */
+struct entry_meta {
+	const char *id, *source, *name, *format, *platform;
+	int64_t layers, size, files;
+	const struct runcfg *config;
+};
+/* config.json, then the rename to images/<e->id>. */
+int cache_publish(struct cache *c, const struct entry_meta *e, struct qerr *err);
 void cache_abort(struct cache *c);
 /* entry.c: images/<key>/config.json */
-int entry_json(const struct pk *pk, struct jw *w);
+int entry_json(const struct entry_meta *e, struct jw *w);
 int entry_load(struct cache *c, const char *key, struct json *j, char **buf, struct qerr *err);
 int entry_read(struct cache *c, const char *key, struct image *img, struct qerr *err);
 /* Locks: flock on locks/<name>, inode re-checked so prune may unlink them. */
 int lock_take(int dfd, const char *name, int how, struct qerr *err);
-
-/* ---- pack.c: one pack_image() run ---- */
-struct pk {
-	const struct pack_opts *opts;
-	struct qerr *err;
-	const char *shown;       /* archive as the user named it */
-	char *path, *real, *ref;
-	struct platform want;
-	char platform[100];
-	struct outer o;
-	struct plan plan;
-	bool plan_ready, begun, hit;
-	size_t next;             /* layers applied */
-	struct cache cache;
-	struct applier ap;
-	struct progress prog;
-	uint64_t max_bytes, max_entries;
-	struct image *img;
-};
-/* Apply the layers that can be applied now (kept in memory or by range). */
-int pk_apply_ready(struct pk *pk);
 
 #endif

@@ -20,13 +20,13 @@
 #define ID_MAX 128
 
 /* The id SPEC names in repositories (or the only one). */
-static int pick(struct pk *pk, const struct json *j, char id[ID_MAX], char **tag)
+static int pick(struct reader *rd, const struct json *j, char id[ID_MAX], char **tag)
 {
 	char list[300] = "", name[512], t[256];
 	uint32_t k, kk;
 	int repo, it, found = 0;
 	if (json_type(j, 0) != JSON_OBJECT)
-		return qerr_set(pk->err, EINVAL, "%s: repositories is not a JSON object", pq(pk->shown));
+		return qerr_set(rd->err, EINVAL, "%s: repositories is not a JSON object", pq(rd->o.shown));
 	JSON_EACH(j, 0, repo, k) {
 		if (json_str(j, repo, name, 256) <= 0 || json_type(j, repo + 1) != JSON_OBJECT)
 			continue;
@@ -36,7 +36,7 @@ static int pick(struct pk *pk, const struct json *j, char id[ID_MAX], char **tag
 				continue;
 			snprintf(name + n, sizeof name - n, ":%s", t);
 			tags_add(list, sizeof list, name);
-			if ((pk->ref ? ref_match(pk->ref, name) : !found) && json_str(j, it + 1, id, ID_MAX) > 0) {
+			if ((rd->ref ? ref_match(rd->ref, name) : !found) && json_str(j, it + 1, id, ID_MAX) > 0) {
 				free(*tag);
 				*tag = strdup(name);
 			}
@@ -44,16 +44,16 @@ static int pick(struct pk *pk, const struct json *j, char id[ID_MAX], char **tag
 			name[n] = '\0';
 		}
 	}
-	if (!*tag && pk->ref)
-		return qerr_set(pk->err, ENOENT, "%s: no image named %s (has: %s)", pq(pk->shown), pq(pk->ref), list);
-	if (!*tag || (!pk->ref && found > 1))
-		return qerr_set(pk->err, EINVAL, "%s holds %d images; name one as %s:NAME (has: %s)",
-				pq(pk->shown), found, pq(pk->shown), list);
+	if (!*tag && rd->ref)
+		return qerr_set(rd->err, ENOENT, "%s: no image named %s (has: %s)", pq(rd->o.shown), pq(rd->ref), list);
+	if (!*tag || (!rd->ref && found > 1))
+		return qerr_set(rd->err, EINVAL, "%s holds %d images; name one as %s:NAME (has: %s)",
+				pq(rd->o.shown), found, pq(rd->o.shown), list);
 	return 0;
 }
 
 /* Follow "parent" from id; ids[0] is the top. */
-static int chain(struct pk *pk, const char *top, char (**ids)[ID_MAX], size_t *n)
+static int chain(struct reader *rd, const char *top, char (**ids)[ID_MAX], size_t *n)
 {
 	char id[ID_MAX], path[ID_MAX + 8];
 	snprintf(id, sizeof id, "%s", top);
@@ -63,15 +63,15 @@ static int chain(struct pk *pk, const char *top, char (**ids)[ID_MAX], size_t *n
 		struct member *m;
 		struct json j;
 		if (*n >= PK_MAX_LAYERS)
-			return qerr_set(pk->err, ELOOP, "%s: the parent chain of %s is too long (or a loop)", pq(pk->shown), pq(top));
+			return qerr_set(rd->err, ELOOP, "%s: the parent chain of %s is too long (or a loop)", pq(rd->o.shown), pq(top));
 		snprintf(path, sizeof path, "%s/json", id);
-		int r = member_ref(pk, "repositories", path, "image json", true, &m);
-		if (r < 0 || (r = member_json(pk, m, "image json", &j)) < 0)
+		int r = member_ref(rd, "repositories", path, "image json", true, &m);
+		if (r < 0 || (r = member_json(rd, m, "image json", &j)) < 0)
 			return r;
 		char (*more)[ID_MAX] = realloc(*ids, (*n + 1) * sizeof **ids);
 		if (!more) {
 			json_free(&j);
-			return qerr_set(pk->err, ENOMEM, "out of memory");
+			return qerr_set(rd->err, ENOMEM, "out of memory");
 		}
 		*ids = more;
 		memcpy((*ids)[(*n)++], id, ID_MAX);
@@ -82,17 +82,17 @@ static int chain(struct pk *pk, const char *top, char (**ids)[ID_MAX], size_t *n
 	return 0;
 }
 
-static int build(struct pk *pk, struct plan *p, char (*ids)[ID_MAX], size_t n)
+static int build(struct reader *rd, struct plan *p, char (*ids)[ID_MAX], size_t n)
 {
 	struct sha *key = sha_new();
 	char path[ID_MAX + 16];
 	if (!key)
-		return qerr_set(pk->err, ENOMEM, "out of memory");
+		return qerr_set(rd->err, ENOMEM, "out of memory");
 	sha_update(key, "qpod-legacy-1\n", 14);
 	for (size_t i = 0; i < n; i++) {
 		struct member *m;
 		snprintf(path, sizeof path, "%s/json", ids[i]);
-		if (member_ref(pk, "repositories", path, "image json", true, &m) == 0)
+		if (member_ref(rd, "repositories", path, "image json", true, &m) == 0)
 			sha_update(key, m->sha, 64);
 	}
 	sha_hex(key, p->key);
@@ -100,43 +100,43 @@ static int build(struct pk *pk, struct plan *p, char (*ids)[ID_MAX], size_t n)
 	for (size_t i = n; i-- > 0;) {
 		struct member *m;
 		snprintf(path, sizeof path, "%s/layer.tar", ids[i]);
-		int r = member_ref(pk, path, path, "layer", true, &m);
+		int r = member_ref(rd, path, path, "layer", true, &m);
 		if (r < 0)
 			return r;
 		if (plan_layer_add(p, path, m, NULL, UINT64_MAX) < 0)
-			return qerr_set(pk->err, ENOMEM, "out of memory");
+			return qerr_set(rd->err, ENOMEM, "out of memory");
 	}
 	snprintf(path, sizeof path, "%s/json", ids[0]);
 	struct member *top;
-	int r = member_ref(pk, "repositories", path, "image json", true, &top);
+	int r = member_ref(rd, "repositories", path, "image json", true, &top);
 	if (r < 0)
 		return r;
-	if (imgcfg_parse((const char *)top->data, top->size, &p->cfg, pk->err) < 0)
-		return qerr_wrap(pk->err, "%s: %s", pq(pk->shown), pq(path));
-	return plan_check(pk, p, "repositories");
+	if (imgcfg_parse((const char *)top->data, top->size, &p->cfg, rd->err) < 0)
+		return qerr_wrap(rd->err, "%s: %s", pq(rd->o.shown), pq(path));
+	return plan_check(rd, p, "repositories");
 }
 
-int legacy_plan(struct pk *pk)
+int legacy_plan(struct reader *rd, struct plan *out)
 {
-	struct member *m = outer_find(&pk->o, "repositories");
+	struct member *m = outer_find(&rd->o, "repositories");
 	struct json j;
 	struct plan p = { .format = "docker-legacy" };
 	char id[ID_MAX], (*ids)[ID_MAX] = NULL;
 	size_t n = 0;
 	if (!m || m->type != M_FILE)
-		return qerr_set(pk->err, ENOENT, "%s: no repositories file", pq(pk->shown));
-	int r = member_json(pk, m, "repositories", &j);
+		return qerr_set(rd->err, ENOENT, "%s: no repositories file", pq(rd->o.shown));
+	int r = member_json(rd, m, "repositories", &j);
 	if (r < 0)
 		return r;
-	r = pick(pk, &j, id, &p.tag);
+	r = pick(rd, &j, id, &p.tag);
 	json_free(&j);
-	if (r == 0 && (r = chain(pk, id, &ids, &n)) == 0)
-		r = build(pk, &p, ids, n);
+	if (r == 0 && (r = chain(rd, id, &ids, &n)) == 0)
+		r = build(rd, &p, ids, n);
 	free(ids);
 	if (r < 0) {
 		plan_free(&p);
 		return r;
 	}
-	pk->plan = p;
+	*out = p;
 	return 1;
 }

@@ -28,21 +28,21 @@ struct desc {
 	uint64_t size;           /* UINT64_MAX: not given */
 };
 
-static int read_desc(struct pk *pk, const struct json *j, int d, const char *what, struct desc *out)
+static int read_desc(struct reader *rd, const struct json *j, int d, const char *what, struct desc *out)
 {
 	char digest[300];
 	int64_t size;
 	*out = (struct desc){ .size = UINT64_MAX };
 	if (json_type(j, d) != JSON_OBJECT || json_str(j, json_get(j, d, "digest"), digest, sizeof digest) <= 0)
-		return qerr_set(pk->err, EINVAL, "%s: %s: a descriptor has no digest", pq(pk->shown), what);
+		return qerr_set(rd->err, EINVAL, "%s: %s: a descriptor has no digest", pq(rd->o.shown), what);
 	int r = digest_parse(digest, out->hex);
 	if (r == -ENOTSUP)
-		return qerr_set(pk->err, ENOTSUP, "%s: %s: digest %s: only sha256 is supported", pq(pk->shown), what, pq(digest));
+		return qerr_set(rd->err, ENOTSUP, "%s: %s: digest %s: only sha256 is supported", pq(rd->o.shown), what, pq(digest));
 	if (r < 0)
-		return qerr_set(pk->err, EINVAL, "%s: %s: malformed digest %s", pq(pk->shown), what, pq(digest));
+		return qerr_set(rd->err, EINVAL, "%s: %s: malformed digest %s", pq(rd->o.shown), what, pq(digest));
 	if (json_int(j, json_get(j, d, "size"), &size) == 0) {
 		if (size < 0)
-			return qerr_set(pk->err, EINVAL, "%s: %s: negative size", pq(pk->shown), what);
+			return qerr_set(rd->err, EINVAL, "%s: %s: negative size", pq(rd->o.shown), what);
 		out->size = (uint64_t)size;
 	}
 	if (json_str(j, json_get(j, d, "mediaType"), out->media, sizeof out->media) < 0)
@@ -51,35 +51,35 @@ static int read_desc(struct pk *pk, const struct json *j, int d, const char *wha
 }
 
 /* The blob of a descriptor, present and matching it. */
-static int desc_blob(struct pk *pk, const struct desc *d, const char *what, struct member **m)
+static int desc_blob(struct reader *rd, const struct desc *d, const char *what, struct member **m)
 {
 	char name[100];
 	snprintf(name, sizeof name, "blobs/sha256/%s", d->hex);
-	int r = outer_lookup(&pk->o, "", name, m, pk->err);
+	int r = outer_lookup(&rd->o, "", name, m, rd->err);
 	if (r == -EXDEV || r == -ELOOP)
-		return qerr_set(pk->err, EXDEV, "%s: %s blob %s is a link that escapes the archive", pq(pk->shown), what, name);
+		return qerr_set(rd->err, EXDEV, "%s: %s blob %s is a link that escapes the archive", pq(rd->o.shown), what, name);
 	if (r < 0)
-		return qerr_set(pk->err, ENOENT, "%s: %s blob sha256:%.12s... is not in the archive", pq(pk->shown), what, d->hex);
+		return qerr_set(rd->err, ENOENT, "%s: %s blob sha256:%.12s... is not in the archive", pq(rd->o.shown), what, d->hex);
 	return 0;
 }
 
-static int blob_json(struct pk *pk, const struct desc *d, const char *what, struct member **mp, struct json *j)
+static int blob_json(struct reader *rd, const struct desc *d, const char *what, struct member **mp, struct json *j)
 {
 	struct member *m;
-	int r = desc_blob(pk, d, what, &m);
-	if (r < 0 || (r = outer_fetch(&pk->o, m, PK_JSON_MAX, pk->err)) < 0)
+	int r = desc_blob(rd, d, what, &m);
+	if (r < 0 || (r = outer_fetch(&rd->o, m, PK_JSON_MAX, rd->err)) < 0)
 		return r;
 	if (strcmp(m->sha, d->hex))
-		return qerr_set(pk->err, EINVAL, "%s: %s %s: digest mismatch: the content is sha256:%.12s...",
-				pq(pk->shown), what, pq(m->name), m->sha);
+		return qerr_set(rd->err, EINVAL, "%s: %s %s: digest mismatch: the content is sha256:%.12s...",
+				pq(rd->o.shown), what, pq(m->name), m->sha);
 	if (d->size != UINT64_MAX && d->size != m->size)
-		return qerr_set(pk->err, EINVAL, "%s: %s %s: size mismatch: %llu bytes, the descriptor says %llu",
-				pq(pk->shown), what, pq(m->name), (unsigned long long)m->size, (unsigned long long)d->size);
+		return qerr_set(rd->err, EINVAL, "%s: %s %s: size mismatch: %llu bytes, the descriptor says %llu",
+				pq(rd->o.shown), what, pq(m->name), (unsigned long long)m->size, (unsigned long long)d->size);
 	*j = (struct json){ 0 };
 	if (json_parse_alloc(j, (const char *)m->data, m->size) < 0 || json_type(j, 0) != JSON_OBJECT) {
 		if (j->t)
 			json_free(j);
-		return qerr_set(pk->err, EINVAL, "%s: %s %s is not a JSON object", pq(pk->shown), what, pq(m->name));
+		return qerr_set(rd->err, EINVAL, "%s: %s %s is not a JSON object", pq(rd->o.shown), what, pq(m->name));
 	}
 	if (mp)
 		*mp = m;
@@ -145,7 +145,7 @@ struct offer {
 	char names[300], plats[300];
 };
 
-static void scan(struct pk *pk, const struct json *j, int arr, bool top, struct offer *o)
+static void scan(struct reader *rd, const struct json *j, int arr, bool top, struct offer *o)
 {
 	uint32_t k;
 	int it;
@@ -153,14 +153,14 @@ static void scan(struct pk *pk, const struct json *j, int arr, bool top, struct 
 	*o = (struct offer){ .match = -1, .unplat = -1 };
 	JSON_EACH(j, arr, it, k) {
 		struct platform p;
-		bool named = entry_named(j, it, top ? pk->ref : NULL, o->names, sizeof o->names);
-		if (top && pk->ref && !named)
+		bool named = entry_named(j, it, top ? rd->ref : NULL, o->names, sizeof o->names);
+		if (top && rd->ref && !named)
 			continue;
 		o->n_named++;
 		if (!entry_platform(j, it, &p)) {
 			o->unplat = o->unplat < 0 ? it : o->unplat;
 			o->n_unplat++;
-		} else if (strcmp(p.os, "unknown") && platform_match(&pk->want, &p)) {
+		} else if (strcmp(p.os, "unknown") && platform_match(&rd->want, &p)) {
 			o->match = o->match < 0 ? it : o->match;
 		} else if (strcmp(p.os, "unknown")) {
 			platform_format(&p, w, sizeof w);
@@ -170,26 +170,26 @@ static void scan(struct pk *pk, const struct json *j, int arr, bool top, struct 
 }
 
 /* Pick one entry of manifests[] (j, arr). top: NAME filtering applies. */
-static int pick(struct pk *pk, const struct json *j, int arr, bool top, int *out)
+static int pick(struct reader *rd, const struct json *j, int arr, bool top, int *out)
 {
 	struct offer o;
 	char w[100];
 	if (json_type(j, arr) != JSON_ARRAY || j->t[arr].size == 0)
-		return qerr_set(pk->err, ENOENT, "%s: the index lists no images", pq(pk->shown));
-	scan(pk, j, arr, top, &o);
+		return qerr_set(rd->err, ENOENT, "%s: the index lists no images", pq(rd->o.shown));
+	scan(rd, j, arr, top, &o);
 	*out = o.match >= 0 ? o.match : o.unplat;
-	if (top && !pk->ref && several_images(j, arr))
-		return qerr_set(pk->err, EINVAL, "%s holds %u images; name one as %s:NAME (has: %s)",
-				pq(pk->shown), j->t[arr].size, pq(pk->shown), o.names);
-	if (top && pk->ref && o.n_named == 0)
-		return qerr_set(pk->err, ENOENT, "%s: no image named %s (has: %s)", pq(pk->shown), pq(pk->ref), o.names);
+	if (top && !rd->ref && several_images(j, arr))
+		return qerr_set(rd->err, EINVAL, "%s holds %u images; name one as %s:NAME (has: %s)",
+				pq(rd->o.shown), j->t[arr].size, pq(rd->o.shown), o.names);
+	if (top && rd->ref && o.n_named == 0)
+		return qerr_set(rd->err, ENOENT, "%s: no image named %s (has: %s)", pq(rd->o.shown), pq(rd->ref), o.names);
 	if (o.match >= 0 || o.n_unplat == 1)
 		return 0;
 	if (o.n_unplat > 1)
-		return qerr_set(pk->err, EINVAL, "%s holds %d images; name one as %s:NAME (has: %s)",
-				pq(pk->shown), o.n_unplat, pq(pk->shown), o.names);
-	platform_format(&pk->want, w, sizeof w);
-	return qerr_set(pk->err, ENOEXEC, "%s: the image has no %s variant (has: %s)", pq(pk->shown), w,
+		return qerr_set(rd->err, EINVAL, "%s holds %d images; name one as %s:NAME (has: %s)",
+				pq(rd->o.shown), o.n_unplat, pq(rd->o.shown), o.names);
+	platform_format(&rd->want, w, sizeof w);
+	return qerr_set(rd->err, ENOEXEC, "%s: the image has no %s variant (has: %s)", pq(rd->o.shown), w,
 			o.plats[0] ? o.plats : "none");
 }
 
@@ -200,96 +200,96 @@ static bool is_index(const struct desc *d, const struct json *j)
 	return !d->media[0] && json_get(j, 0, "manifests") >= 0;
 }
 
-static int read_layers(struct pk *pk, struct plan *p, const struct json *j)
+static int read_layers(struct reader *rd, struct plan *p, const struct json *j)
 {
 	int layers = json_get(j, 0, "layers");
 	uint32_t k;
 	int it;
 	if (json_type(j, layers) != JSON_ARRAY)
-		return qerr_set(pk->err, EINVAL, "%s: the manifest has no layers list", pq(pk->shown));
+		return qerr_set(rd->err, EINVAL, "%s: the manifest has no layers list", pq(rd->o.shown));
 	JSON_EACH(j, layers, it, k) {
 		struct desc d;
 		struct member *m;
-		int r = read_desc(pk, j, it, "manifest layers", &d);
+		int r = read_desc(rd, j, it, "manifest layers", &d);
 		if (r < 0)
 			return r;
 		if (strstr(d.media, "encrypted"))
-			return qerr_set(pk->err, ENOTSUP, "%s: layer %u is encrypted (%s)", pq(pk->shown), k, pq(d.media));
+			return qerr_set(rd->err, ENOTSUP, "%s: layer %u is encrypted (%s)", pq(rd->o.shown), k, pq(d.media));
 		if (d.media[0] && !strstr(d.media, "tar"))
-			return qerr_set(pk->err, ENOTSUP, "%s: layer %u has media type %s, not a tar layer", pq(pk->shown), k, pq(d.media));
-		if ((r = desc_blob(pk, &d, "layer", &m)) < 0)
+			return qerr_set(rd->err, ENOTSUP, "%s: layer %u has media type %s, not a tar layer", pq(rd->o.shown), k, pq(d.media));
+		if ((r = desc_blob(rd, &d, "layer", &m)) < 0)
 			return r;
 		if (plan_layer_add(p, m->name, m, d.hex, d.size) < 0)
-			return qerr_set(pk->err, ENOMEM, "out of memory");
+			return qerr_set(rd->err, ENOMEM, "out of memory");
 	}
 	return 0;
 }
 
-static int read_manifest(struct pk *pk, struct plan *p, const struct json *j)
+static int read_manifest(struct reader *rd, struct plan *p, const struct json *j)
 {
 	int cfg = json_get(j, 0, "config");
 	struct desc d;
 	struct member *m;
 	struct json cj;
 	if (json_int(j, json_get(j, 0, "schemaVersion"), &(int64_t){ 0 }) == 0 && json_get(j, 0, "fsLayers") >= 0)
-		return qerr_set(pk->err, ENOTSUP, "%s: docker schema 1 manifests are not supported", pq(pk->shown));
-	int r = read_desc(pk, j, cfg, "manifest config", &d);
+		return qerr_set(rd->err, ENOTSUP, "%s: docker schema 1 manifests are not supported", pq(rd->o.shown));
+	int r = read_desc(rd, j, cfg, "manifest config", &d);
 	if (r < 0)
 		return r;
 	if (d.media[0] && !strstr(d.media, "image.config") && !strstr(d.media, "container.image"))
-		return qerr_set(pk->err, ENOTSUP, "%s: not a container image (config media type %s)", pq(pk->shown), pq(d.media));
-	if ((r = blob_json(pk, &d, "config", &m, &cj)) < 0)
+		return qerr_set(rd->err, ENOTSUP, "%s: not a container image (config media type %s)", pq(rd->o.shown), pq(d.media));
+	if ((r = blob_json(rd, &d, "config", &m, &cj)) < 0)
 		return r;
 	json_free(&cj);
 	memcpy(p->key, d.hex, HEX64);
-	if (imgcfg_parse((const char *)m->data, m->size, &p->cfg, pk->err) < 0)
-		return qerr_wrap(pk->err, "%s: config %s", pq(pk->shown), pq(m->name));
-	if ((r = read_layers(pk, p, j)) < 0)
+	if (imgcfg_parse((const char *)m->data, m->size, &p->cfg, rd->err) < 0)
+		return qerr_wrap(rd->err, "%s: config %s", pq(rd->o.shown), pq(m->name));
+	if ((r = read_layers(rd, p, j)) < 0)
 		return r;
-	return plan_check(pk, p, "the manifest");
+	return plan_check(rd, p, "the manifest");
 }
 
 /* Follow the chosen descriptor down to a manifest. */
-static int descend(struct pk *pk, struct plan *p, const struct json *j, int arr, bool top, int depth)
+static int descend(struct reader *rd, struct plan *p, const struct json *j, int arr, bool top, int depth)
 {
-	int e = 0, r = pick(pk, j, arr, top, &e);
+	int e = 0, r = pick(rd, j, arr, top, &e);
 	struct desc d;
 	struct json sub;
-	if (r < 0 || (r = read_desc(pk, j, e, "index", &d)) < 0)
+	if (r < 0 || (r = read_desc(rd, j, e, "index", &d)) < 0)
 		return r;
-	if ((r = blob_json(pk, &d, "manifest", NULL, &sub)) < 0)
+	if ((r = blob_json(rd, &d, "manifest", NULL, &sub)) < 0)
 		return r;
 	if (is_index(&d, &sub)) {
 		r = depth >= PK_MAX_INDEX_DEPTH
-			? qerr_set(pk->err, ELOOP, "%s: indexes nested more than %d deep", pq(pk->shown), PK_MAX_INDEX_DEPTH)
-			: descend(pk, p, &sub, json_get(&sub, 0, "manifests"), false, depth + 1);
+			? qerr_set(rd->err, ELOOP, "%s: indexes nested more than %d deep", pq(rd->o.shown), PK_MAX_INDEX_DEPTH)
+			: descend(rd, p, &sub, json_get(&sub, 0, "manifests"), false, depth + 1);
 	} else
-		r = read_manifest(pk, p, &sub);
+		r = read_manifest(rd, p, &sub);
 	json_free(&sub);
 	return r;
 }
 
-int oci_plan(struct pk *pk)
+int oci_plan(struct reader *rd, struct plan *out)
 {
-	struct member *m = outer_find(&pk->o, "index.json");
+	struct member *m = outer_find(&rd->o, "index.json");
 	struct json j;
 	struct plan p = { .format = "oci" };
 	if (!m || m->type != M_FILE)
-		return qerr_set(pk->err, ENOENT, "%s: no index.json", pq(pk->shown));
-	int r = member_json(pk, m, "index", &j);
+		return qerr_set(rd->err, ENOENT, "%s: no index.json", pq(rd->o.shown));
+	int r = member_json(rd, m, "index", &j);
 	if (r < 0)
 		return r;
 	if (json_type(&j, 0) != JSON_OBJECT)
-		r = qerr_set(pk->err, EINVAL, "%s: index.json is not a JSON object", pq(pk->shown));
+		r = qerr_set(rd->err, EINVAL, "%s: index.json is not a JSON object", pq(rd->o.shown));
 	else
-		r = descend(pk, &p, &j, json_get(&j, 0, "manifests"), true, 0);
-	if (r == 0 && pk->ref)
-		p.tag = strdup(pk->ref);
+		r = descend(rd, &p, &j, json_get(&j, 0, "manifests"), true, 0);
+	if (r == 0 && rd->ref)
+		p.tag = strdup(rd->ref);
 	json_free(&j);
 	if (r < 0) {
 		plan_free(&p);
 		return r;
 	}
-	pk->plan = p;
+	*out = p;
 	return 1;
 }

@@ -47,45 +47,45 @@ void tags_add(char *list, size_t cap, const char *tag)
 		strcpy(list + cap - 8, ", ...");
 }
 
-int member_json(struct pk *pk, struct member *m, const char *what, struct json *j)
+int member_json(struct reader *rd, struct member *m, const char *what, struct json *j)
 {
-	int r = outer_fetch(&pk->o, m, PK_JSON_MAX, pk->err);
+	int r = outer_fetch(&rd->o, m, PK_JSON_MAX, rd->err);
 	if (r < 0)
 		return r;
 	if (json_parse_alloc(j, (const char *)m->data, m->size) < 0)
-		return qerr_set(pk->err, EINVAL, "%s: %s %s is not valid JSON", pq(pk->shown), what, pq(m->name));
+		return qerr_set(rd->err, EINVAL, "%s: %s %s is not valid JSON", pq(rd->o.shown), what, pq(m->name));
 	return 0;
 }
 
-int member_ref(struct pk *pk, const char *from, const char *ref, const char *what, bool final, struct member **m)
+int member_ref(struct reader *rd, const char *from, const char *ref, const char *what, bool final, struct member **m)
 {
-	int r = outer_lookup(&pk->o, "", ref, m, pk->err);
+	int r = outer_lookup(&rd->o, "", ref, m, rd->err);
 	if (r == -EXDEV)
-		return qerr_set(pk->err, EXDEV, "%s: %s: %s path \"%s\" escapes the archive", pq(pk->shown), from, what, pq(ref));
+		return qerr_set(rd->err, EXDEV, "%s: %s: %s path \"%s\" escapes the archive", pq(rd->o.shown), from, what, pq(ref));
 	if (r == -ENOENT && !final)
 		return 1;
 	if (r == -ENOENT)
-		return qerr_set(pk->err, ENOENT, "%s: %s: %s \"%s\" is not in the archive", pq(pk->shown), from, what, pq(ref));
+		return qerr_set(rd->err, ENOENT, "%s: %s: %s \"%s\" is not in the archive", pq(rd->o.shown), from, what, pq(ref));
 	if (r == -ELOOP)
-		return qerr_set(pk->err, ELOOP, "%s: %s: %s \"%s\": too many links", pq(pk->shown), from, what, pq(ref));
+		return qerr_set(rd->err, ELOOP, "%s: %s: %s \"%s\": too many links", pq(rd->o.shown), from, what, pq(ref));
 	if (r < 0)
-		return qerr_set(pk->err, EINVAL, "%s: %s: %s \"%s\" is not a file", pq(pk->shown), from, what, pq(ref));
+		return qerr_set(rd->err, EINVAL, "%s: %s: %s \"%s\" is not a file", pq(rd->o.shown), from, what, pq(ref));
 	return 0;
 }
 
-int plan_check(struct pk *pk, struct plan *p, const char *what)
+int plan_check(struct reader *rd, struct plan *p, const char *what)
 {
 	struct platform *have = &p->cfg.plat;
 	char h[100], w[100];
-	platform_format(&pk->want, w, sizeof w);
-	if (have->arch[0] && !platform_match(&pk->want, have)) {
+	platform_format(&rd->want, w, sizeof w);
+	if (have->arch[0] && !platform_match(&rd->want, have)) {
 		platform_format(have, h, sizeof h);
-		return qerr_set(pk->err, ENOEXEC, "%s: the image is %s, not %s (--platform %s unpacks it anyway)",
-				pq(pk->shown), pq(h), w, pq(h));
+		return qerr_set(rd->err, ENOEXEC, "%s: the image is %s, not %s (--platform %s unpacks it anyway)",
+				pq(rd->o.shown), pq(h), w, pq(h));
 	}
 	if (p->cfg.has_rootfs && p->cfg.n_diff_ids != p->n)
-		return qerr_set(pk->err, EINVAL, "%s: %s lists %zu layers, the config's rootfs.diff_ids %zu",
-				pq(pk->shown), what, p->n, p->cfg.n_diff_ids);
+		return qerr_set(rd->err, EINVAL, "%s: %s lists %zu layers, the config's rootfs.diff_ids %zu",
+				pq(rd->o.shown), what, p->n, p->cfg.n_diff_ids);
 	for (size_t i = 0; p->cfg.has_rootfs && i < p->n; i++)
 		memcpy(p->layers[i].diff_id, p->cfg.diff_ids[i], HEX64);
 	return 0;
