@@ -1,11 +1,20 @@
 /*
  * pack.c: pack_image(), the one entry point that turns SPEC into a cached
- * rootfs (see internal.h for the whole flow).
+ * rootfs, by running the stages in order:
+ *
+ *   spec --archive/ref.c--> archive path + optional "repo:tag"
+ *        --cache/--> refs/<identity> hit? -> done (warm path, no archive read)
+ *   outer tar --archive/outer.c--> member index + small members kept in memory
+ *        --archive/docker.c | oci.c | legacy.c--> struct plan (config, layers, digests)
+ *        --cache/--> key = config digest; images/<key> hit? -> done
+ *        --layer/blob.c--> each layer: raw bytes (hashed) -> decompress -> tar (hashed)
+ *        --layer/layer.c, write.c, whiteout.c--> tmp/<key>.XXXXXX/rootfs
+ *        --cache/--> rename to images/<key>, refs/<identity>
  *
  *   1. warm path: refs/<identity of the file + name + platform> -> key ->
  *      images/<key> published: take the shared lock, read config.json. No
  *      archive byte is read; this is a handful of syscalls.
- *   2. first pass over the archive (archive.c): index, small members. As
+ *   2. first pass over the archive (outer.c): index, small members. As
  *      soon as manifest.json and the config are known (our own images put
  *      them first), the image key is known: if it is cached we stop reading;
  *      otherwise we lock, and layers whose turn comes stream straight in.
@@ -23,8 +32,10 @@
 
 #include <archive.h>
 
-#include "internal.h"
+#include "archive/archive.h"
+#include "cache/cache.h"
 #include "io.h"
+#include "layer/layer.h"
 
 struct pk {
 	const struct pack_opts *opts;

@@ -1,6 +1,7 @@
 /*
- * packer_layer.c: fuzz layer application (blob.c, layer.c, write.c,
- * rootpath.c, rmtree.c) and check that nothing escapes the rootfs.
+ * packer_layer.c: fuzz layer application (packer/layer/: blob.c, layer.c,
+ * write.c, whiteout.c, rootpath.c; common/rmtree.c) and check that nothing
+ * escapes the rootfs.
  *
  * Input: two layers, split after the first 2 bytes' length; each may be a
  * tar, or gzip/zstd/xz/bzip2 of one (decided by its bytes). They are applied
@@ -20,7 +21,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "../../packer/internal.h"
+#include "layer/layer.h"
+#include "layer/pipe.h"
 
 static char top[100], root[200];
 

@@ -1,5 +1,5 @@
 /*
- * archive.c: the outer archive (the file `docker save` or an OCI exporter
+ * outer.c: the outer archive (the file `docker save` or an OCI exporter
  * wrote): passes over its members, an index of them by name, and members
  * kept in memory.
  *
@@ -32,7 +32,7 @@
 #include <archive.h>
 #include <archive_entry.h>
 
-#include "internal.h"
+#include "archive/formats.h"
 #include "io.h"
 
 #define OUTER_BLOCK (128u << 10)
@@ -65,19 +65,6 @@ static la_int64_t skip_cb(struct archive *a, void *cd, la_int64_t req)
 		req = (la_int64_t)left;
 	o->pos += (uint64_t)req;
 	return req;
-}
-
-const char *sniff_unsupported(const unsigned char *p, size_t n)
-{
-	static const struct { const char *name, *magic; size_t len; } known[] = {
-		{ "lz4", "\x04\x22\x4d\x18", 4 }, { "lzip", "LZIP", 4 },
-		{ "compress (.Z)", "\x1f\x9d", 2 }, { "lzma", "\x5d\x00\x00", 3 },
-		{ "zip", "PK\x03\x04", 4 }, { "7z", "7z\xbc\xaf", 4 },
-	};
-	for (size_t i = 0; i < sizeof known / sizeof *known; i++)
-		if (n >= known[i].len && !memcmp(p, known[i].magic, known[i].len))
-			return known[i].name;
-	return NULL;
 }
 
 int outer_open(struct outer *o, const char *path, const char *shown, struct qerr *err)
@@ -373,7 +360,8 @@ static int stash_from(struct outer *o, struct member *m, struct archive *a,
 	return 0;
 }
 
-int outer_stash(struct outer *o, struct member *m, struct archive *a, struct qerr *err)
+/* In a member callback: read all of the current member's data into m->data. */
+static int outer_stash(struct outer *o, struct member *m, struct archive *a, struct qerr *err)
 {
 	return m->data ? 0 : stash_from(o, m, a, NULL, 0, 0, err);
 }

@@ -25,7 +25,7 @@
 #include <archive.h>
 #include <archive_entry.h>
 
-#include "internal.h"
+#include "layer/write.h"
 
 void applier_init(struct applier *ap, int rootfd)
 {
@@ -67,30 +67,6 @@ static int remember(struct applier *ap, const char *path)
 			break;
 	}
 	return 0;
-}
-
-static int whiteout(struct applier *ap, const char *parent, const char *base, const char *path)
-{
-	bool opaque = !strcmp(base, ".wh..wh..opq");
-	if (!opaque && !strncmp(base, ".wh..wh.", 8))
-		return 0;
-	const char *name = base + 4;
-	if (!opaque && (!name[0] || !strcmp(name, ".") || !strcmp(name, "..")))
-		return qerr_set(ap->err, EINVAL, "%s: entry \"%s\": whiteout names no file inside its directory", ap->what, pq(path));
-	int pfd = rootpath_dir(&ap->rp, parent, false);
-	if (pfd == -ENOENT || pfd == -ENOTDIR || pfd == -ELOOP)
-		return 0;
-	if (pfd < 0)
-		return qerr_sys(ap->err, -pfd, "%s: entry \"%s\": directory", ap->what, pq(path));
-	char target[PATH_MAX];
-	int r = 0;
-	if (opaque)
-		r = remove_children(ap, pfd, parent);
-	else {
-		snprintf(target, sizeof target, "%s%s%s", parent, parent[0] ? "/" : "", name);
-		r = remove_lower(ap, pfd, name, target);
-	}
-	return r < 0 ? qerr_sys(ap->err, -r, "%s: entry \"%s\": whiteout", ap->what, pq(path)) : 0;
 }
 
 /* A ".wh." component anywhere but last would make a whiteout a directory. */
@@ -154,7 +130,7 @@ static int layer_entry(struct applier *ap, struct archive *tar, struct archive_e
 	if (whiteout_as_dir(parent))
 		return qerr_set(ap->err, EINVAL, "%s: entry \"%s\": a whiteout name used as a directory", ap->what, pq(raw));
 	if (!strncmp(base, ".wh.", 4))
-		return whiteout(ap, parent, base, path);
+		return whiteout_apply(ap, parent, base, path);
 	r = write_entry(ap, tar, e, parent, base, path);
 	return r < 0 ? r : remember(ap, path);
 }

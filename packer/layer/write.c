@@ -29,8 +29,8 @@
 #include <archive.h>
 #include <archive_entry.h>
 
-#include "internal.h"
 #include "io.h"
+#include "layer/write.h"
 
 static int fail(struct applier *ap, int errnum, const char *path, const char *what)
 {
@@ -107,7 +107,9 @@ static int meta_at(struct applier *ap, struct archive_entry *e, int pfd, const c
 	return 0;
 }
 
-int make_room(struct applier *ap, int pfd, const char *base, bool keep_dir, const char *path)
+/* Make room for a new entry named base in pfd: a directory stays when
+ * keep_dir (returns 1), anything else is removed (0). */
+static int make_room(struct applier *ap, int pfd, const char *base, bool keep_dir, const char *path)
 {
 	struct stat st;
 	if (fstatat(pfd, base, &st, AT_SYMLINK_NOFOLLOW) < 0)

@@ -20,7 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "internal.h"
+#include "archive/formats.h"
 
 struct desc {
 	char hex[HEX64];

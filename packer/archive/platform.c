@@ -11,7 +11,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "internal.h"
+#include "archive/formats.h"
 
 static void copy(char *dst, size_t cap, const char *s, size_t n)
 {

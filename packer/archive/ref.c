@@ -14,7 +14,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "internal.h"
+#include "archive/formats.h"
 
 static int is_file(const char *p)
 {

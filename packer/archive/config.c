@@ -11,16 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "internal.h"
-
-void strv_free(char **v)
-{
-	if (!v)
-		return;
-	for (char **p = v; *p; p++)
-		free(*p);
-	free(v);
-}
+#include "archive/formats.h"
 
 /* A string array (or a lone string when loose) into a NULL-terminated vector. */
 static int read_strv(const struct json *j, int idx, bool loose, char ***out)
@@ -38,21 +29,7 @@ static int read_strv(const struct json *j, int idx, bool loose, char ***out)
 		*out = v;
 		return 0;
 	}
-	if (t != JSON_ARRAY)
-		return -EINVAL;
-	char **v = calloc(j->t[idx].size + 1, sizeof *v);
-	if (!v)
-		return -ENOMEM;
-	uint32_t k;
-	int it;
-	JSON_EACH(j, idx, it, k) {
-		if (!(v[k] = json_strdup(j, it))) {
-			strv_free(v);
-			return -EINVAL;
-		}
-	}
-	*out = v;
-	return 0;
+	return t == JSON_ARRAY ? strv_from_json(j, idx, out) : -EINVAL;
 }
 
 static int read_str(const struct json *j, int idx, char **out)

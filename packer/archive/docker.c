@@ -20,7 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "internal.h"
+#include "archive/formats.h"
 
 static void list_tags(const struct json *j, char *out, size_t cap)
 {

@@ -20,13 +20,16 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <linux/openat2.h>
+#include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
-#include "internal.h"
 #include "io.h"
+#include "layer/rootpath.h"
 
 bool rootpath_no_openat2;
 

@@ -10,7 +10,7 @@
 #include <stdio.h>
 #include <time.h>
 
-#include "internal.h"
+#include "common/common.h"
 
 static double since(const struct timespec *a, const struct timespec *b)
 {

@@ -18,7 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "internal.h"
+#include "layer/pipe.h"
 
 int pipe_init(struct pipe *p)
 {

@@ -4,10 +4,11 @@
  * lower layers made (OCI image spec, "Whiteouts").
  */
 #include <errno.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "internal.h"
+#include "layer/pathset.h"
 
 static uint64_t hash(const char *p, size_t n)
 {

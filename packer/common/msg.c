@@ -11,7 +11,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "internal.h"
+#include "common/common.h"
 
 #define PQ_MAX 160
 

@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "internal.h"
+#include "archive/formats.h"
 
 void plan_free(struct plan *p)
 {

@@ -12,7 +12,7 @@
 #include <limits.h>
 #include <string.h>
 
-#include "internal.h"
+#include "common/common.h"
 
 /* Append component c (len n) to out (len *o), or pop one for "..". */
 static int push(char *out, size_t cap, size_t *o, const char *c, size_t n)

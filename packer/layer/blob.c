@@ -34,7 +34,8 @@
 #include <archive.h>
 #include <archive_entry.h>
 
-#include "internal.h"
+#include "layer/layer.h"
+#include "layer/pipe.h"
 
 #define RANGE_BLOCK (1u << 20)
 

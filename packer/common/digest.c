@@ -11,7 +11,7 @@
 
 #include <openssl/evp.h>
 
-#include "internal.h"
+#include "common/common.h"
 
 struct sha {
 	EVP_MD_CTX *ctx;

@@ -22,10 +22,7 @@
  * prune, which tries every key's lock) removes it. Concurrent first runs of
  * one image: all wait on <key>.unpack, the first unpacks, the others find
  * the entry published when they get the lock.
- *
- * Lock files may be unlinked by prune while it holds them; lock_take()
- * re-checks after locking that the file it holds is still the one at the
- * path, so a lock is never split across two inodes.
+ * Locks are lock.c's.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -38,12 +35,14 @@
 #include <sys/file.h>
 #include <unistd.h>
 
-#include "internal.h"
+#include "cache/cache.h"
+#include "cache/entry.h"
+#include "cache/lock.h"
 #include "io.h"
 
 static const char *const subdirs[] = { "images", "refs", "locks", "tmp" };
 
-int cache_dir_path(const struct pack_opts *o, char **out, struct qerr *err)
+static int cache_dir_path(const struct pack_opts *o, char **out, struct qerr *err)
 {
 	const char *d = o && o->cache_dir && o->cache_dir[0] ? o->cache_dir : getenv("QPOD_CACHE");
 	const char *xdg = getenv("XDG_CACHE_HOME"), *home = getenv("HOME");
@@ -115,29 +114,6 @@ void cache_close(struct cache *c)
 	io_close(&c->dfd);
 	free(c->dir);
 	c->dir = NULL;
-}
-
-int lock_take(int dfd, const char *name, int how, struct qerr *err)
-{
-	for (;;) {
-		int fd = openat(dfd, name, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
-		if (fd < 0)
-			return qerr_sys(err, errno, "lock %s", name);
-		int r;
-		do
-			r = flock(fd, how);
-		while (r < 0 && errno == EINTR);
-		if (r < 0) {
-			r = -errno;
-			close(fd);
-			return r == -EWOULDBLOCK ? r : qerr_sys(err, -r, "lock %s", name);
-		}
-		struct stat a, b;
-		if (fstat(fd, &a) == 0 && fstatat(dfd, name, &b, AT_SYMLINK_NOFOLLOW) == 0 &&
-		    a.st_dev == b.st_dev && a.st_ino == b.st_ino)
-			return fd;
-		close(fd);
-	}
 }
 
 void cache_identity(const char *real, const struct stat *st, const char *ref, const char *platform, char out[HEX64])

@@ -18,7 +18,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "internal.h"
+#include "cache/entry.h"
 #include "io.h"
 
 int entry_json(const struct entry_meta *e, struct jw *w)
@@ -88,23 +88,11 @@ int entry_load(struct cache *c, const char *key, struct json *j, char **buf, str
 	return 0;
 }
 
+/* An array into *out; anything else leaves it NULL (entries are ours). */
 static int strv_from(const struct json *j, int idx, char ***out)
 {
 	*out = NULL;
-	if (json_type(j, idx) != JSON_ARRAY)
-		return 0;
-	char **v = calloc(j->t[idx].size + 1, sizeof *v);
-	uint32_t k;
-	int it;
-	if (!v)
-		return -ENOMEM;
-	JSON_EACH(j, idx, it, k)
-		if (!(v[k] = json_strdup(j, it))) {
-			strv_free(v);
-			return -EINVAL;
-		}
-	*out = v;
-	return 0;
+	return json_type(j, idx) == JSON_ARRAY ? strv_from_json(j, idx, out) : 0;
 }
 
 int entry_read(struct cache *c, const char *key, struct image *img, struct qerr *err)

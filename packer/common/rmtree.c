@@ -1,15 +1,12 @@
 /*
- * rmtree.c: remove directory trees inside the rootfs, and whiteouts.
+ * rmtree.c: remove a directory tree (a layer replacing one, a whiteout, the
+ * cache dropping an unpack or an entry).
  *
  * rmtree_at() never follows a symlink (O_NOFOLLOW at every level; links
  * are unlinked, not entered) and keeps at most 64 directories open: deeper
  * levels are walked by returning through "..", which is safe because only
  * this process writes the tree. *freed gets the apparent size of the regular
  * files that went away (single links only), for the cache's size column.
- *
- * remove_lower() is what a whiteout does: it hides what lower layers made
- * at a path, but keeps what the current layer itself wrote there, before or
- * after the whiteout (OCI image spec: whiteouts apply to lower layers only).
  */
 #include <dirent.h>
 #include <errno.h>
@@ -18,9 +15,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
-#include "internal.h"
+#include "common/common.h"
 #include "io.h"
 
 #define RM_OPEN_LEVELS 64
@@ -141,59 +139,4 @@ static int rm_contents(int fd, int depth, int64_t *freed)
 int rmtree_at(int dfd, const char *name, int64_t *freed)
 {
 	return rm_entry(dfd, name, DT_UNKNOWN, 0, freed);
-}
-
-int remove_children(struct applier *ap, int dirfd_any, const char *path)
-{
-	int fd = openat(dirfd_any, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	DIR *d = fd < 0 ? NULL : fdopendir(fd);
-	if (!d) {
-		io_close(&fd);
-		return 0;
-	}
-	int dfd = dirfd(d), r = 0;
-	struct dirent *de;
-	char child[PATH_MAX];
-	rootpath_reset(&ap->rp);
-	while (r == 0 && (de = readdir(d))) {
-		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
-			continue;
-		int n = snprintf(child, sizeof child, "%s%s%s", path, path[0] ? "/" : "", de->d_name);
-		if (n < 0 || (size_t)n >= sizeof child) {
-			int64_t freed = 0;
-			r = rmtree_at(dfd, de->d_name, &freed);
-			ap->bytes -= freed;
-		} else
-			r = remove_lower(ap, dfd, de->d_name, child);
-	}
-	closedir(d);
-	return r;
-}
-
-int remove_lower(struct applier *ap, int pfd, const char *base, const char *path)
-{
-	size_t n = strlen(path);
-	if (pathset_has(&ap->written, path, n))
-		return 0;
-	struct stat st;
-	if (fstatat(pfd, base, &st, AT_SYMLINK_NOFOLLOW) < 0)
-		return 0;
-	rootpath_reset(&ap->rp);
-	if (S_ISDIR(st.st_mode) && pathset_has(&ap->above, path, n)) {
-		int fd = openat(pfd, base, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-		if (fd < 0)
-			return -errno;
-		int r = remove_children(ap, fd, path);
-		close(fd);
-		return r;
-	}
-	int64_t freed = 0;
-	if (S_ISDIR(st.st_mode)) {
-		int r = rmtree_at(pfd, base, &freed);
-		ap->bytes -= freed;
-		return r;
-	}
-	if (S_ISREG(st.st_mode) && st.st_nlink == 1)
-		ap->bytes -= st.st_size;
-	return unlinkat(pfd, base, 0) < 0 && errno != ENOENT ? -errno : 0;
 }

@@ -23,7 +23,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "internal.h"
+#include "cache/cache.h"
+#include "cache/entry.h"
+#include "cache/lock.h"
 #include "io.h"
 
 struct ent {
