@@ -20,8 +20,13 @@
 
 #include "proto.h"
 
-/* epoll tags */
+/* loop.c: the epoll set. A tag per watched fd; epoll's interest follows the
+ * state (ev_update, once per turn of the loop in main.c), and a watched fd
+ * is closed only through ev_close. */
 enum { EV_CTL, EV_STREAM, EV_SIGNAL, EV_STDIN, EV_STDOUT, EV_STDERR, EV_COUNT };
+struct hs;
+void ev_update(struct hs *hs);
+void ev_close(struct hs *hs, int tag, int *fd);
 
 struct outstream {
 	int fd;               /* pipe read end or pty master; -1 once at EOF */
@@ -106,8 +111,5 @@ int user_resolve(const char *root, const char *spec, struct ids *ids, char *why,
 /* power.c */
 __attribute__((noreturn)) void power_off(struct hs *hs);
 
-/* main.c */
-void ev_update(struct hs *hs);
-void ev_close(struct hs *hs, int tag, int *fd);
 
 #endif
