@@ -43,6 +43,8 @@
 #define QP_WINDOW         (256u << 10)         /* initial credit per stream */
 #define QP_SEQ_CREDIT     0                    /* stream 0: credit grants */
 #define QP_CREDIT_ENTRY   12u                  /* u64 seq | u32 bytes */
+#define QP_SEQ_STDIO      1                    /* the runner's stdin and stdout stream */
+#define QP_SEQ_STDERR     2                    /* the runner's stderr stream */
 
 #define QP_MAX_ARGS       4096u                /* argv entries */
 #define QP_MAX_ENV        4096u                /* environment entries */

@@ -86,7 +86,7 @@ int image_process(const struct opts *o, const struct image *img, struct qp_proce
 	p->user = o->user ? o->user : img->user ? img->user : "";
 	p->terminal = o->tty;
 	p->stdin_open = o->interactive;
-	p->stdio_seq = 1;
-	p->stderr_seq = o->tty ? 0 : 2;
+	p->stdio_seq = QP_SEQ_STDIO;
+	p->stderr_seq = o->tty ? 0 : QP_SEQ_STDERR;
 	return 0;
 }
