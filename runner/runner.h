@@ -59,6 +59,17 @@ struct vmconf {
 };
 
 int conf_load(struct vmconf *c, struct qerr *err);
+
+/* What a run uses: the flags over vm.conf, merged once (conf_settings). */
+struct settings {
+	const char *boot;      /* fwcfg or cbfs */
+	const char *accel;     /* picked: kvm or tcg */
+	long memory_mb, cpus;
+	double boot_timeout, shutdown_timeout;
+	double timeout;        /* --timeout; 0: none */
+};
+
+int conf_settings(const struct vmconf *c, const struct opts *o, struct settings *s, struct qerr *err);
 int conf_file(const struct vmconf *c, const char *name, const char *override, char *out, size_t cap,
 	      struct qerr *err);
 int conf_kernel(const struct vmconf *c, long cpus, const char *override, char *out, size_t cap,
@@ -77,15 +88,19 @@ struct vm {
 
 struct vm_spec {
 	const struct vmconf *conf;
-	const char *accel, *boot;
+	const struct settings *set;
 	const char *kernel, *initrd, *bios, *cbfs;
 	const char *rootfs;
 	const struct volume *vols;
 	size_t nvols;
-	long memory_mb, cpus;
 	const char *console_path;  /* NULL: in memory */
 	bool debug;
 };
+
+/* The 9p tags qemu gives the shares: the image root, and volume i. */
+#define VM_ROOT_TAG "rootfs"
+#define VM_TAG_MAX  8          /* "vol63" and its NUL */
+char *vm_vol_tag(size_t i, char tag[VM_TAG_MAX]);
 
 int vm_start(const struct vm_spec *s, struct vm *vm, struct qerr *err);
 void vm_kill(struct vm *vm);
@@ -164,7 +179,7 @@ struct session_spec {
 	struct vm *vm;
 	const struct qp_pod *pod;
 	const struct qp_container *container;
-	double boot_timeout, shutdown_timeout, timeout;
+	const struct settings *set;
 	bool interactive, tty;
 };
 

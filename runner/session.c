@@ -153,11 +153,11 @@ static void on_reply(struct sess *s, const struct qp_frame *f)
 			     "the images with `make image`", m);
 			return;
 		}
-		phase(s, PH_POD, s->s->boot_timeout);
+		phase(s, PH_POD, s->s->set->boot_timeout);
 		break;
 	}
 	case QP_STARTPOD:
-		phase(s, PH_START, s->s->boot_timeout);
+		phase(s, PH_START, s->s->set->boot_timeout);
 		break;
 	case QP_NEWCONTAINER:
 		phase(s, PH_RUNNING, 0);
@@ -191,7 +191,7 @@ static void on_ctl(struct sess *s, const struct qp_frame *f)
 		jw_init(&w);
 		qp_container_write(&w, s->s->container);
 		send_json(s, QP_NEWCONTAINER, &w);
-		phase(s, PH_VERSION, s->s->boot_timeout);
+		phase(s, PH_VERSION, s->s->set->boot_timeout);
 		break;
 	}
 	case QP_ACK:
@@ -351,7 +351,7 @@ static int step(struct sess *s)
 		return 1;
 	if (s->ph == PH_RUNNING && s->exit_seen && relay_done(&s->relay)) {
 		send_ctl(s, QP_DESTROYPOD, NULL, 0);
-		phase(s, PH_DESTROY, s->s->shutdown_timeout);
+		phase(s, PH_DESTROY, s->s->set->shutdown_timeout);
 	}
 	if (s->qemu_gone) {
 		if (s->ph == PH_DESTROY || (s->exit_seen && relay_done(&s->relay)))
@@ -440,9 +440,9 @@ int session_run(const struct session_spec *spec, struct session_result *res, str
 		.s = spec, .res = res, .err = err, .epfd = -1, .sigfd = -1,
 		.ev_fd = { -1, -1, -1, -1, -1, -1 },
 	};
-	phase(&s, PH_BOOT, spec->boot_timeout);
-	if (spec->timeout > 0)
-		s.stop_at = res->t.qemu_start + spec->timeout; /* like timeout(1): the whole run */
+	phase(&s, PH_BOOT, spec->set->boot_timeout);
+	if (spec->set->timeout > 0)
+		s.stop_at = res->t.qemu_start + spec->set->timeout; /* like timeout(1): the whole run */
 	s.rc = setup(&s);
 	while (!step(&s)) {
 		struct epoll_event evs[8];
