@@ -89,6 +89,8 @@ void stream_input(struct hs *hs);
 void stdin_pump(struct hs *hs);
 void stdout_pump(struct hs *hs, struct outstream *o);
 void stdin_drop(struct hs *hs);
+/* CLOSEOUTPUT: the host's reader of output stream seq is gone. */
+void stdout_close(struct hs *hs, uint64_t seq);
 
 /* proc.c and exec.c */
 int proc_start(struct hs *hs, const struct qp_process *spec, struct qerr *err);

@@ -3,6 +3,8 @@
  * --help). Parse, resolve the image, boot, run the session, report, exit
  * with the command's status; 125 with one line on stderr for qpod's own
  * failures, plus the tail of the guest console when the VM was at fault.
+ * SIGPIPE is ignored once the VM starts: a reader of our stdout or stderr
+ * that goes away is passed on to the command (relay.c, CLOSEOUTPUT).
  */
 #include <errno.h>
 #include <limits.h>
@@ -100,6 +102,9 @@ static int boot_and_run(struct run *r)
 	sigprocmask(SIG_BLOCK, &sigs, NULL);
 	if (o->tty && o->interactive)
 		tty_raw(0);
+	/* A reader of our stdout or stderr that goes away is the relay's
+	 * business (EPIPE), not a reason to die; qemu gets SIG_DFL back. */
+	signal(SIGPIPE, SIG_IGN);
 	r->res.t.qemu_start = now_s();
 	int e = vm_start(&vs, &r->vm, err);
 	if (e)

@@ -117,6 +117,14 @@ static void send_signal(struct sess *s, int sig)
 	send_json(s, QP_SIGNALPROCESS, &w);
 }
 
+static void send_closeoutput(struct sess *s, uint64_t seq)
+{
+	struct jw w;
+	jw_init(&w);
+	qp_closeoutput_write(&w, seq);
+	send_json(s, QP_CLOSEOUTPUT, &w);
+}
+
 static void phase(struct sess *s, enum phase ph, double timeout)
 {
 	s->ph = ph;
@@ -136,7 +144,7 @@ static void on_reply(struct sess *s, const struct qp_frame *f)
 	if (f->id == QP_ERROR) {
 		char msg[QERR_MSG_MAX];
 		qp_error_read(f->data, f->len, msg, sizeof msg);
-		if (req == QP_WINSIZE || req == QP_SIGNALPROCESS)
+		if (req == QP_WINSIZE || req == QP_SIGNALPROCESS || req == QP_CLOSEOUTPUT)
 			return; /* the process may have just ended: nothing to do */
 		if (!s->rc)
 			s->rc = qerr_set(s->err, EPROTO, "the guest refused %s: %s", qp_type_name(req),
@@ -349,6 +357,9 @@ static int step(struct sess *s)
 {
 	if (s->rc)
 		return 1;
+	/* A reader of ours went away: the guest closes that stream too. */
+	for (uint64_t seq; s->ph < PH_DESTROY && (seq = relay_gone(&s->relay));)
+		send_closeoutput(s, seq);
 	if (s->ph == PH_RUNNING && s->exit_seen && relay_done(&s->relay)) {
 		send_ctl(s, QP_DESTROYPOD, NULL, 0);
 		phase(s, PH_DESTROY, s->s->set->shutdown_timeout);
