@@ -51,8 +51,10 @@ static int build_argv(const struct opts *o, const struct image *img, struct qp_p
 		return qerr_set(err, EINVAL, "no command given, and %s has no Entrypoint or Cmd", o->image);
 	if (!(p->args = calloc(ne + nc + 1, sizeof *p->args)))
 		return qerr_set(err, ENOMEM, "out of memory");
-	memcpy(p->args, ep, ne * sizeof *ep);
-	memcpy(p->args + ne, cmd, nc * sizeof *cmd);
+	if (ne) /* ep or cmd may be NULL: memcpy from NULL is undefined even for 0 bytes */
+		memcpy(p->args, ep, ne * sizeof *ep);
+	if (nc)
+		memcpy(p->args + ne, cmd, nc * sizeof *cmd);
 	return 0;
 }
 

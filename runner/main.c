@@ -157,5 +157,8 @@ int main(int argc, char **argv)
 		status = EXIT_QPOD;
 	}
 	image_free(&r.img);
+	free(r.proc.args);
+	free(r.proc.env);
+	opts_free(&r.o);
 	return status;
 }

@@ -47,6 +47,8 @@ struct opts {
 };
 
 int opts_parse(int argc, char **argv, struct opts *o);
+/* What opts_parse allocated (env, vols); the rest points into argv. */
+void opts_free(struct opts *o);
 void usage(FILE *f);
 
 /* conf.c: vm.conf and the boot files of `make image`. */
