@@ -51,8 +51,10 @@ static int build_argv(const struct opts *o, const struct image *img, struct qp_p
 		return qerr_set(err, EINVAL, "no command given, and %s has no Entrypoint or Cmd", o->image);
 	if (!(p->args = calloc(ne + nc + 1, sizeof *p->args)))
 		return qerr_set(err, ENOMEM, "out of memory");
-	memcpy(p->args, ep, ne * sizeof *ep);
-	memcpy(p->args + ne, cmd, nc * sizeof *cmd);
+	if (ne) /* ep or cmd may be NULL: memcpy from NULL is undefined even for 0 bytes */
+		memcpy(p->args, ep, ne * sizeof *ep);
+	if (nc)
+		memcpy(p->args + ne, cmd, nc * sizeof *cmd);
 	return 0;
 }
 
@@ -86,7 +88,7 @@ int image_process(const struct opts *o, const struct image *img, struct qp_proce
 	p->user = o->user ? o->user : img->config.user ? img->config.user : "";
 	p->terminal = o->tty;
 	p->stdin_open = o->interactive;
-	p->stdio_seq = 1;
-	p->stderr_seq = o->tty ? 0 : 2;
+	p->stdio_seq = QP_SEQ_STDIO;
+	p->stderr_seq = o->tty ? 0 : QP_SEQ_STDERR;
 	return 0;
 }

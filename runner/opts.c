@@ -147,14 +147,28 @@ static int add_env(struct opts *o, const char *kv)
 			entry = NULL;
 	}
 	char **env = realloc(o->env, (o->nenv + 2) * sizeof *env);
+	if (env)
+		o->env = env; /* even without entry: the old vector may be gone */
 	if (!entry || !env) {
 		free(entry);
 		return -ENOMEM;
 	}
-	o->env = env;
 	env[o->nenv++] = entry;
 	env[o->nenv] = NULL;
 	return 0;
+}
+
+void opts_free(struct opts *o)
+{
+	for (size_t i = 0; i < o->nenv; i++)
+		free(o->env[i]);
+	for (size_t i = 0; i < o->nvols; i++) {
+		free(o->vols[i].host);
+		free(o->vols[i].guest);
+	}
+	free(o->env);
+	free(o->vols);
+	memset(o, 0, sizeof *o);
 }
 
 static int number(const char *flag, const char *s, double min, double max, double *out)

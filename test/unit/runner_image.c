@@ -90,7 +90,7 @@ static int parse(struct opts *o, const char *const *args)
 	for (; *args; args++)
 		argv[argc++] = (char *)*args;
 	argv[argc] = NULL;
-	memset(o, 0, sizeof *o);
+	opts_free(o); /* the previous parse's */
 	optind = 0; /* glibc: reinitialise getopt */
 	FILE *devnull = freopen("/dev/null", "w", stderr);
 	int r = opts_parse(argc, argv, o);
@@ -100,7 +100,7 @@ static int parse(struct opts *o, const char *const *args)
 
 static void flags(void)
 {
-	struct opts o;
+	struct opts o = { 0 };
 	ok(parse(&o, (const char *[]){ "-i", "-t", "-m", "512m", "--cpus", "1.5", "img", "-x", "y", NULL }) == 0 &&
 	   o.interactive && o.tty && o.memory_mb == 512 && o.cpus == 2 && !strcmp(o.image, "img") &&
 	   !strcmp(o.cmd[0], "-x"), "flags stop at IMAGE; --cpus rounds up; -m takes units");
@@ -117,6 +117,7 @@ static void flags(void)
 	ok(parse(&o, (const char *[]){ "-v", "/tmp:/data:ro", "img", NULL }) == 0 && o.nvols == 1 &&
 	   o.vols[0].read_only && !strcmp(o.vols[0].guest, "/data"), "a read-only volume");
 	ok(parse(&o, (const char *[]){ "-v", "/tmp:/a/../b", "img", NULL }) < 0, "a volume path with .. is refused");
+	opts_free(&o);
 }
 
 int main(void)
