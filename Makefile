@@ -6,11 +6,27 @@
 #
 #   make image    kernel, initrd, firmware, default image and runner -> out/
 #   make test     unit, fuzz and end-to-end suites; ends "N passed, N failed"
+#   make test SANITIZE=1  the host side under ASan+UBSan (out-san/), a subset of suites
 #   make bench    boot, throughput and unpack numbers as one table
 #   make help     every target
 
 -include config.mak
 
+# SANITIZE=1: the host side (runner, packer, lib, proto, tools, unit tests)
+# is built with ASan and UBSan into its own tree, out-san/, whose images/ is
+# a link to the guest images of GUEST_O (built there as usual: hyperstart is
+# static musl and is not sanitized). test/test.mk picks the suites. The
+# compiler is clang: its one runtime writes ASan, LSan and UBSan reports to
+# one log_path, where gcc's separate libubsan always writes to stderr.
+SANITIZE         ?=
+ifeq ($(SANITIZE),1)
+O                ?= out-san
+GUEST_O          ?= out
+SAN_CC           ?= clang
+CC               := $(SAN_CC)
+SAN_FLAGS        := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+SAN_WARN         := -Wno-unknown-warning-option
+endif
 O                ?= out
 IMG              := $(O)/images
 BIN              := $(O)/bin
@@ -25,8 +41,9 @@ export SOURCE_DATE_EPOCH
 
 CC       ?= cc
 CFLAGS   ?= -O2 -g
-WARN     := -Wall -Wextra -Werror -Wshadow -Wno-unused-parameter -Wno-format-truncation
-HOST_CFLAGS := $(CFLAGS) $(WARN) -std=gnu11 -D_GNU_SOURCE -MMD -MP -Ilib -Iproto
+WARN     := -Wall -Wextra -Werror -Wshadow -Wno-unused-parameter -Wno-format-truncation $(SAN_WARN)
+HOST_CFLAGS := $(CFLAGS) $(WARN) -std=gnu11 -D_GNU_SOURCE -MMD -MP -Ilib -Iproto $(SAN_FLAGS)
+HOST_LDFLAGS := $(SAN_FLAGS)
 
 # Quiet recipes: "  CC      file" per step; V=1 shows the commands.
 quiet = $(if $(filter 1,$(V)),,@printf '  %-7s %s\n' '$(1)' '$(2)';)
@@ -49,7 +66,14 @@ include packer/packer.mk
 include runner/runner.mk
 include test/test.mk
 
+ifeq ($(SANITIZE),1)
+image: deps $(BINS)
+	@$(MAKE) --no-print-directory O=$(GUEST_O) SANITIZE= image
+	@[ -L $(IMG) ] || rm -rf $(IMG)
+	@ln -sfn $(abspath $(GUEST_O))/images $(IMG)
+else
 image: deps $(IMAGES) $(BINS) $(IMG)/manifest.json
+endif
 
 $(IMG)/manifest.json: $(filter-out $(IMG)/manifest.json,$(IMAGES)) toolchain/manifest.sh
 	$(call quiet,GEN,$@)toolchain/manifest.sh $(IMG) > $@.tmp && mv $@.tmp $@

@@ -105,6 +105,7 @@ static void dispatch(struct hs *hs, const struct qp_frame *f)
 	struct qerr err;
 	uint16_t rows, cols;
 	int sig;
+	uint64_t seq;
 	log_dbg("ctl: %s, %u bytes", qp_type_name((uint32_t)f->id), f->len);
 	switch (f->id) {
 	case QP_GETVERSION:
@@ -131,6 +132,14 @@ static void dispatch(struct hs *hs, const struct qp_frame *f)
 			break;
 		}
 		proc_signal(hs, sig);
+		ctl_reply(hs, QP_ACK, NULL, 0);
+		break;
+	case QP_CLOSEOUTPUT:
+		if (qp_closeoutput_read(f->data, f->len, &seq, &err) < 0) {
+			ctl_error(hs, "CLOSEOUTPUT: %s", err.msg);
+			break;
+		}
+		stdout_close(hs, seq);
 		ctl_reply(hs, QP_ACK, NULL, 0);
 		break;
 	case QP_PING:

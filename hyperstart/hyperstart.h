@@ -20,8 +20,13 @@
 
 #include "proto.h"
 
-/* epoll tags */
+/* loop.c: the epoll set. A tag per watched fd; epoll's interest follows the
+ * state (ev_update, once per turn of the loop in main.c), and a watched fd
+ * is closed only through ev_close. */
 enum { EV_CTL, EV_STREAM, EV_SIGNAL, EV_STDIN, EV_STDOUT, EV_STDERR, EV_COUNT };
+struct hs;
+void ev_update(struct hs *hs);
+void ev_close(struct hs *hs, int tag, int *fd);
 
 struct outstream {
 	int fd;               /* pipe read end or pty master; -1 once at EOF */
@@ -97,6 +102,8 @@ void stream_input(struct hs *hs);
 void stdin_pump(struct hs *hs);
 void stdout_pump(struct hs *hs, struct outstream *o);
 void stdin_drop(struct hs *hs);
+/* CLOSEOUTPUT: the host's reader of output stream seq is gone. */
+void stdout_close(struct hs *hs, uint64_t seq);
 
 /* proc.c and exec.c */
 int proc_start(struct hs *hs, const struct qp_process *spec, struct qerr *err);
@@ -119,8 +126,5 @@ int user_resolve(const char *root, const char *spec, char *const *add, struct id
 /* power.c */
 __attribute__((noreturn)) void power_off(struct hs *hs);
 
-/* main.c */
-void ev_update(struct hs *hs);
-void ev_close(struct hs *hs, int tag, int *fd);
 
 #endif

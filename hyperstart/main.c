@@ -1,5 +1,7 @@
 /*
- * main.c: hyperstart's setup and its one event loop (see hyperstart.h).
+ * main.c: hyperstart's setup and the turn of its one event loop (see
+ * hyperstart.h; loop.c keeps the epoll set): wait, hand each event to its
+ * part, report an exit, flush both ports.
  *
  * Setup: kernel filesystems, logging level, signals into a signalfd, the
  * two ports, READY. A failure there is logged and powers the VM off: the
@@ -21,66 +23,6 @@ static void fatal(const char *what, int e)
 {
 	log_err("%s: %s", what, strerror(e));
 	power_off(NULL);
-}
-
-static int fd_of(struct hs *hs, int tag)
-{
-	switch (tag) {
-	case EV_CTL: return hs->ctl;
-	case EV_STREAM: return hs->stream;
-	case EV_SIGNAL: return hs->sigfd;
-	case EV_STDIN: return hs->proc.in_fd;
-	case EV_STDOUT: return hs->proc.out.fd;
-	default: return hs->proc.err.fd;
-	}
-}
-
-static uint32_t mask_of(struct hs *hs, int tag)
-{
-	struct proc *p = &hs->proc;
-	switch (tag) {
-	case EV_CTL: return EPOLLIN | (qp_queue_len(&hs->ctl_q) ? EPOLLOUT : 0);
-	case EV_STREAM: return EPOLLIN | (qp_queue_len(&hs->stream_q) ? EPOLLOUT : 0);
-	case EV_SIGNAL: return EPOLLIN;
-	case EV_STDIN: return qp_queue_len(&p->in_q) ? EPOLLOUT : 0;
-	case EV_STDOUT: return p->out.credit ? EPOLLIN : 0;
-	default: return p->err.credit ? EPOLLIN : 0;
-	}
-}
-
-/* Bring epoll's interest in line with the state: one call per change. */
-void ev_update(struct hs *hs)
-{
-	for (int tag = 0; tag < EV_COUNT; tag++) {
-		int fd = fd_of(hs, tag);
-		uint32_t want = fd >= 0 ? mask_of(hs, tag) : 0;
-		struct epoll_event ev = { .events = want, .data.u32 = (uint32_t)tag };
-		int op = -1;
-		if (hs->ev_fd[tag] >= 0 && !want)
-			op = EPOLL_CTL_DEL;
-		else if (hs->ev_fd[tag] < 0 && want)
-			op = EPOLL_CTL_ADD;
-		else if (want && want != hs->ev_mask[tag])
-			op = EPOLL_CTL_MOD;
-		if (op < 0)
-			continue;
-		if (epoll_ctl(hs->epfd, op, op == EPOLL_CTL_DEL ? hs->ev_fd[tag] : fd, &ev) < 0)
-			log_err("epoll_ctl %d on fd %d: %s", op, fd, strerror(errno));
-		hs->ev_fd[tag] = want ? fd : -1;
-		hs->ev_mask[tag] = want;
-	}
-}
-
-/* Forget an fd in epoll before closing it: a pty master has two fds on one
- * open file, and epoll would keep reporting the closed one. */
-void ev_close(struct hs *hs, int tag, int *fd)
-{
-	if (*fd >= 0 && hs->ev_fd[tag] == *fd) {
-		epoll_ctl(hs->epfd, EPOLL_CTL_DEL, *fd, NULL);
-		hs->ev_fd[tag] = -1;
-		hs->ev_mask[tag] = 0;
-	}
-	io_close(fd);
 }
 
 static void flush(struct hs *hs, struct qp_queue *q, int fd, const char *name)

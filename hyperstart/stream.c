@@ -9,6 +9,11 @@
  * while the host has granted credit, so a slow host reader slows the process
  * instead of growing a buffer. stdin is queued (at most QP_WINDOW, which the
  * host never exceeds) and credit goes back as bytes enter the process.
+ *
+ * When the host's reader of an output stream goes away (CLOSEOUTPUT), the
+ * guest closes its read end of that pipe, so the process's next write gets
+ * SIGPIPE or EPIPE exactly as in a local pipeline; a pty carries every
+ * stream, so there the whole master closes and the terminal hangs up.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -131,6 +136,14 @@ void stream_input(struct hs *hs)
 	}
 }
 
+/* Close an output stream and send its EOF. */
+static void stdout_end(struct hs *hs, struct outstream *o)
+{
+	ev_close(hs, o == &hs->proc.out ? EV_STDOUT : EV_STDERR, &o->fd);
+	qp_put_stream(&hs->stream_q, o->seq, NULL, 0);
+	o->eof_sent = true;
+}
+
 void stdout_pump(struct hs *hs, struct outstream *o)
 {
 	static uint8_t buf[QP_STREAM_PAYLOAD];
@@ -148,7 +161,17 @@ void stdout_pump(struct hs *hs, struct outstream *o)
 	/* 0 at a pipe's EOF; EIO from a pty master once the slave side is gone. */
 	if (n < 0 && n != -EIO)
 		log_err("read output of seq %llu: %s", (unsigned long long)o->seq, strerror((int)-n));
-	ev_close(hs, o == &hs->proc.out ? EV_STDOUT : EV_STDERR, &o->fd);
-	qp_put_stream(&hs->stream_q, o->seq, NULL, 0);
-	o->eof_sent = true;
+	stdout_end(hs, o);
+}
+
+void stdout_close(struct hs *hs, uint64_t seq)
+{
+	struct proc *p = &hs->proc;
+	struct outstream *o = seq == p->out.seq ? &p->out : !p->terminal && seq == p->err.seq ? &p->err : NULL;
+	if (!o || o->fd < 0)
+		return; /* ended already (or no such stream): nothing to close */
+	log_dbg("seq %llu: the host's reader is gone; closing the stream", (unsigned long long)seq);
+	stdout_end(hs, o);
+	if (p->terminal)
+		stdin_drop(hs);
 }

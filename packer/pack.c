@@ -1,11 +1,20 @@
 /*
  * pack.c: pack_image(), the one entry point that turns SPEC into a cached
- * rootfs (see internal.h for the whole flow).
+ * rootfs, by running the stages in order:
+ *
+ *   spec --archive/ref.c--> archive path + optional "repo:tag"
+ *        --cache/--> refs/<identity> hit? -> done (warm path, no archive read)
+ *   outer tar --archive/outer.c--> member index + small members kept in memory
+ *        --archive/docker.c | oci.c | legacy.c--> struct plan (config, layers, digests)
+ *        --cache/--> key = config digest; images/<key> hit? -> done
+ *        --layer/blob.c--> each layer: raw bytes (hashed) -> decompress -> tar (hashed)
+ *        --layer/layer.c, write.c, whiteout.c--> tmp/<key>.XXXXXX/rootfs
+ *        --cache/--> rename to images/<key>, refs/<identity>
  *
  *   1. warm path: refs/<identity of the file + name + platform> -> key ->
  *      images/<key> published: take the shared lock, read config.json. No
  *      archive byte is read; this is a handful of syscalls.
- *   2. first pass over the archive (archive.c): index, small members. As
+ *   2. first pass over the archive (outer.c): index, small members. As
  *      soon as manifest.json and the config are known (our own images put
  *      them first), the image key is known: if it is cached we stop reading;
  *      otherwise we lock, and layers whose turn comes stream straight in.
@@ -23,8 +32,27 @@
 
 #include <archive.h>
 
-#include "internal.h"
+#include "archive/archive.h"
+#include "cache/cache.h"
 #include "io.h"
+#include "layer/layer.h"
+
+struct pk {
+	const struct pack_opts *opts;
+	struct qerr *err;
+	const char *shown;       /* archive as the user named it */
+	char *path, *real, *ref;
+	char platform[100];
+	struct reader rd;        /* the archive, NAME and platform asked for */
+	struct plan plan;
+	bool plan_ready, begun, hit;
+	size_t next;             /* layers applied */
+	struct cache cache;
+	struct applier ap;
+	struct progress prog;
+	uint64_t max_bytes, max_entries;
+	struct image *img;
+};
 
 static bool is_next(struct pk *pk, struct member *m)
 {
@@ -46,21 +74,29 @@ static void note_member(struct pk *pk, struct member *m)
 
 static int apply_src(struct pk *pk, const struct blob_src *src)
 {
-	int r = blob_apply(pk, pk->next, src);
+	const struct plan_layer *l = &pk->plan.layers[pk->next];
+	const struct blob_check want = { .name = l->name, .member = l->m->name, .raw = l->raw,
+					 .diff_id = l->diff_id, .size = l->size, .limit = pk->max_bytes };
+	char what[QERR_MSG_MAX];
+	snprintf(what, sizeof what, "%s: layer %s", pq(pk->shown), pq(l->m ? l->m->name : l->name));
+	pk->prog.total = plan_bytes(&pk->plan);
+	progress_layer(&pk->prog, pk->next);
+	int r = blob_apply(&pk->ap, what, src, &want, &pk->prog);
 	if (r == 0)
 		pk->next++;
 	return r;
 }
 
-int pk_apply_ready(struct pk *pk)
+/* Apply the layers that can be applied now (kept in memory or by range). */
+static int apply_ready(struct pk *pk)
 {
 	while (pk->begun && !pk->hit && pk->next < pk->plan.n) {
 		struct member *m = pk->plan.layers[pk->next].m;
 		struct blob_src src = { .fd = -1 };
 		if (m && m->data)
 			src = (struct blob_src){ .kind = SRC_MEM, .mem = m->data, .len = m->size, .fd = -1 };
-		else if (m && outer_rangeable(&pk->o, m))
-			src = (struct blob_src){ .kind = SRC_RANGE, .fd = pk->o.fd, .off = m->off, .len = m->size };
+		else if (m && outer_rangeable(&pk->rd.o, m))
+			src = (struct blob_src){ .kind = SRC_RANGE, .fd = pk->rd.o.fd, .off = m->off, .len = m->size };
 		else
 			return 0;
 		int r = apply_src(pk, &src);
@@ -87,6 +123,7 @@ static int start(struct pk *pk)
 		applier_init(&pk->ap, pk->cache.rootfd);
 		pk->ap.max_file = pk->max_bytes;
 		pk->ap.max_entries = pk->max_entries;
+		pk->ap.err = pk->err;
 		progress_start(&pk->prog, pk->opts && pk->opts->progress, pk->shown, plan_bytes(&pk->plan), pk->plan.n);
 		pk->begun = true;
 		return 0;
@@ -99,7 +136,7 @@ static int stream_layer(struct pk *pk, struct member *m, struct archive *a)
 	pk->plan.layers[pk->next].m = m;
 	struct blob_src src = { .kind = SRC_STREAM, .outer = a, .fd = -1, .len = m->size };
 	int r = apply_src(pk, &src);
-	return r < 0 ? r : pk_apply_ready(pk);
+	return r < 0 ? r : apply_ready(pk);
 }
 
 static int first_pass(void *ctx, struct member *m, struct archive *a)
@@ -108,18 +145,18 @@ static int first_pass(void *ctx, struct member *m, struct archive *a)
 	note_member(pk, m);
 	if (is_next(pk, m))
 		return stream_layer(pk, m, a);
-	int r = outer_maybe_stash(&pk->o, m, a, pk->err);
+	int r = outer_maybe_stash(&pk->rd.o, m, a, pk->err);
 	if (r < 0)
 		return r;
-	if (!pk->plan_ready && m->data && outer_find(&pk->o, "manifest.json")) {
-		r = docker_plan(pk, false);
+	if (!pk->plan_ready && m->data && outer_find(&pk->rd.o, "manifest.json")) {
+		r = docker_plan(&pk->rd, false, &pk->plan);
 		if (r < 0)
 			return r;
 		pk->plan_ready = r == 1;
 	}
 	if (pk->plan_ready && !pk->begun && (r = start(pk)) != 0)
 		return r;
-	return pk_apply_ready(pk);
+	return apply_ready(pk);
 }
 
 static int later_pass(void *ctx, struct member *m, struct archive *a)
@@ -137,17 +174,17 @@ static int make_plan(struct pk *pk)
 	if (pk->plan_ready) {
 		for (size_t i = pk->next; i < pk->plan.n; i++) {
 			struct plan_layer *l = &pk->plan.layers[i];
-			if (!l->m && (r = member_ref(pk, "manifest.json", l->name, "layer", true, &l->m)) < 0)
+			if (!l->m && (r = member_ref(&pk->rd, "manifest.json", l->name, "layer", true, &l->m)) < 0)
 				return r;
 		}
 		return 0;
 	}
-	if (outer_find(&pk->o, "manifest.json"))
-		r = docker_plan(pk, true);
-	else if (outer_find(&pk->o, "index.json"))
-		r = oci_plan(pk);
-	else if (outer_find(&pk->o, "repositories"))
-		r = legacy_plan(pk);
+	if (outer_find(&pk->rd.o, "manifest.json"))
+		r = docker_plan(&pk->rd, true, &pk->plan);
+	else if (outer_find(&pk->rd.o, "index.json"))
+		r = oci_plan(&pk->rd, &pk->plan);
+	else if (outer_find(&pk->rd.o, "repositories"))
+		r = legacy_plan(&pk->rd, &pk->plan);
 	else
 		r = qerr_set(pk->err, EINVAL, "%s: not an image archive (no manifest.json, index.json or repositories)", pq(pk->shown));
 	pk->plan_ready = r == 1;
@@ -167,15 +204,16 @@ static void report(struct pk *pk)
 
 static int publish(struct pk *pk)
 {
-	struct jw w;
-	int r = entry_json(pk, &w);
+	const struct imgcfg *c = &pk->plan.cfg;
+	char plat[100];
+	platform_format(c->plat.arch[0] ? &c->plat : &pk->rd.want, plat, sizeof plat);
+	const struct entry_meta e = {
+		.id = pk->plan.key, .source = pk->real, .name = pk->plan.tag, .format = pk->plan.format,
+		.platform = plat, .layers = (int64_t)pk->plan.n, .size = pk->ap.bytes,
+		.files = (int64_t)pk->ap.files, .config = &c->config,
+	};
 	progress_end(&pk->prog);
-	if (r < 0) {
-		jw_free(&w);
-		return qerr_set(pk->err, -r, "cache entry: out of memory");
-	}
-	r = cache_publish(&pk->cache, pk->plan.key, w.buf, w.len, pk->err);
-	jw_free(&w);
+	int r = cache_publish(&pk->cache, &e, pk->err);
 	if (r < 0)
 		return r;
 	report(pk);
@@ -188,18 +226,18 @@ static int publish(struct pk *pk)
 
 static int unpack(struct pk *pk)
 {
-	int r = outer_pass(&pk->o, true, first_pass, pk, pk->err);
+	int r = outer_pass(&pk->rd.o, true, first_pass, pk, pk->err);
 	if (r < 0 || pk->hit)
 		return r;
 	if ((r = make_plan(pk)) < 0)
 		return r;
 	if (!pk->begun && (r = start(pk)) != 0)
 		return r < 0 ? r : 0;
-	if ((r = pk_apply_ready(pk)) < 0)
+	if ((r = apply_ready(pk)) < 0)
 		return r;
 	while (pk->next < pk->plan.n) {
 		size_t before = pk->next;
-		if ((r = outer_pass(&pk->o, false, later_pass, pk, pk->err)) < 0)
+		if ((r = outer_pass(&pk->rd.o, false, later_pass, pk, pk->err)) < 0)
 			return r;
 		if (pk->next == before)
 			return qerr_set(pk->err, EIO, "%s: layer %s could not be read again", pq(pk->shown),
@@ -227,10 +265,11 @@ static int setup(struct pk *pk, const char *spec)
 	if (r < 0)
 		return r;
 	pk->shown = pk->path;
+	pk->rd.ref = pk->ref;
 	const char *plat = pk->opts && pk->opts->platform ? pk->opts->platform : "linux/amd64";
-	if (platform_parse(plat, &pk->want) < 0)
+	if (platform_parse(plat, &pk->rd.want) < 0)
 		return qerr_set(pk->err, EINVAL, "bad platform \"%s\" (want os/arch[/variant], e.g. linux/amd64)", pq(plat));
-	platform_format(&pk->want, pk->platform, sizeof pk->platform);
+	platform_format(&pk->rd.want, pk->platform, sizeof pk->platform);
 	pk->max_bytes = pk->opts && pk->opts->max_bytes ? pk->opts->max_bytes : PK_MAX_BYTES_DEFAULT;
 	pk->max_entries = pk->opts && pk->opts->max_entries ? pk->opts->max_entries : PK_MAX_ENTRIES_DEFAULT;
 	struct stat st;
@@ -244,15 +283,15 @@ static int setup(struct pk *pk, const char *spec)
 
 int pack_image(const char *spec, const struct pack_opts *opts, struct image *img, struct qerr *err)
 {
-	struct pk pk = { .opts = opts, .err = err, .img = img };
+	struct pk pk = { .opts = opts, .err = err, .img = img, .rd.err = err };
 	char ident[HEX64];
 	*img = (struct image){ .lock_fd = -1 };
 	pk.cache.dfd = pk.cache.unpack_lock = pk.cache.tmpfd = pk.cache.rootfd = -1;
-	pk.o.fd = -1;
+	pk.rd.o.fd = -1;
 	int r = setup(&pk, spec);
-	if (r == 0 && (r = warm(&pk, ident)) == 0 && (r = outer_open(&pk.o, pk.real, pk.shown, err)) == 0 &&
-	    (r = unpack(&pk)) == 0 && S_ISREG(pk.o.st.st_mode)) {
-		cache_identity(pk.real, &pk.o.st, pk.ref, pk.platform, ident);
+	if (r == 0 && (r = warm(&pk, ident)) == 0 && (r = outer_open(&pk.rd.o, pk.real, pk.shown, err)) == 0 &&
+	    (r = unpack(&pk)) == 0 && S_ISREG(pk.rd.o.st.st_mode)) {
+		cache_identity(pk.real, &pk.rd.o.st, pk.ref, pk.platform, ident);
 		cache_ref_put(&pk.cache, ident, pk.plan.key);
 	}
 	if (r > 0)
@@ -261,7 +300,7 @@ int pack_image(const char *spec, const struct pack_opts *opts, struct image *img
 	if (pk.begun)
 		applier_free(&pk.ap);
 	cache_close(&pk.cache);
-	outer_close(&pk.o);
+	outer_close(&pk.rd.o);
 	plan_free(&pk.plan);
 	free(pk.path);
 	free(pk.ref);
@@ -275,11 +314,7 @@ void image_free(struct image *img)
 {
 	free(img->rootfs);
 	free(img->id);
-	strv_free(img->entrypoint);
-	strv_free(img->cmd);
-	strv_free(img->env);
-	free(img->workdir);
-	free(img->user);
+	runcfg_free(&img->config);
 	io_close(&img->lock_fd);
 	*img = (struct image){ .lock_fd = -1 };
 }

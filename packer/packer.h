@@ -28,16 +28,24 @@ struct pack_opts {
 	uint64_t max_entries;    /* limit on entries per layer; 0: default (10 million) */
 };
 
-/* The image config, as docker reads it. NULL-terminated string vectors;
- * a NULL vector means "not set" (an empty vector means "set to []"). */
-struct image {
-	char *rootfs;        /* absolute path of the unpacked root directory */
-	char *id;            /* content key of the cache entry (hex) */
+/* An image's run config, as docker reads it (config.Entrypoint, Cmd, Env,
+ * WorkingDir, User). NULL-terminated string vectors; a NULL vector means
+ * "not set" (an empty vector means "set to []"). Applying docker's override
+ * rules (--entrypoint, a command, -e) is the runner's job. */
+struct runcfg {
 	char **entrypoint;
 	char **cmd;
 	char **env;          /* "KEY=VALUE" */
 	char *workdir;       /* NULL or "" when unset */
 	char *user;          /* NULL or "" when unset */
+};
+void runcfg_free(struct runcfg *c);
+
+/* A cache entry in use: where its root is, and the image's run config. */
+struct image {
+	char *rootfs;        /* absolute path of the unpacked root directory */
+	char *id;            /* content key of the cache entry (hex) */
+	struct runcfg config;
 	int lock_fd;         /* shared lock on the cache entry, held while the VM runs (-1: none) */
 	bool unpacked;       /* this call unpacked the image (false: it was in the cache) */
 };

@@ -2,7 +2,10 @@
 # the qpod-pack test CLI, and the default image out/images/busybox.tar.
 # See packer/README.md.
 
-PACKER_SRCS   := $(filter-out packer/qpod-pack.c,$(wildcard packer/*.c))
+# The stages in pipeline order, one folder each (packer/README.md "Files"),
+# and pack.c, which runs them.
+PACKER_STAGES := common archive layer cache
+PACKER_SRCS   := packer/pack.c $(foreach s,$(PACKER_STAGES),$(wildcard packer/$(s)/*.c))
 PACKER_OBJS   := $(PACKER_SRCS:%.c=$(OBJ)/host/%.o)
 PACKER_LIB    := $(OBJ)/packer/libpacker.a
 PACKER_LDLIBS := -larchive -lcrypto -pthread
@@ -10,7 +13,7 @@ PACKER_CLI    := $(OBJ)/packer/qpod-pack
 
 # Unit tests and fuzz targets (test/test.mk) compile these with the test.
 PACKER_TEST_SRCS := $(PACKER_SRCS) $(LIB_SRCS)
-PACKER_TEST_LIBS := $(PACKER_LDLIBS)
+PACKER_TEST_LIBS := -Ipacker $(PACKER_LDLIBS)
 
 $(PACKER_OBJS): HOST_CFLAGS += -Ipacker
 

@@ -65,11 +65,11 @@ static int print_image(const struct image *img)
 	jw_kv_str(&w, "rootfs", img->rootfs);
 	jw_kv_str(&w, "id", img->id);
 	jw_kv_bool(&w, "unpacked", img->unpacked);
-	jw_kv_strv(&w, "entrypoint", img->entrypoint);
-	jw_kv_strv(&w, "cmd", img->cmd);
-	jw_kv_strv(&w, "env", img->env);
-	jw_kv_str(&w, "workdir", img->workdir);
-	jw_kv_str(&w, "user", img->user);
+	jw_kv_strv(&w, "entrypoint", img->config.entrypoint);
+	jw_kv_strv(&w, "cmd", img->config.cmd);
+	jw_kv_strv(&w, "env", img->config.env);
+	jw_kv_str(&w, "workdir", img->config.workdir);
+	jw_kv_str(&w, "user", img->config.user);
 	jw_end(&w);
 	int r = jw_done(&w, &out, &len);
 	if (r == 0)

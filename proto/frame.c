@@ -26,6 +26,7 @@ const char *qp_type_name(uint32_t type)
 	case QP_KILLCONTAINER: return "KILLCONTAINER";
 	case QP_PROCESSASYNCEVENT: return "PROCESSASYNCEVENT";
 	case QP_SIGNALPROCESS: return "SIGNALPROCESS";
+	case QP_CLOSEOUTPUT: return "CLOSEOUTPUT";
 	default: return "unknown";
 	}
 }

@@ -118,6 +118,27 @@ int qp_signal_read(const uint8_t *buf, size_t n, int *sig, struct qerr *err)
 	return e;
 }
 
+int qp_closeoutput_write(struct jw *w, uint64_t seq)
+{
+	jw_obj(w);
+	jw_kv_int(w, "seq", (int64_t)seq);
+	jw_end(w);
+	return w->err;
+}
+
+int qp_closeoutput_read(const uint8_t *buf, size_t n, uint64_t *seq, struct qerr *err)
+{
+	struct doc d;
+	int e = doc_open(&d, buf, n, err);
+	*seq = 0;
+	if (e)
+		return e;
+	if (!(e = get_u64(&d, 0, "seq", SEQ_MAX, seq)) && *seq == QP_SEQ_CREDIT)
+		e = qerr_set(err, EINVAL, "\"seq\" must name an output stream, not 0");
+	json_free(&d.j);
+	return e;
+}
+
 int qp_ready_read(const uint8_t *buf, size_t n, uint64_t *boottime_ns)
 {
 	struct doc d;

@@ -15,7 +15,8 @@
  *
  * Shape and codes follow hyperhq/hyperstart (api.h); qpod fixes its known
  * bugs: signal deaths report 128+N, stdout and stderr both end with EOF,
- * stdin has flow control, every length is bounded, and a newer peer is
+ * stdin has flow control, every length is bounded, a host whose reader of
+ * an output stream went away says so (CLOSEOUTPUT), and a newer peer is
  * tolerated (versions >= 1000000 are backward compatible; unknown JSON keys
  * are ignored).
  */
@@ -30,8 +31,8 @@
 #include "err.h"
 #include "json.h"
 
-#define QP_VERSION        1000001u  /* this implementation */
-#define QP_VERSION_MIN    1000001u  /* oldest peer it talks to */
+#define QP_VERSION        1000002u  /* this implementation (1000002: CLOSEOUTPUT) */
+#define QP_VERSION_MIN    1000002u  /* oldest peer it talks to */
 
 #define QP_PORT_CTL       "sh.hyper.channel.0"
 #define QP_PORT_STREAM    "sh.hyper.channel.1"
@@ -43,6 +44,8 @@
 #define QP_WINDOW         (256u << 10)         /* initial credit per stream */
 #define QP_SEQ_CREDIT     0                    /* stream 0: credit grants */
 #define QP_CREDIT_ENTRY   12u                  /* u64 seq | u32 bytes */
+#define QP_SEQ_STDIO      1                    /* the runner's stdin and stdout stream */
+#define QP_SEQ_STDERR     2                    /* the runner's stderr stream */
 
 #define QP_MAX_ARGS       4096u                /* argv entries */
 #define QP_MAX_ENV        4096u                /* environment entries */
@@ -62,6 +65,8 @@ enum qp_type {
 	QP_KILLCONTAINER = 18,
 	QP_PROCESSASYNCEVENT = 23,
 	QP_SIGNALPROCESS = 24,
+	/* qpod's own, numbered from 1000, clear of hyperstart's codes */
+	QP_CLOSEOUTPUT = 1000,     /* H->G {"seq":N}: the host's reader of output stream N is gone */
 };
 
 const char *qp_type_name(uint32_t type);
@@ -257,6 +262,9 @@ int qp_signal_write(struct jw *w, int sig);
 int qp_error_write(struct jw *w, const char *message);
 int qp_winsize_read(const uint8_t *buf, size_t n, uint16_t *rows, uint16_t *cols, struct qerr *err);
 int qp_signal_read(const uint8_t *buf, size_t n, int *sig, struct qerr *err);
+/* CLOSEOUTPUT {"seq":N}, N an output stream (not 0). */
+int qp_closeoutput_write(struct jw *w, uint64_t seq);
+int qp_closeoutput_read(const uint8_t *buf, size_t n, uint64_t *seq, struct qerr *err);
 
 /* READY payload {"boottimeNs":N} (guest CLOCK_BOOTTIME); ERROR payload {"message":"..."}. */
 int qp_ready_read(const uint8_t *buf, size_t n, uint64_t *boottime_ns);

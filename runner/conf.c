@@ -4,7 +4,8 @@
  * command line come from vm.conf and cmdline next to the images (from
  * configs/ at build time). The images are looked for in $QPOD_IMAGES, then
  * next to the binary: ../images (the build tree, out/bin -> out/images) and
- * ../share/qpod/images (an installed runner).
+ * ../share/qpod/images (an installed runner). conf_settings puts the flags
+ * over vm.conf once; everything after reads the merged settings.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -115,6 +116,21 @@ static int parse_conf(struct vmconf *c, char *text, const char *path, struct qer
 	    !*c->accel || !*c->boot)
 		return qerr_set(err, EINVAL, "%s: needs memory, cpus, machine, accel, boot, "
 				"boot_timeout and shutdown_timeout", path);
+	return 0;
+}
+
+int conf_settings(const struct vmconf *c, const struct opts *o, struct settings *s, struct qerr *err)
+{
+	*s = (struct settings){
+		.boot = o->boot ? o->boot : c->boot,
+		.memory_mb = o->memory_mb ? o->memory_mb : c->memory_mb,
+		.cpus = o->cpus ? o->cpus : c->cpus,
+		.boot_timeout = c->boot_timeout,
+		.shutdown_timeout = c->shutdown_timeout,
+		.timeout = o->timeout,
+	};
+	if (!(s->accel = accel_pick(o->accel ? o->accel : c->accel, err)))
+		return -EINVAL;
 	return 0;
 }
 

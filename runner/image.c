@@ -46,17 +46,19 @@ int image_open(const struct opts *o, struct image *img, struct qerr *err)
 static int build_argv(const struct opts *o, const struct image *img, struct qp_process *p, struct qerr *err)
 {
 	char *ep_flag[2] = { o->entrypoint, NULL };
-	char *const *ep = o->entrypoint_set ? (o->entrypoint && *o->entrypoint ? ep_flag : NULL) : img->entrypoint;
+	char *const *ep = o->entrypoint_set ? (o->entrypoint && *o->entrypoint ? ep_flag : NULL) : img->config.entrypoint;
 	if (ep && ep[0] && !ep[0][0] && !ep[1])
 		ep = NULL; /* Entrypoint [""] is no entrypoint, as docker reads it */
-	char *const *cmd = o->cmd && o->cmd[0] ? o->cmd : o->entrypoint_set ? NULL : img->cmd;
+	char *const *cmd = o->cmd && o->cmd[0] ? o->cmd : o->entrypoint_set ? NULL : img->config.cmd;
 	size_t ne = vlen(ep), nc = vlen(cmd);
 	if (ne + nc == 0)
 		return qerr_set(err, EINVAL, "no command given, and %s has no Entrypoint or Cmd", o->image);
 	if (!(p->args = calloc(ne + nc + 1, sizeof *p->args)))
 		return qerr_set(err, ENOMEM, "out of memory");
-	memcpy(p->args, ep, ne * sizeof *ep);
-	memcpy(p->args + ne, cmd, nc * sizeof *cmd);
+	if (ne) /* ep or cmd may be NULL: memcpy from NULL is undefined even for 0 bytes */
+		memcpy(p->args, ep, ne * sizeof *ep);
+	if (nc)
+		memcpy(p->args + ne, cmd, nc * sizeof *cmd);
 	return 0;
 }
 
@@ -64,12 +66,12 @@ static int build_argv(const struct opts *o, const struct image *img, struct qp_p
 static int build_env(const struct opts *o, const struct image *img, char *hostenv, struct qp_process *p,
 		     struct qerr *err)
 {
-	size_t ni = vlen(img->env), n = 0;
+	size_t ni = vlen(img->config.env), n = 0;
 	if (!(p->env = calloc(ni + o->nenv + 2, sizeof *p->env)))
 		return qerr_set(err, ENOMEM, "out of memory");
 	for (size_t i = 0; i < ni; i++)
-		if (strchr(img->env[i], '='))
-			p->env[n++] = img->env[i];
+		if (strchr(img->config.env[i], '='))
+			p->env[n++] = img->config.env[i];
 	bool erased = false;
 	for (size_t i = 0; i < o->nenv; i++) {
 		size_t klen = strcspn(o->env[i], "="), k;
@@ -102,12 +104,12 @@ int image_process(const struct opts *o, const struct image *img, char *hostenv, 
 	if ((e = build_argv(o, img, p, err)) || (e = build_env(o, img, hostenv, p, err)))
 		return e;
 	p->id = "init";
-	p->workdir = o->workdir ? o->workdir : img->workdir && *img->workdir ? img->workdir : "/";
-	p->user = o->user ? o->user : img->user ? img->user : "";
+	p->workdir = o->workdir ? o->workdir : img->config.workdir && *img->config.workdir ? img->config.workdir : "/";
+	p->user = o->user ? o->user : img->config.user ? img->config.user : "";
 	p->terminal = o->tty;
 	p->stdin_open = o->interactive;
-	p->stdio_seq = 1;
-	p->stderr_seq = o->tty ? 0 : 2;
+	p->stdio_seq = QP_SEQ_STDIO;
+	p->stderr_seq = o->tty ? 0 : QP_SEQ_STDERR;
 	p->groups = o->groups;
 	p->rlimits = o->rlimits;
 	p->nrlimits = o->nrlimits;

@@ -3,6 +3,8 @@
  * --help). Parse, resolve the image, boot, run the session, report, exit
  * with the command's status; 125 with one line on stderr for qpod's own
  * failures, plus the tail of the guest console when the VM was at fault.
+ * SIGPIPE is ignored once the VM starts: a reader of our stdout or stderr
+ * that goes away is passed on to the command (relay.c, CLOSEOUTPUT).
  */
 #include <errno.h>
 #include <limits.h>
@@ -39,6 +41,7 @@ static void hostname(char *buf, size_t cap)
 struct run {
 	struct opts o;
 	struct vmconf conf;
+	struct settings set;   /* the flags over vm.conf */
 	struct image img;
 	struct qp_process proc;
 	struct vm vm;
@@ -53,18 +56,16 @@ static int prepare(struct run *r)
 {
 	const struct opts *o = &r->o;
 	int e;
-	if ((e = conf_load(&r->conf, &r->err)))
+	if ((e = conf_load(&r->conf, &r->err)) || (e = conf_settings(&r->conf, o, &r->set, &r->err)))
 		return e;
-	const char *boot = o->boot ? o->boot : r->conf.boot;
-	if (!strcmp(boot, "cbfs")) {
+	if (!strcmp(r->set.boot, "cbfs")) {
 		if ((e = conf_file(&r->conf, "bios-qboot.bin", NULL, r->bios, sizeof r->bios, &r->err)) ||
 		    (e = conf_file(&r->conf, "cbfs.rom", NULL, r->cbfs, sizeof r->cbfs, &r->err)))
 			return e;
 		if (o->kernel || o->initrd)
 			return qerr_set(&r->err, EINVAL, "--kernel/--initrd need --boot fwcfg (cbfs.rom holds its own)");
 	} else if ((e = conf_file(&r->conf, "qboot.rom", NULL, r->bios, sizeof r->bios, &r->err)) ||
-		   (e = conf_kernel(&r->conf, o->cpus ? o->cpus : r->conf.cpus, o->kernel, r->kernel,
-					sizeof r->kernel, &r->err)) ||
+		   (e = conf_kernel(&r->conf, r->set.cpus, o->kernel, r->kernel, sizeof r->kernel, &r->err)) ||
 		   (e = conf_file(&r->conf, "initrd.img", o->initrd, r->initrd, sizeof r->initrd, &r->err))) {
 		return e;
 	}
@@ -81,24 +82,19 @@ static int boot_and_run(struct run *r)
 {
 	const struct opts *o = &r->o;
 	struct qerr *err = &r->err;
-	const char *accel = accel_pick(o->accel ? o->accel : r->conf.accel, err);
-	if (!accel)
-		return -EINVAL;
-	struct qp_pod pod = { .hostname = r->hostname, .share = "rootfs" };
+	struct qp_pod pod = { .hostname = r->hostname, .share = VM_ROOT_TAG };
 	struct qp_host hosts[QP_MAX_HOSTS];
 	net_guest(o->network, o->dns, o->hosts, o->nhosts, &pod.net, hosts);
 	int e = net_check_ports(o->ports, o->nports, err);
 	if (e)
 		return e;
 	struct qp_mount mounts[QP_MAX_MOUNTS];
-	char tags[QP_MAX_MOUNTS][8];
+	char tags[QP_MAX_MOUNTS][VM_TAG_MAX];
 	if (o->nvols > QP_MAX_MOUNTS)
 		return qerr_set(err, E2BIG, "at most %u volumes", QP_MAX_MOUNTS);
-	for (size_t i = 0; i < o->nvols; i++) {
-		snprintf(tags[i], sizeof tags[i], "vol%zu", i);
-		mounts[i] = (struct qp_mount){ .source = tags[i], .path = o->vols[i].guest,
+	for (size_t i = 0; i < o->nvols; i++)
+		mounts[i] = (struct qp_mount){ .source = vm_vol_tag(i, tags[i]), .path = o->vols[i].guest,
 					       .read_only = o->vols[i].read_only, .file = o->vols[i].file };
-	}
 	struct qp_container c = { .id = "qpod", .mounts = mounts, .nmounts = o->nvols, .proc = r->proc,
 				  .tmpfs = o->tmpfs, .ntmpfs = o->ntmpfs, .shm_size = o->shm_size,
 				  .read_only = o->read_only };
@@ -106,11 +102,9 @@ static int boot_and_run(struct run *r)
 		tty_size(&c.proc.rows, &c.proc.cols);
 
 	struct vm_spec vs = {
-		.conf = &r->conf, .accel = accel, .boot = o->boot ? o->boot : r->conf.boot,
+		.conf = &r->conf, .set = &r->set,
 		.kernel = r->kernel, .initrd = r->initrd, .bios = r->bios, .cbfs = r->cbfs,
 		.rootfs = r->img.rootfs, .vols = o->vols, .nvols = o->nvols,
-		.memory_mb = o->memory_mb ? o->memory_mb : r->conf.memory_mb,
-		.cpus = o->cpus ? o->cpus : r->conf.cpus,
 		.console_path = o->console, .debug = o->debug,
 		.network = o->network, .ports = o->ports, .nports = o->nports,
 	};
@@ -119,14 +113,16 @@ static int boot_and_run(struct run *r)
 	sigprocmask(SIG_BLOCK, &sigs, NULL);
 	if (o->tty && o->interactive)
 		tty_raw(0);
+	/* A reader of our stdout or stderr that goes away is the relay's
+	 * business (EPIPE), not a reason to die; qemu gets SIG_DFL back. */
+	signal(SIGPIPE, SIG_IGN);
 	r->res.t.qemu_start = now_s();
 	e = vm_start(&vs, &r->vm, err);
 	if (e)
 		return e;
 	struct session_spec ss = {
-		.vm = &r->vm, .pod = &pod, .container = &c,
-		.boot_timeout = r->conf.boot_timeout, .shutdown_timeout = r->conf.shutdown_timeout,
-		.timeout = o->timeout, .interactive = o->interactive, .tty = o->tty,
+		.vm = &r->vm, .pod = &pod, .container = &c, .set = &r->set,
+		.interactive = o->interactive, .tty = o->tty,
 	};
 	e = session_run(&ss, &r->res, err);
 	r->vm_failed = e && !r->res.timed_out && e != -EINTR;
@@ -172,5 +168,8 @@ int main(int argc, char **argv)
 		status = EXIT_QPOD;
 	}
 	image_free(&r.img);
+	free(r.proc.args);
+	free(r.proc.env);
+	opts_free(&r.o);
 	return status;
 }

@@ -373,3 +373,29 @@ int opt_bool(const char *flag, const char *v, bool *out)
 	fprintf(stderr, "qpod: --%s=%s: expected true or false (see --help)\n", flag, v);
 	return -EINVAL;
 }
+
+void opts_free(struct opts *o)
+{
+	for (size_t i = 0; i < o->nenv; i++)
+		free(o->env[i]);
+	for (size_t i = 0; i < o->nvols; i++) {
+		free(o->vols[i].host);
+		free(o->vols[i].guest);
+		free(o->vols[i].file);
+	}
+	for (size_t i = 0; i < o->nhosts; i++) {
+		free(o->hosts[i].name);
+		free(o->hosts[i].ip);
+	}
+	for (size_t i = 0; i < o->ntmpfs; i++)
+		free(o->tmpfs[i].path); /* options point into it */
+	free(o->env);
+	free(o->vols);
+	free(o->ports);
+	free(o->dns);
+	free(o->hosts);
+	free(o->tmpfs);
+	free(o->rlimits);
+	free(o->groups);
+	memset(o, 0, sizeof *o);
+}

@@ -80,14 +80,14 @@ static void build(struct argv *a, const struct vm_spec *s, int ctl, int stream, 
 	 * for shmem is "never" by default) where anonymous RAM gets 2 MiB ones,
 	 * which the guest touches sparsely: 7 MiB less qemu RSS, no slower. */
 	arg(a, "-object");
-	arg(a, "memory-backend-memfd,id=ram,size=%ldM", s->memory_mb);
+	arg(a, "memory-backend-memfd,id=ram,size=%ldM", s->set->memory_mb);
 	arg(a, "-machine");
-	arg(a, "%s,memory-backend=ram,accel=%s", s->conf->machine, s->accel);
+	arg(a, "%s,memory-backend=ram,accel=%s", s->conf->machine, s->set->accel);
 	arg(a, "-m");
-	arg(a, "%ld", s->memory_mb);
+	arg(a, "%ld", s->set->memory_mb);
 	arg(a, "-smp");
-	arg(a, "%ld", s->cpus);
-	if (!strcmp(s->boot, "cbfs")) {
+	arg(a, "%ld", s->set->cpus);
+	if (!strcmp(s->set->boot, "cbfs")) {
 		arg(a, "-drive");
 		arg(a, "if=pflash,format=raw,readonly=on,file=%s", esc(s->bios, e1, sizeof e1));
 		arg(a, "-drive");
@@ -130,14 +130,22 @@ static void build(struct argv *a, const struct vm_spec *s, int ctl, int stream, 
 	arg(a, "-fsdev");
 	arg(a, "local,id=root,path=%s,security_model=none,readonly=on", esc(s->rootfs, e1, sizeof e1));
 	arg(a, "-device");
-	arg(a, "virtio-9p-pci,fsdev=root,mount_tag=rootfs");
+	arg(a, "virtio-9p-pci,fsdev=root,mount_tag=%s", VM_ROOT_TAG);
 	for (size_t i = 0; i < s->nvols; i++) {
+		char tag[VM_TAG_MAX];
+		vm_vol_tag(i, tag);
 		arg(a, "-fsdev");
-		arg(a, "local,id=vol%zu,path=%s,security_model=none%s", i, esc(s->vols[i].host, e1, sizeof e1),
+		arg(a, "local,id=%s,path=%s,security_model=none%s", tag, esc(s->vols[i].host, e1, sizeof e1),
 		    s->vols[i].read_only ? ",readonly=on" : "");
 		arg(a, "-device");
-		arg(a, "virtio-9p-pci,fsdev=vol%zu,mount_tag=vol%zu", i, i);
+		arg(a, "virtio-9p-pci,fsdev=%s,mount_tag=%s", tag, tag);
 	}
+}
+
+char *vm_vol_tag(size_t i, char tag[VM_TAG_MAX])
+{
+	snprintf(tag, VM_TAG_MAX, "vol%zu", i);
+	return tag;
 }
 
 static int keep(int fd)
@@ -155,6 +163,7 @@ static void child(char **argv, int log, int ctl, int stream, int console)
 	sigset_t none;
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
+	signal(SIGPIPE, SIG_DFL); /* the runner ignores it */
 	int null = open("/dev/null", O_RDWR | O_CLOEXEC);
 	if (null < 0 || dup2(null, 0) < 0 || dup2(log, 1) < 0 || dup2(log, 2) < 0 ||
 	    keep(ctl) < 0 || keep(stream) < 0 || keep(console) < 0)

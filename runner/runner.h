@@ -83,6 +83,8 @@ struct opts {
 };
 
 int opts_parse(int argc, char **argv, struct opts *o);
+/* What opts_parse allocated (env, vols); the rest points into argv. */
+void opts_free(struct opts *o);
 void usage(FILE *f);
 
 /* optval.c: one flag's value each; 0, or -EINVAL after one line on stderr. */
@@ -115,6 +117,17 @@ struct vmconf {
 };
 
 int conf_load(struct vmconf *c, struct qerr *err);
+
+/* What a run uses: the flags over vm.conf, merged once (conf_settings). */
+struct settings {
+	const char *boot;      /* fwcfg or cbfs */
+	const char *accel;     /* picked: kvm or tcg */
+	long memory_mb, cpus;
+	double boot_timeout, shutdown_timeout;
+	double timeout;        /* --timeout; 0: none */
+};
+
+int conf_settings(const struct vmconf *c, const struct opts *o, struct settings *s, struct qerr *err);
 int conf_file(const struct vmconf *c, const char *name, const char *override, char *out, size_t cap,
 	      struct qerr *err);
 int conf_kernel(const struct vmconf *c, long cpus, const char *override, char *out, size_t cap,
@@ -133,18 +146,22 @@ struct vm {
 
 struct vm_spec {
 	const struct vmconf *conf;
-	const char *accel, *boot;
+	const struct settings *set;
 	const char *kernel, *initrd, *bios, *cbfs;
 	const char *rootfs;
 	const struct volume *vols;
 	size_t nvols;
-	long memory_mb, cpus;
 	const char *console_path;  /* NULL: in memory */
 	bool debug;
 	bool network;              /* a NIC on qemu's user-mode network */
 	const struct publish *ports;
 	size_t nports;
 };
+
+/* The 9p tags qemu gives the shares: the image root, and volume i. */
+#define VM_ROOT_TAG "rootfs"
+#define VM_TAG_MAX  8          /* "vol63" and its NUL */
+char *vm_vol_tag(size_t i, char tag[VM_TAG_MAX]);
 
 int vm_start(const struct vm_spec *s, struct vm *vm, struct qerr *err);
 void vm_kill(struct vm *vm);
@@ -156,7 +173,56 @@ int tty_raw(int fd);
 void tty_restore(void);
 int tty_size(uint16_t *rows, uint16_t *cols);
 
-/* session.c: the protocol conversation and the stdio relay. */
+/* fdio.c: our stdin/stdout/stderr, non-blocking while the session runs
+ * where epoll can watch them (not regular files or /dev/null). */
+struct fdio {
+	int fd;
+	bool pollable;     /* epoll takes it; else it is always ready */
+	int orig_flags;    /* to restore O_NONBLOCK; -1 when untouched */
+};
+
+void fdio_open(struct fdio *io, int fd, bool want);
+void fdio_restore(struct fdio *io);
+
+/* relay.c: the stdio relay between our fds and the stream port, with
+ * credit both ways. Frames to send collect in tx. */
+struct sink {          /* our stdout or stderr */
+	struct fdio io;
+	uint64_t seq;
+	struct qp_queue q;
+	uint32_t grant;    /* written bytes not yet handed back as credit */
+	bool eof;          /* the guest ended the stream */
+	bool broken;       /* a write failed: discard from now on */
+	bool gone, told;   /* it failed with EPIPE; relay_gone() has said so */
+};
+
+struct relay {
+	struct qp_queue tx;
+	struct fdio in;
+	bool in_open;      /* the session lets stdin flow */
+	bool in_done;      /* stdin ended (or is not forwarded) */
+	uint32_t in_credit;
+	struct sink out, err;
+	double first_output;
+};
+
+void relay_open(struct relay *r, bool interactive, bool tty);
+/* A frame from the stream port. 0, or -EPROTO when the guest broke the rules. */
+int relay_frame(struct relay *r, const struct qp_frame *f, double now, struct qerr *err);
+void relay_stdin(struct relay *r);
+void relay_flush(struct relay *r, struct sink *k);
+/* The fds epoll cannot watch are always ready: serve them. */
+void relay_poll_free(struct relay *r);
+bool relay_wants_stdin(const struct relay *r);
+bool relay_sink_pending(const struct sink *k);
+/* Every output stream ended and all of it written. */
+bool relay_done(const struct relay *r);
+/* The seq of an output stream whose reader went away (EPIPE), once; or 0. */
+uint64_t relay_gone(struct relay *r);
+/* Write out what is queued, restore the fds, free. */
+void relay_close(struct relay *r);
+
+/* session.c: the protocol conversation, its phases and its one loop. */
 struct timings {
 	double qemu_start, ready, guest_boot, started, first_output, exited, vm_gone;
 };
@@ -174,7 +240,7 @@ struct session_spec {
 	struct vm *vm;
 	const struct qp_pod *pod;
 	const struct qp_container *container;
-	double boot_timeout, shutdown_timeout, timeout;
+	const struct settings *set;
 	bool interactive, tty;
 };
 

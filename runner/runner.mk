@@ -11,7 +11,7 @@ $(OBJ)/host/runner/%.o: HOST_CFLAGS += -Ipacker -DQPOD_VERSION=\"$(QPOD_VERSION)
 
 $(RUNNER): $(RUNNER_SRCS:%.c=$(OBJ)/host/%.o) $(PROTO_HOST_OBJS) $(LIB_HOST_OBJS) $(PACKER_LIB)
 	@mkdir -p $(@D)
-	$(call quiet,LD,$@)$(CC) -o $@ $(filter %.o,$^) $(PACKER_LIB) $(PACKER_LDLIBS) -lm
+	$(call quiet,LD,$@)$(CC) $(HOST_LDFLAGS) -o $@ $(filter %.o,$^) $(PACKER_LIB) $(PACKER_LDLIBS) -lm
 
 $(IMG)/vm.conf: configs/vm.conf
 	@mkdir -p $(@D)

@@ -1,5 +1,6 @@
 /*
- * session.c: one VM's conversation with hyperstart, and the stdio relay.
+ * session.c: one VM's conversation with hyperstart: its phases and the
+ * one event loop that drives them and the stdio relay (relay.c).
  *
  *   boot     wait for READY                       (deadline: boot_timeout)
  *   version  GETVERSION -> ACK u32                 (each reply: boot_timeout)
@@ -12,13 +13,11 @@
  *            qemu to exit                          (deadline: shutdown_timeout)
  *
  * Everything happens in one epoll loop: the two ports, a signalfd, the
- * host's stdin/stdout/stderr. Every wait has a deadline; no sleeps. Output
- * is credit-based (proto.h): credit goes back to the guest only as bytes
- * reach our stdout/stderr, so a slow reader of ours slows the guest's
- * process instead of growing a buffer here.
+ * host's stdin/stdout/stderr. Every wait has a deadline; no sleeps. When a
+ * reader of our stdout or stderr goes away (EPIPE), CLOSEOUTPUT tells the
+ * guest, and the command meets the closed pipe as it would locally.
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <math.h>
 #include <signal.h>
 #include <stdio.h>
@@ -27,7 +26,6 @@
 #include <sys/epoll.h>
 #include <sys/resource.h>
 #include <sys/signalfd.h>
-#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -38,23 +36,7 @@
 enum phase { PH_BOOT, PH_VERSION, PH_POD, PH_START, PH_RUNNING, PH_DESTROY };
 enum { EV_SIG, EV_CTL, EV_STREAM, EV_STDIN, EV_STDOUT, EV_STDERR, EV_COUNT };
 
-#define SEQ_OUT 1
-#define SEQ_ERR 2
 #define MAX_PENDING 32
-
-struct fdio {
-	int fd;
-	bool pollable;    /* epoll takes it (regular files and /dev/null do not) */
-	int orig_flags;   /* to restore O_NONBLOCK; -1 when untouched */
-};
-
-struct sink {           /* our stdout or stderr */
-	struct fdio io;
-	uint64_t seq;
-	struct qp_queue q;
-	uint32_t grant;     /* written bytes not yet handed back as credit */
-	bool eof, broken;   /* broken: the reader went away; discard */
-};
 
 struct sess {
 	const struct session_spec *s;
@@ -64,16 +46,13 @@ struct sess {
 	int ev_fd[EV_COUNT];
 	uint32_t ev_mask[EV_COUNT];
 	struct qp_reader ctl_r, st_r;
-	struct qp_queue ctl_q, st_q;
+	struct qp_queue ctl_q;
 	uint32_t pending[MAX_PENDING];
 	int npending;
 	enum phase ph;
 	double deadline;      /* of the current phase; 0: none */
 	double stop_at;       /* --timeout; 0: none */
-	struct fdio in;
-	uint32_t in_credit;
-	bool in_done;
-	struct sink out, errs;
+	struct relay relay;
 	bool exit_seen, qemu_gone;
 	int qemu_status;
 	int rc;               /* 0 while going; else the failure (negative errno) */
@@ -138,6 +117,14 @@ static void send_signal(struct sess *s, int sig)
 	send_json(s, QP_SIGNALPROCESS, &w);
 }
 
+static void send_closeoutput(struct sess *s, uint64_t seq)
+{
+	struct jw w;
+	jw_init(&w);
+	qp_closeoutput_write(&w, seq);
+	send_json(s, QP_CLOSEOUTPUT, &w);
+}
+
 static void phase(struct sess *s, enum phase ph, double timeout)
 {
 	s->ph = ph;
@@ -157,7 +144,7 @@ static void on_reply(struct sess *s, const struct qp_frame *f)
 	if (f->id == QP_ERROR) {
 		char msg[QERR_MSG_MAX];
 		qp_error_read(f->data, f->len, msg, sizeof msg);
-		if (req == QP_WINSIZE || req == QP_SIGNALPROCESS)
+		if (req == QP_WINSIZE || req == QP_SIGNALPROCESS || req == QP_CLOSEOUTPUT)
 			return; /* the process may have just ended: nothing to do */
 		if (!s->rc)
 			s->rc = qerr_set(s->err, EPROTO, "the guest refused %s: %s", qp_type_name(req),
@@ -174,14 +161,15 @@ static void on_reply(struct sess *s, const struct qp_frame *f)
 			     "the images with `make image`", m);
 			return;
 		}
-		phase(s, PH_POD, s->s->boot_timeout);
+		phase(s, PH_POD, s->s->set->boot_timeout);
 		break;
 	}
 	case QP_STARTPOD:
-		phase(s, PH_START, s->s->boot_timeout);
+		phase(s, PH_START, s->s->set->boot_timeout);
 		break;
 	case QP_NEWCONTAINER:
 		phase(s, PH_RUNNING, 0);
+		s->relay.in_open = true; /* stdin flows only now */
 		s->res->t.started = now_s();
 		break;
 	default:
@@ -211,7 +199,7 @@ static void on_ctl(struct sess *s, const struct qp_frame *f)
 		jw_init(&w);
 		qp_container_write(&w, s->s->container);
 		send_json(s, QP_NEWCONTAINER, &w);
-		phase(s, PH_VERSION, s->s->boot_timeout);
+		phase(s, PH_VERSION, s->s->set->boot_timeout);
 		break;
 	}
 	case QP_ACK:
@@ -234,79 +222,7 @@ static void on_ctl(struct sess *s, const struct qp_frame *f)
 	}
 }
 
-/* ---- streams --------------------------------------------------------------- */
-
-static void add_credit(void *ctx, uint64_t seq, uint32_t bytes)
-{
-	struct sess *s = ctx;
-	if (seq == SEQ_OUT && s->in_credit + (uint64_t)bytes <= QP_WINDOW)
-		s->in_credit += bytes;
-}
-
-static void grant(struct sess *s, struct sink *k)
-{
-	if (k->grant && (k->grant >= QP_WINDOW / 4 || !qp_queue_len(&k->q))) {
-		qp_put_credit(&s->st_q, k->seq, k->grant);
-		k->grant = 0;
-	}
-}
-
-static void sink_flush(struct sess *s, struct sink *k)
-{
-	size_t before = qp_queue_len(&k->q);
-	if (!k->broken) {
-		int r = qp_queue_flush(&k->q, k->io.fd);
-		if (r < 0)
-			k->broken = true; /* EPIPE and friends: nobody reads; keep the guest moving */
-	}
-	if (k->broken) {
-		qp_queue_free(&k->q);
-	}
-	k->grant += (uint32_t)(before - qp_queue_len(&k->q));
-	grant(s, k);
-}
-
-static void on_stream(struct sess *s, const struct qp_frame *f)
-{
-	if (f->id == QP_SEQ_CREDIT) {
-		if (qp_credit_each(f, add_credit, s) < 0)
-			fail(s, EPROTO, "%s", "malformed credit frame from the guest");
-		return;
-	}
-	struct sink *k = f->id == SEQ_OUT ? &s->out : f->id == SEQ_ERR ? &s->errs : NULL;
-	if (!k || k->eof)
-		return;
-	if (f->len == 0) {
-		k->eof = true;
-		return;
-	}
-	if (qp_queue_len(&k->q) + f->len > QP_WINDOW) {
-		fail(s, EPROTO, "%s", "the guest sent output beyond its credit");
-		return;
-	}
-	if (!s->res->t.first_output)
-		s->res->t.first_output = now_s();
-	qp_queue_put(&k->q, f->data, f->len);
-	sink_flush(s, k);
-}
-
-static void pump_stdin(struct sess *s)
-{
-	static uint8_t buf[QP_STREAM_PAYLOAD];
-	if (s->in_done || s->ph != PH_RUNNING || !s->in_credit)
-		return;
-	size_t want = s->in_credit < sizeof buf ? s->in_credit : sizeof buf;
-	ssize_t n = io_read(s->in.fd, buf, want);
-	if (n == -EAGAIN)
-		return;
-	if (n > 0) {
-		qp_put_stream(&s->st_q, SEQ_OUT, buf, (size_t)n);
-		s->in_credit -= (uint32_t)n;
-		return;
-	}
-	qp_put_stream(&s->st_q, SEQ_OUT, NULL, 0); /* EOF (or a read error: end it too) */
-	s->in_done = true;
-}
+/* ---- the loop ---------------------------------------------------------------- */
 
 /* Drain a port: complete frames first, then one read; until it would block. */
 static void port_input(struct sess *s, int fd, struct qp_reader *r, bool ctl)
@@ -321,8 +237,8 @@ static void port_input(struct sess *s, int fd, struct qp_reader *r, bool ctl)
 			}
 			if (ctl)
 				on_ctl(s, &f);
-			else
-				on_stream(s, &f);
+			else if ((k = relay_frame(&s->relay, &f, now_s(), s->err)) < 0)
+				s->rc = k;
 		}
 		ssize_t n = qp_reader_fill(r, fd);
 		if (n <= 0) {
@@ -336,17 +252,15 @@ static void port_input(struct sess *s, int fd, struct qp_reader *r, bool ctl)
 	}
 }
 
-/* ---- the loop ---------------------------------------------------------------- */
-
 static int ev_fd_of(struct sess *s, int tag)
 {
 	switch (tag) {
 	case EV_SIG: return s->sigfd;
 	case EV_CTL: return s->s->vm->ctl;
 	case EV_STREAM: return s->s->vm->stream;
-	case EV_STDIN: return s->in.pollable ? s->in.fd : -1;
-	case EV_STDOUT: return s->out.io.pollable ? s->out.io.fd : -1;
-	default: return s->errs.io.pollable ? s->errs.io.fd : -1;
+	case EV_STDIN: return s->relay.in.pollable ? s->relay.in.fd : -1;
+	case EV_STDOUT: return s->relay.out.io.pollable ? s->relay.out.io.fd : -1;
+	default: return s->relay.err.io.pollable ? s->relay.err.io.fd : -1;
 	}
 }
 
@@ -355,10 +269,10 @@ static uint32_t ev_want(struct sess *s, int tag)
 	switch (tag) {
 	case EV_SIG: return EPOLLIN;
 	case EV_CTL: return EPOLLIN | (qp_queue_len(&s->ctl_q) ? EPOLLOUT : 0);
-	case EV_STREAM: return EPOLLIN | (qp_queue_len(&s->st_q) ? EPOLLOUT : 0);
-	case EV_STDIN: return !s->in_done && s->ph == PH_RUNNING && s->in_credit ? EPOLLIN : 0;
-	case EV_STDOUT: return qp_queue_len(&s->out.q) && !s->out.broken ? EPOLLOUT : 0;
-	default: return qp_queue_len(&s->errs.q) && !s->errs.broken ? EPOLLOUT : 0;
+	case EV_STREAM: return EPOLLIN | (qp_queue_len(&s->relay.tx) ? EPOLLOUT : 0);
+	case EV_STDIN: return relay_wants_stdin(&s->relay) ? EPOLLIN : 0;
+	case EV_STDOUT: return relay_sink_pending(&s->relay.out) ? EPOLLOUT : 0;
+	default: return relay_sink_pending(&s->relay.err) ? EPOLLOUT : 0;
 	}
 }
 
@@ -421,38 +335,21 @@ static void handle(struct sess *s, const struct epoll_event *ev)
 			port_input(s, vm->ctl, &s->ctl_r, true);
 		break;
 	case EV_STREAM:
-		if (ev->events & EPOLLOUT && qp_queue_flush(&s->st_q, vm->stream) < 0)
+		if (ev->events & EPOLLOUT && qp_queue_flush(&s->relay.tx, vm->stream) < 0)
 			fail(s, EIO, "%s", "write to the stream port failed");
 		if (ev->events & (EPOLLIN | EPOLLHUP | EPOLLERR))
 			port_input(s, vm->stream, &s->st_r, false);
 		break;
 	case EV_STDIN:
-		pump_stdin(s);
+		relay_stdin(&s->relay);
 		break;
 	case EV_STDOUT:
-		sink_flush(s, &s->out);
+		relay_flush(&s->relay, &s->relay.out);
 		break;
 	case EV_STDERR:
-		sink_flush(s, &s->errs);
+		relay_flush(&s->relay, &s->relay.err);
 		break;
 	}
-}
-
-/* Work that needs no event: files epoll cannot watch are always ready. */
-static void poll_free(struct sess *s)
-{
-	if (!s->in.pollable && s->s->interactive)
-		pump_stdin(s);
-	if (!s->out.io.pollable && qp_queue_len(&s->out.q))
-		sink_flush(s, &s->out);
-	if (!s->errs.io.pollable && qp_queue_len(&s->errs.q))
-		sink_flush(s, &s->errs);
-}
-
-static bool output_done(struct sess *s)
-{
-	return s->out.eof && (s->s->tty || s->errs.eof) && !qp_queue_len(&s->out.q) &&
-	       !qp_queue_len(&s->errs.q);
 }
 
 /* Advance the phases that do not wait for a message. 1: the loop is over. */
@@ -460,12 +357,15 @@ static int step(struct sess *s)
 {
 	if (s->rc)
 		return 1;
-	if (s->ph == PH_RUNNING && s->exit_seen && output_done(s)) {
+	/* A reader of ours went away: the guest closes that stream too. */
+	for (uint64_t seq; s->ph < PH_DESTROY && (seq = relay_gone(&s->relay));)
+		send_closeoutput(s, seq);
+	if (s->ph == PH_RUNNING && s->exit_seen && relay_done(&s->relay)) {
 		send_ctl(s, QP_DESTROYPOD, NULL, 0);
-		phase(s, PH_DESTROY, s->s->shutdown_timeout);
+		phase(s, PH_DESTROY, s->s->set->shutdown_timeout);
 	}
 	if (s->qemu_gone) {
-		if (s->ph == PH_DESTROY || (s->exit_seen && output_done(s)))
+		if (s->ph == PH_DESTROY || (s->exit_seen && relay_done(&s->relay)))
 			return 1;
 		if (WIFSIGNALED(s->qemu_status))
 			fail(s, EIO, "qemu was killed by signal %s before the command finished",
@@ -502,41 +402,11 @@ static int wait_ms(struct sess *s)
 		next = s->deadline;
 	if (s->stop_at && (!next || s->stop_at < next))
 		next = s->stop_at;
-	if ((!s->in.pollable && s->s->interactive && !s->in_done && s->in_credit && s->ph == PH_RUNNING))
+	if (!s->relay.in.pollable && relay_wants_stdin(&s->relay))
 		return 0;
 	if (!next)
 		return -1;
 	return next <= t ? 0 : (int)ceil((next - t) * 1000);
-}
-
-/* stdin/stdout/stderr: non-blocking when epoll can watch them. */
-static void fdio_open(struct fdio *io, int fd, bool want)
-{
-	struct stat st;
-	io->fd = fd;
-	io->orig_flags = -1;
-	io->pollable = false;
-	if (!want || fstat(fd, &st) < 0 || S_ISREG(st.st_mode) || S_ISDIR(st.st_mode))
-		return;
-	int fl = fcntl(fd, F_GETFL);
-	if (fl < 0)
-		return;
-	struct epoll_event ev = { 0 };
-	int probe = epoll_create1(EPOLL_CLOEXEC);
-	io->pollable = probe >= 0 && epoll_ctl(probe, EPOLL_CTL_ADD, fd, &ev) == 0;
-	if (probe >= 0)
-		close(probe);
-	if (io->pollable && !(fl & O_NONBLOCK)) {
-		io->orig_flags = fl;
-		fcntl(fd, F_SETFL, fl | O_NONBLOCK);
-	}
-}
-
-static void fdio_restore(struct fdio *io)
-{
-	if (io->orig_flags >= 0)
-		fcntl(io->fd, F_SETFL, io->orig_flags);
-	io->orig_flags = -1;
 }
 
 /* The signals the loop takes (forwarded, or SIGCHLD/SIGWINCH). main blocks
@@ -552,6 +422,7 @@ void session_signals(sigset_t *set)
 static int setup(struct sess *s)
 {
 	sigset_t set;
+	relay_open(&s->relay, s->s->interactive, s->s->tty); /* first: teardown restores its fds */
 	session_signals(&set);
 	if ((s->sigfd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC)) < 0 ||
 	    (s->epfd = epoll_create1(EPOLL_CLOEXEC)) < 0)
@@ -561,23 +432,15 @@ static int setup(struct sess *s)
 		return qerr_set(s->err, ENOMEM, "out of memory");
 	io_nonblock(s->s->vm->ctl, 1);
 	io_nonblock(s->s->vm->stream, 1);
-	fdio_open(&s->in, 0, s->s->interactive);
-	fdio_open(&s->out.io, 1, true);
-	fdio_open(&s->errs.io, 2, true);
 	return 0;
 }
 
 static void teardown(struct sess *s)
 {
-	fdio_restore(&s->in);
-	fdio_restore(&s->out.io);
-	fdio_restore(&s->errs.io);
+	relay_close(&s->relay);
 	qp_reader_free(&s->ctl_r);
 	qp_reader_free(&s->st_r);
 	qp_queue_free(&s->ctl_q);
-	qp_queue_free(&s->st_q);
-	qp_queue_free(&s->out.q);
-	qp_queue_free(&s->errs.q);
 	io_close(&s->epfd);
 	io_close(&s->sigfd);
 }
@@ -587,12 +450,10 @@ int session_run(const struct session_spec *spec, struct session_result *res, str
 	struct sess s = {
 		.s = spec, .res = res, .err = err, .epfd = -1, .sigfd = -1,
 		.ev_fd = { -1, -1, -1, -1, -1, -1 },
-		.in_credit = QP_WINDOW,
-		.out = { .seq = SEQ_OUT }, .errs = { .seq = SEQ_ERR },
 	};
-	phase(&s, PH_BOOT, spec->boot_timeout);
-	if (spec->timeout > 0)
-		s.stop_at = res->t.qemu_start + spec->timeout; /* like timeout(1): the whole run */
+	phase(&s, PH_BOOT, spec->set->boot_timeout);
+	if (spec->set->timeout > 0)
+		s.stop_at = res->t.qemu_start + spec->set->timeout; /* like timeout(1): the whole run */
 	s.rc = setup(&s);
 	while (!step(&s)) {
 		struct epoll_event evs[8];
@@ -604,20 +465,15 @@ int session_run(const struct session_spec *spec, struct session_result *res, str
 		}
 		for (int i = 0; i < n && !s.rc; i++)
 			handle(&s, &evs[i]);
-		poll_free(&s);
+		relay_poll_free(&s.relay);
 		if (qp_queue_len(&s.ctl_q) && qp_queue_flush(&s.ctl_q, spec->vm->ctl) < 0 && !s.qemu_gone)
 			fail(&s, EIO, "%s", "write to the control port failed");
-		if (qp_queue_len(&s.st_q))
-			qp_queue_flush(&s.st_q, spec->vm->stream);
+		if (qp_queue_len(&s.relay.tx))
+			qp_queue_flush(&s.relay.tx, spec->vm->stream);
 	}
 	if (!s.rc)
 		res->status = res->exit.status;
-	/* Whatever output arrived is the user's: write it out before leaving. */
-	for (struct sink *k = &s.out; k; k = k == &s.out ? &s.errs : NULL) {
-		fdio_restore(&k->io);
-		if (!k->broken && qp_queue_len(&k->q))
-			io_write_all(k->io.fd, k->q.buf + k->q.head, qp_queue_len(&k->q));
-	}
+	res->t.first_output = s.relay.first_output;
 	teardown(&s);
 	return s.rc;
 }

@@ -8,6 +8,7 @@
 #   fuzz:  OUT/obj/test/fuzz/* (libFuzzer targets, FUZZ_SECONDS each, one ok line per target)
 #   guest: test/guest/*.py OUT/images (a scripted host against a real VM, TAP)
 #   e2e:   test/*.bats (bats --tap), or only those named in SUITES="a b"
+#   sanitizers: with QPOD_SAN_LOGS set (make test SANITIZE=1), ok when no report is there
 set -u
 out=$1
 logs=$out/test/logs
@@ -59,5 +60,7 @@ for b in test/*.bats; do
 	name=${b##*/}; name=${name%.bats}
 	want "$name" && suite "$name" bats --tap "$b"
 done
+# SANITIZE=1 (test.mk): a sanitizer report fails the run, even from a test that passed.
+[ -n "${QPOD_SAN_LOGS:-}" ] && suite sanitizers test/san-reports.sh "$QPOD_SAN_LOGS"
 echo "$pass passed, $fail failed"
 [ "$fail" = 0 ] && [ "$pass" -gt 0 ]

@@ -16,11 +16,11 @@ FUZZ_SECONDS ?= 10
 test_area = $(shell echo $(firstword $(subst _, ,$(notdir $(1)))) | tr a-z A-Z)
 
 .SECONDEXPANSION:
-$(OBJ)/test/unit/%: test/unit/%.c $$($$(call test_area,$$*)_TEST_SRCS) $$(wildcard lib/*.h proto/*.h packer/*.h hyperstart/*.h runner/*.h test/*.h)
+$(OBJ)/test/unit/%: test/unit/%.c $$($$(call test_area,$$*)_TEST_SRCS) $$(wildcard lib/*.h proto/*.h packer/*.h packer/*/*.h hyperstart/*.h runner/*.h test/*.h)
 	@mkdir -p $(@D)
 	$(call quiet,CC,$@)$(CC) $(HOST_CFLAGS) -Itest -o $@ $< $($(call test_area,$*)_TEST_SRCS) $($(call test_area,$*)_TEST_LIBS)
 
-$(OBJ)/test/fuzz/%: test/fuzz/%.c $$($$(call test_area,$$*)_TEST_SRCS) $$(wildcard lib/*.h proto/*.h packer/*.h hyperstart/*.h runner/*.h test/*.h) | deps-test
+$(OBJ)/test/fuzz/%: test/fuzz/%.c $$($$(call test_area,$$*)_TEST_SRCS) $$(wildcard lib/*.h proto/*.h packer/*.h packer/*/*.h hyperstart/*.h runner/*.h test/*.h) | deps-test
 	@mkdir -p $(@D)
 	$(call quiet,FUZZ,$@)$(FUZZ_CC) -g -O1 -std=gnu11 -D_GNU_SOURCE -DQPOD_FUZZ -Ilib -Iproto -Itest \
 		-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
@@ -30,8 +30,21 @@ $(OBJ)/test/guest/%: test/net/%.c $(STAMP)/toolchain
 	@mkdir -p $(@D)
 	$(call quiet,CC-MUSL,$@)$(GUEST_CC) $(GUEST_CFLAGS) $(GUEST_LDFLAGS) -o $@ $<
 
+# SANITIZE=1 (Makefile): the suites that exercise the host side, unless
+# SUITES says otherwise; every ASan, LSan or UBSan report lands in SAN_LOGS,
+# and test/run.sh counts any report as a failure.
+ifeq ($(SANITIZE),1)
+SAN_LOGS   := $(abspath $(O))/test/sanitizers
+SAN_SUITES ?= $(UNIT_BINS:$(OBJ)/test/unit/%=unit-%) $(FUZZ_BINS:$(OBJ)/test/fuzz/%=fuzz-%) \
+	      packer hostile runner pipe
+TEST_ENV   := SUITES="$(or $(SUITES),$(SAN_SUITES))" QPOD_SAN_LOGS=$(SAN_LOGS) \
+	      ASAN_OPTIONS=abort_on_error=1:detect_leaks=1:log_path=$(SAN_LOGS)/asan \
+	      UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1:log_path=$(SAN_LOGS)/ubsan
+endif
+
 test: image deps-test $(UNIT_BINS) $(FUZZ_BINS) $(GUEST_TEST_BINS)
-	FUZZ_SECONDS=$(FUZZ_SECONDS) QPOD_OUT=$(abspath $(O)) test/run.sh $(O)
+	$(if $(SAN_LOGS),@rm -rf $(SAN_LOGS) && mkdir -p $(SAN_LOGS))
+	FUZZ_SECONDS=$(FUZZ_SECONDS) QPOD_OUT=$(abspath $(O)) $(TEST_ENV) test/run.sh $(O)
 
 # Longer fuzzing on demand: make fuzz FUZZ_SECONDS=600
 fuzz: deps-test $(FUZZ_BINS)

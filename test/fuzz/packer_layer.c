@@ -1,6 +1,7 @@
 /*
- * packer_layer.c: fuzz layer application (blob.c, layer.c, write.c,
- * rootpath.c, rmtree.c) and check that nothing escapes the rootfs.
+ * packer_layer.c: fuzz layer application (packer/layer/: blob.c, layer.c,
+ * write.c, whiteout.c, rootpath.c; common/rmtree.c) and check that nothing
+ * escapes the rootfs.
  *
  * Input: two layers, split after the first 2 bytes' length; each may be a
  * tar, or gzip/zstd/xz/bzip2 of one (decided by its bytes). They are applied
@@ -20,7 +21,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "../../packer/internal.h"
+#include "layer/layer.h"
+#include "layer/pipe.h"
 
 static char top[100], root[200];
 
@@ -95,25 +97,23 @@ int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size)
 	int rootfd = open(root, O_RDONLY | O_DIRECTORY);
 	assert(rootfd >= 0);
 	struct qerr err = { 0 };
-	struct pk pk = { .err = &err, .shown = "fuzz.tar", .max_bytes = 8 << 20 };
-	pk.plan.n = 2;
-	pk.plan.layers = calloc(2, sizeof *pk.plan.layers);
-	struct member m = { .name = (char *)"layer.tar" };
-	for (int i = 0; i < 2; i++) {
-		pk.plan.layers[i] = (struct plan_layer){ .name = (char *)"layer.tar", .m = &m, .size = UINT64_MAX };
-	}
+	struct applier ap;
+	struct progress prog = { 0 };
+	const struct blob_check want = { .name = "layer.tar", .member = "layer.tar", .raw = "", .diff_id = "",
+					 .size = UINT64_MAX, .limit = 8 << 20 };
+	const char *what = "fuzz.tar: layer layer.tar";
 	rootpath_no_openat2 = size & 1;
 	blob_thread_min = size & 2 ? 0 : PIPE_SLOT;   /* the threaded path too */
-	applier_init(&pk.ap, rootfd);
-	pk.ap.max_file = 4 << 20;
-	pk.ap.max_entries = 5000;
+	applier_init(&ap, rootfd);
+	ap.max_file = 4 << 20;
+	ap.max_entries = 5000;
+	ap.err = &err;
 	struct blob_src s1 = { .kind = SRC_MEM, .mem = l1, .len = n1, .fd = -1 };
 	struct blob_src s2 = { .kind = SRC_MEM, .mem = l2, .len = n2, .fd = -1 };
-	if (blob_apply(&pk, 0, &s1) == 0)
-		blob_apply(&pk, 1, &s2);
+	if (blob_apply(&ap, what, &s1, &want, &prog) == 0)
+		blob_apply(&ap, what, &s2, &want, &prog);
 	assert(!strchr(err.msg, '\n'));
-	applier_free(&pk.ap);
-	free(pk.plan.layers);
+	applier_free(&ap);
 	close(rootfd);
 	check_sandbox();
 	int dfd = open(top, O_RDONLY | O_DIRECTORY);

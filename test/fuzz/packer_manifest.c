@@ -18,7 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../../packer/internal.h"
+#include "archive/formats.h"
 
 static const char cfg[] = "{\"architecture\":\"amd64\",\"os\":\"linux\",\"config\":{\"Cmd\":[\"sh\"],\"Env\":[\"A=1\"]},"
 			  "\"rootfs\":{\"type\":\"layers\",\"diff_ids\":[\"sha256:e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855\"]}}";
@@ -66,15 +66,15 @@ static void fixed_oci(struct outer *o, const char *config, size_t config_len, bo
 	free(nested);
 }
 
-static void check(struct pk *pk, int r)
+static void check(const struct reader *rd, const struct plan *p, int r)
 {
 	if (r == 1) {
-		assert(is_hex64(pk->plan.key));
-		assert(!pk->plan.cfg.has_rootfs || pk->plan.cfg.n_diff_ids == pk->plan.n);
-		for (size_t i = 0; i < pk->plan.n; i++)
-			assert(pk->plan.layers[i].m && pk->plan.layers[i].name);
+		assert(is_hex64(p->key));
+		assert(!p->cfg.has_rootfs || p->cfg.n_diff_ids == p->n);
+		for (size_t i = 0; i < p->n; i++)
+			assert(p->layers[i].m && p->layers[i].name);
 	} else
-		assert(r < 0 && pk->err->msg[0] && !strchr(pk->err->msg, '\n'));
+		assert(r < 0 && rd->err->msg[0] && !strchr(rd->err->msg, '\n'));
 }
 
 int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size)
@@ -83,53 +83,53 @@ int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size)
 	if (size < 2)
 		return 0;
 	struct qerr err = { 0 };
-	struct pk pk = { .err = &err, .shown = "fuzz.tar", .ref = (char *)refs[data[1] % 5] };
-	platform_parse(data[1] & 0x80 ? "linux/arm64" : "linux/amd64", &pk.want);
-	pk.o.fd = -1;
+	struct reader rd = { .o = { .shown = "fuzz.tar", .fd = -1 }, .err = &err, .ref = refs[data[1] % 5] };
+	struct plan plan = { 0 };
+	platform_parse(data[1] & 0x80 ? "linux/arm64" : "linux/amd64", &rd.want);
 	const char *in = (const char *)data + 2;
 	size_t n = size - 2;
 	int r = 0;
 	char hex[HEX64];
 	switch (data[0] % 4) {
 	case 0:
-		outer_add(&pk.o, "manifest.json", M_FILE, NULL, in, n);
-		outer_add(&pk.o, "c.json", M_FILE, NULL, cfg, strlen(cfg));
-		outer_add(&pk.o, "l.tar", M_FILE, NULL, "", 0);
-		outer_add(&pk.o, "link.tar", M_SYMLINK, "l.tar", "", 0);
+		outer_add(&rd.o, "manifest.json", M_FILE, NULL, in, n);
+		outer_add(&rd.o, "c.json", M_FILE, NULL, cfg, strlen(cfg));
+		outer_add(&rd.o, "l.tar", M_FILE, NULL, "", 0);
+		outer_add(&rd.o, "link.tar", M_SYMLINK, "l.tar", "", 0);
 		sha256_hex(cfg, strlen(cfg), hex);
 		{
 			char name[80];
 			snprintf(name, sizeof name, "sha256:%s", hex);
-			outer_add(&pk.o, name, M_FILE, NULL, cfg, strlen(cfg));
+			outer_add(&rd.o, name, M_FILE, NULL, cfg, strlen(cfg));
 		}
-		r = docker_plan(&pk, true);
+		r = docker_plan(&rd, true, &plan);
 		break;
 	case 1:
-		fixed_oci(&pk.o, cfg, strlen(cfg), false);
-		outer_add(&pk.o, "index.json", M_FILE, NULL, in, n);
-		r = oci_plan(&pk);
+		fixed_oci(&rd.o, cfg, strlen(cfg), false);
+		outer_add(&rd.o, "index.json", M_FILE, NULL, in, n);
+		r = oci_plan(&rd, &plan);
 		break;
 	case 2: {
 		char *idx;
-		fixed_oci(&pk.o, cfg, strlen(cfg), false);
-		add_blob(&pk.o, in, n, hex);
+		fixed_oci(&rd.o, cfg, strlen(cfg), false);
+		add_blob(&rd.o, in, n, hex);
 		idx = index_for(hex, n, "application/vnd.oci.image.manifest.v1+json");
-		outer_add(&pk.o, "index.json", M_FILE, NULL, idx, strlen(idx));
+		outer_add(&rd.o, "index.json", M_FILE, NULL, idx, strlen(idx));
 		free(idx);
-		r = oci_plan(&pk);
+		r = oci_plan(&rd, &plan);
 		break;
 	}
 	default: {
 		struct imgcfg c;
 		if (imgcfg_parse(in, n, &c, &err) == 0)
 			imgcfg_free(&c);
-		fixed_oci(&pk.o, in, n, true);
-		r = oci_plan(&pk);
+		fixed_oci(&rd.o, in, n, true);
+		r = oci_plan(&rd, &plan);
 		break;
 	}
 	}
-	check(&pk, r);
-	plan_free(&pk.plan);
-	outer_close(&pk.o);
+	check(&rd, &plan, r);
+	plan_free(&plan);
+	outer_close(&rd.o);
 	return 0;
 }

@@ -2,8 +2,8 @@
  * proto_ctl.c: fuzz every parser of control-port input, on both sides.
  * The bytes go through the control frame reader in chunks; each frame's
  * payload is then handed to the reader of every message that can arrive
- * (guest: STARTPOD, NEWCONTAINER, WINSIZE, SIGNALPROCESS; host: READY,
- * ERROR, PROCESSASYNCEVENT). Decoded containers are encoded again and must
+ * (guest: STARTPOD, NEWCONTAINER, WINSIZE, SIGNALPROCESS, CLOSEOUTPUT;
+ * host: READY, ERROR, PROCESSASYNCEVENT). Decoded containers are encoded again and must
  * decode to the same thing.
  */
 #include <stdint.h>
@@ -42,6 +42,7 @@ static void payload(const uint8_t *p, size_t n)
 	uint16_t rows, cols;
 	uint64_t bt;
 	int sig;
+	uint64_t seq;
 	char msg[64];
 	if (qp_pod_read(p, n, &pod, &err) == 0)
 		qp_pod_free(&pod);
@@ -52,6 +53,7 @@ static void payload(const uint8_t *p, size_t n)
 	qp_exit_read(p, n, &x, &err);
 	qp_winsize_read(p, n, &rows, &cols, &err);
 	qp_signal_read(p, n, &sig, &err);
+	qp_closeoutput_read(p, n, &seq, &err);
 	qp_ready_read(p, n, &bt);
 	qp_error_read(p, n, msg, sizeof msg);
 }

@@ -14,7 +14,7 @@
 #include <archive.h>
 #include <archive_entry.h>
 
-#include "../../packer/internal.h"
+#include "layer/layer.h"
 #include "tap.h"
 
 enum { REG, DIR_, SYM, HARD, CHR };

@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../../packer/internal.h"
+#include "archive/formats.h"
 #include "tap.h"
 
 static const char *clean(const char *in)

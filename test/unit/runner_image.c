@@ -25,7 +25,7 @@ static void argv_rules(void)
 {
 	char *ep[] = { "/entry", "-x", NULL }, *cmd[] = { "default", NULL }, *none[] = { NULL };
 	char *user_cmd[] = { "ls", "-l", NULL };
-	struct image img = { .entrypoint = ep, .cmd = cmd };
+	struct image img = { .config = { .entrypoint = ep, .cmd = cmd } };
 	struct opts o = { .image = "img", .cmd = none };
 	struct qp_process p;
 	struct qerr err;
@@ -61,7 +61,7 @@ static void env_rules(void)
 {
 	char *ienv[] = { "PATH=/bin", "A=1", "B=2", NULL }, *none[] = { NULL };
 	char *flags[] = { "A=override", "C=new", NULL };
-	struct image img = { .env = ienv, .workdir = "/srv", .user = "daemon" };
+	struct image img = { .config = { .env = ienv, .workdir = "/srv", .user = "daemon" } };
 	struct opts o = { .image = "img", .cmd = (char *[]){ "x", NULL }, .env = flags, .nenv = 2 };
 	struct qp_process p;
 	struct qerr err;
@@ -92,7 +92,7 @@ static int parse(struct opts *o, const char *const *args)
 	for (; *args; args++)
 		argv[argc++] = (char *)*args;
 	argv[argc] = NULL;
-	memset(o, 0, sizeof *o);
+	opts_free(o); /* the previous parse's */
 	optind = 0; /* glibc: reinitialise getopt */
 	FILE *devnull = freopen("/dev/null", "w", stderr);
 	int r = opts_parse(argc, argv, o);
@@ -102,7 +102,7 @@ static int parse(struct opts *o, const char *const *args)
 
 static void flags(void)
 {
-	struct opts o;
+	struct opts o = { 0 };
 	ok(parse(&o, (const char *[]){ "-i", "-m", "512m", "--cpus", "1.5", "img", "-x", "y", NULL }) == 0 &&
 	   o.interactive && o.memory_mb == 512 && o.cpus == 2 && !strcmp(o.image, "img") &&
 	   !strcmp(o.cmd[0], "-x"), "flags stop at IMAGE; --cpus rounds up; -m takes units");
@@ -120,12 +120,13 @@ static void flags(void)
 	ok(parse(&o, (const char *[]){ "-v", "/tmp:/data:ro", "img", NULL }) == 0 && o.nvols == 1 &&
 	   o.vols[0].read_only && !strcmp(o.vols[0].guest, "/data"), "a read-only volume");
 	ok(parse(&o, (const char *[]){ "-v", "/tmp:/a/../b", "img", NULL }) < 0, "a volume path with .. is refused");
+	opts_free(&o);
 }
 
 /* What a docker user types first (issue: docker-run parity). */
 static void docker_flags(void)
 {
-	struct opts o;
+	struct opts o = { 0 };
 	char path[] = "/tmp/runner-image-envXXXXXX";
 	int fd = mkstemp(path);
 	dprintf(fd, "# comment\n\n  FROMFILE=1\nA=file\nQPOD_UNSET_IN_TEST\n");
@@ -154,6 +155,7 @@ static void docker_flags(void)
 	   o.memory_mb == 0, "--umask octal, --memory 0");
 	ok(parse(&o, (const char *[]){ "-v", "/etc/hostname:/h:ro", "img", NULL }) == 0 && o.nvols == 1 &&
 	   !strcmp(o.vols[0].host, "/etc") && !strcmp(o.vols[0].file, "hostname"), "a single-file volume");
+	opts_free(&o);
 }
 
 static void erase(void)

@@ -1,0 +1,131 @@
+/*
+ * archive.h: the first stage, from an image archive to a plan.
+ *
+ *   SPEC --ref.c--> archive path + optional NAME
+ *   archive file --outer.c--> passes over its members, an index by name,
+ *                             small members kept in memory
+ *   manifest.json | index.json | repositories --docker.c | oci.c | legacy.c,
+ *   with config.c and plan.c--> struct plan: the cache key, the image's
+ *                               config, the layers in order with the digests
+ *                               each must match
+ * Nothing is unpacked here: the layer stage (layer/layer.h) applies the plan's
+ * layers, the cache (cache/cache.h) is keyed by plan.key.
+ */
+#ifndef QPOD_PACKER_ARCHIVE_H
+#define QPOD_PACKER_ARCHIVE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/stat.h>
+
+#include "common/common.h"
+#include "err.h"
+#include "packer.h"
+
+struct archive;
+
+/* ---- ref.c: SPEC ---- */
+/* "path.tar" or "path.tar:repo:tag": the shortest prefix ending at a ':' that
+ * names an existing non-directory wins; the whole spec is tried first. */
+int spec_split(const char *spec, char **path, char **ref, struct qerr *err);
+
+/* ---- platform.c: "os/arch[/variant]" ---- */
+struct platform {
+	char os[32], arch[32], variant[32];
+};
+int platform_parse(const char *s, struct platform *p);
+void platform_format(const struct platform *p, char *out, size_t cap);
+
+/* ---- outer.c: the outer archive ---- */
+enum { M_FILE, M_DIR, M_SYMLINK, M_HARDLINK, M_OTHER };
+struct member {
+	char *name;              /* clean, relative to the archive root */
+	char *link;              /* symlink target as stored, hardlink target clean */
+	uint64_t size;           /* data bytes */
+	uint64_t off;            /* data offset in the uncompressed stream */
+	unsigned char *data;     /* kept in memory by the first pass, or NULL */
+	char sha[HEX64];         /* sha256 of data when kept, else "" */
+	uint8_t type;
+	bool sparse;
+};
+struct outer {
+	const char *shown;       /* the path as the user gave it, for messages */
+	int fd;
+	struct stat st;
+	bool seekable;           /* a regular file: passes can be repeated, ranges read */
+	int filter;              /* ARCHIVE_FILTER_* of the whole archive */
+	struct member **m;       /* each allocated alone: pointers stay valid as the index grows */
+	size_t n, cap;
+	size_t *hash;            /* open addressing over m[] by name; 0 = empty, else i+1 */
+	size_t hcap;
+	size_t stashed;          /* bytes kept in memory */
+	/* the current pass */
+	struct archive *a;
+	unsigned char *buf;
+	uint64_t pos;            /* raw read position */
+	int passes;
+};
+/* Called for every member of a pass, positioned at its data. Return 0 to go
+ * on, 1 to stop the pass early, or a negative errno (err filled). */
+typedef int (*member_fn)(void *ctx, struct member *m, struct archive *a);
+int outer_open(struct outer *o, const char *path, const char *shown, struct qerr *err);
+void outer_close(struct outer *o);
+/* First pass (index = true: fills the member index) or a repeat pass. */
+int outer_pass(struct outer *o, bool index, member_fn fn, void *ctx, struct qerr *err);
+struct member *outer_find(struct outer *o, const char *name);
+/* Whether member data can be read later by offset (plain tar in a regular file). */
+bool outer_rangeable(const struct outer *o, const struct member *m);
+/* The first pass's policy: keep small members and JSON-looking ones. */
+int outer_maybe_stash(struct outer *o, struct member *m, struct archive *a, struct qerr *err);
+/* A member held in memory, without an archive (fuzz targets, tests). */
+int outer_add(struct outer *o, const char *name, int type, const char *link, const void *data, size_t size);
+
+/* ---- config.c: the image config ---- */
+struct imgcfg {
+	struct runcfg config;      /* from "config" */
+	struct platform plat;      /* from "os", "architecture", "variant" */
+	char (*diff_ids)[HEX64];
+	size_t n_diff_ids;
+	bool has_rootfs;
+};
+
+/* ---- the plan: what to unpack ---- */
+struct plan_layer {
+	char *name;              /* the member as referenced (clean), for messages and matching */
+	struct member *m;        /* resolved member, NULL until seen */
+	char raw[HEX64];         /* the blob's digest from a descriptor, or "" */
+	char diff_id[HEX64];     /* from the config's rootfs.diff_ids ("" for legacy) */
+	uint64_t size;           /* descriptor size, UINT64_MAX if unknown */
+};
+struct plan {
+	char key[HEX64];         /* cache key: the config's sha256 (legacy: of its json chain) */
+	char *tag;               /* the selected name, for ls (may be NULL) */
+	const char *format;      /* "docker-archive", "oci", "docker-legacy" */
+	struct imgcfg cfg;
+	struct plan_layer *layers;
+	size_t n;
+};
+void plan_free(struct plan *p);
+/* Bytes of the layer blobs known so far (for progress). */
+uint64_t plan_bytes(const struct plan *p);
+
+/* What the format readers read, and for what: the archive (o.shown names it
+ * in messages), the image NAME and the platform asked for. */
+struct reader {
+	struct outer o;
+	const char *ref;         /* NULL: the only image */
+	struct platform want;
+	struct qerr *err;
+};
+/* docker.c: from manifest.json. final = false while the first pass is still
+ * running: a member not seen yet returns 0 (try later) instead of an error.
+ * 1 when *out is ready. */
+int docker_plan(struct reader *rd, bool final, struct plan *out);
+int oci_plan(struct reader *rd, struct plan *out);     /* oci.c: from index.json */
+int legacy_plan(struct reader *rd, struct plan *out);  /* legacy.c: docker < 1.10, repositories + <id>/json */
+/* Resolve a referenced member, wording the errors. 0 with *m set, 1 if not
+ * seen yet and !final, or an error. */
+int member_ref(struct reader *rd, const char *from, const char *ref, const char *what, bool final, struct member **m);
+
+#endif
