@@ -166,8 +166,9 @@ static int mount_file(const struct qp_mount *m, size_t i, struct qerr *err)
 	snprintf(target, sizeof target, "/proc/self/fd/%d", fd);
 	snprintf(src, sizeof src, "%s/%s", dir, m->file);
 	int r = 0;
-	if (mount(src, target, NULL, MS_BIND, NULL) < 0 ||
-	    (m->read_only && mount(NULL, target, NULL, MS_REMOUNT | MS_BIND | MS_RDONLY, NULL) < 0))
+	/* A bind takes the flags of the mount it copies: from the read-only
+	 * share, it is read-only too. */
+	if (mount(src, target, NULL, MS_BIND, NULL) < 0)
 		r = qerr_sys(err, errno, "bind %s onto %s", m->file, m->path);
 	close(fd);
 	return r;

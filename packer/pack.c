@@ -264,7 +264,7 @@ static int setup(struct pk *pk, const char *spec)
 	int r = spec_split(spec, &pk->path, &pk->ref, pk->err);
 	if (r < 0)
 		return r;
-	pk->shown = pk->path;
+	pk->shown = pk->opts && pk->opts->shown ? pk->opts->shown : pk->path;
 	pk->rd.ref = pk->ref;
 	const char *plat = pk->opts && pk->opts->platform ? pk->opts->platform : "linux/amd64";
 	if (platform_parse(plat, &pk->rd.want) < 0)
@@ -290,7 +290,7 @@ int pack_image(const char *spec, const struct pack_opts *opts, struct image *img
 	pk.rd.o.fd = -1;
 	int r = setup(&pk, spec);
 	if (r == 0 && (r = warm(&pk, ident)) == 0 && (r = outer_open(&pk.rd.o, pk.real, pk.shown, err)) == 0 &&
-	    (r = unpack(&pk)) == 0 && S_ISREG(pk.rd.o.st.st_mode)) {
+	    (r = unpack(&pk)) == 0 && S_ISREG(pk.rd.o.st.st_mode) && !(opts && opts->no_ref)) {
 		cache_identity(pk.real, &pk.rd.o.st, pk.ref, pk.platform, ident);
 		cache_ref_put(&pk.cache, ident, pk.plan.key);
 	}

@@ -26,6 +26,8 @@ struct pack_opts {
 	uint64_t max_bytes;      /* limit on any one layer's (and file's) unpacked size; 0: default */
 	bool progress;           /* progress lines on stderr (runner sets it when stderr is a tty) */
 	uint64_t max_entries;    /* limit on entries per layer; 0: default (10 million) */
+	const char *shown;       /* the archive's name in messages; NULL: its path */
+	bool no_ref;             /* a spooled copy (pack_spool): no refs/ entry for its path */
 };
 
 /* An image's run config, as docker reads it (config.Entrypoint, Cmd, Env,
@@ -51,6 +53,10 @@ struct image {
 };
 
 int pack_image(const char *spec, const struct pack_opts *opts, struct image *img, struct qerr *err);
+/* Copy an archive from fd (a pipe: `qpod run -`) into the cache's tmp/ as a
+ * private file; *path gets its name. The caller packs it with no_ref and
+ * unlinks it. */
+int pack_spool(const struct pack_opts *opts, int fd, char **path, struct qerr *err);
 void image_free(struct image *img);
 
 /* `qpod --cache ls` and `--cache prune`: print entries to out; prune removes

@@ -7,8 +7,9 @@
  *   env       = the image's Env, then each -e (same name: replaced in place;
  *               a name alone erases it), HOSTNAME unless set or erased;
  *   workdir   = -w, else WorkingDir, else /;  user = -u, else User.
- * IMAGE is a root directory (shared as it is, no config) or an archive the
- * packer unpacks into its cache.
+ * IMAGE is a root directory (shared as it is, no config), an archive the
+ * packer unpacks into its cache, or - for an archive on stdin (spooled into
+ * the cache's tmp/ first, then packed like a file).
  */
 #include <errno.h>
 #include <stdbool.h>
@@ -40,7 +41,19 @@ int image_open(const struct opts *o, struct image *img, struct qerr *err)
 		return 0;
 	}
 	struct pack_opts po = { .platform = o->platform, .max_bytes = o->max_bytes, .progress = isatty(2) };
-	return pack_image(o->image, &po, img, err);
+	if (strcmp(o->image, "-"))
+		return pack_image(o->image, &po, img, err);
+	/* -: the archive comes on stdin (docker save | qpod run - cmd). */
+	char *spool;
+	int e = pack_spool(&po, 0, &spool, err);
+	if (e)
+		return e;
+	po.shown = "-";
+	po.no_ref = true;
+	e = pack_image(spool, &po, img, err);
+	unlink(spool);
+	free(spool);
+	return e;
 }
 
 static int build_argv(const struct opts *o, const struct image *img, struct qp_process *p, struct qerr *err)

@@ -109,10 +109,10 @@ static int boot_and_run(struct run *r)
 		.network = o->network, .ports = o->ports, .nports = o->nports,
 	};
 	sigset_t sigs;
-	session_signals(&sigs);
+	session_signals(&sigs, o->sig_proxy);
 	sigprocmask(SIG_BLOCK, &sigs, NULL);
-	if (o->tty && o->interactive)
-		tty_raw(0);
+	if (o->tty)
+		tty_raw_host();
 	/* A reader of our stdout or stderr that goes away is the relay's
 	 * business (EPIPE), not a reason to die; qemu gets SIG_DFL back. */
 	signal(SIGPIPE, SIG_IGN);
@@ -122,7 +122,7 @@ static int boot_and_run(struct run *r)
 		return e;
 	struct session_spec ss = {
 		.vm = &r->vm, .pod = &pod, .container = &c, .set = &r->set,
-		.interactive = o->interactive, .tty = o->tty,
+		.interactive = o->interactive, .tty = o->tty, .sig_proxy = o->sig_proxy,
 	};
 	e = session_run(&ss, &r->res, err);
 	r->vm_failed = e && !r->res.timed_out && e != -EINTR;
@@ -132,6 +132,12 @@ static int boot_and_run(struct run *r)
 int main(int argc, char **argv)
 {
 	static struct run r;
+	/* Run in the background of a terminal (under timeout(1), in a script):
+	 * reading the terminal then gives EIO, which the relay takes as the end
+	 * of stdin, instead of stopping us for ever on SIGTTIN; writing and
+	 * setting it do not stop us either. qemu gets SIG_DFL back. */
+	signal(SIGTTIN, SIG_IGN);
+	signal(SIGTTOU, SIG_IGN);
 	r.vm = (struct vm){ .pid = -1, .ctl = -1, .stream = -1, .console = -1, .qemu_log = -1 };
 	r.img.lock_fd = -1;
 	int e = opts_parse(argc, argv, &r.o);

@@ -163,7 +163,9 @@ static void child(char **argv, int log, int ctl, int stream, int console)
 	sigset_t none;
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
-	signal(SIGPIPE, SIG_DFL); /* the runner ignores it */
+	signal(SIGPIPE, SIG_DFL); /* the runner ignores these */
+	signal(SIGTTIN, SIG_DFL);
+	signal(SIGTTOU, SIG_DFL);
 	int null = open("/dev/null", O_RDWR | O_CLOEXEC);
 	if (null < 0 || dup2(null, 0) < 0 || dup2(log, 1) < 0 || dup2(log, 2) < 0 ||
 	    keep(ctl) < 0 || keep(stream) < 0 || keep(console) < 0)

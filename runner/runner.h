@@ -169,7 +169,9 @@ void vm_print_tail(const struct vm *vm, FILE *out);
 void vm_close(struct vm *vm);
 
 /* tty.c */
-int tty_raw(int fd);
+/* -t: the host terminal (stdin's, else stdout's) raw, when we are in its
+ * foreground; 0 or -ENOTTY. */
+int tty_raw_host(void);
 void tty_restore(void);
 int tty_size(uint16_t *rows, uint16_t *cols);
 
@@ -242,10 +244,11 @@ struct session_spec {
 	const struct qp_container *container;
 	const struct settings *set;
 	bool interactive, tty;
+	bool sig_proxy;    /* forward SIGINT, SIGTERM, ... (else they end qpod) */
 };
 
 int session_run(const struct session_spec *s, struct session_result *res, struct qerr *err);
-void session_signals(sigset_t *set);
+void session_signals(sigset_t *set, bool proxy);
 
 double now_s(void);
 

@@ -411,11 +411,13 @@ static int wait_ms(struct sess *s)
 
 /* The signals the loop takes (forwarded, or SIGCHLD/SIGWINCH). main blocks
  * them before qemu starts, so none is lost between fork and the signalfd. */
-void session_signals(sigset_t *set)
+void session_signals(sigset_t *set, bool proxy)
 {
-	static const int sigs[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGWINCH, SIGCHLD };
+	static const int sigs[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2 };
 	sigemptyset(set);
-	for (size_t i = 0; i < sizeof sigs / sizeof *sigs; i++)
+	sigaddset(set, SIGWINCH);
+	sigaddset(set, SIGCHLD);
+	for (size_t i = 0; proxy && i < sizeof sigs / sizeof *sigs; i++)
 		sigaddset(set, sigs[i]);
 }
 
@@ -423,7 +425,7 @@ static int setup(struct sess *s)
 {
 	sigset_t set;
 	relay_open(&s->relay, s->s->interactive, s->s->tty); /* first: teardown restores its fds */
-	session_signals(&set);
+	session_signals(&set, s->s->sig_proxy);
 	if ((s->sigfd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC)) < 0 ||
 	    (s->epfd = epoll_create1(EPOLL_CLOEXEC)) < 0)
 		return qerr_sys(s->err, errno, "set up the event loop");

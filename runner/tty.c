@@ -1,5 +1,6 @@
 /*
- * tty.c: the host terminal for -t. Raw mode while the VM runs, restored on
+ * tty.c: the host terminal for -t. Raw mode while the VM runs (stdin's
+ * terminal, or stdout's when stdin is not one), restored on
  * every exit path (main calls tty_restore; it is also registered with
  * atexit). The window size comes from whichever of stdin/stdout is a tty.
  */
@@ -22,10 +23,10 @@ void tty_restore(void)
 	}
 }
 
-int tty_raw(int fd)
+static int tty_raw(int fd)
 {
 	struct termios t;
-	if (!isatty(fd) || tcgetattr(fd, &saved) < 0)
+	if (!isatty(fd) || tcgetpgrp(fd) != getpgrp() || tcgetattr(fd, &saved) < 0)
 		return -ENOTTY;
 	t = saved;
 	cfmakeraw(&t); /* the guest's own pty does the line discipline */
@@ -34,6 +35,15 @@ int tty_raw(int fd)
 	saved_fd = fd;
 	atexit(tty_restore);
 	return 0;
+}
+
+/* As docker with -t: the guest's pty does the line discipline and the CR of
+ * every newline, so the host terminal passes bytes through (without -i
+ * too: else each line ends "\r\r\n"). Only from the terminal's foreground:
+ * a background runner leaves the terminal to whoever owns it. */
+int tty_raw_host(void)
+{
+	return tty_raw(0) == 0 ? 0 : tty_raw(1);
 }
 
 int tty_size(uint16_t *rows, uint16_t *cols)

@@ -34,7 +34,7 @@ setup() {
 	run ./run "$ROOT" ls /dev
 	[ "$status" -eq 0 ]
 	[ "$(echo $output)" = "console core fd full mqueue null ptmx pts random shm stderr stdin stdout tty urandom zero" ]
-	run ./run "$ROOT" sh -c 'readlink /dev/fd /dev/stdin /dev/stdout /dev/stderr /dev/ptmx; stat -c "%t:%T %a" /dev/null /dev/urandom'
+	run ./run "$ROOT" sh -c 'for l in fd stdin stdout stderr ptmx; do readlink /dev/$l; done; stat -c "%t:%T %a" /dev/null /dev/urandom'
 	[ "${lines[0]}" = /proc/self/fd ]
 	[ "${lines[1]}" = /proc/self/fd/0 ]
 	[ "${lines[4]}" = pts/ptmx ]
@@ -74,13 +74,13 @@ setup() {
 	[ "$status" -eq 125 ]
 }
 
-@test "-u: a group given is the only group; -u 0 lists root's gid; --group-add adds" {
+@test "-u: a group given is the only group; -u 0 lists root's gid; --group-add adds (the kernel sorts groups)" {
 	run ./run -u qpod:ftp "$ROOT" id
 	[ "$output" = "uid=1000(qpod) gid=21(ftp) groups=21(ftp)" ]
 	run ./run -u 1000:12 "$ROOT" id
 	[ "$output" = "uid=1000(qpod) gid=12(mail) groups=12(mail)" ]
 	run ./run -u qpod "$ROOT" id
-	[ "$output" = "uid=1000(qpod) gid=1000(qpod) groups=1000(qpod),50(staff),12(mail)" ]
+	[ "$output" = "uid=1000(qpod) gid=1000(qpod) groups=12(mail),50(staff),1000(qpod)" ]
 	run ./run -u 0 "$ROOT" id
 	[ "$output" = "uid=0(root) gid=0(root) groups=0(root)" ]
 	run ./run -u qpod:ftp --group-add staff --group-add 4000 "$ROOT" id -G
@@ -115,9 +115,10 @@ setup() {
 	[ "$status" -ne 0 ]
 	[ "${lines[0]}" = from-host ]
 	[[ "$output" == *"Read-only file system"* ]]
-	run ./run -v "$f:/srv/app.conf" "$ROOT" sh -c 'echo from-guest >> /srv/app.conf; ls /srv; ls /etc/app.conf 2>&1'
+	run ./run -v "$f:/srv/app.conf" "$ROOT" sh -c 'echo from-guest >> /srv/app.conf; ls /srv; ls /etc/app.conf 2>/dev/null || echo absent'
 	[ "$status" -eq 0 ]
 	[ "${lines[0]}" = app.conf ]
+	[ "${lines[1]}" = absent ]
 	[ "$(cat "$f")" = "$(printf 'from-host\nfrom-guest')" ]
 }
 
@@ -183,16 +184,16 @@ setup() {
 	out=$BATS_TEST_TMPDIR/typescript
 	run timeout 60 script -qfec "./run -t '$ROOT' echo hello" "$out"
 	[ "$status" -eq 0 ]
-	run od -An -c "$out"
-	[[ "$output" == *"h   e   l   l   o  \r  \n"* ]]
-	[[ "$output" != *'\r  \r'* ]]
+	grep -q $'^hello\r$' "$out"
+	run grep -c $'\r\r' "$out"
+	[ "$output" = 0 ]
 }
 
 @test "IMAGE - reads the archive from a pipe, into the same cache" {
 	run bash -c "cat '$IMAGES/busybox.tar' | ./run - echo from-stdin"
 	[ "$status" -eq 0 ]
 	[ "$output" = from-stdin ]
-	run bash -c "head -c 3000 '$IMAGES/busybox.tar' | ./run - true"
+	run bash -c "head -c 300 '$IMAGES/busybox.tar' | ./run - true"
 	[ "$status" -eq 125 ]
 	[ "${#lines[@]}" -eq 1 ]
 	[ -z "$(ls -A "$QPOD_CACHE/tmp")" ]
@@ -208,14 +209,15 @@ setup() {
 }
 
 @test "--sig-proxy=false: a signal ends qpod and its VM instead of reaching the command" {
-	./run --sig-proxy=false "$ROOT" sh -c 'trap "echo trapped" INT; sleep 60' > "$BATS_TEST_TMPDIR/o" &
+	# SIGTERM: a background job of a script starts with SIGINT ignored.
+	./run --sig-proxy=false "$ROOT" sh -c 'trap "echo trapped" TERM; sleep 60' > "$BATS_TEST_TMPDIR/o" &
 	pid=$!
 	for i in $(seq 100); do pgrep -P $pid -f qemu-system >/dev/null && break; sleep 0.1; done
 	qemu=$(pgrep -P $pid -f qemu-system)
 	sleep 2
-	kill -INT $pid
+	kill -TERM $pid
 	wait $pid && status=0 || status=$?
-	[ "$status" -eq 130 ]
+	[ "$status" -eq 143 ]
 	run grep -c trapped "$BATS_TEST_TMPDIR/o"
 	[ "$output" = 0 ]
 	for i in $(seq 50); do kill -0 "$qemu" 2>/dev/null || break; sleep 0.1; done

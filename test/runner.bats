@@ -136,7 +136,7 @@ setup() {
 
 @test "users: uid:gid, name:group, supplementary groups, unknown user" {
 	run ./run -u 1234:50 "$ROOT" id
-	[ "$output" = "uid=1234 gid=50(staff)" ]
+	[ "$output" = "uid=1234 gid=50(staff) groups=50(staff)" ]
 	run ./run -u qpod:nogroup "$ROOT" id -g
 	[ "$output" = 65534 ]
 	run ./run -u qpod "$ROOT" id -G

@@ -42,7 +42,7 @@
 
 static const char *const subdirs[] = { "images", "refs", "locks", "tmp" };
 
-static int cache_dir_path(const struct pack_opts *o, char **out, struct qerr *err)
+int cache_dir_path(const struct pack_opts *o, char **out, struct qerr *err)
 {
 	const char *d = o && o->cache_dir && o->cache_dir[0] ? o->cache_dir : getenv("QPOD_CACHE");
 	const char *xdg = getenv("XDG_CACHE_HOME"), *home = getenv("HOME");
@@ -65,7 +65,7 @@ static int cache_dir_path(const struct pack_opts *o, char **out, struct qerr *er
 }
 
 /* mkdir -p; the last component 0700, missing parents 0700 too (XDG cache). */
-static int mkdirs(const char *path)
+int cache_mkdirs(const char *path)
 {
 	char p[PATH_MAX];
 	if (snprintf(p, sizeof p, "%s", path) >= (int)sizeof p)
@@ -87,7 +87,7 @@ int cache_open(struct cache *c, const struct pack_opts *o, struct qerr *err)
 	int r = cache_dir_path(o, &c->dir, err);
 	if (r < 0)
 		return r;
-	if ((r = mkdirs(c->dir)) < 0)
+	if ((r = cache_mkdirs(c->dir)) < 0)
 		return qerr_sys(err, -r, "cache %s", pq(c->dir));
 	char *abs = realpath(c->dir, NULL);   /* rootfs paths must be absolute */
 	if (!abs)

@@ -30,6 +30,9 @@ int cache_open(struct cache *c, const struct pack_opts *o, struct qerr *err);
 void cache_close(struct cache *c);
 /* The identity of an archive file + selection, for refs/. */
 void cache_identity(const char *real, const struct stat *st, const char *ref, const char *platform, char out[HEX64]);
+/* $QPOD_CACHE, or ${XDG_CACHE_HOME:-~/.cache}/qpod; and mkdir -p with 0700. */
+int cache_dir_path(const struct pack_opts *o, char **out, struct qerr *err);
+int cache_mkdirs(const char *path);
 int cache_ref_get(struct cache *c, const char *ident, char key[HEX64]);
 void cache_ref_put(struct cache *c, const char *ident, const char *key);
 /* 1 and img filled (shared lock taken) when images/<key> is published; 0 if not. */

@@ -161,7 +161,7 @@ static void docker_flags(void)
 static void erase(void)
 {
 	char *ienv[] = { "PATH=/bin", "FOO=img", NULL }, *flags[] = { "FOO", "HOSTNAME", NULL };
-	struct image img = { .env = ienv, .entrypoint = (char *[]){ "", NULL } };
+	struct image img = { .config = { .env = ienv, .entrypoint = (char *[]){ "", NULL } } };
 	struct opts o = { .image = "img", .cmd = (char *[]){ "x", NULL }, .env = flags, .nenv = 2 };
 	struct qp_process p;
 	struct qerr err;
