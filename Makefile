@@ -34,6 +34,7 @@ OBJ              := $(O)/obj
 STAMP            := $(O)/stamps
 QPOD_BUILD_CACHE ?= $(or $(XDG_CACHE_HOME),$(HOME)/.cache)/qpod-build
 PREFIX           ?= /usr/local
+QPOD_VERSION     := 0.1.0
 
 # One timestamp for every reproducible output: the last commit's time.
 SOURCE_DATE_EPOCH ?= $(shell git log -1 --format=%ct 2>/dev/null || echo 1700000000)
@@ -64,6 +65,7 @@ include initrd/initrd.mk
 include firmware/firmware.mk
 include packer/packer.mk
 include runner/runner.mk
+include cli/cli.mk
 include test/test.mk
 
 ifeq ($(SANITIZE),1)

@@ -208,7 +208,7 @@ static int publish(struct pk *pk)
 	char plat[100];
 	platform_format(c->plat.arch[0] ? &c->plat : &pk->rd.want, plat, sizeof plat);
 	const struct entry_meta e = {
-		.id = pk->plan.key, .source = pk->real, .name = pk->plan.tag, .format = pk->plan.format,
+		.id = pk->plan.key, .source = pk->opts && pk->opts->no_ref ? "(stdin)" : pk->real, .name = pk->plan.tag, .format = pk->plan.format,
 		.platform = plat, .layers = (int64_t)pk->plan.n, .size = pk->ap.bytes,
 		.files = (int64_t)pk->ap.files, .config = &c->config,
 	};

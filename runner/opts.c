@@ -16,8 +16,8 @@
 
 void usage(FILE *f)
 {
-	fputs("usage: run [OPTIONS] IMAGE [COMMAND [ARG...]]\n"
-	      "       run --cache ls|prune\n"
+	fputs("usage: qpod run [OPTIONS] IMAGE [COMMAND [ARG...]]   (./run is qpod run)\n"
+	      "       qpod run --cache ls|prune\n"
 	      "Run COMMAND in a fresh qemu VM from IMAGE: a docker-save or OCI archive\n"
 	      "(ARCHIVE or ARCHIVE:REPO:TAG; .tar, .tar.gz, .tar.zst; - reads it from stdin)\n"
 	      "or a root directory.\n"

@@ -142,10 +142,10 @@ row "initrd (bytes)" "$(stat -c %s "$IMAGES/initrd.img")" "$(stat -c %s "$work/s
 
 # Throughput: bytes over the time from the command's start to its exit event.
 mb=200
-"$QPOD" --result "$work/out.json" "$work/root" dd if=/dev/zero bs=1M count=$mb 2>/dev/null | wc -c > "$work/outbytes"
+"$QPOD" run --result "$work/out.json" "$work/root" dd if=/dev/zero bs=1M count=$mb 2>/dev/null | wc -c > "$work/outbytes"
 us=$(jq '.timingsUs.exited - .timingsUs.started' "$work/out.json")
 row "stdout throughput, guest to host (MB/s)" "$(awk -v b="$(cat "$work/outbytes")" -v us="$us" 'BEGIN { printf "%.0f", b / us }')"
-head -c $((mb * 1048576)) /dev/zero | "$QPOD" -i --result "$work/in.json" "$work/root" sh -c 'cat > /dev/null'
+head -c $((mb * 1048576)) /dev/zero | "$QPOD" run -i --result "$work/in.json" "$work/root" sh -c 'cat > /dev/null'
 us=$(jq '.timingsUs.exited - .timingsUs.started' "$work/in.json")
 row "stdin throughput, host to guest (MB/s)" "$(awk -v b=$((mb * 1048576)) -v us="$us" 'BEGIN { printf "%.0f", b / us }')"
 

@@ -240,7 +240,7 @@ setup() {
 @test "--help and --version exit 0" {
 	run ./run --help
 	[ "$status" -eq 0 ]
-	[[ "$output" == *"usage: run [OPTIONS] IMAGE"* ]]
+	[[ "$output" == *"usage: qpod run [OPTIONS] IMAGE"* ]]
 	run ./run --version
 	[ "$status" -eq 0 ]
 	[[ "$output" == "qpod "* ]]
@@ -280,7 +280,7 @@ setup() {
 	prefix=$BATS_TEST_TMPDIR/prefix
 	run make -s install O="$OUT" PREFIX="$prefix"
 	[ "$status" -eq 0 ]
-	run env -u QPOD_IMAGES "$prefix/bin/qpod" "$ROOT" echo installed
+	run env -u QPOD_IMAGES "$prefix/bin/qpod" run "$ROOT" echo installed
 	[ "$status" -eq 0 ]
 	[ "$output" = installed ]
 }

@@ -1,6 +1,6 @@
 /*
- * main.c: `qpod [OPTIONS] IMAGE [COMMAND [ARG...]]` (see runner.h and
- * --help). Parse, resolve the image, boot, run the session, report, exit
+ * run.c: `qpod run [OPTIONS] IMAGE [COMMAND [ARG...]]` (./run; see runner.h
+ * and --help). Parse, resolve the image, boot, run the session, report, exit
  * with the command's status; 125 with one line on stderr for qpod's own
  * failures, plus the tail of the guest console when the VM was at fault.
  * SIGPIPE is ignored once the VM starts: a reader of our stdout or stderr
@@ -15,20 +15,9 @@
 #include <sys/random.h>
 #include <unistd.h>
 
+#include "cli.h"
 #include "packer.h"
 #include "runner.h"
-
-static int cache_cmd(const struct opts *o)
-{
-	struct pack_opts po = { 0 };
-	struct qerr err;
-	int e = !strcmp(o->cache_cmd, "ls") ? cache_list(&po, stdout, &err) : cache_prune(&po, 0, stdout, &err);
-	if (e < 0) {
-		fprintf(stderr, "qpod: %s\n", err.msg);
-		return EXIT_QPOD;
-	}
-	return 0;
-}
 
 static void hostname(char *buf, size_t cap)
 {
@@ -129,7 +118,7 @@ static int boot_and_run(struct run *r)
 	return e;
 }
 
-int main(int argc, char **argv)
+int cmd_run(int argc, char **argv)
 {
 	static struct run r;
 	/* Run in the background of a terminal (under timeout(1), in a script):
@@ -144,7 +133,7 @@ int main(int argc, char **argv)
 	if (e)
 		return e > 0 ? 0 : EXIT_QPOD;
 	if (r.o.cache_cmd)
-		return cache_cmd(&r.o);
+		return cache_run(r.o.cache_cmd);
 
 	int status;
 	if (!(e = prepare(&r)))

@@ -1,0 +1,51 @@
+/*
+ * qpod.c: `qpod COMMAND ...`, the dispatcher. Commands are docker's names
+ * with docker's meaning; `./run ARGS` is `qpod run ARGS`. No daemon: every
+ * command does its work in this process (a detached VM keeps a monitor of
+ * its own).
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "cli.h"
+#include "runner.h"
+
+static const struct {
+	const char *name;
+	int (*fn)(int argc, char **argv);
+	const char *what;
+} commands[] = {
+	{ "run", cmd_run, "run a command in a new VM from an image" },
+	{ "cache", cmd_cache, "list or prune the image cache" },
+};
+
+static void qpod_usage(FILE *f)
+{
+	fprintf(f, "usage: qpod COMMAND [OPTIONS] ...\n"
+		   "Run Docker/OCI images as commands in fast-booting qemu microVMs.\n\n"
+		   "Commands:\n");
+	for (size_t i = 0; i < sizeof commands / sizeof *commands; i++)
+		fprintf(f, "  %-9s %s\n", commands[i].name, commands[i].what);
+	fprintf(f, "\n`qpod COMMAND --help` tells more; --version prints the versions.\n");
+}
+
+int main(int argc, char **argv)
+{
+	if (argc < 2) {
+		qpod_usage(stderr);
+		return EXIT_QPOD;
+	}
+	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "help")) {
+		qpod_usage(stdout);
+		return 0;
+	}
+	if (!strcmp(argv[1], "--version") || !strcmp(argv[1], "version")) {
+		printf("qpod %s (protocol %u)\n", QPOD_VERSION, QP_VERSION);
+		return 0;
+	}
+	for (size_t i = 0; i < sizeof commands / sizeof *commands; i++)
+		if (!strcmp(argv[1], commands[i].name))
+			return commands[i].fn(argc - 1, argv + 1);
+	fprintf(stderr, "qpod: '%s' is not a qpod command (see qpod --help)\n", argv[1]);
+	return EXIT_QPOD;
+}
