@@ -100,12 +100,42 @@ static void newcontainer(struct hs *hs, const struct qp_frame *f)
 	ctl_reply(hs, QP_ACK, NULL, 0);
 }
 
+/* EXECCMD: one more process in the running container, or its command
+ * again ("init", after it ended: a restart). ACK once it runs. */
+static void execcmd(struct hs *hs, const struct qp_frame *f)
+{
+	struct qp_process p;
+	struct qerr err;
+	if (!hs->container_started) {
+		ctl_error(hs, "EXECCMD: no container yet");
+		return;
+	}
+	if (qp_exec_read(f->data, f->len, &p, &err) < 0) {
+		ctl_error(hs, "EXECCMD: %s", err.msg);
+		return;
+	}
+	int e = 0;
+	if (p.workdir && (e = root_mkdirs(p.workdir, &err)) >= 0) {
+		close(e);
+		e = 0;
+	}
+	if (!e)
+		e = proc_start(hs, &p, &err);
+	qp_process_free(&p);
+	if (e) {
+		ctl_error(hs, "EXECCMD: %s", err.msg);
+		return;
+	}
+	ctl_reply(hs, QP_ACK, NULL, 0);
+}
+
 static void dispatch(struct hs *hs, const struct qp_frame *f)
 {
 	struct qerr err;
 	uint16_t rows, cols;
 	int sig;
 	uint64_t seq;
+	char id[QP_ID_MAX];
 	log_dbg("ctl: %s, %u bytes", qp_type_name((uint32_t)f->id), f->len);
 	switch (f->id) {
 	case QP_GETVERSION:
@@ -117,21 +147,26 @@ static void dispatch(struct hs *hs, const struct qp_frame *f)
 	case QP_NEWCONTAINER:
 		newcontainer(hs, f);
 		break;
+	case QP_EXECCMD:
+		execcmd(hs, f);
+		break;
 	case QP_WINSIZE:
-		if (qp_winsize_read(f->data, f->len, &rows, &cols, &err) < 0) {
+		if (qp_winsize_read(f->data, f->len, id, &rows, &cols, &err) < 0) {
 			ctl_error(hs, "WINSIZE: %s", err.msg);
 			break;
 		}
-		proc_winsize(hs, rows, cols);
+		proc_winsize(hs, id, rows, cols);
 		ctl_reply(hs, QP_ACK, NULL, 0);
 		break;
 	case QP_SIGNALPROCESS:
 	case QP_KILLCONTAINER:
-		if (qp_signal_read(f->data, f->len, &sig, &err) < 0) {
+		if (qp_signal_read(f->data, f->len, id, &sig, &err) < 0) {
 			ctl_error(hs, "%s: %s", qp_type_name((uint32_t)f->id), err.msg);
 			break;
 		}
-		proc_signal(hs, sig);
+		/* KILLCONTAINER signals the container's command; an ended process
+		 * is no error: it may have ended as the signal was on its way. */
+		proc_signal(hs, f->id == QP_KILLCONTAINER ? "init" : id, sig);
 		ctl_reply(hs, QP_ACK, NULL, 0);
 		break;
 	case QP_CLOSEOUTPUT:

@@ -6,7 +6,10 @@
  * channel protocol (proto.h) in one epoll loop: control messages, stdio
  * streams with credit-based flow control, and SIGCHLD through a signalfd.
  * It runs one container per VM: a writable overlay (tmpfs upper) over the
- * read-only 9p share of the image, in which it starts one process.
+ * read-only 9p share of the image, in which it starts the container's
+ * command ("init", NEWCONTAINER) and, while the VM lives, more processes
+ * (EXECCMD: `qpod exec`, or "init" again when a restart policy restarts
+ * it). When "init" ends, every other process of the container ends too.
  *
  * After setup it never exits: errors are logged and answered with ERROR,
  * and the VM ends only through power_off() (DESTROYPOD, or a fatal error).
@@ -20,10 +23,14 @@
 
 #include "proto.h"
 
-/* loop.c: the epoll set. A tag per watched fd; epoll's interest follows the
- * state (ev_update, once per turn of the loop in main.c), and a watched fd
- * is closed only through ev_close. */
-enum { EV_CTL, EV_STREAM, EV_SIGNAL, EV_STDIN, EV_STDOUT, EV_STDERR, EV_COUNT };
+/* loop.c: the epoll set. A tag per watched fd (three per process slot:
+ * its stdin, stdout and stderr); epoll's interest follows the state
+ * (ev_update, once per turn of the loop in main.c), and a watched fd is
+ * closed only through ev_close. */
+enum { EV_CTL, EV_STREAM, EV_SIGNAL, EV_FIXED };
+enum { IO_IN, IO_OUT, IO_ERR };
+#define EV_PROC(slot, io) (EV_FIXED + 3 * (int)(slot) + (io))
+#define EV_COUNT EV_PROC(QP_MAX_PROCS, 0)
 struct hs;
 void ev_update(struct hs *hs);
 void ev_close(struct hs *hs, int tag, int *fd);
@@ -36,6 +43,9 @@ struct outstream {
 };
 
 struct proc {
+	bool used;            /* the slot holds a process (until its exit is reported) */
+	int slot;
+	char id[QP_ID_MAX];   /* "init": the container's command */
 	pid_t pid;            /* 0 before the start */
 	bool terminal;
 	int in_fd;            /* stdin pipe write end or pty master; -1 when closed */
@@ -59,7 +69,7 @@ struct hs {
 	uint32_t peer_version;
 	struct qp_pod pod;
 	bool pod_started, container_started;
-	struct proc proc;
+	struct proc procs[QP_MAX_PROCS];
 };
 
 /* log.c: quiet by default; "qpod.debug" on the kernel command line adds detail. */
@@ -99,9 +109,9 @@ void ctl_error(struct hs *hs, const char *fmt, ...) __attribute__((format(printf
 
 /* stream.c */
 void stream_input(struct hs *hs);
-void stdin_pump(struct hs *hs);
-void stdout_pump(struct hs *hs, struct outstream *o);
-void stdin_drop(struct hs *hs);
+void stdin_pump(struct hs *hs, struct proc *p);
+void stdout_pump(struct hs *hs, struct proc *p, struct outstream *o);
+void stdin_drop(struct hs *hs, struct proc *p);
 /* CLOSEOUTPUT: the host's reader of output stream seq is gone. */
 void stdout_close(struct hs *hs, uint64_t seq);
 
@@ -109,8 +119,9 @@ void stdout_close(struct hs *hs, uint64_t seq);
 int proc_start(struct hs *hs, const struct qp_process *spec, struct qerr *err);
 void proc_reap(struct hs *hs);
 void proc_report(struct hs *hs);
-void proc_signal(struct hs *hs, int sig);
-void proc_winsize(struct hs *hs, uint16_t rows, uint16_t cols);
+struct proc *proc_find(struct hs *hs, const char *id);   /* a running one */
+void proc_signal(struct hs *hs, const char *id, int sig);
+void proc_winsize(struct hs *hs, const char *id, uint16_t rows, uint16_t cols);
 __attribute__((noreturn)) void exec_child(const struct qp_process *spec, int errfd);
 
 /* user.c */

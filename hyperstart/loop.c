@@ -1,7 +1,7 @@
 /*
  * loop.c: the epoll set of hyperstart's one event loop (see hyperstart.h).
  *
- * Every fd the loop watches has a tag (EV_*). Nobody calls epoll_ctl but
+ * Every fd the loop watches has a tag (EV_*; three per process slot). Nobody calls epoll_ctl but
  * this file: the parts change state (queues, credit, fds), and ev_update()
  * brings epoll's interest in line with it once per turn of the loop, one
  * call per change. ev_close() is how a part closes a watched fd.
@@ -19,21 +19,28 @@ static int fd_of(struct hs *hs, int tag)
 	case EV_CTL: return hs->ctl;
 	case EV_STREAM: return hs->stream;
 	case EV_SIGNAL: return hs->sigfd;
-	case EV_STDIN: return hs->proc.in_fd;
-	case EV_STDOUT: return hs->proc.out.fd;
-	default: return hs->proc.err.fd;
+	}
+	struct proc *p = &hs->procs[(tag - EV_FIXED) / 3];
+	if (!p->used)
+		return -1;
+	switch ((tag - EV_FIXED) % 3) {
+	case IO_IN: return p->in_fd;
+	case IO_OUT: return p->out.fd;
+	default: return p->err.fd;
 	}
 }
 
 static uint32_t mask_of(struct hs *hs, int tag)
 {
-	struct proc *p = &hs->proc;
 	switch (tag) {
 	case EV_CTL: return EPOLLIN | (qp_queue_len(&hs->ctl_q) ? EPOLLOUT : 0);
 	case EV_STREAM: return EPOLLIN | (qp_queue_len(&hs->stream_q) ? EPOLLOUT : 0);
 	case EV_SIGNAL: return EPOLLIN;
-	case EV_STDIN: return qp_queue_len(&p->in_q) ? EPOLLOUT : 0;
-	case EV_STDOUT: return p->out.credit ? EPOLLIN : 0;
+	}
+	struct proc *p = &hs->procs[(tag - EV_FIXED) / 3];
+	switch ((tag - EV_FIXED) % 3) {
+	case IO_IN: return qp_queue_len(&p->in_q) ? EPOLLOUT : 0;
+	case IO_OUT: return p->out.credit ? EPOLLIN : 0;
 	default: return p->err.credit ? EPOLLIN : 0;
 	}
 }

@@ -58,15 +58,19 @@ static void handle(struct hs *hs, const struct epoll_event *ev)
 	case EV_SIGNAL:
 		on_signal(hs);
 		break;
-	case EV_STDIN:
-		stdin_pump(hs);
-		break;
-	case EV_STDOUT:
-		stdout_pump(hs, &hs->proc.out);
-		break;
-	case EV_STDERR:
-		stdout_pump(hs, &hs->proc.err);
-		break;
+	default: {
+		int tag = (int)ev->data.u32;
+		if (tag < EV_FIXED || tag >= EV_COUNT)
+			break;
+		struct proc *p = &hs->procs[(tag - EV_FIXED) / 3];
+		int io = (tag - EV_FIXED) % 3;
+		if (!p->used)
+			break;
+		if (io == IO_IN)
+			stdin_pump(hs, p);
+		else
+			stdout_pump(hs, p, io == IO_OUT ? &p->out : &p->err);
+	}
 	}
 }
 
@@ -104,11 +108,9 @@ static void setup(struct hs *hs)
 
 int main(void)
 {
-	static struct hs hs = {
-		.epfd = -1, .sigfd = -1, .ctl = -1, .stream = -1,
-		.ev_fd = { -1, -1, -1, -1, -1, -1 },
-		.proc = { .in_fd = -1, .errpipe = -1, .out.fd = -1, .err.fd = -1 },
-	};
+	static struct hs hs = { .epfd = -1, .sigfd = -1, .ctl = -1, .stream = -1 };
+	for (int tag = 0; tag < EV_COUNT; tag++)
+		hs.ev_fd[tag] = -1;
 	if (getpid() != 1) {
 		fprintf(stderr, "hyperstart: this is the init of a qpod VM; it runs only as PID 1\n");
 		return 1;

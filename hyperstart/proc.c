@@ -1,5 +1,6 @@
 /*
- * proc.c: start the container's process and learn how it ended.
+ * proc.c: start the container's processes and learn how they ended. Each
+ * has a slot (hs->procs) from its start until its exit event is sent.
  *
  * stdio is three pipes, or one pty when the host asks for a terminal (the
  * slave is opened with TIOCGPTPEER, so no path is involved). The child gets
@@ -89,18 +90,66 @@ static int open_stdio(struct proc *p, const struct qp_process *spec, int child[3
 	return 0;
 }
 
+static bool seq_taken(struct hs *hs, uint64_t seq)
+{
+	for (unsigned i = 0; seq && i < QP_MAX_PROCS; i++) {
+		const struct proc *p = &hs->procs[i];
+		if (p->used && (p->out.seq == seq || p->err.seq == seq))
+			return true;
+	}
+	return false;
+}
+
+struct proc *proc_find(struct hs *hs, const char *id)
+{
+	for (unsigned i = 0; i < QP_MAX_PROCS; i++)
+		if (hs->procs[i].used && !hs->procs[i].reaped && !strcmp(hs->procs[i].id, id))
+			return &hs->procs[i];
+	return NULL;
+}
+
+/* A free slot for a new process, its id and streams checked against the
+ * processes alive (or not yet reported). */
+static struct proc *proc_new(struct hs *hs, const struct qp_process *spec, struct qerr *err)
+{
+	const char *id = spec->id && *spec->id ? spec->id : "init";
+	for (unsigned i = 0; i < QP_MAX_PROCS; i++)
+		if (hs->procs[i].used && !strcmp(hs->procs[i].id, id)) {
+			qerr_set(err, EEXIST, "process %s exists already", id);
+			return NULL;
+		}
+	if (seq_taken(hs, spec->stdio_seq) || seq_taken(hs, spec->stderr_seq)) {
+		qerr_set(err, EEXIST, "stream %llu or %llu is in use", (unsigned long long)spec->stdio_seq,
+			 (unsigned long long)spec->stderr_seq);
+		return NULL;
+	}
+	for (unsigned i = 0; i < QP_MAX_PROCS; i++) {
+		struct proc *p = &hs->procs[i];
+		if (p->used)
+			continue;
+		*p = (struct proc){ .used = true, .slot = (int)i, .in_fd = -1, .errpipe = -1,
+				    .terminal = spec->terminal, .in_seq = spec->stdio_seq,
+				    .out = { .fd = -1, .seq = spec->stdio_seq, .credit = QP_WINDOW },
+				    .err = { .fd = -1, .seq = spec->stderr_seq, .credit = QP_WINDOW } };
+		snprintf(p->id, sizeof p->id, "%s", id);
+		snprintf(p->exit.process, sizeof p->exit.process, "%s", id);
+		return p;
+	}
+	qerr_set(err, EMFILE, "%u processes run already", QP_MAX_PROCS);
+	return NULL;
+}
+
 int proc_start(struct hs *hs, const struct qp_process *spec, struct qerr *err)
 {
-	struct proc *p = &hs->proc;
 	int child[3] = { -1, -1, -1 }, ep[2];
-	*p = (struct proc){ .in_fd = -1, .errpipe = -1, .terminal = spec->terminal,
-			    .in_seq = spec->stdio_seq,
-			    .out = { .fd = -1, .seq = spec->stdio_seq, .credit = QP_WINDOW },
-			    .err = { .fd = -1, .seq = spec->stderr_seq, .credit = QP_WINDOW } };
+	struct proc *p = proc_new(hs, spec, err);
+	if (!p)
+		return -err->code;
 	int e = open_stdio(p, spec, child, err);
-	if (e)
+	if (e) {
+		p->used = false;
 		return e;
-	if (pipe2(ep, O_CLOEXEC) < 0) {
+	}	if (pipe2(ep, O_CLOEXEC) < 0) {
 		e = qerr_sys(err, errno, "create the exec pipe");
 		goto out;
 	}
@@ -136,6 +185,7 @@ out:
 		io_close(&p->in_fd);
 		io_close(&p->out.fd);
 		io_close(&p->err.fd);
+		p->used = false;
 	}
 	/* Errors come before anything was registered with epoll: plain closes suffice. */
 	return e;
@@ -159,49 +209,65 @@ static void record_exit(struct proc *p, int st)
 	log_dbg("pid %d exited: status %d", p->pid, x->status);
 }
 
+static struct proc *by_pid(struct hs *hs, pid_t pid)
+{
+	for (unsigned i = 0; i < QP_MAX_PROCS; i++)
+		if (hs->procs[i].used && !hs->procs[i].reaped && hs->procs[i].pid == pid)
+			return &hs->procs[i];
+	return NULL;
+}
+
 void proc_reap(struct hs *hs)
 {
-	struct proc *p = &hs->proc;
 	for (;;) {
 		int st;
 		pid_t pid = waitpid(-1, &st, WNOHANG);
 		if (pid <= 0)
 			return;
-		if (pid != p->pid || p->reaped)
-			continue;
+		struct proc *p = by_pid(hs, pid);
+		if (!p)
+			continue; /* an orphan the container left behind */
 		record_exit(p, st);
-		/* The container ends with its main process. */
-		kill(-1, SIGKILL);
-		stdin_drop(hs);
+		stdin_drop(hs, p);
+		/* The container ends with its main process: every other one goes
+		 * too, which also closes the last writers of the output pipes. */
+		if (!strcmp(p->id, "init"))
+			kill(-1, SIGKILL);
 	}
 }
 
+/* The exit event of each process that has ended and whose output streams
+ * have all ended; then its slot is free. */
 void proc_report(struct hs *hs)
 {
-	struct proc *p = &hs->proc;
-	if (!p->reaped || p->reported || !p->out.eof_sent || (!p->terminal && !p->err.eof_sent))
-		return;
-	struct jw w;
-	const char *json;
-	size_t len;
-	jw_init(&w);
-	qp_exit_write(&w, "qpod", "init", &p->exit);
-	if (jw_done(&w, &json, &len) == 0) {
-		qp_put_ctl(&hs->ctl_q, QP_PROCESSASYNCEVENT, json, len);
-		p->reported = true;
+	for (unsigned i = 0; i < QP_MAX_PROCS; i++) {
+		struct proc *p = &hs->procs[i];
+		if (!p->used || !p->reaped || !p->out.eof_sent || (!p->terminal && !p->err.eof_sent))
+			continue;
+		struct jw w;
+		const char *json;
+		size_t len;
+		jw_init(&w);
+		qp_exit_write(&w, "qpod", p->id, &p->exit);
+		if (jw_done(&w, &json, &len) == 0 && qp_put_ctl(&hs->ctl_q, QP_PROCESSASYNCEVENT, json, len) == 0) {
+			qp_queue_free(&p->in_q);
+			p->used = false;
+		}
+		jw_free(&w);
 	}
-	jw_free(&w);
 }
 
-void proc_signal(struct hs *hs, int sig)
+void proc_signal(struct hs *hs, const char *id, int sig)
 {
-	if (hs->proc.pid > 0 && !hs->proc.reaped && kill(hs->proc.pid, sig) < 0)
-		log_dbg("kill %d %d: %s", hs->proc.pid, sig, strerror(errno));
+	struct proc *p = proc_find(hs, id);
+	if (p && p->pid > 0 && kill(p->pid, sig) < 0)
+		log_dbg("kill %d %d: %s", p->pid, sig, strerror(errno));
 }
 
-void proc_winsize(struct hs *hs, uint16_t rows, uint16_t cols)
+void proc_winsize(struct hs *hs, const char *id, uint16_t rows, uint16_t cols)
 {
 	struct winsize ws = { .ws_row = rows, .ws_col = cols };
-	if (hs->proc.terminal && hs->proc.out.fd >= 0)
-		ioctl(hs->proc.out.fd, TIOCSWINSZ, &ws);
+	struct proc *p = proc_find(hs, id);
+	if (p && p->terminal && p->out.fd >= 0)
+		ioctl(p->out.fd, TIOCSWINSZ, &ws);
 }

@@ -1,5 +1,6 @@
 /*
- * stream.c: the stdio streams on the stream port.
+ * stream.c: the stdio streams on the stream port, for every process: a
+ * frame's seq names the process (its stdin/stdout seq, or its stderr seq).
  *
  * Host to guest: stdin frames for the process's stdio seq, and credit
  * frames (seq 0) for stdout/stderr. Guest to host: output frames, EOF
@@ -26,50 +27,64 @@
 
 #define CREDIT_CAP (64u << 20)  /* never let a confused host overflow credit */
 
+static struct proc *by_out_seq(struct hs *hs, uint64_t seq)
+{
+	for (unsigned i = 0; seq != QP_SEQ_CREDIT && i < QP_MAX_PROCS; i++) {
+		struct proc *p = &hs->procs[i];
+		if (p->used && (p->out.seq == seq || (!p->terminal && p->err.seq == seq)))
+			return p;
+	}
+	return NULL;
+}
+
+static struct proc *by_in_seq(struct hs *hs, uint64_t seq)
+{
+	for (unsigned i = 0; i < QP_MAX_PROCS; i++)
+		if (hs->procs[i].used && hs->procs[i].pid > 0 && hs->procs[i].in_seq == seq)
+			return &hs->procs[i];
+	return NULL;
+}
+
 static void add_credit(void *ctx, uint64_t seq, uint32_t bytes)
 {
-	struct proc *p = ctx;
-	struct outstream *o = seq == p->out.seq ? &p->out : seq == p->err.seq ? &p->err : NULL;
-	if (o && seq != QP_SEQ_CREDIT)
+	struct proc *p = by_out_seq(ctx, seq);
+	struct outstream *o = !p ? NULL : seq == p->out.seq ? &p->out : &p->err;
+	if (o)
 		o->credit = o->credit + bytes > CREDIT_CAP ? CREDIT_CAP : o->credit + bytes;
 }
 
-static void grant(struct hs *hs, bool force)
+static void grant(struct hs *hs, struct proc *p, bool force)
 {
-	struct proc *p = &hs->proc;
 	if (p->in_grant && (force || p->in_grant >= QP_WINDOW / 4)) {
 		qp_put_credit(&hs->stream_q, p->in_seq, p->in_grant);
 		p->in_grant = 0;
 	}
 }
 
-void stdin_drop(struct hs *hs)
+void stdin_drop(struct hs *hs, struct proc *p)
 {
-	struct proc *p = &hs->proc;
 	p->in_grant += (uint32_t)qp_queue_len(&p->in_q);
 	qp_queue_free(&p->in_q);
 	p->in_eof = true;
-	ev_close(hs, EV_STDIN, &p->in_fd);
-	grant(hs, true);
+	ev_close(hs, EV_PROC(p->slot, IO_IN), &p->in_fd);
+	grant(hs, p, true);
 }
 
 /* End of stdin: close the pipe, or type the EOF character on a terminal. */
-static void stdin_end(struct hs *hs)
+static void stdin_end(struct hs *hs, struct proc *p)
 {
-	struct proc *p = &hs->proc;
 	if (p->terminal && p->in_fd >= 0) {
 		struct termios t;
 		char eof = tcgetattr(p->in_fd, &t) == 0 ? (char)t.c_cc[VEOF] : 4;
 		io_write(p->in_fd, &eof, 1);
 	}
-	ev_close(hs, EV_STDIN, &p->in_fd);
+	ev_close(hs, EV_PROC(p->slot, IO_IN), &p->in_fd);
 }
 
-void stdin_pump(struct hs *hs)
+void stdin_pump(struct hs *hs, struct proc *p)
 {
-	struct proc *p = &hs->proc;
 	if (p->in_fd < 0) {
-		stdin_drop(hs);
+		stdin_drop(hs, p);
 		return;
 	}
 	size_t before = qp_queue_len(&p->in_q);
@@ -78,20 +93,19 @@ void stdin_pump(struct hs *hs)
 	if (r < 0) {
 		/* EPIPE: the process closed its stdin; the rest has nowhere to go. */
 		log_dbg("stdin: %s", strerror(-r));
-		stdin_drop(hs);
+		stdin_drop(hs, p);
 		return;
 	}
 	if (r == 0 && p->in_eof)
-		stdin_end(hs);
-	grant(hs, r == 0);
+		stdin_end(hs, p);
+	grant(hs, p, r == 0);
 }
 
-static void stdin_frame(struct hs *hs, const struct qp_frame *f)
+static void stdin_frame(struct hs *hs, struct proc *p, const struct qp_frame *f)
 {
-	struct proc *p = &hs->proc;
 	if (p->in_eof) {
 		p->in_grant += f->len; /* after EOF or exit: discard, but keep the host's credit right */
-		grant(hs, true);
+		grant(hs, p, true);
 		return;
 	}
 	if (f->len == 0) {
@@ -103,13 +117,14 @@ static void stdin_frame(struct hs *hs, const struct qp_frame *f)
 		log_err("stdin: out of memory");
 		return;
 	}
-	stdin_pump(hs);
+	stdin_pump(hs, p);
 }
 
 void stream_input(struct hs *hs)
 {
 	for (;;) {
 		struct qp_frame f;
+		struct proc *p;
 		int r;
 		while ((r = qp_reader_next(&hs->stream_r, &f)) != 0) {
 			if (r < 0) {
@@ -117,10 +132,10 @@ void stream_input(struct hs *hs)
 				continue;
 			}
 			if (f.id == QP_SEQ_CREDIT) {
-				if (qp_credit_each(&f, add_credit, &hs->proc) < 0)
+				if (qp_credit_each(&f, add_credit, hs) < 0)
 					log_err("stream: malformed credit frame of %u bytes", f.len);
-			} else if (hs->proc.pid > 0 && f.id == hs->proc.in_seq) {
-				stdin_frame(hs, &f);
+			} else if ((p = by_in_seq(hs, f.id))) {
+				stdin_frame(hs, p, &f);
 			} else {
 				log_dbg("stream: %u bytes for unknown seq %llu", f.len, (unsigned long long)f.id);
 			}
@@ -137,14 +152,14 @@ void stream_input(struct hs *hs)
 }
 
 /* Close an output stream and send its EOF. */
-static void stdout_end(struct hs *hs, struct outstream *o)
+static void stdout_end(struct hs *hs, struct proc *p, struct outstream *o)
 {
-	ev_close(hs, o == &hs->proc.out ? EV_STDOUT : EV_STDERR, &o->fd);
+	ev_close(hs, EV_PROC(p->slot, o == &p->out ? IO_OUT : IO_ERR), &o->fd);
 	qp_put_stream(&hs->stream_q, o->seq, NULL, 0);
 	o->eof_sent = true;
 }
 
-void stdout_pump(struct hs *hs, struct outstream *o)
+void stdout_pump(struct hs *hs, struct proc *p, struct outstream *o)
 {
 	static uint8_t buf[QP_STREAM_PAYLOAD];
 	if (o->fd < 0 || o->credit == 0)
@@ -161,17 +176,17 @@ void stdout_pump(struct hs *hs, struct outstream *o)
 	/* 0 at a pipe's EOF; EIO from a pty master once the slave side is gone. */
 	if (n < 0 && n != -EIO)
 		log_err("read output of seq %llu: %s", (unsigned long long)o->seq, strerror((int)-n));
-	stdout_end(hs, o);
+	stdout_end(hs, p, o);
 }
 
 void stdout_close(struct hs *hs, uint64_t seq)
 {
-	struct proc *p = &hs->proc;
-	struct outstream *o = seq == p->out.seq ? &p->out : !p->terminal && seq == p->err.seq ? &p->err : NULL;
+	struct proc *p = by_out_seq(hs, seq);
+	struct outstream *o = !p ? NULL : seq == p->out.seq ? &p->out : &p->err;
 	if (!o || o->fd < 0)
 		return; /* ended already (or no such stream): nothing to close */
 	log_dbg("seq %llu: the host's reader is gone; closing the stream", (unsigned long long)seq);
-	stdout_end(hs, o);
+	stdout_end(hs, p, o);
 	if (p->terminal)
-		stdin_drop(hs);
+		stdin_drop(hs, p);
 }

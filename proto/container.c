@@ -124,7 +124,9 @@ static int read_process(struct doc *d, int obj, struct qp_process *p)
 	memset(p, 0, sizeof *p);
 	if (json_type(&d->j, obj) != JSON_OBJECT)
 		return qerr_set(d->err, EINVAL, "\"process\" must be an object");
-	if ((e = get_str(d, obj, "id", &p->id)) || (e = read_args(d, obj, &p->args)) ||
+	if ((e = get_str(d, obj, "id", &p->id)) || (p->id && !qp_id_ok(p->id) &&
+						      (e = qerr_set(d->err, EINVAL, "\"id\" is not a process id"))) ||
+	    (e = read_args(d, obj, &p->args)) ||
 	    (e = read_env(d, obj, &p->env)) || (e = get_str(d, obj, "workdir", &p->workdir)) ||
 	    (e = get_str(d, obj, "user", &p->user)) || (e = get_bool(d, obj, "terminal", &p->terminal)) ||
 	    (e = get_bool(d, obj, "stdinOpen", &p->stdin_open)) ||
@@ -223,9 +225,20 @@ int qp_container_read(const uint8_t *buf, size_t n, struct qp_container *c, stru
 	return e;
 }
 
+void qp_process_free(struct qp_process *p)
+{
+	free(p->id);
+	free_vec(p->args);
+	free_vec(p->env);
+	free(p->workdir);
+	free(p->user);
+	free_vec(p->groups);
+	free(p->rlimits);
+	memset(p, 0, sizeof *p);
+}
+
 void qp_container_free(struct qp_container *c)
 {
-	struct qp_process *p = &c->proc;
 	for (size_t i = 0; i < c->nmounts; i++) {
 		free(c->mounts[i].source);
 		free(c->mounts[i].path);
@@ -237,14 +250,8 @@ void qp_container_free(struct qp_container *c)
 		free(c->tmpfs[i].options);
 	}
 	free(c->tmpfs);
-	free_vec(p->groups);
-	free(p->rlimits);
 	free(c->id);
-	free(p->id);
-	free_vec(p->args);
-	free_vec(p->env);
-	free(p->workdir);
-	free(p->user);
+	qp_process_free(&c->proc);
 	memset(c, 0, sizeof *c);
 }
 
@@ -330,4 +337,30 @@ int qp_container_write(struct jw *w, const struct qp_container *c)
 	write_process(w, &c->proc);
 	jw_end(w);
 	return w->err;
+}
+
+int qp_exec_write(struct jw *w, const struct qp_process *p)
+{
+	jw_obj(w);
+	jw_kv_str(w, "container", "qpod");
+	jw_key(w, "process");
+	write_process(w, p);
+	jw_end(w);
+	return w->err;
+}
+
+int qp_exec_read(const uint8_t *buf, size_t n, struct qp_process *p, struct qerr *err)
+{
+	struct doc d;
+	memset(p, 0, sizeof *p);
+	int e = doc_open(&d, buf, n, err);
+	if (e)
+		return e;
+	e = read_process(&d, json_get(&d.j, 0, "process"), p);
+	if (!e && !p->id)
+		e = qerr_set(err, EINVAL, "EXECCMD: the process needs an \"id\"");
+	json_free(&d.j);
+	if (e)
+		qp_process_free(p);
+	return e;
 }

@@ -108,3 +108,9 @@ bool word_ok(const char *s, const char *extra)
 			return false;
 	return true;
 }
+
+bool qp_id_ok(const char *id)
+{
+	size_t n = strlen(id);
+	return n && n < QP_ID_MAX && strspn(id, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-") == n;
+}

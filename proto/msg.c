@@ -11,6 +11,19 @@
 
 #include "doc.h"
 
+/* "process": the id, "init" when absent. */
+static int read_about(struct doc *d, char *process)
+{
+	char *id = NULL;
+	int e = get_str(d, 0, "process", &id);
+	if (!e && id && !qp_id_ok(id))
+		e = qerr_set(d->err, EINVAL, "\"process\" is not a process id");
+	if (!e)
+		snprintf(process, QP_ID_MAX, "%s", id ? id : "init");
+	free(id);
+	return e;
+}
+
 int qp_exit_write(struct jw *w, const char *container, const char *process, const struct qp_exit *e)
 {
 	jw_obj(w);
@@ -42,6 +55,8 @@ int qp_exit_read(const uint8_t *buf, size_t n, struct qp_exit *e, struct qerr *e
 		r = get_u64(&d, 0, "exitedNs", INT64_MAX, &e->exited_ns);
 	if (!r && json_get(&d.j, 0, "status") < 0)
 		r = qerr_set(err, EINVAL, "exit event without \"status\"");
+	if (!r)
+		r = read_about(&d, e->process);
 	e->status = (int)status;
 	e->signal = (int)sig;
 	if (msg) {
@@ -57,25 +72,25 @@ int qp_exit_read(const uint8_t *buf, size_t n, struct qp_exit *e, struct qerr *e
 }
 
 /* Messages about the one process: WINSIZE, SIGNALPROCESS. */
-static void about_init(struct jw *w)
+static void about(struct jw *w, const char *process)
 {
 	jw_obj(w);
 	jw_kv_str(w, "container", "qpod");
-	jw_kv_str(w, "process", "init");
+	jw_kv_str(w, "process", process && *process ? process : "init");
 }
 
-int qp_winsize_write(struct jw *w, uint16_t rows, uint16_t cols)
+int qp_winsize_write(struct jw *w, const char *process, uint16_t rows, uint16_t cols)
 {
-	about_init(w);
+	about(w, process);
 	jw_kv_int(w, "row", rows);
 	jw_kv_int(w, "column", cols);
 	jw_end(w);
 	return w->err;
 }
 
-int qp_signal_write(struct jw *w, int sig)
+int qp_signal_write(struct jw *w, const char *process, int sig)
 {
-	about_init(w);
+	about(w, process);
 	jw_kv_int(w, "signal", sig);
 	jw_end(w);
 	return w->err;
@@ -89,14 +104,14 @@ int qp_error_write(struct jw *w, const char *message)
 	return w->err;
 }
 
-int qp_winsize_read(const uint8_t *buf, size_t n, uint16_t *rows, uint16_t *cols, struct qerr *err)
+int qp_winsize_read(const uint8_t *buf, size_t n, char *process, uint16_t *rows, uint16_t *cols, struct qerr *err)
 {
 	struct doc d;
 	uint64_t r = 0, c = 0;
 	int e = doc_open(&d, buf, n, err);
 	if (e)
 		return e;
-	if (!(e = get_u64(&d, 0, "row", UINT16_MAX, &r)))
+	if (!(e = read_about(&d, process)) && !(e = get_u64(&d, 0, "row", UINT16_MAX, &r)))
 		e = get_u64(&d, 0, "column", UINT16_MAX, &c);
 	*rows = (uint16_t)r;
 	*cols = (uint16_t)c;
@@ -104,14 +119,14 @@ int qp_winsize_read(const uint8_t *buf, size_t n, uint16_t *rows, uint16_t *cols
 	return e;
 }
 
-int qp_signal_read(const uint8_t *buf, size_t n, int *sig, struct qerr *err)
+int qp_signal_read(const uint8_t *buf, size_t n, char *process, int *sig, struct qerr *err)
 {
 	struct doc d;
 	uint64_t s = 0;
 	int e = doc_open(&d, buf, n, err);
 	if (e)
 		return e;
-	if (!(e = get_u64(&d, 0, "signal", 64, &s)) && s == 0)
+	if (!(e = read_about(&d, process)) && !(e = get_u64(&d, 0, "signal", 64, &s)) && s == 0)
 		e = qerr_set(err, EINVAL, "\"signal\" must be 1..64");
 	*sig = (int)s;
 	json_free(&d.j);

@@ -31,8 +31,8 @@
 #include "err.h"
 #include "json.h"
 
-#define QP_VERSION        1000002u  /* this implementation (1000002: CLOSEOUTPUT) */
-#define QP_VERSION_MIN    1000002u  /* oldest peer it talks to */
+#define QP_VERSION        1000003u  /* this implementation (1000002: CLOSEOUTPUT) */
+#define QP_VERSION_MIN    1000003u  /* oldest peer it talks to */
 
 #define QP_PORT_CTL       "sh.hyper.channel.0"
 #define QP_PORT_STREAM    "sh.hyper.channel.1"
@@ -50,6 +50,8 @@
 #define QP_MAX_ARGS       4096u                /* argv entries */
 #define QP_MAX_ENV        4096u                /* environment entries */
 #define QP_MAX_MOUNTS     64u                  /* volumes */
+#define QP_MAX_PROCS      64u                  /* processes running at once in the VM */
+#define QP_ID_MAX         64u                  /* process ids: [A-Za-z0-9._-], 1..63 */
 
 enum qp_type {
 	QP_GETVERSION = 0,
@@ -238,6 +240,7 @@ struct qp_exit {
 	int signal;           /* the killing signal, or 0 */
 	bool oom;             /* the kernel's OOM killer took it */
 	char error[256];      /* why exec failed, or "" */
+	char process[QP_ID_MAX];  /* whose exit: "init" (the container's command) or an exec's id */
 	uint64_t started_ns;  /* guest CLOCK_BOOTTIME at exec and at exit */
 	uint64_t exited_ns;
 };
@@ -256,12 +259,21 @@ void qp_container_free(struct qp_container *c);
 int qp_exit_write(struct jw *w, const char *container, const char *process, const struct qp_exit *e);
 int qp_exit_read(const uint8_t *buf, size_t n, struct qp_exit *e, struct qerr *err);
 
-/* WINSIZE {"container","process","row","column"}; SIGNALPROCESS {"container","process","signal"}. */
-int qp_winsize_write(struct jw *w, uint16_t rows, uint16_t cols);
-int qp_signal_write(struct jw *w, int sig);
+/* EXECCMD {"container","process":{...}}: one more process in the running
+ * container (an exec, or the container's command again: id "init"). */
+int qp_exec_write(struct jw *w, const struct qp_process *p);
+int qp_exec_read(const uint8_t *buf, size_t n, struct qp_process *p, struct qerr *err);
+void qp_process_free(struct qp_process *p);
+/* A process id as the protocol takes it. */
+bool qp_id_ok(const char *id);
+
+/* WINSIZE {"container","process","row","column"}; SIGNALPROCESS {"container","process","signal"}.
+ * The readers fill process (cap QP_ID_MAX) with the id, "init" when absent. */
+int qp_winsize_write(struct jw *w, const char *process, uint16_t rows, uint16_t cols);
+int qp_signal_write(struct jw *w, const char *process, int sig);
 int qp_error_write(struct jw *w, const char *message);
-int qp_winsize_read(const uint8_t *buf, size_t n, uint16_t *rows, uint16_t *cols, struct qerr *err);
-int qp_signal_read(const uint8_t *buf, size_t n, int *sig, struct qerr *err);
+int qp_winsize_read(const uint8_t *buf, size_t n, char *process, uint16_t *rows, uint16_t *cols, struct qerr *err);
+int qp_signal_read(const uint8_t *buf, size_t n, char *process, int *sig, struct qerr *err);
 /* CLOSEOUTPUT {"seq":N}, N an output stream (not 0). */
 int qp_closeoutput_write(struct jw *w, uint64_t seq);
 int qp_closeoutput_read(const uint8_t *buf, size_t n, uint64_t *seq, struct qerr *err);
