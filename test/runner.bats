@@ -130,16 +130,16 @@ setup() {
 @test "-e NAME takes the host's value, and is left out when the host has none" {
 	export QPOD_TEST_VAR=from-host
 	unset QPOD_TEST_UNSET
-	run ./run -e QPOD_TEST_VAR -e QPOD_TEST_UNSET "$ROOT" sh -c 'echo "$QPOD_TEST_VAR|${QPOD_TEST_UNSET-unset}"'
+	run -0 ./run -e QPOD_TEST_VAR -e QPOD_TEST_UNSET "$ROOT" sh -c 'echo "$QPOD_TEST_VAR|${QPOD_TEST_UNSET-unset}"'
 	[ "$output" = "from-host|unset" ]
 }
 
 @test "users: uid:gid, name:group, supplementary groups, unknown user" {
-	run ./run -u 1234:50 "$ROOT" id
+	run -0 ./run -u 1234:50 "$ROOT" id
 	[ "$output" = "uid=1234 gid=50(staff)" ]
-	run ./run -u qpod:nogroup "$ROOT" id -g
+	run -0 ./run -u qpod:nogroup "$ROOT" id -g
 	[ "$output" = 65534 ]
-	run ./run -u qpod "$ROOT" id -G
+	run -0 ./run -u qpod "$ROOT" id -G
 	[ "$output" = "1000 50" ]
 	run ./run -u nosuch "$ROOT" true
 	[ "$status" -eq 126 ]
@@ -254,7 +254,7 @@ setup() {
 	[ -n "$qemu" ]
 	kill -KILL $pid
 	for i in $(seq 50); do kill -0 "$qemu" 2>/dev/null || break; sleep 0.1; done
-	! kill -0 "$qemu" 2>/dev/null
+	run ! kill -0 "$qemu"
 }
 
 @test "--result writes JSON and --timings prints the phases" {
@@ -309,6 +309,6 @@ setup() {
 	[[ "$output" == *"busybox"* ]]
 	run ./run --cache prune
 	[ "$status" -eq 0 ]
-	run ./run --cache ls
+	run -0 ./run --cache ls
 	[[ "$output" != *"busybox"* ]]
 }
