@@ -175,10 +175,22 @@ setup() {
 	[ "$(tree_digest "$ROOT")" = "$before" ]
 }
 
-@test "output to a closed pipe does not hang the run" {
-	run timeout 60 bash -c "./run '$ROOT' sh -c 'yes | head -c 5000000' | head -c 10"
-	[ "$status" -eq 0 ]
-	[ "$output" = "$(yes | head -c 10)" ]
+# As in a shell pipeline: when the host's stdout is a closed pipe, the
+# runner closes the guest's stream, the command in the guest gets SIGPIPE,
+# and ./run exits 141 (128 + 13) itself: not killed by SIGPIPE, so its
+# --result is written and says 141. The deadline (timeout 60, which signals
+# the whole group) catches a hang.
+@test "output to a closed pipe: the command gets SIGPIPE, ./run exits 141" {
+	local o=$BATS_TEST_TMPDIR
+	yes | head -c 10 > "$o/want"
+	run timeout 60 bash -c "./run --result '$o/r.json' '$ROOT' yes | head -c 10 > '$o/got'; echo \"rc=\${PIPESTATUS[0]}\""
+	echo "$output"
+	[ "$status" -eq 0 ] || { echo "the run did not end within 60 s (timeout gave $status)"; return 1; }
+	[ "$(stat -c %s "$o/got")" -eq 10 ]
+	cmp "$o/want" "$o/got"
+	[ "${lines[-1]}" = rc=141 ]
+	[ -s "$o/r.json" ] || { echo "no --result: ./run itself died of SIGPIPE"; return 1; }
+	[ "$(jq .status "$o/r.json")" = 141 ]
 }
 
 @test "a broken kernel gives 125 with qemu's reason" {
