@@ -331,9 +331,9 @@ without_manifest() { # without_manifest IN OUT: the archive minus manifest.json 
 }
 
 @test "a full disk fails the unpack with one line, leaves nothing, and frees the space" {
-	[ "$(id -u)" = 0 ] || skip "needs root to mount a small tmpfs"
+	[ "$(id -u)" = 0 ] || skip "cannot run here: needs root to mount a small tmpfs"
 	mkdir -p "$BATS_TEST_TMPDIR/small"
-	mount -t tmpfs -o size=8m tmpfs "$BATS_TEST_TMPDIR/small" || skip "cannot mount a tmpfs here"
+	mount -t tmpfs -o size=8m tmpfs "$BATS_TEST_TMPDIR/small" || skip "cannot run here: mount -t tmpfs failed"
 	QPOD_CACHE=$BATS_TEST_TMPDIR/small/cache pack "$GEN/stream_big.tar"
 	echo "$stderr"
 	[ "$status" -eq 125 ]
