@@ -95,9 +95,9 @@ run_suites() { # run_suites LABEL SUITES: build and test in $tree; leaves $scrat
 	local s
 	for s in $suites; do
 		[ -f "$tree/out/test/logs/$s.tap" ] || { echo "$s: suite did not run"; continue; }
-		sed -n "s/^not ok [0-9]* *-* *\(.*\)/$s: \1/p" "$tree/out/test/logs/$s.tap"
+		sed -n "s/^not ok \([0-9]* \)\{0,1\}\(- \)\{0,1\}/$s: /p" "$tree/out/test/logs/$s.tap"
 	done > "$scratch/$label.red"
-	tail -1 "$log" | sed "s/^/  $label: /"
+	grep -E '^[0-9]+ passed, ' "$log" | tail -1 | sed "s/^/  $label: /"
 }
 
 want() { [ ${#names[@]} -eq 0 ] || [[ " ${names[*]} " == *" $1 "* ]]; }
