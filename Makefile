@@ -5,7 +5,7 @@
 # config.mak (not tracked), e.g. O=/tmp/qpod-out or QPOD_BUILD_CACHE=...
 #
 #   make image    kernel, initrd, firmware, default image and runner -> out/
-#   make test     unit, fuzz and end-to-end suites; ends "N passed, N failed"
+#   make test     lint, unit, fuzz and end-to-end suites; ends "N passed, N failed, N skipped"
 #   make test SANITIZE=1  the host side under ASan+UBSan (out-san/), a subset of suites
 #   make bench    boot, throughput and unpack numbers as one table
 #   make help     every target
@@ -92,6 +92,8 @@ distclean: clean
 help:
 	@sed -n 's/^#   make /  make /p' Makefile
 	@echo "  make fuzz     the fuzz targets for FUZZ_SECONDS each (default 10)"
+	@echo "  make lint     test/lint-bats.py on every suite: assertions that cannot fail"
+	@echo "  make mutate   break the code on purpose, one way at a time: which tests catch it"
 	@echo "  make install PREFIX=DIR   runner and images under DIR (default $(PREFIX))"
 	@echo "  make deps     install missing Debian packages (root) or print the apt-get line"
 	@echo "  parts: kernel kernel-config hyperstart initrd firmware packer runner"

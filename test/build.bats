@@ -39,7 +39,7 @@ need_images() {
 		grep -qx "CONFIG_$o=y" "$c" || bad="$bad CONFIG_$o is not y;"
 	done
 	for o in MODULES SERIO INPUT VT FB SOUND USB_SUPPORT ATA SCSI IPV6 WLAN DEBUG_INFO; do
-		grep -q "^CONFIG_$o=" "$c" && bad="$bad CONFIG_$o is set;"
+		if grep -q "^CONFIG_$o=" "$c"; then bad="$bad CONFIG_$o is set;"; fi
 	done
 	[ -z "$bad" ] || fail "kernel.config:$bad"
 }
@@ -164,7 +164,7 @@ boot() {
 	boot "$(cat "$IMG/cmdline")" "$d/quiet"
 	hdr=$(od -An -tx1 -N8 "$d/quiet/ctl.out" | tr -d ' \n')
 	type=-1 len=-1
-	[ "${#hdr}" = 16 ] && type=$((16#${hdr:0:8})) len=$((16#${hdr:8:8}))
+	if [ "${#hdr}" = 16 ]; then type=$((16#${hdr:0:8})) len=$((16#${hdr:8:8})); fi
 	if [ "$type" != 8 ] || [ "$len" -lt 8 ]; then
 		echo "control port: '$hdr' (want type 00000008, length >= 8)"
 		echo "--- console (default cmdline):"

@@ -89,7 +89,8 @@ boot_ready() {
 	bios=$(stat -c %s "$IMG/bios-qboot.bin")
 	cbfs=$(stat -c %s "$IMG/cbfs.rom")
 	[ "$bios" = 65536 ]
-	[ $(( cbfs % 4096 )) = 0 ] && [ "$cbfs" -gt 0 ]
+	[ $(( cbfs % 4096 )) = 0 ]
+	[ "$cbfs" -gt 0 ]
 	[ $(( bios + cbfs )) -le $(( 8 << 20 )) ]
 	# Less free space than one 4 KiB sector, or a smaller image would do.
 	empty=$(cbfstool "$IMG/cbfs.rom" print | awk '$1 == "(empty)" { s += $4 } END { print s + 0 }')

@@ -37,6 +37,8 @@ fail_now() {
 
 # A tree digest: paths, types, modes, owners, sizes and contents.
 tree_digest() {
-	(cd "$1" && find . -printf '%p %y %m %U:%G %s %l\n' | LC_ALL=C sort &&
+	[ -d "$1" ] || { echo "tree_digest: $1 is not a directory" >&2; return 1; }
+	(cd "$1" || exit 1
+		find . -printf '%p %y %m %U:%G %s %l\n' | LC_ALL=C sort
 		find . -type f -print0 | LC_ALL=C sort -z | xargs -0 sha256sum) | sha256sum | cut -d' ' -f1
 }

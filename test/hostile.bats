@@ -35,7 +35,8 @@ no_escape() {
 	hits=$(find /tmp "$BATS_TEST_TMPDIR" "$BATS_FILE_TMPDIR" -maxdepth 8 -name "*qpod-hostile-$TOKEN*" \
 		-not -path "*/images/*/rootfs/*" 2>/dev/null || true)
 	[ -z "$hits" ] || { echo "escaped: $hits"; return 1; }
-	[ ! -e "/qpod-hostile-$TOKEN" ] && [ ! -e "/etc/qpod-hostile-$TOKEN" ]
+	[ ! -e "/qpod-hostile-$TOKEN" ]
+	[ ! -e "/etc/qpod-hostile-$TOKEN" ]
 	diff <(find "$AREA" -path "$QPOD_CACHE" -prune -o -print) <(grep -v "^$QPOD_CACHE" "$BATS_TEST_TMPDIR/before")
 	[ "$(cat "$AREA/canary/file")" = canary ]
 }
@@ -111,7 +112,8 @@ accept() { # accept CASE [OPTIONS...]: sets R
 
 @test "a hardlink to a symlink links the symlink itself" {
 	accept hardlink_to_symlink
-	[ -L "$R/hl" ] && [ "$(readlink "$R/hl")" = /etc/passwd ]
+	[ -L "$R/hl" ]
+	[ "$(readlink "$R/hl")" = /etc/passwd ]
 	[ "$(stat -c %i "$R/hl")" = "$(stat -c %i "$R/ln")" ]
 }
 
@@ -170,25 +172,31 @@ accept() { # accept CASE [OPTIONS...]: sets R
 
 @test "merged /usr: bin -> usr/bin, then bin/foo lands in usr/bin/foo" {
 	accept merged_usr
-	[ -L "$R/bin" ] && [ "$(readlink "$R/bin")" = usr/bin ]
-	[ "$(cat "$R/usr/bin/foo")" = foo ] && [ -x "$R/usr/bin/foo" ]
+	[ -L "$R/bin" ]
+	[ "$(readlink "$R/bin")" = usr/bin ]
+	[ "$(cat "$R/usr/bin/foo")" = foo ]
+	[ -x "$R/usr/bin/foo" ]
 	[ -f "$R/usr/bin/sh" ]
 }
 
 @test "a directory over a symlink replaces the symlink, not its target" {
 	accept dir_over_symlink
-	[ -d "$R/l" ] && [ ! -L "$R/l" ] && [ "$(cat "$R/l/f")" = f ]
+	[ -d "$R/l" ]
+	[ ! -L "$R/l" ]
+	[ "$(cat "$R/l/f")" = f ]
 	[ ! -e /etc/f ] || [ "$(stat -c %Y /etc/f)" -lt 1800000000 ]
 }
 
 @test "a symlink over a directory replaces the whole directory" {
 	accept symlink_over_dir
-	[ -L "$R/s" ] && [ "$(readlink "$R/s")" = /bin ]
+	[ -L "$R/s" ]
+	[ "$(readlink "$R/s")" = /bin ]
 }
 
 @test "a file over a directory removes the directory tree first" {
 	accept file_over_dir
-	[ -f "$R/d" ] && [ "$(cat "$R/d")" = "now a file" ]
+	[ -f "$R/d" ]
+	[ "$(cat "$R/d")" = "now a file" ]
 }
 
 # ---- archive-level paths ----------------------------------------------------
@@ -297,7 +305,8 @@ accept() { # accept CASE [OPTIONS...]: sets R
 
 @test "device nodes are skipped with one warning; a fifo is made" {
 	accept device_nodes
-	[ ! -e "$R/dev/null" ] && [ ! -e "$R/dev/sda" ]
+	[ ! -e "$R/dev/null" ]
+	[ ! -e "$R/dev/sda" ]
 	[ -p "$R/dev/fifo" ]
 	[ "${#stderr_lines[@]}" -eq 1 ]
 	[[ "$stderr" == *"skipped 2 device nodes (the guest's /dev is devtmpfs)"* ]]
@@ -323,12 +332,14 @@ accept() { # accept CASE [OPTIONS...]: sets R
 
 @test "a whiteout hides lower layers only, not its own layer" {
 	accept whiteout_same_layer
-	[ -f "$R/w2" ] && [ ! -e "$R/w1" ]
+	[ -f "$R/w2" ]
+	[ ! -e "$R/w1" ]
 }
 
 @test "missing parent directories are created (0755)" {
 	accept parents_missing
-	[ "$(stat -c %a "$R/deep/er")" = 755 ] && [ -f "$R/deep/er/file" ]
+	[ "$(stat -c %a "$R/deep/er")" = 755 ]
+	[ -f "$R/deep/er/file" ]
 }
 
 @test "zstd layers and an empty layer are applied" {

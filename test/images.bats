@@ -45,13 +45,13 @@ setup() {
 }
 
 @test "OCI layout: whiteout and opaque directories" {
-	run ./run "$FIX/snyk-oci-busybox-3layers-whiteout-opaque.tar" sh -c 'ls /node; echo rc=$?'
+	run -0 ./run "$FIX/snyk-oci-busybox-3layers-whiteout-opaque.tar" sh -c 'ls /node; echo rc=$?'
 	[[ "$output" == *"No such file or directory"* ]]
 	[[ "$output" == *"rc=1"* ]]
 }
 
 @test "containerd export, multi-platform index: the amd64 image runs" {
-	run ./run "$FIX/snyk-containerd-export-busybox-multiarch-index.tar" busybox
+	run -0 ./run "$FIX/snyk-containerd-export-busybox-multiarch-index.tar" busybox
 	[[ "$output" == *"BusyBox v1.36.1"* ]]
 }
 
@@ -65,7 +65,7 @@ setup() {
 }
 
 @test "skopeo docker-archive with a symlinked layer" {
-	run ./run "$FIX/snyk-skopeo-docker-archive-busybox.tar" busybox
+	run -0 ./run "$FIX/snyk-skopeo-docker-archive-busybox.tar" busybox
 	[[ "$output" == *"BusyBox v1.31.1"* ]]
 }
 
@@ -82,10 +82,10 @@ setup() {
 }
 
 @test "the image's Env and WorkingDir, -e on top, --entrypoint" {
-	run ./run -e EXTRA=1 "$FIX/snyk-containerd-export-alpine-3.14.tar" sh -c 'echo "$PATH $EXTRA $(pwd)"'
+	run -0 ./run -e EXTRA=1 "$FIX/snyk-containerd-export-alpine-3.14.tar" sh -c 'echo "$PATH $EXTRA $(pwd)"'
 	[ "$output" = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin 1 /" ]
 	# hello-world has no /bin/echo: 127 shows the entrypoint really replaced /hello
 	run -127 ./run --entrypoint /bin/echo "$FIX/snyk-docker25-save-hello-world-amd64.tar" replaced
-	run ./run --entrypoint /hello "$FIX/snyk-docker25-save-hello-world-amd64.tar"
+	run -0 ./run --entrypoint /hello "$FIX/snyk-docker25-save-hello-world-amd64.tar"
 	[[ "$output" == *"Hello from Docker!"* ]]
 }

@@ -132,8 +132,10 @@ without_manifest() { # without_manifest IN OUT: the archive minus manifest.json 
 @test "5 OCI layout, opaque whiteouts: no /node, /proc and /sys empty" {
 	packed "$FIX/snyk-oci-busybox-3layers-whiteout-opaque.tar"
 	[ ! -e "$R/node" ]
-	[ -d "$R/proc" ] && [ -z "$(ls -A "$R/proc")" ]
-	[ -d "$R/sys" ] && [ -z "$(ls -A "$R/sys")" ]
+	[ -d "$R/proc" ]
+	[ -z "$(ls -A "$R/proc")" ]
+	[ -d "$R/sys" ]
+	[ -z "$(ls -A "$R/sys")" ]
 	same_as_umoci "oci-archive:$FIX/snyk-oci-busybox-3layers-whiteout-opaque.tar"
 }
 
@@ -192,7 +194,9 @@ without_manifest() { # without_manifest IN OUT: the archive minus manifest.json 
 	[ "$(readlink "$R/dir1/attack-symlink-absolute.txt")" = /../secret.txt ]
 	[ "$(readlink "$R/dir2/dir3/absolute-symlink-inside-root.txt")" = /dir2/../dir1/sample.txt ]
 	[ "$(readlink "$R/dir1/chain-symlink.txt")" = absolute-symlink.txt ]
-	[ ! -e "$R/../secret.txt" ] && [ ! -e "$QPOD_CACHE/secret.txt" ] && [ ! -e /secret.txt ]
+	[ ! -e "$R/../secret.txt" ]
+	[ ! -e "$QPOD_CACHE/secret.txt" ]
+	[ ! -e /secret.txt ]
 	same_as_umoci "docker-archive:$FIX/scalibr-docker-save-symlinks-escape.tar"
 }
 
@@ -213,7 +217,8 @@ without_manifest() { # without_manifest IN OUT: the archive minus manifest.json 
 
 @test "several images: ARCHIVE:REPO:TAG picks one, names are normalized" {
 	packed "$GEN/multi.tar:qpod/one:1"
-	[ "$(cat "$R/which")" = one ] && [ "$(jq -c .cmd <<<"$output")" = '["one"]' ]
+	[ "$(cat "$R/which")" = one ]
+	[ "$(jq -c .cmd <<<"$output")" = '["one"]' ]
 	packed "$GEN/multi.tar:localhost:5000/two:2"
 	[ "$(cat "$R/which")" = two ]
 	packed "$GEN/multi.tar:docker.io/qpod/one"
@@ -241,12 +246,15 @@ without_manifest() { # without_manifest IN OUT: the archive minus manifest.json 
 
 @test "a missing archive, a directory and a non-archive are refused" {
 	pack "$BATS_TEST_TMPDIR/nothere.tar"
-	[ "$status" -eq 125 ] && [[ "$stderr" == *"No such file or directory"* ]]
+	[ "$status" -eq 125 ]
+	[[ "$stderr" == *"No such file or directory"* ]]
 	pack "$BATS_TEST_TMPDIR"
-	[ "$status" -eq 125 ] && [[ "$stderr" == *"is a directory"* ]]
+	[ "$status" -eq 125 ]
+	[[ "$stderr" == *"is a directory"* ]]
 	echo hello > "$BATS_TEST_TMPDIR/t.txt"
 	pack "$BATS_TEST_TMPDIR/t.txt"
-	[ "$status" -eq 125 ] && [[ "$stderr" == *"not a tar archive"* ]]
+	[ "$status" -eq 125 ]
+	[[ "$stderr" == *"not a tar archive"* ]]
 }
 
 # ---- the cache -----------------------------------------------------------------
@@ -262,7 +270,9 @@ without_manifest() { # without_manifest IN OUT: the archive minus manifest.json 
 	t1=$(date +%s%N)
 	echo "# warm run: $(((t1 - t0) / 1000000)) ms" >&3
 	[ "$(jq -r .unpacked <<<"$output")" = false ]
-	[ "$R" = "$first" ] && [ "$(inode "$R/bin/busybox")" = "$ino" ] && [ "$(stat -c %Y "$R")" = "$mt" ]
+	[ "$R" = "$first" ]
+	[ "$(inode "$R/bin/busybox")" = "$ino" ]
+	[ "$(stat -c %Y "$R")" = "$mt" ]
 	[ $(((t1 - t0) / 1000000)) -lt 200 ]
 }
 
@@ -271,13 +281,15 @@ without_manifest() { # without_manifest IN OUT: the archive minus manifest.json 
 	local first=$R
 	cp "$FIX/snyk-containerd-export-alpine-3.14.tar" "$BATS_TEST_TMPDIR/other-name.tar"
 	packed "$BATS_TEST_TMPDIR/other-name.tar"
-	[ "$(jq -r .unpacked <<<"$output")" = false ] && [ "$R" = "$first" ]
+	[ "$(jq -r .unpacked <<<"$output")" = false ]
+	[ "$R" = "$first" ]
 	touch "$BATS_TEST_TMPDIR/other-name.tar"
 	packed "$BATS_TEST_TMPDIR/other-name.tar"
 	[ "$(jq -r .unpacked <<<"$output")" = false ]
 	gzip -c "$BATS_TEST_TMPDIR/other-name.tar" > "$BATS_TEST_TMPDIR/z.tar.gz"
 	packed "$BATS_TEST_TMPDIR/z.tar.gz"
-	[ "$(jq -r .unpacked <<<"$output")" = false ] && [ "$R" = "$first" ]
+	[ "$(jq -r .unpacked <<<"$output")" = false ]
+	[ "$R" = "$first" ]
 	[ "$(ls "$QPOD_CACHE/images" | wc -l)" -eq 1 ]
 }
 
@@ -319,14 +331,16 @@ without_manifest() { # without_manifest IN OUT: the archive minus manifest.json 
 }
 
 @test "a full disk fails the unpack with one line, leaves nothing, and frees the space" {
-	[ "$(id -u)" = 0 ] || skip "needs root to mount a small tmpfs"
+	[ "$(id -u)" = 0 ] || skip "cannot run here: needs root to mount a small tmpfs"
 	mkdir -p "$BATS_TEST_TMPDIR/small"
-	mount -t tmpfs -o size=8m tmpfs "$BATS_TEST_TMPDIR/small" || skip "cannot mount a tmpfs here"
+	mount -t tmpfs -o size=8m tmpfs "$BATS_TEST_TMPDIR/small" || skip "cannot run here: mount -t tmpfs failed"
 	QPOD_CACHE=$BATS_TEST_TMPDIR/small/cache pack "$GEN/stream_big.tar"
 	echo "$stderr"
-	[ "$status" -eq 125 ] && [ "${#stderr_lines[@]}" -eq 1 ]
+	[ "$status" -eq 125 ]
+	[ "${#stderr_lines[@]}" -eq 1 ]
 	[[ "$stderr" == *"layer "*": entry \"big/"*"No space left on device"* ]]
-	[ -z "$(ls -A "$BATS_TEST_TMPDIR/small/cache/images")" ] && [ -z "$(ls -A "$BATS_TEST_TMPDIR/small/cache/tmp")" ]
+	[ -z "$(ls -A "$BATS_TEST_TMPDIR/small/cache/images")" ]
+	[ -z "$(ls -A "$BATS_TEST_TMPDIR/small/cache/tmp")" ]
 	[ "$(df --output=used -k "$BATS_TEST_TMPDIR/small" | tail -1)" -lt 100 ]
 	QPOD_CACHE=$BATS_TEST_TMPDIR/small/cache packed "$FIX/ggcr-crane-tarball-whiteout-dir-recreate.tar"
 }
@@ -336,7 +350,8 @@ without_manifest() { # without_manifest IN OUT: the archive minus manifest.json 
 	[ -x "$R/bin/busybox" ]
 	rm -rf "$QPOD_CACHE"
 	pack /dev/stdin < <(cat "$FIX/dive-docker-save-busybox-14layers.tar")
-	[ "$status" -eq 125 ] && [[ "$stderr" == *"not a regular file"*"save it to a file first"* ]]
+	[ "$status" -eq 125 ]
+	[[ "$stderr" == *"not a regular file"*"save it to a file first"* ]]
 }
 
 @test "--cache-ls shows the entries with size and last use" {
@@ -361,14 +376,18 @@ without_manifest() { # without_manifest IN OUT: the archive minus manifest.json 
 	pack --cache-prune
 	echo "$output"
 	[ "$status" -eq 0 ]
-	[[ "$output" == *"removed 92f1e3d53acd"* ]] && [[ "$output" == *"kept 6dff1269bc79"*"in use"* ]]
+	[[ "$output" == *"removed 92f1e3d53acd"* ]]
+	[[ "$output" == *"kept 6dff1269bc79"*"in use"* ]]
 	[ -d "$QPOD_CACHE/images/6dff1269bc79a7c9056a9e9fa9c04850e842b0124a9c73d089ae647b13b0187d/rootfs" ]
 	[ ! -e "$QPOD_CACHE/images/92f1e3d53acdc7e137e73869abc4e87aba6614440a31723423790ca0d5db9111" ]
 	kill "$holder"
 	wait "$holder" || true
 	pack --cache-prune
+	[ "$status" -eq 0 ]
 	[[ "$output" == *"removed 6dff1269bc79"* ]]
-	[ -z "$(ls -A "$QPOD_CACHE/images")" ] && [ -z "$(ls -A "$QPOD_CACHE/refs")" ] && [ -z "$(ls -A "$QPOD_CACHE/tmp")" ]
+	[ -z "$(ls -A "$QPOD_CACHE/images")" ]
+	[ -z "$(ls -A "$QPOD_CACHE/refs")" ]
+	[ -z "$(ls -A "$QPOD_CACHE/tmp")" ]
 	packed "$FIX/snyk-containerd-export-alpine-3.14.tar"
 	[ "$(jq -r .unpacked <<<"$output")" = true ]
 }
@@ -376,9 +395,11 @@ without_manifest() { # without_manifest IN OUT: the archive minus manifest.json 
 @test "--cache-prune --older-than keeps recently used entries" {
 	packed "$FIX/ggcr-crane-tarball-whiteout-dir-recreate.tar"
 	pack --cache-prune --older-than 3600
+	[ "$status" -eq 0 ]
 	[[ "$output" == "0 removed"* ]]
 	touch -d '2 hours ago' "$QPOD_CACHE"/images/*/used
 	pack --cache-prune --older-than 3600
+	[ "$status" -eq 0 ]
 	[[ "$output" == *"1 removed"* ]]
 }
 
@@ -421,16 +442,22 @@ without_manifest() { # without_manifest IN OUT: the archive minus manifest.json 
 	[ -f "$BUSYBOX_TAR" ]
 	tar -tf "$BUSYBOX_TAR" | head -1 | grep -qx manifest.json
 	packed "$BUSYBOX_TAR"
-	[ "$(jq -c .cmd <<<"$output")" = '["sh"]' ] && [ "$(jq -c .entrypoint <<<"$output")" = null ]
+	[ "$(jq -c .cmd <<<"$output")" = '["sh"]' ]
+	[ "$(jq -c .entrypoint <<<"$output")" = null ]
 	[ "$(jq -c .env <<<"$output")" = '["PATH=/usr/sbin:/usr/bin:/sbin:/bin"]' ]
 	[ -x "$R/bin/busybox" ]
 	for a in sh echo cat id stty sleep sha256sum head ls; do [ "$(readlink "$R/bin/$a")" = busybox ]; done
 	grep -qx 'qpod:x:1000:1000:qpod:/home/qpod:/bin/sh' "$R/etc/passwd"
-	grep -q '^root:x:0:0:' "$R/etc/passwd" && grep -q '^nobody:' "$R/etc/passwd"
+	grep -q '^root:x:0:0:' "$R/etc/passwd"
+	grep -q '^nobody:' "$R/etc/passwd"
 	grep -qx 'qpod:x:1000:' "$R/etc/group"
 	[ "$(stat -c %u:%g "$R/home/qpod")" = 1000:1000 ]
-	[ "$(stat -c %a "$R/tmp")" = 1777 ] && [ "$(stat -c %a "$R/root")" = 700 ]
-	for d in proc sys dev; do [ -d "$R/$d" ] && [ -z "$(ls -A "$R/$d")" ]; done
+	[ "$(stat -c %a "$R/tmp")" = 1777 ]
+	[ "$(stat -c %a "$R/root")" = 700 ]
+	for d in proc sys dev; do
+		[ -d "$R/$d" ] || { echo "no /$d"; return 1; }
+		[ -z "$(ls -A "$R/$d")" ] || { echo "/$d is not empty"; return 1; }
+	done
 	if [ "$(id -u)" = 0 ]; then
 		[ "$(chroot "$R" /bin/sh -c 'echo hello')" = hello ]
 	fi

@@ -1,25 +1,42 @@
 #!/bin/bash
 # run.sh OUT: run every suite and sum them up.
 #
-# Suites print TAP ("ok N ...", "not ok N ..."). Each suite's output goes to
-# the terminal as it runs and to OUT/test/logs/<suite>.tap; the last line is
-# the one CI reads: "N passed, N failed".
+# Suites print TAP ("ok N ...", "not ok N ...", "ok N ... # skip REASON").
+# Each suite's output goes to the terminal as it runs and to
+# OUT/test/logs/<suite>.tap; the last line is the one CI reads:
+# "N passed, N failed, N skipped" (a skip is neither passed nor failed).
+#   lint:  test/lint.bats first (test/lint-bats.py on its fixtures and on
+#          every suite), then
 #   unit:  OUT/obj/test/unit/* (C programs printing TAP)
 #   fuzz:  OUT/obj/test/fuzz/* (libFuzzer targets, FUZZ_SECONDS each, one ok line per target)
 #   guest: test/guest/*.py OUT/images (a scripted host against a real VM, TAP)
 #   e2e:   test/*.bats (bats --tap), or only those named in SUITES="a b"
 #   sanitizers: with QPOD_SAN_LOGS set (make test SANITIZE=1), ok when no report is there
+#
+# Skips: a test may skip only for a reason that is about the machine, not
+# the product, and then says so with the words "cannot run here:" in its
+# reason (skip "cannot run here: no tmpfs mounts"). Under CI (CI=1 or
+# QPOD_CI=1, which .ci/run sets) every other skip counts as failed: a
+# missing image or tool in CI is a broken build, not a pass.
 set -u
 out=$1
 logs=$out/test/logs
 mkdir -p "$logs"
-pass=0 fail=0
+pass=0 fail=0 skipped=0
+ci=${QPOD_CI:-${CI:-}}
+case $ci in 0 | false) ci= ;; esac
 
 count() { # count LOG: add a suite's TAP results to the totals
-	local p f
-	p=$(grep -c '^ok ' "$1")
+	local p f s here
+	p=$(grep '^ok ' "$1" | grep -cv '# skip')
 	f=$(grep -c '^not ok ' "$1")
-	pass=$((pass + p)) fail=$((fail + f))
+	s=$(grep -c '^ok .*# skip' "$1")
+	here=$(grep '^ok .*# skip' "$1" | grep -c 'cannot run here:')
+	if [ -n "$ci" ] && [ "$s" -gt "$here" ]; then
+		grep '^ok .*# skip' "$1" | grep -v 'cannot run here:' | sed 's/^/# CI: this skip counts as failed: /'
+		f=$((f + s - here)) s=$here
+	fi
+	pass=$((pass + p)) fail=$((fail + f)) skipped=$((skipped + s))
 }
 
 suite() { # suite NAME CMD...: run one suite, tee its TAP, count it
@@ -41,6 +58,7 @@ suite() { # suite NAME CMD...: run one suite, tee its TAP, count it
 
 want() { [ -z "${SUITES:-}" ] || [[ " $SUITES " == *" $1 "* ]]; }
 
+want lint && suite lint bats --tap test/lint.bats
 for t in "$out"/obj/test/unit/*; do
 	[ -x "$t" ] && want "unit-${t##*/}" && suite "unit-${t##*/}" "$t"
 done
@@ -58,9 +76,11 @@ for g in test/guest/*.py; do
 done
 for b in test/*.bats; do
 	name=${b##*/}; name=${name%.bats}
-	want "$name" && suite "$name" bats --tap "$b"
+	[ "$name" != lint ] && want "$name" && suite "$name" bats --tap "$b"
 done
 # SANITIZE=1 (test.mk): a sanitizer report fails the run, even from a test that passed.
-[ -n "${QPOD_SAN_LOGS:-}" ] && suite sanitizers test/san-reports.sh "$QPOD_SAN_LOGS"
-echo "$pass passed, $fail failed"
+if [ -n "${QPOD_SAN_LOGS:-}" ]; then
+	suite sanitizers test/san-reports.sh "$QPOD_SAN_LOGS"
+fi
+echo "$pass passed, $fail failed, $skipped skipped"
 [ "$fail" = 0 ] && [ "$pass" -gt 0 ]

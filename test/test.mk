@@ -4,7 +4,8 @@
 # are built with the sources and libraries that the <area> fragment lists in
 # <AREA>_TEST_SRCS and <AREA>_TEST_LIBS (area upper-cased: proto, packer,
 # hyperstart, runner). Unit tests print TAP; fuzz targets are libFuzzer entry
-# points (a FILE argument replays one input). bats suites are test/*.bats.
+# points (a FILE argument replays one input). bats suites are test/*.bats;
+# test/run.sh runs test/lint.bats (the lint and its fixtures) first.
 
 UNIT_BINS := $(patsubst test/unit/%.c,$(OBJ)/test/unit/%,$(wildcard test/unit/*.c))
 FUZZ_BINS := $(patsubst test/fuzz/%.c,$(OBJ)/test/fuzz/%,$(wildcard test/fuzz/*.c))
@@ -50,7 +51,16 @@ test: image deps-test $(UNIT_BINS) $(FUZZ_BINS) $(GUEST_TEST_BINS)
 fuzz: deps-test $(FUZZ_BINS)
 	SUITES="$(FUZZ_BINS:$(OBJ)/test/fuzz/%=fuzz-%)" FUZZ_SECONDS=$(FUZZ_SECONDS) test/run.sh $(O)
 
+# Assertions that cannot fail (&& lists, `! cmd` mid-body): test/lint-bats.py
+lint:
+	python3 test/lint-bats.py test/*.bats test/*.bash
+
+# Deliberate bugs, one at a time, in a scratch copy: which tests go red
+# (make mutate MUTATIONS="dotdot whiteouts" for some only)
+mutate:
+	test/mutate.sh $(MUTATIONS)
+
 bench: image deps-test
 	QPOD_OUT=$(abspath $(O)) QPOD_BUILD_CACHE=$(QPOD_BUILD_CACHE) test/bench.sh
 
-.PHONY: fuzz
+.PHONY: fuzz lint mutate

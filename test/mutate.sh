@@ -1,0 +1,179 @@
+#!/bin/bash
+# mutate.sh [-n] [NAME...]: do the tests catch deliberate bugs?
+#
+# For each mutation below (or only those named): copy the tree (git ls-files,
+# as it is in the work tree) to a scratch dir under /tmp, apply that one
+# break, build there with its own O= (the kernel cache is shared), run the
+# suites named for it (make test SUITES=...), and list the tests that went
+# red that are green without any mutation (a baseline run of the same suites
+# comes first). A mutation nothing catches is MISSED.
+#
+# A break is one text replacement inside one C function, found by name in
+# whichever tracked .c file defines it (files may move; line numbers are
+# never used). It fails loudly when the function or the text is not found
+# exactly once: then fix the mutation, not the code. -n only applies each
+# mutation and prints its diff (no build, no tests).
+set -u
+
+# ---- the mutations: NAME|SUITES|FUNCTION|what breaks ----------------------
+MUTATIONS=(
+	"whiteouts|packer hostile images|layer_entry|the packer skips every whiteout entry"
+	"dotdot|unit-packer_paths packer hostile|push|path_clean lets a .. above the root through (dropped, not refused)"
+	"signal_exit|runner|record_exit|hyperstart reports exit 0 for a command killed by a signal"
+	"stdin_tail|runner|pump_stdin|the runner drops the last stdin chunk before EOF"
+	"frame_len|unit-proto_frame fuzz-proto_stream|qp_reader_next|the frame reader delivers one payload byte short"
+)
+
+# old text, then new text, per mutation (bash $'...' for tabs and newlines)
+edit_whiteouts() {
+	replace layer_entry $'return whiteout(ap, parent, base, path);' \
+		$'return 0 && whiteout(ap, parent, base, path); /* mutant: whiteouts skipped */'
+}
+edit_dotdot() {
+	replace push $'if (*o == 0)\n\t\t\treturn -EXDEV;' \
+		$'if (*o == 0)\n\t\t\treturn 0; /* mutant: .. above the root dropped */'
+}
+edit_signal_exit() {
+	replace record_exit $'x->signal = WTERMSIG(st);\n\t\tx->status = 128 + x->signal;' \
+		$'x->signal = 0; /* mutant: a signal death reported as exit 0 */\n\t\tx->status = 0;'
+}
+edit_stdin_tail() {
+	replace pump_stdin $'if (n > 0) {\n\t\tqp_put_stream(&s->st_q, SEQ_OUT, buf, (size_t)n);' \
+		$'if (n > 0) { /* mutant: each chunk held back until the next; the last one is dropped at EOF */\n\t\tstatic uint8_t held[QP_STREAM_PAYLOAD];\n\t\tstatic size_t nheld;\n\t\tif (nheld)\n\t\t\tqp_put_stream(&s->st_q, SEQ_OUT, held, nheld);\n\t\tmemcpy(held, buf, (size_t)n);\n\t\tnheld = (size_t)n;'
+}
+edit_frame_len() {
+	replace qp_reader_next $'f->len = (uint32_t)(len - r->hdr);\n\tf->data = p + r->hdr;' \
+		$'f->len = (uint32_t)(len - r->hdr - (len > r->hdr)); /* mutant: one byte short */\n\tf->data = p + r->hdr;'
+}
+# ---------------------------------------------------------------------------
+
+src=$(cd "$(dirname "$0")/.." && pwd)
+scratch=${MUTATE_DIR:-/tmp/qpod-mutate.$$}
+tree=$scratch/tree
+
+replace() { # replace FUNCTION OLD NEW: in $tree, inside FUNCTION's body, exactly once
+	python3 - "$tree" "$@" <<'EOF'
+import re, subprocess, sys
+tree, func, old, new = sys.argv[1:]
+files = subprocess.run(["find", tree, "-name", "*.c", "-not", "-path", "*/out/*"],
+                       capture_output=True, text=True, check=True).stdout.split()
+defn = re.compile(r"^[A-Za-z_][^;(]*\b%s\([^;]*$" % re.escape(func), re.M)
+hits = []
+for f in files:
+    s = open(f).read()
+    for m in defn.finditer(s):
+        end = s.find("\n}\n", m.start())
+        if end > 0:
+            hits.append((f, s, m.start(), end + 3))
+if len(hits) != 1:
+    sys.exit("mutate: function %s() is defined %d times in the tree (want 1)" % (func, len(hits)))
+f, s, a, b = hits[0]
+body = s[a:b]
+if body.count(old) != 1:
+    sys.exit("mutate: %s(): the text to replace occurs %d times in %s (want 1):\n%s" % (func, body.count(old), f, old))
+open(f, "w").write(s[:a] + body.replace(old, new) + s[b:])
+print("mutate: %s(): edited %s" % (func, f[len(tree) + 1:]))
+EOF
+}
+
+copy_tree() {
+	rm -rf "$tree"
+	mkdir -p "$tree"
+	(cd "$src" && git ls-files -z | tar --null -T - -cf -) | tar -xf - -C "$tree"
+	sleep 0.01
+	touch "$scratch/stamp" # the edit is the only file newer than this
+}
+
+run_suites() { # run_suites LABEL SUITES: build and test in $tree; leaves $scratch/LABEL.red
+	local label=$1 suites=$2 log=$scratch/$1.log
+	rm -rf "$tree/out/test/logs"
+	if ! make -C "$tree" O="$tree/out" image > "$log" 2>&1; then
+		echo "BUILD FAILED" > "$scratch/$label.red"
+		return 1
+	fi
+	SUITES=$suites make -C "$tree" O="$tree/out" test >> "$log" 2>&1
+	local s
+	for s in $suites; do
+		[ -f "$tree/out/test/logs/$s.tap" ] || { echo "$s: suite did not run"; continue; }
+		sed -n "s/^not ok \([0-9]* \)\{0,1\}\(- \)\{0,1\}/$s: /p" "$tree/out/test/logs/$s.tap"
+	done > "$scratch/$label.red"
+	grep -E '^[0-9]+ passed, ' "$log" | tail -1 | sed "s/^/  $label: /"
+}
+
+want() { [ ${#names[@]} -eq 0 ] || [[ " ${names[*]} " == *" $1 "* ]]; }
+
+dry=
+if [ "${1:-}" = -n ]; then
+	dry=1
+	shift
+fi
+names=("$@")
+mkdir -p "$scratch"
+echo "mutate: scratch dir $scratch"
+all_suites=
+for m in "${MUTATIONS[@]}"; do
+	IFS='|' read -r name suites func what <<<"$m"
+	want "$name" || continue
+	all_suites="$all_suites $suites"
+done
+all_suites=$(tr ' ' '\n' <<<"$all_suites" | awk 'NF && !seen[$0]++' | tr '\n' ' ')
+
+# Every mutation must apply before anything runs: a stale one fails here.
+for m in "${MUTATIONS[@]}"; do
+	IFS='|' read -r name suites func what <<<"$m"
+	want "$name" || continue
+	copy_tree
+	"edit_$name" > /dev/null || { echo "mutate: mutation $name does not apply: update it"; exit 2; }
+	if [ -n "$dry" ]; then
+		echo "== $name ($suites): $what"
+		f=$(cd "$tree" && find . -name '*.c' -newer "$scratch/stamp" | head -1)
+		diff -U1 "$src/$f" "$tree/$f" | tail -n +3
+	fi
+done
+[ -z "$dry" ] || exit 0
+
+echo "mutate: baseline (no mutation): $all_suites"
+copy_tree
+run_suites baseline "$all_suites"
+
+results=()
+for m in "${MUTATIONS[@]}"; do
+	IFS='|' read -r name suites func what <<<"$m"
+	want "$name" || continue
+	echo "mutate: $name: $what"
+	copy_tree
+	"edit_$name" || exit 2
+	run_suites "$name" "$suites"
+	grep -vxF -f "$scratch/baseline.red" "$scratch/$name.red" > "$scratch/$name.new" || true
+	results+=("$name|$suites")
+done
+
+printf '\n%-12s %-36s %-7s %s\n' MUTATION SUITES VERDICT "TESTS THAT WENT RED (green in the baseline)"
+missed=0
+for r in "${results[@]}"; do
+	IFS='|' read -r name suites <<<"$r"
+	verdict=CAUGHT
+	if ! grep -q . "$scratch/$name.new" || grep -q "BUILD FAILED" "$scratch/$name.new"; then
+		verdict=MISSED
+		missed=$((missed + 1))
+	fi
+	if ! grep -q . "$scratch/$name.new"; then
+		echo "-" > "$scratch/$name.new"
+	fi
+	first=1
+	while IFS= read -r t; do
+		if [ "$first" = 1 ]; then
+			printf '%-12s %-36s %-7s %s\n' "$name" "$suites" "$verdict" "$t"
+		else
+			printf '%-12s %-36s %-7s %s\n' "" "" "" "$t"
+		fi
+		first=0
+	done < "$scratch/$name.new"
+done
+if grep -q . "$scratch/baseline.red"; then
+	echo
+	echo "red in the baseline too (not counted):"
+	sed 's/^/  /' "$scratch/baseline.red"
+fi
+echo "logs: $scratch/*.log"
+[ "$missed" = 0 ]
