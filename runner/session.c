@@ -105,7 +105,7 @@ static void send_winsize(struct sess *s)
 	if (tty_size(&rows, &cols) < 0)
 		return;
 	jw_init(&w);
-	qp_winsize_write(&w, rows, cols);
+	qp_winsize_write(&w, "init", rows, cols);
 	send_json(s, QP_WINSIZE, &w);
 }
 
@@ -113,7 +113,7 @@ static void send_signal(struct sess *s, int sig)
 {
 	struct jw w;
 	jw_init(&w);
-	qp_signal_write(&w, sig);
+	qp_signal_write(&w, "init", sig);
 	send_json(s, QP_SIGNALPROCESS, &w);
 }
 

@@ -51,8 +51,12 @@ static void payload(const uint8_t *p, size_t n)
 		qp_container_free(&c);
 	}
 	qp_exit_read(p, n, &x, &err);
-	qp_winsize_read(p, n, &rows, &cols, &err);
-	qp_signal_read(p, n, &sig, &err);
+	char id[QP_ID_MAX];
+	struct qp_process proc;
+	qp_winsize_read(p, n, id, &rows, &cols, &err);
+	qp_signal_read(p, n, id, &sig, &err);
+	if (qp_exec_read(p, n, &proc, &err) == 0)
+		qp_process_free(&proc);
 	qp_closeoutput_read(p, n, &seq, &err);
 	qp_ready_read(p, n, &bt);
 	qp_error_read(p, n, msg, sizeof msg);

@@ -178,13 +178,32 @@ static void messages(void)
 	ok(qp_exit_read((const uint8_t *)json, len, &y, &err) == 0 && y.status == 143 && y.signal == 15 &&
 	   y.exited_ns == 9, "exit event round trip");
 	is_str(y.error, "bad line", "exit error is kept on one line");
+	is_str(y.process, "init", "the exit names its process");
 	jw_free(&w);
 	ok(qp_exit_read((const uint8_t *)"{\"status\":300}", 14, &y, &err) < 0, "status above 255 refused");
 
 	int sig = 0;
-	ok(qp_signal_read((const uint8_t *)"{\"signal\":0}", 12, &sig, &err) < 0, "signal 0 refused");
+	char id[QP_ID_MAX];
+	ok(qp_signal_read((const uint8_t *)"{\"signal\":0}", 12, id, &sig, &err) < 0, "signal 0 refused");
+	const char *s9 = "{\"process\":\"exec-7\",\"signal\":9}";
+	ok(qp_signal_read((const uint8_t *)s9, strlen(s9), id, &sig, &err) == 0 && sig == 9, "a signal for exec-7");
+	is_str(id, "exec-7", "the signal names its process");
+	const char *bad_id = "{\"process\":\"a/b\",\"signal\":9}";
+	ok(qp_signal_read((const uint8_t *)bad_id, strlen(bad_id), id, &sig, &err) < 0, "a process id with / refused");
 	uint16_t rows, cols;
-	ok(qp_winsize_read((const uint8_t *)"{\"row\":70000}", 13, &rows, &cols, &err) < 0, "rows above 65535 refused");
+	ok(qp_winsize_read((const uint8_t *)"{\"row\":70000}", 13, id, &rows, &cols, &err) < 0, "rows above 65535 refused");
+	struct qp_process ep = { .id = "exec-1", .args = (char *[]){ "ls", NULL }, .stdio_seq = 3, .stderr_seq = 4 },
+			  eback;
+	jw_init(&w);
+	qp_exec_write(&w, &ep);
+	jw_done(&w, &json, &len);
+	ok(qp_exec_read((const uint8_t *)json, len, &eback, &err) == 0 && eback.stdio_seq == 3 && eback.stderr_seq == 4,
+	   "EXECCMD round trip");
+	is_str(eback.id, "exec-1", "EXECCMD keeps the process id");
+	qp_process_free(&eback);
+	jw_free(&w);
+	const char *noid = "{\"process\":{\"args\":[\"ls\"],\"stdio\":3,\"stderr\":4}}";
+	ok(qp_exec_read((const uint8_t *)noid, strlen(noid), &eback, &err) < 0, "EXECCMD without an id refused");
 	uint64_t bt = 7;
 	ok(qp_ready_read(NULL, 0, &bt) == 0 && bt == 0, "empty READY (hyperstart's) accepted");
 	char msg[8];
@@ -194,7 +213,7 @@ static void messages(void)
 
 int main(void)
 {
-	plan(30);
+	plan(37);
 	ctl_frames();
 	oversized_is_skipped();
 	stream_frames();
