@@ -111,7 +111,10 @@ static int boot_and_run(struct run *r)
 		return e;
 	struct session_spec ss = {
 		.vm = &r->vm, .pod = &pod, .container = &c, .set = &r->set,
-		.interactive = o->interactive, .tty = o->tty, .sig_proxy = o->sig_proxy,
+		.init_io = { .in = o->interactive ? 0 : -1, .out = 1, .err = 2, .seq = QP_SEQ_STDIO,
+			     .seq_err = QP_SEQ_STDERR, .tty = o->tty },
+		.tty = o->tty, .sig_proxy = o->sig_proxy,
+		.stop_signal = SIGTERM, .stop_timeout = 10,
 	};
 	e = session_run(&ss, &r->res, err);
 	r->vm_failed = e && !r->res.timed_out && e != -EINTR;

@@ -1,19 +1,21 @@
 /*
- * relay.c: the stdio relay between the host's fds (fdio.c) and the stream
- * port, credit-based both ways (proto.h, docs/protocol.md).
+ * relay.c: one process's stdio relay between host fds (fdio.c) and the
+ * stream port, credit-based both ways (proto.h, docs/protocol.md). The
+ * session has one per process: the command's (our own fds 0, 1, 2, or a
+ * detached VM's log), and each `qpod exec`'s (the fds its client passed).
  *
- * Output: each stream of the guest (stdout on QP_SEQ_STDIO, stderr on
- * QP_SEQ_STDERR) has a sink, a queue in front of our fd 1 or 2. Credit goes
- * back to the guest only as bytes reach the fd, so a slow reader of ours
- * slows the guest's process instead of growing a buffer here. A sink whose
- * fd fails discards from then on and still hands credit back, so the guest
- * never stalls; when it failed with EPIPE (the reader went away, as after
+ * Output: each output stream of the process (its stdio seq, its stderr
+ * seq) has a sink, a queue in front of a host fd or the log. Credit goes
+ * back to the guest only as bytes reach the fd, so a slow reader slows the
+ * guest's process instead of growing a buffer here. A sink whose fd fails
+ * discards from then on and still hands credit back, so the guest never
+ * stalls; when it failed with EPIPE (the reader went away, as after
  * `| head`) relay_gone() names the stream once, and the session tells the
  * guest (CLOSEOUTPUT), which closes that pipe as a local pipeline would.
  *
  * Input: once the session opens it (in_open), stdin is read only as far as
- * the guest's credit goes, into frames on QP_SEQ_STDIO; its end is an EOF
- * frame. The relay queues frames in tx; the session writes them out.
+ * the guest's credit goes, into frames on the stdio seq; its end is an EOF
+ * frame. Frames go to the stream port's queue, tx, which the relays share.
  */
 #include <errno.h>
 #include <string.h>
@@ -21,36 +23,51 @@
 #include "io.h"
 #include "runner.h"
 
-void relay_open(struct relay *r, bool interactive, bool tty)
+void relay_open(struct relay *r, struct qp_queue *tx, const struct relay_spec *rs)
 {
-	*r = (struct relay){ .in_credit = QP_WINDOW,
-			     .out = { .seq = QP_SEQ_STDIO }, .err = { .seq = QP_SEQ_STDERR, .eof = tty } };
-	fdio_open(&r->in, 0, interactive);
-	r->in_done = !interactive;
-	fdio_open(&r->out.io, 1, true);
-	fdio_open(&r->err.io, 2, true);
+	*r = (struct relay){ .tx = tx, .seq = rs->seq, .in_credit = QP_WINDOW, .log = rs->log,
+			     .out = { .seq = rs->seq, .stream = 1 },
+			     .err = { .seq = rs->seq_err, .stream = 2, .eof = rs->tty } };
+	fdio_open(&r->in, rs->in, rs->in >= 0);
+	r->in_done = rs->in < 0;
+	fdio_open(&r->out.io, rs->out, !rs->log);
+	fdio_open(&r->err.io, rs->tty ? -1 : rs->err, !rs->log && !rs->tty);
 }
 
-static void add_credit(void *ctx, uint64_t seq, uint32_t bytes)
+bool relay_owns(const struct relay *r, uint64_t seq)
 {
-	struct relay *r = ctx;
-	if (seq == QP_SEQ_STDIO && r->in_credit + (uint64_t)bytes <= QP_WINDOW)
+	return seq && (seq == r->out.seq || seq == r->err.seq);
+}
+
+void relay_credit(struct relay *r, uint64_t seq, uint32_t bytes)
+{
+	if (seq == r->seq && r->in_credit + (uint64_t)bytes <= QP_WINDOW)
 		r->in_credit += bytes;
 }
 
 static void grant(struct relay *r, struct sink *k)
 {
 	if (k->grant && (k->grant >= QP_WINDOW / 4 || !qp_queue_len(&k->q))) {
-		qp_put_credit(&r->tx, k->seq, k->grant);
+		qp_put_credit(r->tx, k->seq, k->grant);
 		k->grant = 0;
 	}
+}
+
+/* Into the log, or as much as the fd takes. */
+static int sink_write(struct relay *r, struct sink *k)
+{
+	if (!r->log)
+		return qp_queue_flush(&k->q, k->io.fd);
+	int e = log_write(r->log, k->stream, k->q.buf + k->q.head, qp_queue_len(&k->q));
+	qp_queue_free(&k->q);
+	return e < 0 ? e : 0;
 }
 
 void relay_flush(struct relay *r, struct sink *k)
 {
 	size_t before = qp_queue_len(&k->q);
 	if (!k->broken) {
-		int e = qp_queue_flush(&k->q, k->io.fd);
+		int e = sink_write(r, k);
 		if (e < 0) {
 			k->broken = true; /* nobody reads; keep the guest moving */
 			k->gone = e == -EPIPE;
@@ -62,14 +79,9 @@ void relay_flush(struct relay *r, struct sink *k)
 	grant(r, k);
 }
 
-int relay_frame(struct relay *r, const struct qp_frame *f, double now, struct qerr *err)
+int relay_output(struct relay *r, const struct qp_frame *f, double now, struct qerr *err)
 {
-	if (f->id == QP_SEQ_CREDIT) {
-		if (qp_credit_each(f, add_credit, r) < 0)
-			return qerr_set(err, EPROTO, "malformed credit frame from the guest");
-		return 0;
-	}
-	struct sink *k = f->id == QP_SEQ_STDIO ? &r->out : f->id == QP_SEQ_STDERR ? &r->err : NULL;
+	struct sink *k = f->id == r->out.seq ? &r->out : f->id == r->err.seq ? &r->err : NULL;
 	if (!k || k->eof)
 		return 0;
 	if (f->len == 0) {
@@ -106,22 +118,34 @@ void relay_stdin(struct relay *r)
 	if (n == -EAGAIN)
 		return;
 	if (n > 0) {
-		qp_put_stream(&r->tx, QP_SEQ_STDIO, buf, (size_t)n);
+		qp_put_stream(r->tx, r->seq, buf, (size_t)n);
 		r->in_credit -= (uint32_t)n;
 		return;
 	}
-	qp_put_stream(&r->tx, QP_SEQ_STDIO, NULL, 0); /* EOF (or a read error: end it too) */
+	relay_stdin_end(r); /* EOF, or a read error (EIO from a terminal in the background): end it too */
+}
+
+void relay_stdin_end(struct relay *r)
+{
+	if (r->in_done)
+		return;
+	qp_put_stream(r->tx, r->seq, NULL, 0);
 	r->in_done = true;
 }
 
 void relay_poll_free(struct relay *r)
 {
-	if (!r->in.pollable)
+	if (!r->in.pollable && r->in.fd >= 0)
 		relay_stdin(r);
 	if (!r->out.io.pollable && qp_queue_len(&r->out.q))
 		relay_flush(r, &r->out);
 	if (!r->err.io.pollable && qp_queue_len(&r->err.q))
 		relay_flush(r, &r->err);
+}
+
+bool relay_always_ready(const struct relay *r)
+{
+	return !r->in.pollable && r->in.fd >= 0 && relay_wants_stdin(r);
 }
 
 bool relay_done(const struct relay *r)
@@ -144,10 +168,13 @@ void relay_close(struct relay *r)
 	/* Whatever output arrived is the user's: write it out before leaving. */
 	for (struct sink *k = &r->out; k; k = k == &r->out ? &r->err : NULL) {
 		fdio_restore(&k->io);
-		if (!k->broken && qp_queue_len(&k->q))
-			io_write_all(k->io.fd, k->q.buf + k->q.head, qp_queue_len(&k->q));
+		if (!k->broken && qp_queue_len(&k->q)) {
+			if (r->log)
+				log_write(r->log, k->stream, k->q.buf + k->q.head, qp_queue_len(&k->q));
+			else
+				io_write_all(k->io.fd, k->q.buf + k->q.head, qp_queue_len(&k->q));
+		}
 		qp_queue_free(&k->q);
 	}
 	fdio_restore(&r->in);
-	qp_queue_free(&r->tx);
 }

@@ -1,21 +1,27 @@
 /*
- * session.c: one VM's conversation with hyperstart: its phases and the
- * one event loop that drives them and the stdio relay (relay.c).
+ * session.c: one VM's conversation with hyperstart: its phases, its
+ * processes, and the one event loop (loop.c) that drives them, their stdio
+ * relays (relay.c) and whatever the owner adds (a detached VM's monitor
+ * adds its control socket).
  *
  *   boot     wait for READY                       (deadline: boot_timeout)
  *   version  GETVERSION -> ACK u32                 (each reply: boot_timeout)
  *   pod      STARTPOD -> ACK                       (all three are sent at READY:
  *   start    NEWCONTAINER -> ACK                    replies come in order)
- *            stdin flows only after the last ACK
- *   running  streams both ways; signals -> SIGNALPROCESS, SIGWINCH -> WINSIZE
- *            (deadline: --timeout, then the VM is killed: exit 124)
- *   destroy  exit event + EOF on every output stream -> DESTROYPOD, wait for
- *            qemu to exit                          (deadline: shutdown_timeout)
+ *            the command's stdin flows only after the last ACK
+ *   running  streams both ways; EXECCMD adds processes; signals go to
+ *            SIGNALPROCESS, SIGWINCH to WINSIZE (deadline: --timeout, then
+ *            the VM is killed: exit 124)
+ *   destroy  once the command has ended (and its owner lets the VM go) and
+ *            every process's output is out: DESTROYPOD, wait for qemu to
+ *            exit                                 (deadline: shutdown_timeout)
  *
- * Everything happens in one epoll loop: the two ports, a signalfd, the
- * host's stdin/stdout/stderr. Every wait has a deadline; no sleeps. When a
- * reader of our stdout or stderr goes away (EPIPE), CLOSEOUTPUT tells the
- * guest, and the command meets the closed pipe as it would locally.
+ * A process is a slot of procs[]: the command is "init", each exec has an
+ * id and stream seqs of its own. A stop (session_stop: SIGTERM under a
+ * supervisor, `qpod stop`) sends the stop signal, then after the stop
+ * timeout SIGKILL (KILLCONTAINER). Every wait has a deadline; no sleeps.
+ * When a reader of an output goes away (EPIPE), CLOSEOUTPUT tells the
+ * guest, and the process meets the closed pipe as it would locally.
  */
 #include <errno.h>
 #include <math.h>
@@ -33,31 +39,6 @@
 #include "io.h"
 #include "runner.h"
 
-enum phase { PH_BOOT, PH_VERSION, PH_POD, PH_START, PH_RUNNING, PH_DESTROY };
-enum { EV_SIG, EV_CTL, EV_STREAM, EV_STDIN, EV_STDOUT, EV_STDERR, EV_COUNT };
-
-#define MAX_PENDING 32
-
-struct sess {
-	const struct session_spec *s;
-	struct session_result *res;
-	struct qerr *err;
-	int epfd, sigfd;
-	int ev_fd[EV_COUNT];
-	uint32_t ev_mask[EV_COUNT];
-	struct qp_reader ctl_r, st_r;
-	struct qp_queue ctl_q;
-	uint32_t pending[MAX_PENDING];
-	int npending;
-	enum phase ph;
-	double deadline;      /* of the current phase; 0: none */
-	double stop_at;       /* --timeout; 0: none */
-	struct relay relay;
-	bool exit_seen, qemu_gone;
-	int qemu_status;
-	int rc;               /* 0 while going; else the failure (negative errno) */
-};
-
 double now_s(void)
 {
 	struct timespec ts;
@@ -65,7 +46,7 @@ double now_s(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-static int fail(struct sess *s, int errnum, const char *fmt, const char *arg)
+static int fail(struct session *s, int errnum, const char *fmt, const char *arg)
 {
 	if (!s->rc)
 		s->rc = qerr_set(s->err, errnum, fmt, arg);
@@ -74,9 +55,9 @@ static int fail(struct sess *s, int errnum, const char *fmt, const char *arg)
 
 /* ---- sending ------------------------------------------------------------- */
 
-static void send_ctl(struct sess *s, uint32_t type, const void *payload, size_t n)
+static void send_ctl(struct session *s, uint32_t type, const void *payload, size_t n, int slot)
 {
-	if (s->npending >= MAX_PENDING) {
+	if (s->npending >= SESSION_MAX_PENDING) {
 		fail(s, EPROTO, "%s", "too many requests without a reply from the guest");
 		return;
 	}
@@ -84,68 +65,179 @@ static void send_ctl(struct sess *s, uint32_t type, const void *payload, size_t 
 		fail(s, ENOMEM, "cannot queue %s", qp_type_name(type));
 		return;
 	}
-	s->pending[s->npending++] = type;
+	s->pending[s->npending].type = type;
+	s->pending[s->npending++].slot = slot;
 }
 
-static void send_json(struct sess *s, uint32_t type, struct jw *w)
+static void send_json(struct session *s, uint32_t type, struct jw *w, int slot)
 {
 	const char *json;
 	size_t len;
 	if (jw_done(w, &json, &len) < 0)
 		fail(s, ENOMEM, "cannot encode %s", qp_type_name(type));
 	else
-		send_ctl(s, type, json, len);
+		send_ctl(s, type, json, len, slot);
 	jw_free(w);
 }
 
-static void send_winsize(struct sess *s)
-{
-	uint16_t rows, cols;
-	struct jw w;
-	if (tty_size(&rows, &cols) < 0)
-		return;
-	jw_init(&w);
-	qp_winsize_write(&w, "init", rows, cols);
-	send_json(s, QP_WINSIZE, &w);
-}
-
-static void send_signal(struct sess *s, int sig)
+void session_winsize(struct session *s, const char *id, uint16_t rows, uint16_t cols)
 {
 	struct jw w;
 	jw_init(&w);
-	qp_signal_write(&w, "init", sig);
-	send_json(s, QP_SIGNALPROCESS, &w);
+	qp_winsize_write(&w, id, rows, cols);
+	send_json(s, QP_WINSIZE, &w, -1);
 }
 
-static void send_closeoutput(struct sess *s, uint64_t seq)
+void session_signal(struct session *s, const char *id, int sig)
+{
+	struct jw w;
+	jw_init(&w);
+	qp_signal_write(&w, id, sig);
+	send_json(s, sig == SIGKILL && !strcmp(id, "init") ? QP_KILLCONTAINER : QP_SIGNALPROCESS, &w, -1);
+}
+
+static void send_closeoutput(struct session *s, uint64_t seq)
 {
 	struct jw w;
 	jw_init(&w);
 	qp_closeoutput_write(&w, seq);
-	send_json(s, QP_CLOSEOUTPUT, &w);
+	send_json(s, QP_CLOSEOUTPUT, &w, -1);
 }
 
-static void phase(struct sess *s, enum phase ph, double timeout)
+static void phase(struct session *s, enum session_phase ph, double timeout)
 {
 	s->ph = ph;
 	s->deadline = timeout > 0 ? now_s() + timeout : 0;
 }
 
+/* ---- processes ------------------------------------------------------------ */
+
+struct sproc *session_proc(struct session *s, const char *id)
+{
+	for (unsigned i = 0; i < QP_MAX_PROCS; i++)
+		if (s->procs[i].used && !strcmp(s->procs[i].id, id))
+			return &s->procs[i];
+	return NULL;
+}
+
+static void watch_init(struct watch *w, void (*on)(struct watch *, uint32_t), void *ctx)
+{
+	*w = (struct watch){ .fd = -1, .on = on, .ctx = ctx };
+}
+
+static void on_proc_in(struct watch *w, uint32_t ev)
+{
+	relay_stdin(&((struct sproc *)w->ctx)->relay);
+}
+
+static void on_proc_out(struct watch *w, uint32_t ev)
+{
+	struct sproc *p = w->ctx;
+	relay_flush(&p->relay, w == &p->w_out ? &p->relay.out : &p->relay.err);
+}
+
+/* A slot for a process, its relay open on rs. */
+static struct sproc *proc_add(struct session *s, const char *id, const struct relay_spec *rs, void *owner)
+{
+	for (unsigned i = 0; i < QP_MAX_PROCS; i++) {
+		struct sproc *p = &s->procs[i];
+		if (p->used)
+			continue;
+		*p = (struct sproc){ .used = true, .owner = owner };
+		snprintf(p->id, sizeof p->id, "%s", id);
+		relay_open(&p->relay, &s->tx, rs);
+		watch_init(&p->w_in, on_proc_in, p);
+		watch_init(&p->w_out, on_proc_out, p);
+		watch_init(&p->w_err, on_proc_out, p);
+		return p;
+	}
+	return NULL;
+}
+
+static void proc_free(struct session *s, struct sproc *p)
+{
+	loop_drop(&s->loop, &p->w_in);
+	loop_drop(&s->loop, &p->w_out);
+	loop_drop(&s->loop, &p->w_err);
+	relay_close(&p->relay);
+	p->used = false;
+}
+
+int session_exec(struct session *s, const struct qp_process *spec, const struct relay_spec *rs, void *owner,
+		 struct qerr *err)
+{
+	if (s->ph != PH_RUNNING || s->destroying)
+		return qerr_set(err, ESRCH, "the VM is not running");
+	if (session_proc(s, spec->id))
+		return qerr_set(err, EEXIST, "process %s is running", spec->id);
+	struct sproc *p = proc_add(s, spec->id, rs, owner);
+	if (!p)
+		return qerr_set(err, EMFILE, "%u processes run already", QP_MAX_PROCS);
+	struct jw w;
+	jw_init(&w);
+	qp_exec_write(&w, spec);
+	send_json(s, QP_EXECCMD, &w, (int)(p - s->procs));
+	return 0;
+}
+
+void session_stop(struct session *s, int sig, double timeout)
+{
+	struct sproc *init = session_proc(s, "init");
+	if (s->ph != PH_RUNNING || !init || init->exited)
+		return;
+	session_signal(s, "init", sig);
+	if (!s->kill_at || now_s() + timeout < s->kill_at)
+		s->kill_at = now_s() + (timeout > 0 ? timeout : 0);
+}
+
+void session_destroy(struct session *s)
+{
+	s->destroying = true;
+}
+
+/* The command, once more in the same container (a restart policy). */
+int session_restart(struct session *s, struct qerr *err)
+{
+	const struct qp_container *c = s->s->container;
+	struct qp_process again = c->proc;
+	again.id = "init";
+	s->kill_at = 0;
+	return session_exec(s, &again, &s->s->init_io, NULL, err);
+}
+
 /* ---- control messages ------------------------------------------------------ */
 
-static void on_reply(struct sess *s, const struct qp_frame *f)
+static void started(struct session *s, struct sproc *p, const char *why)
+{
+	if (!why) {
+		p->started = true;
+		p->t_started = now_s();
+		p->relay.in_open = true; /* stdin flows only now */
+	}
+	if (s->hooks.started)
+		s->hooks.started(s->hooks.ctx, p, why);
+	if (why)
+		proc_free(s, p);
+}
+
+static void on_reply(struct session *s, const struct qp_frame *f)
 {
 	if (!s->npending) {
 		fail(s, EPROTO, "the guest sent %s without a request", qp_type_name((uint32_t)f->id));
 		return;
 	}
-	uint32_t req = s->pending[0];
+	uint32_t req = s->pending[0].type;
+	int slot = s->pending[0].slot;
 	memmove(s->pending, s->pending + 1, (size_t)--s->npending * sizeof *s->pending);
 	if (f->id == QP_ERROR) {
 		char msg[QERR_MSG_MAX];
 		qp_error_read(f->data, f->len, msg, sizeof msg);
-		if (req == QP_WINSIZE || req == QP_SIGNALPROCESS || req == QP_CLOSEOUTPUT)
+		if (req == QP_WINSIZE || req == QP_SIGNALPROCESS || req == QP_KILLCONTAINER || req == QP_CLOSEOUTPUT)
 			return; /* the process may have just ended: nothing to do */
+		if (req == QP_EXECCMD && slot >= 0) {
+			started(s, &s->procs[slot], *msg ? msg : "the guest refused it");
+			return;
+		}
 		if (!s->rc)
 			s->rc = qerr_set(s->err, EPROTO, "the guest refused %s: %s", qp_type_name(req),
 					 *msg ? msg : "no reason given");
@@ -169,15 +261,40 @@ static void on_reply(struct sess *s, const struct qp_frame *f)
 		break;
 	case QP_NEWCONTAINER:
 		phase(s, PH_RUNNING, 0);
-		s->relay.in_open = true; /* stdin flows only now */
 		s->res->t.started = now_s();
+		started(s, session_proc(s, "init"), NULL);
+		break;
+	case QP_EXECCMD:
+		if (slot >= 0)
+			started(s, &s->procs[slot], NULL);
 		break;
 	default:
 		break;
 	}
 }
 
-static void on_ctl(struct sess *s, const struct qp_frame *f)
+static void on_exit_event(struct session *s, const struct qp_frame *f)
+{
+	struct qp_exit x;
+	struct qerr e;
+	if (qp_exit_read(f->data, f->len, &x, &e) < 0) {
+		fail(s, EPROTO, "bad exit event from the guest: %s", e.msg);
+		return;
+	}
+	struct sproc *p = session_proc(s, x.process);
+	if (!p || p->exited)
+		return; /* not ours (a newer guest) or said twice: nothing to do */
+	p->exit = x;
+	p->exited = true;
+	p->t_exited = now_s();
+	if (!strcmp(p->id, "init")) {
+		s->res->exit = x;
+		s->res->have_exit = true;
+		s->res->t.exited = p->t_exited;
+	}
+}
+
+static void on_ctl(struct session *s, const struct qp_frame *f)
 {
 	switch (f->id) {
 	case QP_READY: {
@@ -192,13 +309,13 @@ static void on_ctl(struct sess *s, const struct qp_frame *f)
 		/* The guest answers in order, so the whole start goes out at once:
 		 * a bad version still fails at the first reply. */
 		qp_put_be32(v, QP_VERSION);
-		send_ctl(s, QP_GETVERSION, v, sizeof v);
+		send_ctl(s, QP_GETVERSION, v, sizeof v, -1);
 		jw_init(&w);
 		qp_pod_write(&w, s->s->pod);
-		send_json(s, QP_STARTPOD, &w);
+		send_json(s, QP_STARTPOD, &w, -1);
 		jw_init(&w);
 		qp_container_write(&w, s->s->container);
-		send_json(s, QP_NEWCONTAINER, &w);
+		send_json(s, QP_NEWCONTAINER, &w, (int)(session_proc(s, "init") - s->procs));
 		phase(s, PH_VERSION, s->s->set->boot_timeout);
 		break;
 	}
@@ -206,26 +323,44 @@ static void on_ctl(struct sess *s, const struct qp_frame *f)
 	case QP_ERROR:
 		on_reply(s, f);
 		break;
-	case QP_PROCESSASYNCEVENT: {
-		struct qerr e;
-		if (qp_exit_read(f->data, f->len, &s->res->exit, &e) < 0) {
-			fail(s, EPROTO, "bad exit event from the guest: %s", e.msg);
-			return;
-		}
-		s->exit_seen = true;
-		s->res->have_exit = true;
-		s->res->t.exited = now_s();
+	case QP_PROCESSASYNCEVENT:
+		on_exit_event(s, f);
 		break;
-	}
 	default:
 		break; /* a newer guest may say more; nothing here needs it */
 	}
 }
 
-/* ---- the loop ---------------------------------------------------------------- */
+/* ---- streams ----------------------------------------------------------------- */
+
+static void on_credit(void *ctx, uint64_t seq, uint32_t bytes)
+{
+	struct session *s = ctx;
+	for (unsigned i = 0; i < QP_MAX_PROCS; i++)
+		if (s->procs[i].used)
+			relay_credit(&s->procs[i].relay, seq, bytes);
+}
+
+static void on_stream(struct session *s, const struct qp_frame *f)
+{
+	if (f->id == QP_SEQ_CREDIT) {
+		if (qp_credit_each(f, on_credit, s) < 0)
+			fail(s, EPROTO, "%s", "malformed credit frame from the guest");
+		return;
+	}
+	for (unsigned i = 0; i < QP_MAX_PROCS; i++) {
+		struct sproc *p = &s->procs[i];
+		if (p->used && relay_owns(&p->relay, f->id)) {
+			int k = relay_output(&p->relay, f, now_s(), s->err);
+			if (k < 0 && !s->rc)
+				s->rc = k;
+			return;
+		}
+	}
+}
 
 /* Drain a port: complete frames first, then one read; until it would block. */
-static void port_input(struct sess *s, int fd, struct qp_reader *r, bool ctl)
+static void port_input(struct session *s, struct watch *w, struct qp_reader *r, bool ctl)
 {
 	for (;;) {
 		struct qp_frame f;
@@ -237,82 +372,69 @@ static void port_input(struct sess *s, int fd, struct qp_reader *r, bool ctl)
 			}
 			if (ctl)
 				on_ctl(s, &f);
-			else if ((k = relay_frame(&s->relay, &f, now_s(), s->err)) < 0)
-				s->rc = k;
+			else
+				on_stream(s, &f);
 		}
-		ssize_t n = qp_reader_fill(r, fd);
+		ssize_t n = qp_reader_fill(r, w->fd);
 		if (n <= 0) {
-			if (n == 0 && s->ev_fd[ctl ? EV_CTL : EV_STREAM] >= 0) {
+			if (n == 0) {
 				/* qemu closed the port: it is exiting; SIGCHLD tells us how. */
-				epoll_ctl(s->epfd, EPOLL_CTL_DEL, fd, NULL);
-				s->ev_fd[ctl ? EV_CTL : EV_STREAM] = -2;
+				loop_drop(&s->loop, w);
+				w->fd = -1;
 			}
 			return;
 		}
 	}
 }
 
-static int ev_fd_of(struct sess *s, int tag)
+static void on_port(struct watch *w, uint32_t ev)
 {
-	switch (tag) {
-	case EV_SIG: return s->sigfd;
-	case EV_CTL: return s->s->vm->ctl;
-	case EV_STREAM: return s->s->vm->stream;
-	case EV_STDIN: return s->relay.in.pollable ? s->relay.in.fd : -1;
-	case EV_STDOUT: return s->relay.out.io.pollable ? s->relay.out.io.fd : -1;
-	default: return s->relay.err.io.pollable ? s->relay.err.io.fd : -1;
+	struct session *s = w->ctx;
+	bool ctl = w == &s->w_ctl;
+	struct qp_queue *q = ctl ? &s->ctl_q : &s->tx;
+	if (ev & EPOLLOUT && qp_queue_flush(q, w->fd) < 0)
+		fail(s, EIO, "write to the %s port failed", ctl ? "control" : "stream");
+	if (ev & (EPOLLIN | EPOLLHUP | EPOLLERR))
+		port_input(s, w, ctl ? &s->ctl_r : &s->st_r, ctl);
+}
+
+/* ---- signals ------------------------------------------------------------------ */
+
+static void on_sigchld(struct session *s)
+{
+	int st;
+	struct rusage ru;
+	if (s->s->vm->pid > 0 && wait4(s->s->vm->pid, &st, WNOHANG, &ru) == s->s->vm->pid) {
+		s->res->qemu_maxrss_kb = ru.ru_maxrss;
+		s->qemu_gone = true;
+		s->qemu_status = st;
+		s->s->vm->pid = -1;
+		s->res->t.vm_gone = now_s();
 	}
 }
 
-static uint32_t ev_want(struct sess *s, int tag)
+static void on_signal(struct watch *w, uint32_t ev)
 {
-	switch (tag) {
-	case EV_SIG: return EPOLLIN;
-	case EV_CTL: return EPOLLIN | (qp_queue_len(&s->ctl_q) ? EPOLLOUT : 0);
-	case EV_STREAM: return EPOLLIN | (qp_queue_len(&s->relay.tx) ? EPOLLOUT : 0);
-	case EV_STDIN: return relay_wants_stdin(&s->relay) ? EPOLLIN : 0;
-	case EV_STDOUT: return relay_sink_pending(&s->relay.out) ? EPOLLOUT : 0;
-	default: return relay_sink_pending(&s->relay.err) ? EPOLLOUT : 0;
-	}
-}
-
-static void ev_update(struct sess *s)
-{
-	for (int tag = 0; tag < EV_COUNT; tag++) {
-		if (s->ev_fd[tag] == -2)
-			continue; /* a port qemu closed */
-		int fd = ev_fd_of(s, tag);
-		uint32_t want = fd >= 0 ? ev_want(s, tag) : 0;
-		struct epoll_event ev = { .events = want, .data.u32 = (uint32_t)tag };
-		int op = s->ev_fd[tag] >= 0 ? (want ? EPOLL_CTL_MOD : EPOLL_CTL_DEL) : want ? EPOLL_CTL_ADD : 0;
-		if (!op || (op == EPOLL_CTL_MOD && want == s->ev_mask[tag]))
-			continue;
-		epoll_ctl(s->epfd, op, op == EPOLL_CTL_DEL ? s->ev_fd[tag] : fd, &ev);
-		s->ev_fd[tag] = want ? fd : -1;
-		s->ev_mask[tag] = want;
-	}
-}
-
-static void on_signal(struct sess *s)
-{
+	struct session *s = w->ctx;
 	struct signalfd_siginfo si;
-	while (io_read(s->sigfd, &si, sizeof si) == sizeof si) {
+	while (io_read(w->fd, &si, sizeof si) == sizeof si) {
 		int sig = (int)si.ssi_signo;
 		if (sig == SIGCHLD) {
-			int st;
-			struct rusage ru;
-			if (wait4(s->s->vm->pid, &st, WNOHANG, &ru) == s->s->vm->pid) {
-				s->res->qemu_maxrss_kb = ru.ru_maxrss;
-				s->qemu_gone = true;
-				s->qemu_status = st;
-				s->s->vm->pid = -1;
-				s->res->t.vm_gone = now_s();
-			}
+			on_sigchld(s);
 		} else if (sig == SIGWINCH) {
-			if (s->s->tty && s->ph == PH_RUNNING)
-				send_winsize(s);
+			uint16_t rows, cols;
+			if (s->s->tty && s->ph == PH_RUNNING && tty_size(&rows, &cols) == 0)
+				session_winsize(s, "init", rows, cols);
+		} else if (s->hooks.signal && s->hooks.signal(s->hooks.ctx, sig)) {
+			/* the owner's */
 		} else if (s->ph == PH_RUNNING) {
-			send_signal(s, sig);
+			/* SIGTERM: the graceful stop a supervisor asks for (the image's
+			 * stop signal, then SIGKILL after the stop timeout); others go
+			 * to the command as they are. */
+			if (sig == SIGTERM)
+				session_stop(s, s->s->stop_signal, s->s->stop_timeout);
+			else
+				session_signal(s, "init", sig);
 		} else if (s->ph < PH_RUNNING && !s->rc) {
 			/* Nothing runs yet: stop here, as the shell would, with 128+N. */
 			s->res->status = 128 + sig;
@@ -321,52 +443,75 @@ static void on_signal(struct sess *s)
 	}
 }
 
-static void handle(struct sess *s, const struct epoll_event *ev)
+/* ---- the loop ---------------------------------------------------------------- */
+
+static void watches(struct session *s)
 {
-	struct vm *vm = s->s->vm;
-	switch (ev->data.u32) {
-	case EV_SIG:
-		on_signal(s);
-		break;
-	case EV_CTL:
-		if (ev->events & EPOLLOUT && qp_queue_flush(&s->ctl_q, vm->ctl) < 0)
-			fail(s, EIO, "%s", "write to the control port failed");
-		if (ev->events & (EPOLLIN | EPOLLHUP | EPOLLERR))
-			port_input(s, vm->ctl, &s->ctl_r, true);
-		break;
-	case EV_STREAM:
-		if (ev->events & EPOLLOUT && qp_queue_flush(&s->relay.tx, vm->stream) < 0)
-			fail(s, EIO, "%s", "write to the stream port failed");
-		if (ev->events & (EPOLLIN | EPOLLHUP | EPOLLERR))
-			port_input(s, vm->stream, &s->st_r, false);
-		break;
-	case EV_STDIN:
-		relay_stdin(&s->relay);
-		break;
-	case EV_STDOUT:
-		relay_flush(&s->relay, &s->relay.out);
-		break;
-	case EV_STDERR:
-		relay_flush(&s->relay, &s->relay.err);
-		break;
+	s->w_ctl.want = EPOLLIN | (qp_queue_len(&s->ctl_q) ? EPOLLOUT : 0);
+	s->w_stream.want = EPOLLIN | (qp_queue_len(&s->tx) ? EPOLLOUT : 0);
+	loop_sync(&s->loop, &s->w_ctl);
+	loop_sync(&s->loop, &s->w_stream);
+	for (unsigned i = 0; i < QP_MAX_PROCS; i++) {
+		struct sproc *p = &s->procs[i];
+		if (!p->used)
+			continue;
+		struct relay *r = &p->relay;
+		p->w_in.fd = r->in.pollable ? r->in.fd : -1;
+		p->w_in.want = relay_wants_stdin(r) ? EPOLLIN : 0;
+		p->w_out.fd = r->out.io.pollable ? r->out.io.fd : -1;
+		p->w_out.want = relay_sink_pending(&r->out) ? EPOLLOUT : 0;
+		p->w_err.fd = r->err.io.pollable ? r->err.io.fd : -1;
+		p->w_err.want = relay_sink_pending(&r->err) ? EPOLLOUT : 0;
+		loop_sync(&s->loop, &p->w_in);
+		loop_sync(&s->loop, &p->w_out);
+		loop_sync(&s->loop, &p->w_err);
 	}
 }
 
-/* Advance the phases that do not wait for a message. 1: the loop is over. */
-static int step(struct sess *s)
+static bool procs_left(const struct session *s)
+{
+	for (unsigned i = 0; i < QP_MAX_PROCS; i++)
+		if (s->procs[i].used)
+			return true;
+	return false;
+}
+
+/* Processes whose end is in and whose output is all out: tell the owner. */
+static void reap(struct session *s)
+{
+	for (unsigned i = 0; i < QP_MAX_PROCS; i++) {
+		struct sproc *p = &s->procs[i];
+		if (!p->used || !p->exited || !relay_done(&p->relay))
+			continue;
+		bool init = !strcmp(p->id, "init");
+		enum session_end end = s->hooks.ended ? s->hooks.ended(s->hooks.ctx, p) : END_DESTROY;
+		proc_free(s, p);
+		if (init && end == END_DESTROY)
+			s->destroying = true;
+	}
+}
+
+/* Advance what does not wait for a message. 1: the loop is over. */
+static int step(struct session *s)
 {
 	if (s->rc)
 		return 1;
 	/* A reader of ours went away: the guest closes that stream too. */
-	for (uint64_t seq; s->ph < PH_DESTROY && (seq = relay_gone(&s->relay));)
-		send_closeoutput(s, seq);
-	if (s->ph == PH_RUNNING && s->exit_seen && relay_done(&s->relay)) {
-		send_ctl(s, QP_DESTROYPOD, NULL, 0);
-		phase(s, PH_DESTROY, s->s->set->shutdown_timeout);
+	for (unsigned i = 0; s->ph < PH_DESTROY && i < QP_MAX_PROCS; i++)
+		for (uint64_t seq; s->procs[i].used && (seq = relay_gone(&s->procs[i].relay));)
+			send_closeoutput(s, seq);
+	if (s->ph == PH_RUNNING) {
+		reap(s);
+		if (s->destroying && !procs_left(s)) {
+			send_ctl(s, QP_DESTROYPOD, NULL, 0, -1);
+			phase(s, PH_DESTROY, s->s->set->shutdown_timeout);
+		}
 	}
 	if (s->qemu_gone) {
-		if (s->ph == PH_DESTROY || (s->exit_seen && relay_done(&s->relay)))
+		if (s->ph == PH_DESTROY)
 			return 1;
+		if (s->res->have_exit && !procs_left(s))
+			return 1; /* it ended on its own after the command: the result is in */
 		if (WIFSIGNALED(s->qemu_status))
 			fail(s, EIO, "qemu was killed by signal %s before the command finished",
 			     strsignal(WTERMSIG(s->qemu_status)));
@@ -383,6 +528,10 @@ static int step(struct sess *s)
 		fail(s, ETIMEDOUT, "%s", "timed out");
 		return 1;
 	}
+	if (s->kill_at && t >= s->kill_at) {
+		s->kill_at = 0;
+		session_signal(s, "init", SIGKILL); /* the stop timeout is over */
+	}
 	if (s->deadline && t >= s->deadline) {
 		static const char *const what[] = { "the guest did not become ready",
 			"no reply to GETVERSION", "no reply to STARTPOD", "no reply to NEWCONTAINER", "",
@@ -395,22 +544,24 @@ static int step(struct sess *s)
 	return 0;
 }
 
-static int wait_ms(struct sess *s)
+static int wait_ms(struct session *s, double owner_next)
 {
-	double t = now_s(), next = 0;
-	if (s->deadline)
-		next = s->deadline;
-	if (s->stop_at && (!next || s->stop_at < next))
-		next = s->stop_at;
-	if (!s->relay.in.pollable && relay_wants_stdin(&s->relay))
-		return 0;
+	double t = now_s(), next = owner_next;
+	double cand[] = { s->deadline, s->stop_at, s->kill_at };
+	for (size_t i = 0; i < sizeof cand / sizeof *cand; i++)
+		if (cand[i] && (!next || cand[i] < next))
+			next = cand[i];
+	for (unsigned i = 0; i < QP_MAX_PROCS; i++)
+		if (s->procs[i].used && relay_always_ready(&s->procs[i].relay))
+			return 0;
 	if (!next)
 		return -1;
 	return next <= t ? 0 : (int)ceil((next - t) * 1000);
 }
 
-/* The signals the loop takes (forwarded, or SIGCHLD/SIGWINCH). main blocks
- * them before qemu starts, so none is lost between fork and the signalfd. */
+/* The signals the loop takes (forwarded, or SIGCHLD/SIGWINCH). The caller
+ * blocks them before qemu starts, so none is lost between fork and the
+ * signalfd. */
 void session_signals(sigset_t *set, bool proxy)
 {
 	static const int sigs[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2 };
@@ -421,61 +572,85 @@ void session_signals(sigset_t *set, bool proxy)
 		sigaddset(set, sigs[i]);
 }
 
-static int setup(struct sess *s)
+int session_open(struct session *s, const struct session_spec *spec, struct session_result *res, struct qerr *err)
 {
 	sigset_t set;
-	relay_open(&s->relay, s->s->interactive, s->s->tty); /* first: teardown restores its fds */
-	session_signals(&set, s->s->sig_proxy);
-	if ((s->sigfd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC)) < 0 ||
-	    (s->epfd = epoll_create1(EPOLL_CLOEXEC)) < 0)
-		return qerr_sys(s->err, errno, "set up the event loop");
+	*s = (struct session){ .s = spec, .res = res, .err = err, .loop = { .epfd = -1 } };
+	watch_init(&s->w_sig, on_signal, s);
+	watch_init(&s->w_ctl, on_port, s);
+	watch_init(&s->w_stream, on_port, s);
+	phase(s, PH_BOOT, spec->set->boot_timeout);
+	if (spec->set->timeout > 0)
+		s->stop_at = res->t.qemu_start + spec->set->timeout; /* like timeout(1): the whole run */
+	if (!proc_add(s, "init", &spec->init_io, NULL))
+		return qerr_set(err, ENOMEM, "out of memory");
+	session_signals(&set, spec->sig_proxy);
+	if ((s->w_sig.fd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC)) < 0 || loop_open(&s->loop, err) < 0)
+		return qerr_sys(err, errno, "set up the event loop");
 	if (qp_reader_init(&s->ctl_r, QP_CTL_HDR, QP_CTL_MAX) < 0 ||
 	    qp_reader_init(&s->st_r, QP_STREAM_HDR, QP_STREAM_HDR + QP_STREAM_PAYLOAD) < 0)
-		return qerr_set(s->err, ENOMEM, "out of memory");
-	io_nonblock(s->s->vm->ctl, 1);
-	io_nonblock(s->s->vm->stream, 1);
+		return qerr_set(err, ENOMEM, "out of memory");
+	s->w_ctl.fd = spec->vm->ctl;
+	s->w_stream.fd = spec->vm->stream;
+	io_nonblock(spec->vm->ctl, 1);
+	io_nonblock(spec->vm->stream, 1);
+	s->w_sig.want = EPOLLIN;
+	loop_sync(&s->loop, &s->w_sig);
 	return 0;
 }
 
-static void teardown(struct sess *s)
+int session_loop(struct session *s)
 {
-	relay_close(&s->relay);
+	while (!step(s)) {
+		double owner_next = s->hooks.turn ? s->hooks.turn(s->hooks.ctx) : 0;
+		watches(s);
+		int n = loop_wait(&s->loop, wait_ms(s, owner_next));
+		if (n < 0) {
+			fail(s, -n, "%s", "epoll_wait failed");
+			break;
+		}
+		for (unsigned i = 0; i < QP_MAX_PROCS; i++)
+			if (s->procs[i].used)
+				relay_poll_free(&s->procs[i].relay);
+		if (qp_queue_len(&s->ctl_q) && s->w_ctl.fd >= 0 && qp_queue_flush(&s->ctl_q, s->w_ctl.fd) < 0 &&
+		    !s->qemu_gone)
+			fail(s, EIO, "%s", "write to the control port failed");
+		if (qp_queue_len(&s->tx) && s->w_stream.fd >= 0)
+			qp_queue_flush(&s->tx, s->w_stream.fd);
+	}
+	if (!s->rc)
+		s->res->status = s->res->exit.status;
+	struct sproc *init = session_proc(s, "init");
+	if (init)
+		s->res->t.first_output = init->relay.first_output;
+	return s->rc;
+}
+
+void session_close(struct session *s)
+{
+	for (unsigned i = 0; i < QP_MAX_PROCS; i++)
+		if (s->procs[i].used) {
+			if (s->hooks.ended && s->procs[i].started)
+				s->hooks.ended(s->hooks.ctx, &s->procs[i]); /* the VM is gone: it is over */
+			proc_free(s, &s->procs[i]);
+		}
+	loop_drop(&s->loop, &s->w_sig);
+	loop_drop(&s->loop, &s->w_ctl);
+	loop_drop(&s->loop, &s->w_stream);
 	qp_reader_free(&s->ctl_r);
 	qp_reader_free(&s->st_r);
 	qp_queue_free(&s->ctl_q);
-	io_close(&s->epfd);
-	io_close(&s->sigfd);
+	qp_queue_free(&s->tx);
+	io_close(&s->w_sig.fd);
+	loop_close(&s->loop);
 }
 
 int session_run(const struct session_spec *spec, struct session_result *res, struct qerr *err)
 {
-	struct sess s = {
-		.s = spec, .res = res, .err = err, .epfd = -1, .sigfd = -1,
-		.ev_fd = { -1, -1, -1, -1, -1, -1 },
-	};
-	phase(&s, PH_BOOT, spec->set->boot_timeout);
-	if (spec->set->timeout > 0)
-		s.stop_at = res->t.qemu_start + spec->set->timeout; /* like timeout(1): the whole run */
-	s.rc = setup(&s);
-	while (!step(&s)) {
-		struct epoll_event evs[8];
-		ev_update(&s);
-		int n = epoll_wait(s.epfd, evs, 8, wait_ms(&s));
-		if (n < 0 && errno != EINTR) {
-			fail(&s, errno, "%s", "epoll_wait failed");
-			break;
-		}
-		for (int i = 0; i < n && !s.rc; i++)
-			handle(&s, &evs[i]);
-		relay_poll_free(&s.relay);
-		if (qp_queue_len(&s.ctl_q) && qp_queue_flush(&s.ctl_q, spec->vm->ctl) < 0 && !s.qemu_gone)
-			fail(&s, EIO, "%s", "write to the control port failed");
-		if (qp_queue_len(&s.relay.tx))
-			qp_queue_flush(&s.relay.tx, spec->vm->stream);
-	}
-	if (!s.rc)
-		res->status = res->exit.status;
-	res->t.first_output = s.relay.first_output;
-	teardown(&s);
-	return s.rc;
+	static struct session s;
+	int e = session_open(&s, spec, res, err);
+	if (!e)
+		e = session_loop(&s);
+	session_close(&s);
+	return e;
 }
