@@ -7,8 +7,36 @@
 #ifndef QPOD_CLI_H
 #define QPOD_CLI_H
 
+#include <limits.h>
+
+#include "json.h"
+#include "runner.h"
+
 int cmd_run(int argc, char **argv);
 int cmd_cache(int argc, char **argv);
+int cmd_ps(int argc, char **argv);
+int cmd_exec(int argc, char **argv);
+int cmd_logs(int argc, char **argv);
+int cmd_stop(int argc, char **argv);
+int cmd_kill(int argc, char **argv);
+int cmd_wait(int argc, char **argv);
+int cmd_rm(int argc, char **argv);
+int cmd_inspect(int argc, char **argv);
+
+/* client.c: a detached VM, found and asked. */
+struct vm_ref {
+	char dir[PATH_MAX];
+	struct vmstate st;
+};
+int client_find(const char *ref, struct vm_ref *v);    /* one line on stderr when not found */
+int client_connect(struct vm_ref *v);                  /* the socket, or -errno (said) */
+int client_send(int fd, struct jw *w, const int *fds, int nfds);
+int client_reply(int fd, struct json *j, char *buf, size_t cap, int timeout_ms);
+int client_status(struct json *j);
+
+struct launch;
+/* detach.c: run -d. */
+int detach_run(struct launch *l);
 
 /* cache.c: `qpod cache ls|prune`, also run's --cache. */
 int cache_run(const char *what);

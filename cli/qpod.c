@@ -16,6 +16,14 @@ static const struct {
 	const char *what;
 } commands[] = {
 	{ "run", cmd_run, "run a command in a new VM from an image" },
+	{ "ps", cmd_ps, "list the detached VMs (-a: those that ended too)" },
+	{ "exec", cmd_exec, "run another command in a running VM" },
+	{ "logs", cmd_logs, "a detached VM's output (-f follows, -t times, --tail N)" },
+	{ "stop", cmd_stop, "stop a VM: its stop signal, then SIGKILL after -t seconds" },
+	{ "kill", cmd_kill, "send a signal to a VM's command (default KILL)" },
+	{ "wait", cmd_wait, "wait for a VM's command to end; print its exit code" },
+	{ "rm", cmd_rm, "remove a VM that has ended (-f: kill it first)" },
+	{ "inspect", cmd_inspect, "a VM's state as JSON" },
 	{ "cache", cmd_cache, "list or prune the image cache" },
 };
 

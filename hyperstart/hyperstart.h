@@ -23,13 +23,13 @@
 
 #include "proto.h"
 
-/* loop.c: the epoll set. A tag per watched fd (three per process slot:
- * its stdin, stdout and stderr); epoll's interest follows the state
+/* loop.c: the epoll set. A tag per watched fd (four per process slot:
+ * its stdin, stdout, stderr, and the pipe that says whether exec worked); epoll's interest follows the state
  * (ev_update, once per turn of the loop in main.c), and a watched fd is
  * closed only through ev_close. */
 enum { EV_CTL, EV_STREAM, EV_SIGNAL, EV_FIXED };
-enum { IO_IN, IO_OUT, IO_ERR };
-#define EV_PROC(slot, io) (EV_FIXED + 3 * (int)(slot) + (io))
+enum { IO_IN, IO_OUT, IO_ERR, IO_EXEC, IO_COUNT };
+#define EV_PROC(slot, io) (EV_FIXED + IO_COUNT * (int)(slot) + (io))
 #define EV_COUNT EV_PROC(QP_MAX_PROCS, 0)
 struct hs;
 void ev_update(struct hs *hs);
@@ -54,7 +54,8 @@ struct proc {
 	bool in_eof;          /* the host ended stdin */
 	uint32_t in_grant;    /* bytes delivered since the last credit grant */
 	struct outstream out, err;
-	int errpipe;          /* the child writes why exec failed */
+	int errpipe;          /* the child writes why exec failed; EOF alone: it ran */
+	bool exec_known;      /* errpipe said (the started event is sent, or the error kept) */
 	bool reaped, reported;
 	uint64_t oom_kills;   /* /proc/vmstat oom_kill at the start */
 	struct qp_exit exit;
@@ -118,6 +119,7 @@ void stdout_close(struct hs *hs, uint64_t seq);
 /* proc.c and exec.c */
 int proc_start(struct hs *hs, const struct qp_process *spec, struct qerr *err);
 void proc_reap(struct hs *hs);
+void proc_exec_result(struct hs *hs, struct proc *p);
 void proc_report(struct hs *hs);
 struct proc *proc_find(struct hs *hs, const char *id);   /* a running one */
 void proc_signal(struct hs *hs, const char *id, int sig);

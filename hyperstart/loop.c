@@ -1,7 +1,7 @@
 /*
  * loop.c: the epoll set of hyperstart's one event loop (see hyperstart.h).
  *
- * Every fd the loop watches has a tag (EV_*; three per process slot). Nobody calls epoll_ctl but
+ * Every fd the loop watches has a tag (EV_*; four per process slot). Nobody calls epoll_ctl but
  * this file: the parts change state (queues, credit, fds), and ev_update()
  * brings epoll's interest in line with it once per turn of the loop, one
  * call per change. ev_close() is how a part closes a watched fd.
@@ -20,13 +20,14 @@ static int fd_of(struct hs *hs, int tag)
 	case EV_STREAM: return hs->stream;
 	case EV_SIGNAL: return hs->sigfd;
 	}
-	struct proc *p = &hs->procs[(tag - EV_FIXED) / 3];
+	struct proc *p = &hs->procs[(tag - EV_FIXED) / IO_COUNT];
 	if (!p->used)
 		return -1;
-	switch ((tag - EV_FIXED) % 3) {
+	switch ((tag - EV_FIXED) % IO_COUNT) {
 	case IO_IN: return p->in_fd;
 	case IO_OUT: return p->out.fd;
-	default: return p->err.fd;
+	case IO_ERR: return p->err.fd;
+	default: return p->exec_known ? -1 : p->errpipe;
 	}
 }
 
@@ -37,11 +38,12 @@ static uint32_t mask_of(struct hs *hs, int tag)
 	case EV_STREAM: return EPOLLIN | (qp_queue_len(&hs->stream_q) ? EPOLLOUT : 0);
 	case EV_SIGNAL: return EPOLLIN;
 	}
-	struct proc *p = &hs->procs[(tag - EV_FIXED) / 3];
-	switch ((tag - EV_FIXED) % 3) {
+	struct proc *p = &hs->procs[(tag - EV_FIXED) / IO_COUNT];
+	switch ((tag - EV_FIXED) % IO_COUNT) {
 	case IO_IN: return qp_queue_len(&p->in_q) ? EPOLLOUT : 0;
 	case IO_OUT: return p->out.credit ? EPOLLIN : 0;
-	default: return p->err.credit ? EPOLLIN : 0;
+	case IO_ERR: return p->err.credit ? EPOLLIN : 0;
+	default: return EPOLLIN;
 	}
 }
 

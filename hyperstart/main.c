@@ -62,12 +62,14 @@ static void handle(struct hs *hs, const struct epoll_event *ev)
 		int tag = (int)ev->data.u32;
 		if (tag < EV_FIXED || tag >= EV_COUNT)
 			break;
-		struct proc *p = &hs->procs[(tag - EV_FIXED) / 3];
-		int io = (tag - EV_FIXED) % 3;
+		struct proc *p = &hs->procs[(tag - EV_FIXED) / IO_COUNT];
+		int io = (tag - EV_FIXED) % IO_COUNT;
 		if (!p->used)
 			break;
 		if (io == IO_IN)
 			stdin_pump(hs, p);
+		else if (io == IO_EXEC)
+			proc_exec_result(hs, p);
 		else
 			stdout_pump(hs, p, io == IO_OUT ? &p->out : &p->err);
 	}

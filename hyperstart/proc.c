@@ -191,7 +191,26 @@ out:
 	return e;
 }
 
-static void record_exit(struct proc *p, int st)
+/* The exec pipe speaks: EOF alone means the command runs (the started
+ * event goes to the host: `qpod run -d` waits for it); a reason means exec
+ * failed, and the exit event (126 or 127) will carry it. */
+void proc_exec_result(struct hs *hs, struct proc *p)
+{
+	struct qp_exit *x = &p->exit;
+	ssize_t n = io_read(p->errpipe, x->error, sizeof x->error - 1);
+	if (n == -EAGAIN)
+		return;
+	x->error[n > 0 ? n : 0] = '\0';
+	p->exec_known = true;
+	ev_close(hs, EV_PROC(p->slot, IO_EXEC), &p->errpipe);
+	if (n == 0) {
+		char ev[QP_ID_MAX + 96];
+		int len = snprintf(ev, sizeof ev, "{\"container\":\"qpod\",\"process\":\"%s\",\"event\":\"started\"}", p->id);
+		qp_put_ctl(&hs->ctl_q, QP_PROCESSASYNCEVENT, ev, (size_t)len);
+	}
+}
+
+static void record_exit(struct hs *hs, struct proc *p, int st)
 {
 	struct qp_exit *x = &p->exit;
 	x->exited_ns = boottime_ns();
@@ -202,9 +221,9 @@ static void record_exit(struct proc *p, int st)
 	} else {
 		x->status = WEXITSTATUS(st);
 	}
-	ssize_t n = io_read(p->errpipe, x->error, sizeof x->error - 1);
-	x->error[n > 0 ? n : 0] = '\0';
-	io_close(&p->errpipe);
+	if (!p->exec_known) /* the exec pipe is ready too: it said its part before the exit */
+		proc_exec_result(hs, p);
+	ev_close(hs, EV_PROC(p->slot, IO_EXEC), &p->errpipe);
 	p->reaped = true;
 	log_dbg("pid %d exited: status %d", p->pid, x->status);
 }
@@ -227,7 +246,7 @@ void proc_reap(struct hs *hs)
 		struct proc *p = by_pid(hs, pid);
 		if (!p)
 			continue; /* an orphan the container left behind */
-		record_exit(p, st);
+		record_exit(hs, p, st);
 		stdin_drop(hs, p);
 		/* The container ends with its main process: every other one goes
 		 * too, which also closes the last writers of the output pipes. */

@@ -40,6 +40,7 @@ struct runcfg {
 	char **env;          /* "KEY=VALUE" */
 	char *workdir;       /* NULL or "" when unset */
 	char *user;          /* NULL or "" when unset */
+	int stop_signal;     /* config.StopSignal, 0 when unset */
 };
 void runcfg_free(struct runcfg *c);
 

@@ -49,6 +49,11 @@ int qp_exit_read(const uint8_t *buf, size_t n, struct qp_exit *e, struct qerr *e
 	int r = doc_open(&d, buf, n, err);
 	if (r)
 		return r;
+	if (json_eq(&d.j, json_get(&d.j, 0, "event"), "started")) {
+		r = read_about(&d, e->process);
+		json_free(&d.j);
+		return r < 0 ? r : 1;
+	}
 	if (!(r = get_u64(&d, 0, "status", 255, &status)) && !(r = get_u64(&d, 0, "signal", 64, &sig)) &&
 	    !(r = get_bool(&d, 0, "oom", &e->oom)) && !(r = get_str(&d, 0, "error", &msg)) &&
 	    !(r = get_u64(&d, 0, "startedNs", INT64_MAX, &e->started_ns)))

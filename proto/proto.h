@@ -257,6 +257,7 @@ int qp_container_read(const uint8_t *buf, size_t n, struct qp_container *c, stru
 void qp_container_free(struct qp_container *c);
 
 int qp_exit_write(struct jw *w, const char *container, const char *process, const struct qp_exit *e);
+/* 0 for an exit; 1 for the started event of e->process (its exec worked). */
 int qp_exit_read(const uint8_t *buf, size_t n, struct qp_exit *e, struct qerr *err);
 
 /* EXECCMD {"container","process":{...}}: one more process in the running

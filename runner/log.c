@@ -95,8 +95,10 @@ static uint64_t get_le(const uint8_t *p, int n)
 	return v;
 }
 
-/* Each record of one file, in order; stops at a bad or cut record. */
-static int read_file(const char *path, int (*fn)(void *ctx, const struct log_rec *r), void *ctx)
+/* The records of one file from offset *off on, in order; *off moves past
+ * each whole record read. Stops at a bad or cut record (a writer may be
+ * in the middle of one). */
+int log_read_file(const char *path, uint64_t *off, int (*fn)(void *ctx, const struct log_rec *r), void *ctx)
 {
 	FILE *f = fopen(path, "re");
 	if (!f)
@@ -104,11 +106,16 @@ static int read_file(const char *path, int (*fn)(void *ctx, const struct log_rec
 	static uint8_t buf[1u << 20];
 	uint8_t hdr[LOG_HDR];
 	int e = 0;
+	if (fseeko(f, (off_t)*off, SEEK_SET) < 0) {
+		fclose(f);
+		return -errno;
+	}
 	while (!e && fread(hdr, 1, sizeof hdr, f) == sizeof hdr) {
 		struct log_rec r = { .stream = hdr[0], .len = (size_t)get_le(hdr + 4, 4), .time_ns = get_le(hdr + 8, 8) };
 		if ((r.stream != 1 && r.stream != 2) || r.len > sizeof buf || fread(buf, 1, r.len, f) != r.len)
 			break;
 		r.data = buf;
+		*off += LOG_HDR + r.len;
 		e = fn(ctx, &r);
 	}
 	fclose(f);
@@ -118,7 +125,8 @@ static int read_file(const char *path, int (*fn)(void *ctx, const struct log_rec
 int log_read(const char *path, int (*fn)(void *ctx, const struct log_rec *r), void *ctx)
 {
 	char old[4200];
+	uint64_t o1 = 0, o2 = 0;
 	snprintf(old, sizeof old, "%s.1", path);
-	int e = read_file(old, fn, ctx);
-	return e ? e : read_file(path, fn, ctx);
+	int e = log_read_file(old, &o1, fn, ctx);
+	return e ? e : log_read_file(path, &o2, fn, ctx);
 }

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "runner.h"
+#include "sig.h"
 
 void usage(FILE *f)
 {
@@ -48,6 +49,12 @@ void usage(FILE *f)
 	      "      --add-host NAME:IP  add a line to /etc/hosts (IP host-gateway: the host)\n"
 	      "      --timeout SECONDS   kill the VM after this long; exit 124\n"
 	      "      --sig-proxy=false   do not forward signals: they end qpod and the VM\n"
+	      "  -d, --detach            keep the VM running in the background; print its id\n"
+	      "      --name NAME         name the detached VM (default: a generated one)\n"
+	      "      --restart POLICY    no, on-failure[:N], always or unless-stopped\n"
+	      "      --stop-signal SIG   the signal a stop sends first (default: the image's, or TERM)\n"
+	      "      --stop-timeout S    seconds from the stop signal to SIGKILL (default 10)\n"
+	      "      --log-max-size SIZE a detached VM's log bound (default 10m)\n"
 	      "      --rm, --init        accepted for docker's sake: every run is removed, and\n"
 	      "                          hyperstart already reaps as an init does\n"
 	      "      --accel auto|kvm|tcg  accelerator (auto: KVM only where it works)\n"
@@ -73,7 +80,8 @@ void usage(FILE *f)
 enum { O_ENTRYPOINT = 256, O_CPUS, O_TIMEOUT, O_ACCEL, O_BOOT, O_CONSOLE, O_KERNEL, O_INITRD,
        O_PLATFORM, O_MAXBYTES, O_RESULT, O_TIMINGS, O_DEBUG, O_CACHE, O_VERSION, O_HELP, O_NETWORK,
        O_DNS, O_ADDHOST, O_ENVFILE, O_RM, O_INIT, O_READONLY, O_TMPFS, O_SHMSIZE, O_ULIMIT, O_UMASK,
-       O_GROUPADD, O_SIGPROXY, O_INTERACTIVE, O_TTY };
+       O_GROUPADD, O_SIGPROXY, O_INTERACTIVE, O_TTY, O_DETACH, O_NAME, O_RESTART, O_STOPSIGNAL,
+       O_STOPTIMEOUT, O_LOGMAX };
 
 static const struct option longopts[] = {
 	{ "env", required_argument, NULL, 'e' },
@@ -99,6 +107,12 @@ static const struct option longopts[] = {
 	{ "rm", optional_argument, NULL, O_RM },
 	{ "init", optional_argument, NULL, O_INIT },
 	{ "sig-proxy", optional_argument, NULL, O_SIGPROXY },
+	{ "detach", optional_argument, NULL, O_DETACH },
+	{ "name", required_argument, NULL, O_NAME },
+	{ "restart", required_argument, NULL, O_RESTART },
+	{ "stop-signal", required_argument, NULL, O_STOPSIGNAL },
+	{ "stop-timeout", required_argument, NULL, O_STOPTIMEOUT },
+	{ "log-max-size", required_argument, NULL, O_LOGMAX },
 	{ "entrypoint", required_argument, NULL, O_ENTRYPOINT },
 	{ "cpus", required_argument, NULL, O_CPUS },
 	{ "timeout", required_argument, NULL, O_TIMEOUT },
@@ -184,6 +198,21 @@ static int flag(struct opts *o, int c, const char *v)
 		return opt_bool(c == O_RM ? "rm" : "init", v, &unused);
 	}
 	case O_SIGPROXY: return opt_bool("sig-proxy", v, &o->sig_proxy);
+	case 'd': o->detach = true; return 0;
+	case O_DETACH: return opt_bool("detach", v, &o->detach);
+	case O_NAME: return opt_set_name(o, v);
+	case O_RESTART: return opt_set_restart(o, v);
+	case O_STOPSIGNAL:
+		if ((o->stop_signal = sig_parse(v)) < 0)
+			return opt_bad("--stop-signal %s: not a signal name or number", v);
+		return 0;
+	case O_STOPTIMEOUT:
+		return opt_number("--stop-timeout", v, 0, 1e6, &o->stop_timeout);
+	case O_LOGMAX:
+		if (opt_parse_bytes(v, &d) < 0 || d < 8192)
+			return opt_bad("--log-max-size %s: expected a size of at least 8k", v);
+		o->log_max = (uint64_t)d;
+		return 0;
 	case O_ENTRYPOINT: o->entrypoint = (char *)v; o->entrypoint_set = true; return 0;
 	case O_CPUS:
 		if (opt_number("--cpus", v, 0.01, 64, &d))
@@ -225,9 +254,10 @@ int opts_parse(int argc, char **argv, struct opts *o)
 	o->network = true;
 	o->sig_proxy = true;
 	o->umask = -1;
+	o->stop_timeout = -1;
 	for (;;) {
 		idx = -1;
-		if (e || (c = getopt_long(argc, argv, "+:e:w:u:itv:m:h:p:", longopts, &idx)) == -1)
+		if (e || (c = getopt_long(argc, argv, "+:e:w:u:itdv:m:h:p:", longopts, &idx)) == -1)
 			break;
 		const char *word = argv[optind - 1];
 		if (c == ':')
@@ -253,7 +283,11 @@ int opts_parse(int argc, char **argv, struct opts *o)
 		return optind == argc ? 0 : opt_bad("--cache %s takes no image or command", o->cache_cmd);
 	if (optind == argc)
 		return opt_bad("%s", "no IMAGE given");
-	if (o->tty && o->interactive && !isatty(0)) {
+	if (o->name && !o->detach)
+		return opt_bad("%s", "--name names a detached VM: add -d");
+	if (o->restart && strcmp(o->restart, "no") && !o->detach)
+		return opt_bad("--restart %s keeps a VM running: add -d", o->restart);
+	if (o->tty && o->interactive && !isatty(0) && !o->detach) {
 		fprintf(stderr, "qpod: the input device is not a TTY\n");
 		return -EINVAL;
 	}

@@ -374,6 +374,27 @@ int opt_bool(const char *flag, const char *v, bool *out)
 	return -EINVAL;
 }
 
+/* --name: docker's rule, [a-zA-Z0-9][a-zA-Z0-9_.-]*, at most 63. */
+int opt_set_name(struct opts *o, const char *name)
+{
+	size_t n = strlen(name);
+	if (!n || n > 63 || !strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789", name[0]) ||
+	    name[strspn(name, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-")])
+		return opt_bad("--name %s: letters, digits, '_', '.' and '-', starting with a letter or digit", name);
+	o->name = (char *)name;
+	return 0;
+}
+
+/* --restart no|on-failure[:N]|always|unless-stopped (restart.c reads it). */
+int opt_set_restart(struct opts *o, const char *p)
+{
+	struct restart r;
+	if (restart_parse(p, &r) < 0)
+		return opt_bad("--restart %s: expected no, on-failure[:N], always or unless-stopped", p);
+	o->restart = (char *)p;
+	return 0;
+}
+
 void opts_free(struct opts *o)
 {
 	for (size_t i = 0; i < o->nenv; i++)

@@ -10,6 +10,7 @@
 #ifndef QPOD_RUNNER_H
 #define QPOD_RUNNER_H
 
+#include <limits.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <signal.h>
@@ -17,6 +18,7 @@
 #include <sys/types.h>
 
 #include "err.h"
+#include "packer.h"
 #include "proto.h"
 
 #define EXIT_QPOD    125
@@ -78,6 +80,12 @@ struct opts {
 	size_t nrlimits;
 	char **groups;     /* --group-add, NULL-terminated */
 	size_t ngroups;
+	bool detach;       /* -d: a monitor keeps the VM; print its id */
+	char *name;        /* --name */
+	char *restart;     /* --restart no|on-failure[:N]|always|unless-stopped */
+	int stop_signal;   /* --stop-signal, 0: the image's, else SIGTERM */
+	double stop_timeout;  /* --stop-timeout, -1: 10 s */
+	uint64_t log_max;  /* --log-max-size, 0: the default */
 	const char *image;
 	char **cmd;        /* NULL-terminated, may be empty */
 };
@@ -106,6 +114,20 @@ int opt_add_tmpfs(struct opts *o, const char *spec);
 int opt_add_ulimit(struct opts *o, const char *spec);
 int opt_set_user(struct opts *o, const char *spec);
 int opt_add_group(struct opts *o, const char *g);
+int opt_set_name(struct opts *o, const char *name);
+int opt_set_restart(struct opts *o, const char *policy);
+
+/* restart.c: docker's restart policies and their growing delay. */
+struct restart {
+	enum { RESTART_NO, RESTART_ON_FAILURE, RESTART_ALWAYS, RESTART_UNLESS_STOPPED } policy;
+	unsigned max;      /* on-failure:N; 0: no limit */
+};
+int restart_parse(const char *s, struct restart *r);
+/* After the command ended with status (stopped: by qpod stop or kill), the
+ * restarts so far: whether to run it again. */
+bool restart_wanted(const struct restart *r, int status, bool stopped, unsigned restarts);
+/* The delay before restart number n+1: docker's 100 ms, doubling, at most 60 s. */
+double restart_delay(unsigned n);
 
 /* conf.c: vm.conf and the boot files of `make image`. */
 struct vmconf {
@@ -224,6 +246,7 @@ int log_write(struct log *l, int stream, const void *data, size_t n);
 void log_close(struct log *l);
 /* Every record, oldest first; fn returns non-zero to stop (returned). */
 int log_read(const char *path, int (*fn)(void *ctx, const struct log_rec *r), void *ctx);
+int log_read_file(const char *path, uint64_t *off, int (*fn)(void *ctx, const struct log_rec *r), void *ctx);
 
 /* relay.c: one process's stdio relay between host fds and the stream port,
  * with credit both ways. Frames to send go to the shared tx queue. */
@@ -310,6 +333,7 @@ struct sproc {
 	struct relay relay;
 	struct watch w_in, w_out, w_err;
 	bool started;      /* the guest acknowledged it */
+	bool running;      /* its exec worked (the started event) */
 	bool exited;       /* its exit event arrived */
 	struct qp_exit exit;
 	double t_started, t_exited;
@@ -322,8 +346,10 @@ enum session_end { END_DESTROY, END_KEEP };
 /* What an owner adds to the session (a detached VM's monitor); all optional. */
 struct session_hooks {
 	void *ctx;
-	/* A process runs (why NULL), or the guest refused it (its slot is freed after). */
+	/* The guest took a process (why NULL), or refused it (its slot is freed after). */
 	void (*started)(void *ctx, struct sproc *p, const char *why);
+	/* Its exec worked: the command runs. */
+	void (*running)(void *ctx, struct sproc *p);
 	/* A process ended and its output is out (p->exited), or the VM went
 	 * first (!p->exited). For "init": END_DESTROY powers the VM off once
 	 * every process is done; END_KEEP leaves it up (a restart comes). */
@@ -381,6 +407,71 @@ struct image;
 int image_open(const struct opts *o, struct image *img, struct qerr *err);
 int image_process(const struct opts *o, const struct image *img, char *hostenv, struct qp_process *p,
 		  struct qerr *err);
+
+/* launch.c: a VM's whole plan, resolved before it boots. */
+struct launch {
+	struct opts o;
+	struct vmconf conf;
+	struct settings set;   /* the flags over vm.conf */
+	struct image img;
+	struct qp_process proc;
+	struct qp_pod pod;
+	struct qp_container container;
+	struct qp_host hosts[QP_MAX_HOSTS];
+	struct qp_mount mounts[QP_MAX_MOUNTS];
+	char tags[QP_MAX_MOUNTS][VM_TAG_MAX];
+	char kernel[PATH_MAX], initrd[PATH_MAX], bios[PATH_MAX], cbfs[PATH_MAX];
+	char hostname[64], hostenv[80];
+	int stop_signal;
+	double stop_timeout;
+	struct vm vm;
+	struct qerr err;
+};
+int launch_prepare(struct launch *l);
+int launch_boot(struct launch *l);
+void launch_spec(const struct launch *l, struct session_spec *ss, const struct relay_spec *init_io);
+void launch_free(struct launch *l);
+
+/* state.c: detached VMs, one private directory each, no daemon. */
+struct vmstate {
+	char id[65], name[64];
+	char image[512], command[1024], ports[512], restart[40];
+	char status[16];   /* created, starting, running, restarting, stopping, exited */
+	int exit_code, signal;
+	bool oom, monitor_lost;
+	unsigned restarts;
+	pid_t monitor_pid, qemu_pid;
+	int64_t created, started, finished;   /* CLOCK_REALTIME ns */
+	char error[256];
+};
+int state_root(char *out, size_t cap, struct qerr *err);
+/* Claim NAME (NULL: a generated one) and make the VM's directory. */
+int state_new(const char *name, struct vmstate *st, char *dir, size_t cap, struct qerr *err);
+/* By name, id, or a unique id prefix. */
+int state_find(const char *ref, char *dir, size_t cap, struct vmstate *st, struct qerr *err);
+int state_save(const char *dir, const struct vmstate *st, struct qerr *err);
+int state_load(const char *dir, struct vmstate *st, struct qerr *err);
+int state_json(struct jw *w, const struct vmstate *st);
+int state_each(int (*fn)(void *ctx, const char *dir, const struct vmstate *st), void *ctx, struct qerr *err);
+/* The monitor's lock (an fd it keeps), and whether someone holds it. */
+int state_lock(const char *dir);
+bool state_alive(const char *dir);
+int state_remove(const char *dir, const struct vmstate *st, struct qerr *err);
+
+/* ctlmsg.c: the monitor's control socket: one JSON object per
+ * SOCK_SEQPACKET message, with up to 3 fds (an exec's stdio) beside it. */
+#define CTL_MSG_MAX 65536
+int ctl_listen(const char *dir, struct qerr *err);
+int ctl_connect(const char *dir, struct qerr *err);
+int ctl_send(int fd, const char *json, size_t len, const int *fds, int nfds);
+/* A message into buf (NUL-terminated); fds filled with what came (-1 for
+ * none). The length, 0 at EOF, or -errno. */
+ssize_t ctl_recv(int fd, char *buf, size_t cap, int fds[3]);
+/* The peer is this user (or root): SO_PEERCRED. */
+bool ctl_peer_ok(int fd);
+
+/* monitor.c: a detached VM's monitor; ready_fd gets "0" or "STATUS reason". */
+int monitor_run(struct launch *l, const char *dir, struct vmstate *st, int ready_fd);
 
 /* report.c: --timings and --result. */
 void report_timings(const struct session_result *r, FILE *out);

@@ -277,13 +277,22 @@ static void on_exit_event(struct session *s, const struct qp_frame *f)
 {
 	struct qp_exit x;
 	struct qerr e;
-	if (qp_exit_read(f->data, f->len, &x, &e) < 0) {
+	int k = qp_exit_read(f->data, f->len, &x, &e);
+	if (k < 0) {
 		fail(s, EPROTO, "bad exit event from the guest: %s", e.msg);
 		return;
 	}
 	struct sproc *p = session_proc(s, x.process);
 	if (!p || p->exited)
 		return; /* not ours (a newer guest) or said twice: nothing to do */
+	if (k == 1) { /* its exec worked */
+		p->running = true;
+		if (s->hooks.running)
+			s->hooks.running(s->hooks.ctx, p);
+		return;
+	}
+	if (!p->running && !*x.error)
+		p->running = true; /* it ran and ended before the started event was read */
 	p->exit = x;
 	p->exited = true;
 	p->t_exited = now_s();

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "archive/formats.h"
+#include "sig.h"
 
 /* A string array (or a lone string when loose) into a NULL-terminated vector. */
 static int read_strv(const struct json *j, int idx, bool loose, char ***out)
@@ -81,6 +82,12 @@ static int read_run_config(const struct json *j, int cfg, struct runcfg *c, stru
 		return qerr_set(err, EINVAL, "config.WorkingDir is not a string");
 	if (read_str(j, json_get(j, cfg, "User"), &c->user) < 0)
 		return qerr_set(err, EINVAL, "config.User is not a string");
+	char sig[16];
+	int ss = json_get(j, cfg, "StopSignal");
+	if (ss >= 0 && json_type(j, ss) != JSON_NULL) {
+		if (json_str(j, ss, sig, sizeof sig) < 0 || (c->stop_signal = sig_parse(sig)) < 0)
+			return qerr_set(err, EINVAL, "config.StopSignal is not a signal name");
+	}
 	return 0;
 }
 

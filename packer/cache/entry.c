@@ -42,6 +42,8 @@ int entry_json(const struct entry_meta *e, struct jw *w)
 	jw_kv_strv(w, "Env", c->env);
 	jw_kv_str(w, "WorkingDir", c->workdir);
 	jw_kv_str(w, "User", c->user);
+	if (c->stop_signal)
+		jw_kv_int(w, "StopSignal", c->stop_signal);
 	jw_end(w);
 	jw_end(w);
 	const char *out;
@@ -110,6 +112,9 @@ int entry_read(struct cache *c, const char *key, struct image *img, struct qerr 
 	struct runcfg *rc = &img->config;
 	rc->workdir = json_type(&j, wd) == JSON_STRING ? json_strdup(&j, wd) : NULL;
 	rc->user = json_type(&j, user) == JSON_STRING ? json_strdup(&j, user) : NULL;
+	int64_t ss = 0;
+	if (json_int(&j, json_get(&j, cfg, "StopSignal"), &ss) == 0 && ss > 0 && ss <= 64)
+		rc->stop_signal = (int)ss;
 	if (!img->rootfs || !img->id || strv_from(&j, json_get(&j, cfg, "Entrypoint"), &rc->entrypoint) < 0 ||
 	    strv_from(&j, json_get(&j, cfg, "Cmd"), &rc->cmd) < 0 || strv_from(&j, json_get(&j, cfg, "Env"), &rc->env) < 0)
 		r = qerr_set(err, ENOMEM, "cache entry %s: out of memory or bad config.json", key);

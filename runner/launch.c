@@ -1,0 +1,113 @@
+/*
+ * launch.c: everything a VM needs, resolved before it boots: settings
+ * (flags over vm.conf), the boot files, the image (unpacked by the packer,
+ * or a root directory), the command and its environment, the pod (hostname,
+ * network) and the container (volumes, tmpfs, limits); the published ports
+ * are tried. A foreground run (cli/run.c) and a detached VM's monitor
+ * (monitor.c) launch from the same struct; launch_boot() starts qemu.
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <unistd.h>
+
+#include "packer.h"
+#include "runner.h"
+
+static void random_hostname(char *buf, size_t cap)
+{
+	unsigned char r[6] = { 0 };
+	if (getrandom(r, sizeof r, GRND_NONBLOCK) != sizeof r)
+		memcpy(r, &(pid_t){ getpid() }, sizeof(pid_t));
+	snprintf(buf, cap, "%02x%02x%02x%02x%02x%02x", r[0], r[1], r[2], r[3], r[4], r[5]);
+}
+
+static int boot_files(struct launch *l)
+{
+	const struct opts *o = &l->o;
+	int e;
+	if (!strcmp(l->set.boot, "cbfs")) {
+		if ((e = conf_file(&l->conf, "bios-qboot.bin", NULL, l->bios, sizeof l->bios, &l->err)) ||
+		    (e = conf_file(&l->conf, "cbfs.rom", NULL, l->cbfs, sizeof l->cbfs, &l->err)))
+			return e;
+		if (o->kernel || o->initrd)
+			return qerr_set(&l->err, EINVAL, "--kernel/--initrd need --boot fwcfg (cbfs.rom holds its own)");
+		return 0;
+	}
+	if ((e = conf_file(&l->conf, "qboot.rom", NULL, l->bios, sizeof l->bios, &l->err)) ||
+	    (e = conf_kernel(&l->conf, l->set.cpus, o->kernel, l->kernel, sizeof l->kernel, &l->err)))
+		return e;
+	return conf_file(&l->conf, "initrd.img", o->initrd, l->initrd, sizeof l->initrd, &l->err);
+}
+
+/* The pod and the container, pointing into l. */
+static int pod_and_container(struct launch *l)
+{
+	const struct opts *o = &l->o;
+	l->pod = (struct qp_pod){ .hostname = l->hostname, .share = VM_ROOT_TAG };
+	net_guest(o->network, o->dns, o->hosts, o->nhosts, &l->pod.net, l->hosts);
+	if (o->nvols > QP_MAX_MOUNTS)
+		return qerr_set(&l->err, E2BIG, "at most %u volumes", QP_MAX_MOUNTS);
+	for (size_t i = 0; i < o->nvols; i++)
+		l->mounts[i] = (struct qp_mount){ .source = vm_vol_tag(i, l->tags[i]), .path = o->vols[i].guest,
+						  .read_only = o->vols[i].read_only, .file = o->vols[i].file };
+	l->container = (struct qp_container){ .id = "qpod", .mounts = l->mounts, .nmounts = o->nvols,
+					      .proc = l->proc, .tmpfs = o->tmpfs, .ntmpfs = o->ntmpfs,
+					      .shm_size = o->shm_size, .read_only = o->read_only };
+	if (o->tty)
+		tty_size(&l->container.proc.rows, &l->container.proc.cols);
+	return 0;
+}
+
+int launch_prepare(struct launch *l)
+{
+	const struct opts *o = &l->o;
+	int e;
+	if ((e = conf_load(&l->conf, &l->err)) || (e = conf_settings(&l->conf, o, &l->set, &l->err)) ||
+	    (e = boot_files(l)) || (e = image_open(o, &l->img, &l->err)))
+		return e;
+	char host[16];
+	random_hostname(host, sizeof host);
+	snprintf(l->hostname, sizeof l->hostname, "%s", o->hostname ? o->hostname : host);
+	snprintf(l->hostenv, sizeof l->hostenv, "HOSTNAME=%s", l->hostname);
+	if ((e = image_process(o, &l->img, l->hostenv, &l->proc, &l->err)) || (e = pod_and_container(l)))
+		return e;
+	l->stop_signal = o->stop_signal ? o->stop_signal : l->img.config.stop_signal ? l->img.config.stop_signal : SIGTERM;
+	l->stop_timeout = o->stop_timeout >= 0 ? o->stop_timeout : 10;
+	return net_check_ports(o->ports, o->nports, &l->err);
+}
+
+int launch_boot(struct launch *l)
+{
+	const struct opts *o = &l->o;
+	struct vm_spec vs = {
+		.conf = &l->conf, .set = &l->set,
+		.kernel = l->kernel, .initrd = l->initrd, .bios = l->bios, .cbfs = l->cbfs,
+		.rootfs = l->img.rootfs, .vols = o->vols, .nvols = o->nvols,
+		.console_path = o->console, .debug = o->debug,
+		.network = o->network, .ports = o->ports, .nports = o->nports,
+	};
+	l->vm = (struct vm){ .pid = -1, .ctl = -1, .stream = -1, .console = -1, .qemu_log = -1 };
+	return vm_start(&vs, &l->vm, &l->err);
+}
+
+void launch_spec(const struct launch *l, struct session_spec *ss, const struct relay_spec *init_io)
+{
+	*ss = (struct session_spec){
+		.vm = (struct vm *)&l->vm, .pod = &l->pod, .container = &l->container, .set = &l->set,
+		.init_io = *init_io, .tty = l->o.tty, .sig_proxy = l->o.sig_proxy,
+		.stop_signal = l->stop_signal, .stop_timeout = l->stop_timeout,
+	};
+}
+
+void launch_free(struct launch *l)
+{
+	vm_close(&l->vm);
+	image_free(&l->img);
+	free(l->proc.args);
+	free(l->proc.env);
+	opts_free(&l->o);
+}
