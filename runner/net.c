@@ -175,7 +175,8 @@ void net_guest(bool nic, char **dns, const struct qp_host *extra, size_t nextra,
 	} else if (dns && *dns) {
 		out->dns = dns;
 	}
-	memcpy(hosts + n, extra, nextra * sizeof *extra);
+	if (nextra) /* extra may be NULL: memcpy from NULL is undefined even for 0 bytes */
+		memcpy(hosts + n, extra, nextra * sizeof *extra);
 	out->hosts = hosts;
 	out->nhosts = n + nextra;
 }
