@@ -6,6 +6,7 @@
  * of a `qpod exec`. The messages themselves are in monitor.c's header.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -15,44 +16,50 @@
 #include "io.h"
 #include "runner.h"
 
-static int addr(const char *dir, struct sockaddr_un *sa, struct qerr *err)
+/* A socket path has at most 107 bytes; the VM's directory may be deeper
+ * (a long $XDG_RUNTIME_DIR or QPOD_STATE), so it is reached through an fd
+ * of the directory: /proc/self/fd/N/ctl.sock. *dfd is that fd (closed by
+ * the caller once bound or connected). */
+static int addr(const char *dir, struct sockaddr_un *sa, int *dfd, struct qerr *err)
 {
 	*sa = (struct sockaddr_un){ .sun_family = AF_UNIX };
-	if (snprintf(sa->sun_path, sizeof sa->sun_path, "%s/ctl.sock", dir) >= (int)sizeof sa->sun_path)
-		return qerr_set(err, ENAMETOOLONG, "%s/ctl.sock: the path is too long for a socket", dir);
+	*dfd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (*dfd < 0)
+		return qerr_sys(err, errno, "%s", dir);
+	snprintf(sa->sun_path, sizeof sa->sun_path, "/proc/self/fd/%d/ctl.sock", *dfd);
 	return 0;
 }
 
 int ctl_listen(const char *dir, struct qerr *err)
 {
 	struct sockaddr_un sa;
-	int e = addr(dir, &sa, err);
+	int dfd, e = addr(dir, &sa, &dfd, err);
 	if (e)
 		return e;
-	unlink(sa.sun_path);
+	unlinkat(dfd, "ctl.sock", 0);
 	int fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 	if (fd < 0 || bind(fd, (struct sockaddr *)&sa, sizeof sa) < 0 || listen(fd, 16) < 0) {
-		e = qerr_sys(err, errno, "control socket %s", sa.sun_path);
-		if (fd >= 0)
-			close(fd);
-		return e;
+		e = qerr_sys(err, errno, "control socket %s/ctl.sock", dir);
+		io_close(&fd);
 	}
-	return fd;
+	close(dfd);
+	return e ? e : fd;
 }
 
 int ctl_connect(const char *dir, struct qerr *err)
 {
 	struct sockaddr_un sa;
-	int e = addr(dir, &sa, err);
+	int dfd, e = addr(dir, &sa, &dfd, err);
 	if (e)
 		return e;
 	int fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
 	if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof sa) < 0) {
 		e = qerr_sys(err, errno, "connect to the VM's monitor");
-		if (fd >= 0)
-			close(fd);
-		return e;
+		io_close(&fd);
 	}
+	close(dfd);
+	if (e)
+		return e;
 	if (!ctl_peer_ok(fd)) {
 		close(fd);
 		return qerr_set(err, EPERM, "the VM's monitor runs as another user");
