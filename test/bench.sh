@@ -8,6 +8,8 @@
 #
 #   boot      ./run busybox.tar true: median, min, max; ./run ROOTDIR true;
 #             --network none against the default network
+#   appliance qpod exec into a running VM, run -d until the command runs,
+#             both against a cold ./run ROOTDIR true
 #   baseline  the same command on the same path, but booting Debian's stock
 #             kernel (linux-image-amd64, with its virtio/9p/overlay modules
 #             loaded by a bench initrd) with SeaBIOS: test/bench/stock.sh;
@@ -115,7 +117,18 @@ v_dir() { ./run "$@" "$work/root" true; }
 v_first() { ./run "$@" "$IMAGES/busybox.tar" echo x; }
 v_stock() { QPOD_IMAGES=$work/stock ./run "$@" "$IMAGES/busybox.tar" true; }
 v_cloud() { QPOD_IMAGES=$work/cloud ./run "$@" "$IMAGES/busybox.tar" true; }
-rounds "$RUNS" tar none dir first "stock:$STOCK_RUNS" "cloud:$STOCK_RUNS"
+# Appliance mode: qpod exec into a running VM, and run -d until the
+# command runs (its rm -f is not timed), in the same rounds as a cold run.
+export QPOD_STATE=$work/state
+./qpod run -d --name bench-exec "$work/root" sleep 100000 > /dev/null
+v_exec() { ./qpod exec bench-exec true; }
+v_detach() {
+	local id
+	id=$(./qpod run -d "$work/root" sleep 100000) || return 1
+	echo "$id" >> "$work/detached"
+}
+rounds "$RUNS" tar none dir first exec detach "stock:$STOCK_RUNS" "cloud:$STOCK_RUNS"
+./qpod rm -f bench-exec $(cat "$work/detached" 2>/dev/null) > /dev/null 2>&1 || true
 
 row "" "qpod" "Debian stock kernel"
 row "./run busybox.tar true (wall)" "$(wall tar)" "$(wall stock)"
@@ -124,6 +137,13 @@ read -r s _ < <(stats "$work/stock.wall")
 row "  baseline / qpod (medians)" "" "$(awk -v q="$q" -v s="$s" 'BEGIN { printf "%.1fx", s / q }')"
 read -r nn _ < <(stats "$work/none.wall")
 row "./run --network none busybox.tar true (wall)" "$(wall none)"
+read -r d _ < <(stats "$work/dir.wall")
+read -r x _ < <(stats "$work/exec.wall")
+read -r dd _ < <(stats "$work/detach.wall")
+row "qpod exec NAME true, a running VM (wall)" "$(wall exec)"
+row "  exec / cold ./run ROOTDIR true (medians)" "$(awk -v a="$x" -v b="$d" 'BEGIN { printf "%.2f", a / b }')"
+row "qpod run -d ROOTDIR: until the command runs (wall)" "$(wall detach)"
+row "  run -d / cold ./run ROOTDIR true (medians)" "$(awk -v a="$dd" -v b="$d" 'BEGIN { printf "%.2f", a / b }')"
 row "  the default network's cost (median difference)" "$(awk -v q="$q" -v n="$nn" 'BEGIN { printf "%+.0f ms", q - n }')"
 for p in kernelEntered:"kernel entered" ready:"hyperstart ready" started:"command started" \
 	exited:"command exited" vmGone:"VM gone"; do
