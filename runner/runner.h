@@ -1,11 +1,15 @@
 /*
- * runner.h: the host side. `qpod [OPTIONS] IMAGE [COMMAND [ARG...]]` (the
- * ./run at the repo root) turns IMAGE into a root directory (packer/ for
- * archives), boots a qemu VM with the images from `make image`, runs the
- * command through hyperstart over the channel protocol and exits with its
- * status. Exit codes: the command's own; 128+N when signal N killed it;
- * 126/127 when it could not be run or found; 124 when --timeout expired;
- * 125 when qpod itself failed (a one-line reason on stderr).
+ * runner.h: booting and running VMs, the host side under cli/'s commands.
+ * A launch (launch.c) turns the flags and IMAGE into everything a VM needs
+ * (packer/ unpacks archives), qemu.c starts it with the images from `make
+ * image`, and a session (session.c) runs its processes through hyperstart
+ * over the channel protocol, in one event loop (loop.c), each process's
+ * stdio through a relay (relay.c). `qpod run` does that in the foreground;
+ * `qpod run -d` hands it to a monitor (monitor.c) with a state directory
+ * (state.c), a log (log.c) and a control socket (ctlmsg.c).
+ * Exit codes: the command's own; 128+N when signal N killed it; 126/127
+ * when it could not be run or found; 124 when --timeout expired; 125 when
+ * qpod itself failed (a one-line reason on stderr).
  */
 #ifndef QPOD_RUNNER_H
 #define QPOD_RUNNER_H
