@@ -38,13 +38,9 @@ const char *qp_rlimit_name(int resource)
 /* "rlimits": [{"type":"nofile","soft":N,"hard":N}]; -1 for unlimited. */
 static int read_rlimits(struct doc *d, int obj, struct qp_process *p)
 {
-	int arr = json_get(&d->j, obj, "rlimits");
-	if (arr < 0)
-		return 0;
-	if (json_type(&d->j, arr) != JSON_ARRAY || d->j.t[arr].size > QP_MAX_RLIMITS)
-		return qerr_set(d->err, EINVAL, "\"rlimits\" must be an array of at most %u limits", QP_MAX_RLIMITS);
-	if (!(p->rlimits = calloc(d->j.t[arr].size + 1, sizeof *p->rlimits)))
-		return qerr_set(d->err, ENOMEM, "out of memory");
+	int arr, e0 = get_array(d, obj, "rlimits", QP_MAX_RLIMITS, sizeof *p->rlimits, (void **)&p->rlimits, &arr);
+	if (e0 || !p->rlimits)
+		return e0;
 	uint32_t k;
 	int it;
 	JSON_EACH(&d->j, arr, it, k) {
@@ -68,22 +64,13 @@ static int read_rlimits(struct doc *d, int obj, struct qp_process *p)
 /* "args": ["a", ...], 1..QP_MAX_ARGS strings. */
 static int read_args(struct doc *d, int obj, char ***out)
 {
-	int arr = json_get(&d->j, obj, "args");
-	if (json_type(&d->j, arr) != JSON_ARRAY || d->j.t[arr].size == 0 ||
-	    d->j.t[arr].size > QP_MAX_ARGS)
-		return qerr_set(d->err, EINVAL, "\"args\" must be an array of 1..%u strings", QP_MAX_ARGS);
-	char **v = calloc(d->j.t[arr].size + 1, sizeof *v);
-	if (!v)
-		return qerr_set(d->err, ENOMEM, "out of memory");
-	uint32_t k;
-	int it;
-	JSON_EACH(&d->j, arr, it, k)
-		if (!(v[k] = json_strdup(&d->j, it))) {
-			free_vec(v);
-			return qerr_set(d->err, EINVAL, "args[%u] is not a string without NUL", k);
-		}
-	*out = v;
-	return 0;
+	int e = get_strv(d, obj, "args", QP_MAX_ARGS, out);
+	if (!e && (!*out || !**out)) {
+		free_vec(*out);
+		*out = NULL;
+		e = qerr_set(d->err, EINVAL, "\"args\" must be an array of 1..%u strings", QP_MAX_ARGS);
+	}
+	return e;
 }
 
 /* "envs": [{"env":"K","value":"V"}, ...] into "K=V" strings. */
@@ -160,13 +147,9 @@ static int read_process(struct doc *d, int obj, struct qp_process *p)
 
 static int read_mounts(struct doc *d, int obj, struct qp_container *c)
 {
-	int arr = json_get(&d->j, obj, "fsmap");
-	if (arr < 0)
-		return 0;
-	if (json_type(&d->j, arr) != JSON_ARRAY || d->j.t[arr].size > QP_MAX_MOUNTS)
-		return qerr_set(d->err, EINVAL, "\"fsmap\" must be an array of at most %u volumes", QP_MAX_MOUNTS);
-	if (!(c->mounts = calloc(d->j.t[arr].size + 1, sizeof *c->mounts)))
-		return qerr_set(d->err, ENOMEM, "out of memory");
+	int arr, e0 = get_array(d, obj, "fsmap", QP_MAX_MOUNTS, sizeof *c->mounts, (void **)&c->mounts, &arr);
+	if (e0 || !c->mounts)
+		return e0;
 	uint32_t k;
 	int it, e;
 	JSON_EACH(&d->j, arr, it, k) {
@@ -186,13 +169,9 @@ static int read_mounts(struct doc *d, int obj, struct qp_container *c)
 /* "tmpfs": [{"path":"/tmp","options":"size=64m,noexec"}]. */
 static int read_tmpfs(struct doc *d, int obj, struct qp_container *c)
 {
-	int arr = json_get(&d->j, obj, "tmpfs");
-	if (arr < 0)
-		return 0;
-	if (json_type(&d->j, arr) != JSON_ARRAY || d->j.t[arr].size > QP_MAX_TMPFS)
-		return qerr_set(d->err, EINVAL, "\"tmpfs\" must be an array of at most %u mounts", QP_MAX_TMPFS);
-	if (!(c->tmpfs = calloc(d->j.t[arr].size + 1, sizeof *c->tmpfs)))
-		return qerr_set(d->err, ENOMEM, "out of memory");
+	int arr, e0 = get_array(d, obj, "tmpfs", QP_MAX_TMPFS, sizeof *c->tmpfs, (void **)&c->tmpfs, &arr);
+	if (e0 || !c->tmpfs)
+		return e0;
 	uint32_t k;
 	int it, e;
 	JSON_EACH(&d->j, arr, it, k) {

@@ -57,25 +57,32 @@ int get_bool(struct doc *d, int obj, const char *key, bool *out)
 	return 0;
 }
 
+int get_array(struct doc *d, int obj, const char *key, uint32_t max, size_t size, void **out, int *arr)
+{
+	*out = NULL;
+	*arr = json_get(&d->j, obj, key);
+	if (*arr < 0)
+		return 0;
+	if (json_type(&d->j, *arr) != JSON_ARRAY || d->j.t[*arr].size > max)
+		return qerr_set(d->err, EINVAL, "\"%s\" must be an array of at most %u entries", key, max);
+	if (!(*out = calloc(d->j.t[*arr].size + 1, size)))
+		return qerr_set(d->err, ENOMEM, "out of memory");
+	return 0;
+}
+
 int get_strv(struct doc *d, int obj, const char *key, uint32_t max, char ***out)
 {
-	int arr = json_get(&d->j, obj, key);
-	*out = NULL;
-	if (arr < 0)
-		return 0;
-	if (json_type(&d->j, arr) != JSON_ARRAY || d->j.t[arr].size > max)
-		return qerr_set(d->err, EINVAL, "\"%s\" must be an array of at most %u strings", key, max);
-	char **v = calloc(d->j.t[arr].size + 1, sizeof *v);
-	if (!v)
-		return qerr_set(d->err, ENOMEM, "out of memory");
+	int arr, e = get_array(d, obj, key, max, sizeof **out, (void **)out, &arr);
+	if (e || !*out)
+		return e;
 	uint32_t k;
 	int it;
 	JSON_EACH(&d->j, arr, it, k)
-		if (!(v[k] = json_strdup(&d->j, it))) {
-			free_vec(v);
+		if (!((*out)[k] = json_strdup(&d->j, it))) {
+			free_vec(*out);
+			*out = NULL;
 			return qerr_set(d->err, EINVAL, "%s[%u] is not a string without NUL", key, k);
 		}
-	*out = v;
 	return 0;
 }
 

@@ -27,6 +27,10 @@ int doc_open(struct doc *d, const uint8_t *buf, size_t n, struct qerr *err);
 int get_str(struct doc *d, int obj, const char *key, char **out);
 int get_u64(struct doc *d, int obj, const char *key, uint64_t max, uint64_t *out);
 int get_bool(struct doc *d, int obj, const char *key, bool *out);
+/* Array key of obj, at most max elements: 0 with *out a zeroed allocation of
+ * (elements + 1) * size and *arr its index; 0 with *out NULL when absent;
+ * -EINVAL/-ENOMEM with err set. */
+int get_array(struct doc *d, int obj, const char *key, uint32_t max, size_t size, void **out, int *arr);
 /* An array of at most max strings: NULL-terminated copy, NULL when absent. */
 int get_strv(struct doc *d, int obj, const char *key, uint32_t max, char ***out);
 void free_vec(char **v);

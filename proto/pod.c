@@ -11,13 +11,9 @@
 
 static int read_hosts(struct doc *d, int obj, struct qp_net *n)
 {
-	int arr = json_get(&d->j, obj, "hosts");
-	if (arr < 0)
-		return 0;
-	if (json_type(&d->j, arr) != JSON_ARRAY || d->j.t[arr].size > QP_MAX_HOSTS)
-		return qerr_set(d->err, EINVAL, "\"hosts\" must be an array of at most %u entries", QP_MAX_HOSTS);
-	if (!(n->hosts = calloc(d->j.t[arr].size + 1, sizeof *n->hosts)))
-		return qerr_set(d->err, ENOMEM, "out of memory");
+	int arr, e0 = get_array(d, obj, "hosts", QP_MAX_HOSTS, sizeof *n->hosts, (void **)&n->hosts, &arr);
+	if (e0 || !n->hosts)
+		return e0;
 	uint32_t k;
 	int it, e;
 	JSON_EACH(&d->j, arr, it, k) {

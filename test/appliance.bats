@@ -33,11 +33,7 @@ wait_log() {
 }
 
 teardown() {
-	# Whatever a test left running goes, and no qemu outlives it.
-	local id
-	for id in $(./qpod ps -a --format json 2>/dev/null | jq -r '.[].id' 2>/dev/null); do
-		./qpod rm -f "$id" >/dev/null 2>&1 || true
-	done
+	rm_all_vms
 }
 
 @test "run -d prints the id once the command runs; ps shows it; a name is unique" {

@@ -20,15 +20,3 @@ setup() {
 	[ "$status" -eq 0 ]
 	[[ "$output" != *"Unknown"* ]]
 }
-
-@test "the unit's stop is qpod's graceful stop: SIGTERM, then SIGKILL after --stop-timeout" {
-	root=$BATS_TEST_TMPDIR/root
-	mk_bbroot "$root"
-	# What systemd does at `systemctl stop`: SIGTERM to qpod, as KillSignal says.
-	./qpod run --stop-timeout 1 "$root" sh -c 'trap "" TERM; echo ready; while :; do sleep 0.2; done' > "$BATS_TEST_TMPDIR/o" &
-	pid=$!
-	for i in $(seq 300); do grep -q ready "$BATS_TEST_TMPDIR/o" && break; sleep 0.1; done
-	kill -TERM $pid
-	wait $pid && status=0 || status=$?
-	[ "$status" -eq 137 ]
-}

@@ -42,3 +42,12 @@ tree_digest() {
 		find . -printf '%p %y %m %U:%G %s %l\n' | LC_ALL=C sort
 		find . -type f -print0 | LC_ALL=C sort -z | xargs -0 sha256sum) | sha256sum | cut -d' ' -f1
 }
+
+# Remove every detached VM of $QPOD_STATE (a test's teardown): no qemu, no
+# monitor and no state outlive a test.
+rm_all_vms() {
+	local id
+	for id in $(./qpod ps -a --format json 2>/dev/null | jq -r '.[].id' 2>/dev/null); do
+		./qpod rm -f "$id" >/dev/null 2>&1 || true
+	done
+}

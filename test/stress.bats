@@ -23,10 +23,7 @@ setup() {
 }
 
 teardown() {
-	local id
-	for id in $(./qpod ps -a --format json 2>/dev/null | jq -r '.[].id' 2>/dev/null); do
-		./qpod rm -f "$id" >/dev/null 2>&1 || true
-	done
+	rm_all_vms
 }
 
 @test "20 VMs with a published port each: exec into each, stop all, nothing left" {
