@@ -9,6 +9,7 @@
 
 int cmd_run(int argc, char **argv);
 int cmd_cache(int argc, char **argv);
+int cmd_pull(int argc, char **argv);
 
 /* cache.c: `qpod cache ls|prune`, also run's --cache. */
 int cache_run(const char *what);

@@ -16,6 +16,7 @@ static const struct {
 	const char *what;
 } commands[] = {
 	{ "run", cmd_run, "run a command in a new VM from an image" },
+	{ "pull", cmd_pull, "fetch an image into the cache (a registry's, or any IMAGE run takes)" },
 	{ "cache", cmd_cache, "list or prune the image cache" },
 };
 

@@ -42,7 +42,9 @@ int image_open(const struct opts *o, struct image *img, struct qerr *err)
 			return qerr_sys(err, errno, "%s", o->image);
 		return 0;
 	}
-	struct pack_opts po = { .platform = o->platform, .max_bytes = o->max_bytes, .progress = isatty(2) };
+	struct pack_opts po = { .platform = o->platform, .max_bytes = o->max_bytes, .progress = isatty(2),
+				.pull = (enum pack_pull)o->pull, .no_tls_verify = o->no_tls_verify,
+				.creds = o->creds, .authfile = o->authfile };
 	if (strcmp(o->image, "-"))
 		return pack_image(o->image, &po, img, err);
 	/* -: the archive comes on stdin (docker save | qpod run - cmd). */

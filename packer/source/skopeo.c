@@ -59,6 +59,13 @@ static void reason(const char *log, char *out, size_t cap)
 			out[o++] = log[b];
 	}
 	out[o] = '\0';
+	/* "Error parsing image name \"docker://x\": <reason>": the name is ours already */
+	static const char noise[] = "Error parsing image name \"";
+	if (!strncmp(out, noise, sizeof noise - 1)) {
+		char *q = strstr(out + sizeof noise - 1, "\": ");
+		if (q)
+			memmove(out, q + 3, strlen(q + 3) + 1);
+	}
 	for (char *c = out; *c; c++)
 		if ((unsigned char)*c < 0x20 || *c == 0x7f)
 			*c = '?';
