@@ -28,7 +28,7 @@
 #include "source/source.h"
 
 #define ERR_KEEP (16u << 10)
-#define REASON_MAX 300
+#define REASON_MAX 240   /* of skopeo's reason in the one line */
 
 extern char **environ;
 
@@ -69,8 +69,6 @@ static void reason(const char *log, char *out, size_t cap)
 	for (char *c = out; *c; c++)
 		if ((unsigned char)*c < 0x20 || *c == 0x7f)
 			*c = '?';
-	if (o + 1 >= cap && cap > 4)
-		strcpy(out + cap - 4, "...");
 	if (!out[0])
 		snprintf(out, cap, "no reason given");
 }
@@ -225,12 +223,14 @@ int skopeo_run(const char *what, char *const argv[], char **out, size_t *len, si
 		goto out;
 	}
 	if (!WIFEXITED(st) || WEXITSTATUS(st) != 0) {
-		char why[REASON_MAX];
+		char why[ERR_KEEP];
 		int code;
 		reason(eb.p ? eb.p : "", why, sizeof why);
 		if (!WIFEXITED(st))
 			snprintf(why, sizeof why, "skopeo killed by signal %d", WTERMSIG(st));
 		const char *kind = classify(why, &code);
+		if (strlen(why) > REASON_MAX)
+			strcpy(why + REASON_MAX - 3, "...");
 		r = qerr_set(err, code, "%s: %s: %s", pq(what), kind, why);
 		goto out;
 	}
