@@ -77,7 +77,13 @@ refuse_dir() { # refuse_dir CASE TEXT [OPTIONS...]: a case that is only a direct
 	refuse_one "$GEN/$c.d" "$@"
 }
 
-tree() { (cd "$1" && find . -printf '%p %y %m %s %l\n' | LC_ALL=C sort && find . -type f -print0 | LC_ALL=C sort -z | xargs -0 -r sha256sum) | sha256sum; }
+tree() { # tree DIR: a digest of paths, types, modes, sizes, link targets and contents
+	(
+		cd "$1" || exit 1
+		find . -printf '%p %y %m %s %l\n' | LC_ALL=C sort
+		find . -type f -print0 | LC_ALL=C sort -z | xargs -0 -r sha256sum
+	) | sha256sum
+}
 
 accept_one() { # accept_one PATH [OPTIONS...]: sets R
 	local p=$1

@@ -113,7 +113,7 @@ setup_file() {
 teardown_file() {
 	local f
 	for f in "$BATS_FILE_TMPDIR"/*.pid; do
-		[ -f "$f" ] && stop_registry "$(basename "$f" .pid)"
+		if [ -f "$f" ]; then stop_registry "$(basename "$f" .pid)"; fi
 	done
 	return 0
 }
@@ -162,11 +162,13 @@ copies() { grep -c '^--command-timeout=[0-9]*s --tmpdir .* copy ' "$SKOPEO_LOG" 
 	run ./run --tls-verify=false "127.0.0.1:$REG/qpod/busybox:1" sh -c 'echo pulled; id -un'
 	echo "$output"
 	[ "$status" -eq 0 ]
-	[ "${lines[0]}" = pulled ] && [ "${lines[1]}" = root ]
+	[ "${lines[0]}" = pulled ]
+	[ "${lines[1]}" = root ]
 	local d
 	d=$(digest_of qpod/busybox:1)
 	run ./run --tls-verify=false "docker://127.0.0.1:$REG/qpod/busybox@$d" echo by-digest
-	[ "$status" -eq 0 ] && [ "$output" = by-digest ]
+	[ "$status" -eq 0 ]
+	[ "$output" = by-digest ]
 	run ./qpod cache ls
 	echo "$output"
 	[[ "$output" == *"docker://127.0.0.1:$REG/qpod/busybox:1  $d"* ]]
@@ -180,7 +182,8 @@ copies() { grep -c '^--command-timeout=[0-9]*s --tmpdir .* copy ' "$SKOPEO_LOG" 
 	local id=$ID d
 	d=$(digest_of qpod/busybox:1)
 	PATH=$BATS_FILE_TMPDIR/failing:$PATH packed "127.0.0.1:$REG/qpod/busybox:1"
-	[ "$ID" = "$id" ] && [ "$(jq -r .unpacked <<<"$output")" = false ]
+	[ "$ID" = "$id" ]
+	[ "$(jq -r .unpacked <<<"$output")" = false ]
 	PATH=$BATS_FILE_TMPDIR/failing:$PATH packed "docker://127.0.0.1:$REG/qpod/busybox@$d"
 	[ "$ID" = "$id" ]
 	[ ! -s "$SKOPEO_LOG" ]
@@ -209,7 +212,8 @@ copies() { grep -c '^--command-timeout=[0-9]*s --tmpdir .* copy ' "$SKOPEO_LOG" 
 	packed --tls-verify=false "127.0.0.1:$REG/qpod/moving:1"
 	[ "$ID" = "$old" ]
 	packed --pull always --tls-verify=false "127.0.0.1:$REG/qpod/moving:1"
-	[ "$ID" = "$id" ] && [ "$ID" != "$old" ]
+	[ "$ID" = "$id" ]
+	[ "$ID" != "$old" ]
 	clean_tmp
 }
 
@@ -219,7 +223,8 @@ copies() { grep -c '^--command-timeout=[0-9]*s --tmpdir .* copy ' "$SKOPEO_LOG" 
 	[ "$status" -eq 0 ]
 	[[ "$output" =~ ^[0-9a-f]{64}$ ]]
 	run ./run --pull never "127.0.0.1:$REG/qpod/busybox" echo cached
-	[ "$status" -eq 0 ] && [ "$output" = cached ]
+	[ "$status" -eq 0 ]
+	[ "$output" = cached ]
 	run --separate-stderr ./qpod pull --bogus x
 	[ "$status" -eq 125 ] && [[ "$stderr" == *"--bogus: unknown flag"* ]]
 }
@@ -229,10 +234,12 @@ copies() { grep -c '^--command-timeout=[0-9]*s --tmpdir .* copy ' "$SKOPEO_LOG" 
 	local port
 	port=$(start_registry again "$BATS_FILE_TMPDIR/plain-storage")
 	run ./run --tls-verify=false "127.0.0.1:$port/qpod/busybox:1" echo first
-	[ "$status" -eq 0 ] && [ "$output" = first ]
+	[ "$status" -eq 0 ]
+	[ "$output" = first ]
 	stop_registry again
 	run ./run "127.0.0.1:$port/qpod/busybox:1" echo second
-	[ "$status" -eq 0 ] && [ "$output" = second ]
+	[ "$status" -eq 0 ]
+	[ "$output" = second ]
 	refused "registry unreachable: *connection refused" --pull always --tls-verify=false "127.0.0.1:$port/qpod/busybox:1"
 }
 
@@ -261,7 +268,8 @@ copies() { grep -c '^--command-timeout=[0-9]*s --tmpdir .* copy ' "$SKOPEO_LOG" 
 @test "no skopeo on PATH: one line saying so, 125" {
 	run --separate-stderr env PATH=/nonexistent "$PACK" --no-progress --tls-verify=false "127.0.0.1:$REG/qpod/busybox:1"
 	echo "$stderr"
-	[ "$status" -eq 125 ] && [ "${#stderr_lines[@]}" -eq 1 ]
+	[ "$status" -eq 125 ]
+	[ "${#stderr_lines[@]}" -eq 1 ]
 	[[ "$stderr" == "qpod: 127.0.0.1:$REG/qpod/busybox:1: skopeo is not installed (Debian: apt-get install skopeo)"* ]]
 	[ -z "$(ls -A "$QPOD_CACHE/images")" ] && clean_tmp
 }
@@ -272,7 +280,7 @@ copies() { grep -c '^--command-timeout=[0-9]*s --tmpdir .* copy ' "$SKOPEO_LOG" 
 	packed --tls-verify=false --creds qpod:s3cret "127.0.0.1:$AUTHREG/qpod/private:1"
 	[ -x "$R/bin/busybox" ]
 	clean_tmp
-	! grep -rq s3cret "$QPOD_CACHE"
+	if grep -rq s3cret "$QPOD_CACHE"; then return 1; fi
 	rm -rf "$QPOD_CACHE"
 	skopeo login -u qpod -p s3cret --tls-verify=false --authfile "$BATS_TEST_TMPDIR/auth.json" "127.0.0.1:$AUTHREG" > /dev/null
 	packed --tls-verify=false --authfile "$BATS_TEST_TMPDIR/auth.json" "127.0.0.1:$AUTHREG/qpod/private:1"
@@ -295,9 +303,11 @@ copies() { grep -c '^--command-timeout=[0-9]*s --tmpdir .* copy ' "$SKOPEO_LOG" 
 @test "a multi-platform index: amd64 by default, --platform linux/arm64 picks the other; arm64-only says so" {
 	need_images
 	run ./run --tls-verify=false "127.0.0.1:$REG/qpod/multi:1" busybox echo multi
-	[ "$status" -eq 0 ] && [ "$output" = multi ]
+	[ "$status" -eq 0 ]
+	[ "$output" = multi ]
 	packed --tls-verify=false --platform linux/arm64 "127.0.0.1:$REG/qpod/multi:1"
-	[ -f "$R/README.md" ] && [ ! -e "$R/bin" ]
+	[ -f "$R/README.md" ]
+	[ ! -e "$R/bin" ]
 	refused "the image has no linux/amd64 variant (has: linux/arm64)" --tls-verify=false "127.0.0.1:$REG/qpod/armonly:1"
 	refused "the image is linux/arm64, not linux/amd64" --tls-verify=false "127.0.0.1:$REG/qpod/arm64:1"
 }
@@ -363,12 +373,14 @@ copies() { grep -c '^--command-timeout=[0-9]*s --tmpdir .* copy ' "$SKOPEO_LOG" 
 	packed "$L"
 	local id=$ID
 	packed "oci:$L"
-	[ "$ID" = "$id" ] && [ "$(jq -r .unpacked <<<"$output")" = false ]
+	[ "$ID" = "$id" ]
+	[ "$(jq -r .unpacked <<<"$output")" = false ]
 	packed "oci:$L:latest"
 	[ "$ID" = "$id" ]
 	run ./run "$L" sh -c 'echo layout; cat /etc/hostname >/dev/null; ls /bin/busybox'
 	echo "$output"
-	[ "$status" -eq 0 ] && [ "${lines[0]}" = layout ]
+	[ "$status" -eq 0 ]
+	[ "${lines[0]}" = layout ]
 	refused "no image named nope (has: latest)" "$L:nope"
 	refused "not a directory" "oci:$BUSYBOX_TAR"
 }
@@ -382,7 +394,8 @@ copies() { grep -c '^--command-timeout=[0-9]*s --tmpdir .* copy ' "$SKOPEO_LOG" 
 	packed "oci:$L:two"
 	[ "$ID" != "$one" ]
 	refused "holds 2 images; name one as $L:NAME (has: one, two)" "$L"
-	jq 'del(.manifests[].annotations)' "$L/index.json" > "$L/i" && mv "$L/i" "$L/index.json"
+	jq 'del(.manifests[].annotations)' "$L/index.json" > "$L/i"
+	mv "$L/i" "$L/index.json"
 	refused "holds 2 images; name one as $L:NAME (has: (unnamed), (unnamed))" "$L"
 }
 
@@ -405,7 +418,8 @@ copies() { grep -c '^--command-timeout=[0-9]*s --tmpdir .* copy ' "$SKOPEO_LOG" 
 	[ -x "$R/bin/busybox" ]
 	packed "$D:qpod/busybox:latest"
 	run ./run "$D" echo saved
-	[ "$status" -eq 0 ] && [ "$output" = saved ]
+	[ "$status" -eq 0 ]
+	[ "$output" = saved ]
 	packed "$D"
 	[ "$(jq -r .unpacked <<<"$output")" = false ]
 }
