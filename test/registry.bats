@@ -56,13 +56,12 @@ push() { # push SRC NAME:TAG [REGISTRY-PORT]
 }
 
 setup_file() {
-	cd "$BATS_TEST_DIRNAME/.."
-	export QPOD_OUT=${QPOD_OUT:-$PWD/out}
-	export PACK=$QPOD_OUT/obj/packer/qpod-pack
-	export BUSYBOX_TAR=$QPOD_OUT/images/busybox.tar
-	export FIX=${QPOD_FIXTURES:-$PWD/../shared/fixtures/images}
+	# helpers.bash: REPO, OUT, IMAGES; fixtures beside the repo, or the workplace's copy
+	export PACK=$OUT/obj/packer/qpod-pack BUSYBOX_TAR=$IMAGES/busybox.tar
+	export FIX=${QPOD_FIXTURES:-$REPO/../shared/fixtures/images}
 	[ -d "$FIX" ] || FIX=/work/shared/fixtures/images
-	[ -x "$PACK" ] || { echo "# $PACK missing: make O=... packer" >&3; return 1; }
+	[ -x "$PACK" ] || fail_now "$PACK missing: make packer"
+	[ -f "$BUSYBOX_TAR" ] || fail_now "$BUSYBOX_TAR missing: make image"
 	for t in docker-registry skopeo htpasswd buildah curl; do
 		command -v "$t" > /dev/null || { echo "# $t missing (make deps-test)" >&3; return 1; }
 	done
