@@ -14,6 +14,7 @@
 
 int cmd_run(int argc, char **argv);
 int cmd_cache(int argc, char **argv);
+int cmd_pull(int argc, char **argv);
 int cmd_ps(int argc, char **argv);
 int cmd_exec(int argc, char **argv);
 int cmd_logs(int argc, char **argv);

@@ -2,7 +2,9 @@
  * pack.c: pack_image(), the one entry point that turns SPEC into a cached
  * rootfs, by running the stages in order:
  *
- *   spec --archive/ref.c--> archive path + optional "repo:tag"
+ *   spec --source/spec.c--> archive path or image directory + optional "repo:tag",
+ *        or a reference skopeo fetches (source/pull.c: pull policy, refs of
+ *        references, skopeo into an OCI layout in tmp/, then on as a directory)
  *        --cache/--> refs/<identity> hit? -> done (warm path, no archive read)
  *   outer tar --archive/outer.c--> member index + small members kept in memory
  *        --archive/docker.c | oci.c | legacy.c--> struct plan (config, layers, digests)
@@ -11,7 +13,7 @@
  *        --layer/layer.c, write.c, whiteout.c--> tmp/<key>.XXXXXX/rootfs
  *        --cache/--> rename to images/<key>, refs/<identity>
  *
- *   1. warm path: refs/<identity of the file + name + platform> -> key ->
+ *   1. warm path: refs/<identity of the file (or directory) + name + platform> -> key ->
  *      images/<key> published: take the shared lock, read config.json. No
  *      archive byte is read; this is a handful of syscalls.
  *   2. first pass over the archive (outer.c): index, small members. As
@@ -25,6 +27,7 @@
  * Any failure after 2 discards the temporary directory: nothing is published.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -36,11 +39,14 @@
 #include "cache/cache.h"
 #include "io.h"
 #include "layer/layer.h"
+#include "source/source.h"
 
 struct pk {
 	const struct pack_opts *opts;
 	struct qerr *err;
 	const char *shown;       /* archive as the user named it */
+	const char *source;      /* what the entry records as its source (NULL: real) */
+	bool no_ident;           /* a pulled layout in tmp/: no refs/ for the directory itself */
 	char *path, *real, *ref;
 	char platform[100];
 	struct reader rd;        /* the archive, NAME and platform asked for */
@@ -95,11 +101,15 @@ static int apply_ready(struct pk *pk)
 		struct blob_src src = { .fd = -1 };
 		if (m && m->data)
 			src = (struct blob_src){ .kind = SRC_MEM, .mem = m->data, .len = m->size, .fd = -1 };
-		else if (m && outer_rangeable(&pk->rd.o, m))
-			src = (struct blob_src){ .kind = SRC_RANGE, .fd = pk->rd.o.fd, .off = m->off, .len = m->size };
-		else
+		else if (m && outer_rangeable(&pk->rd.o, m)) {
+			int fd = outer_member_open(&pk->rd.o, m, pk->err);
+			if (fd < 0)
+				return fd;
+			src = (struct blob_src){ .kind = SRC_RANGE, .fd = fd, .off = m->off, .len = m->size };
+		} else
 			return 0;
 		int r = apply_src(pk, &src);
+		io_close(&src.fd);
 		if (r < 0)
 			return r;
 	}
@@ -208,7 +218,7 @@ static int publish(struct pk *pk)
 	char plat[100];
 	platform_format(c->plat.arch[0] ? &c->plat : &pk->rd.want, plat, sizeof plat);
 	const struct entry_meta e = {
-		.id = pk->plan.key, .source = pk->opts && pk->opts->no_ref ? "(stdin)" : pk->real, .name = pk->plan.tag, .format = pk->plan.format,
+		.id = pk->plan.key, .source = pk->source ? pk->source : pk->opts && pk->opts->no_ref ? "(stdin)" : pk->real, .name = pk->plan.tag, .format = pk->plan.format,
 		.platform = plat, .layers = (int64_t)pk->plan.n, .size = pk->ap.bytes,
 		.files = (int64_t)pk->ap.files, .config = &c->config,
 	};
@@ -246,25 +256,40 @@ static int unpack(struct pk *pk)
 	return publish(pk);
 }
 
+/* The identity of a regular file, or of an image directory by the stat of
+ * its index files; false for anything else (a pipe). */
+static bool identity(struct pk *pk, const struct stat *st, int dfd, char ident[HEX64])
+{
+	char sel[PATH_MAX + 600];
+	ident[0] = '\0';
+	if (pk->no_ident || (pk->opts && pk->opts->no_ref) || !(S_ISREG(st->st_mode) || (S_ISDIR(st->st_mode) && dfd >= 0)))
+		return false;
+	int n = snprintf(sel, sizeof sel, "%s", pk->ref ? pk->ref : "");
+	if (S_ISDIR(st->st_mode)) {
+		sel[n] = '\n';
+		dir_stamp(dfd, sel + n + 1, sizeof sel - (size_t)n - 1);
+	}
+	cache_identity(pk->real, st, sel, pk->platform, ident);
+	return true;
+}
+
 static int warm(struct pk *pk, char ident[HEX64])
 {
 	struct stat st;
 	char key[HEX64];
-	ident[0] = '\0';
-	if (stat(pk->real, &st) < 0 || !S_ISREG(st.st_mode))
-		return 0;
-	cache_identity(pk->real, &st, pk->ref, pk->platform, ident);
-	if (cache_ref_get(&pk->cache, ident, key) < 0)
+	int dfd = open(pk->real, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	bool ok = stat(pk->real, &st) == 0 && identity(pk, &st, dfd, ident);
+	io_close(&dfd);
+	if (!ok || cache_ref_get(&pk->cache, ident, key) < 0)
 		return 0;
 	return cache_use(&pk->cache, key, pk->img, pk->err);
 }
 
-static int setup(struct pk *pk, const char *spec)
+static int setup(struct pk *pk, char *path, char *ref)
 {
-	int r = spec_split(spec, &pk->path, &pk->ref, pk->err);
-	if (r < 0)
-		return r;
-	pk->shown = pk->opts && pk->opts->shown ? pk->opts->shown : pk->path;
+	pk->path = path;
+	pk->ref = ref;
+	pk->shown = pk->shown ? pk->shown : pk->opts && pk->opts->shown ? pk->opts->shown : pk->path;
 	pk->rd.ref = pk->ref;
 	const char *plat = pk->opts && pk->opts->platform ? pk->opts->platform : "linux/amd64";
 	if (platform_parse(plat, &pk->rd.want) < 0)
@@ -281,19 +306,21 @@ static int setup(struct pk *pk, const char *spec)
 	return cache_open(&pk->cache, pk->opts, pk->err);
 }
 
-int pack_image(const char *spec, const struct pack_opts *opts, struct image *img, struct qerr *err)
+/* An archive file or image directory (path and ref are taken over). shown:
+ * for messages (NULL: path); source: what the entry records (NULL: the real path). */
+static int pack_local(char *path, char *ref, const char *shown, const char *source, bool no_ident,
+		      const struct pack_opts *opts, struct image *img, struct qerr *err)
 {
-	struct pk pk = { .opts = opts, .err = err, .img = img, .rd.err = err };
+	struct pk pk = { .opts = opts, .err = err, .img = img, .rd.err = err, .shown = shown,
+			 .source = source, .no_ident = no_ident };
 	char ident[HEX64];
 	*img = (struct image){ .lock_fd = -1 };
 	pk.cache.dfd = pk.cache.unpack_lock = pk.cache.tmpfd = pk.cache.rootfd = -1;
 	pk.rd.o.fd = -1;
-	int r = setup(&pk, spec);
+	int r = setup(&pk, path, ref);
 	if (r == 0 && (r = warm(&pk, ident)) == 0 && (r = outer_open(&pk.rd.o, pk.real, pk.shown, err)) == 0 &&
-	    (r = unpack(&pk)) == 0 && S_ISREG(pk.rd.o.st.st_mode) && !(opts && opts->no_ref)) {
-		cache_identity(pk.real, &pk.rd.o.st, pk.ref, pk.platform, ident);
-		cache_ref_put(&pk.cache, ident, pk.plan.key);
-	}
+	    (r = unpack(&pk)) == 0 && identity(&pk, &pk.rd.o.st, pk.rd.o.dir ? pk.rd.o.fd : -1, ident))
+		cache_ref_put(&pk.cache, ident, pk.plan.key, NULL);
 	if (r > 0)
 		r = 0;
 	progress_end(&pk.prog);
@@ -308,6 +335,82 @@ int pack_image(const char *spec, const struct pack_opts *opts, struct image *img
 	if (r < 0)
 		image_free(img);
 	return r;
+}
+
+/* A reference skopeo fetches: the cache as the pull policy allows, else a
+ * pull into tmp/ and on as an image directory. */
+static int pack_pulled(const struct source *src, const struct pack_opts *opts, struct image *img, struct qerr *err)
+{
+	struct cache c;
+	struct pull p = { .lock = -1 };
+	struct platform want;
+	char plat[100];
+	*img = (struct image){ .lock_fd = -1 };
+	const char *ps = opts && opts->platform ? opts->platform : "linux/amd64";
+	if (platform_parse(ps, &want) < 0)
+		return qerr_set(err, EINVAL, "bad platform \"%s\" (want os/arch[/variant], e.g. linux/amd64)", pq(ps));
+	platform_format(&want, plat, sizeof plat);
+	int r = cache_open(&c, opts, err);
+	if (r == 0 && (r = pull_start(&p, src, opts, plat, &c, err)) == 1)
+		r = cache_use(&c, p.key, img, err);
+	for (int tries = 0; r == 0 && tries < 3; tries++) {
+		r = pull_fetch(&p, err);
+		if (r == 1 && (r = cache_use(&c, p.key, img, err)) == 1)
+			pull_record(&p, p.key);
+		else if (r == 0) {
+			char *dir = NULL, *ref = strdup(pull_layout_ref(&p));
+			if (!ref || asprintf(&dir, "%s/layout", p.dir) < 0) {
+				free(ref);
+				r = qerr_set(err, ENOMEM, "out of memory");
+				break;
+			}
+			r = pack_local(dir, ref, src->shown, src->name, true, opts, img, err);
+			if (r == 0) {
+				pull_record(&p, img->id);
+				r = 1;
+			}
+		}
+	}
+	if (r == 0)
+		r = qerr_set(err, EAGAIN, "%s: the cache entry keeps disappearing (a prune loop?)", pq(src->shown));
+	pull_end(&p);
+	cache_close(&c);
+	if (r < 0)
+		image_free(img);
+	return r < 0 ? r : 0;
+}
+
+int pack_image(const char *spec, const struct pack_opts *opts, struct image *img, struct qerr *err)
+{
+	struct source src;
+	*img = (struct image){ .lock_fd = -1 };
+	int r = source_parse(spec, &src, err);
+	if (r == 0 && src.kind == SOURCE_LOCAL) {
+		char *path = src.path, *ref = src.ref;
+		src.path = src.ref = NULL;
+		r = pack_local(path, ref, NULL, NULL, false, opts, img, err);
+	} else if (r == 0)
+		r = pack_pulled(&src, opts, img, err);
+	source_free(&src);
+	return r;
+}
+
+bool pack_is_image_dir(const char *path)
+{
+	return dir_is_image(path);
+}
+
+int pack_pull_parse(const char *s, enum pack_pull *out)
+{
+	if (!strcmp(s, "missing") || !strcmp(s, "newer"))
+		*out = PULL_MISSING;
+	else if (!strcmp(s, "always"))
+		*out = PULL_ALWAYS;
+	else if (!strcmp(s, "never"))
+		*out = PULL_NEVER;
+	else
+		return -EINVAL;
+	return 0;
 }
 
 void image_free(struct image *img)

@@ -3,8 +3,13 @@
  * content-addressed cache, and read the image's run config.
  *
  * Contract with the runner (runner/ links libpacker.a):
- *   - pack_image() resolves SPEC ("path/to/archive.tar" or "path.tar:repo:tag"),
- *     unpacks it once into the cache (or finds it there) and fills *img.
+ *   - pack_image() resolves SPEC: an archive or image directory
+ *     ("path/to/archive.tar", "path.tar:repo:tag", "oci-dir:tag"), one of
+ *     skopeo's transports (docker://, oci:, oci-archive:, docker-archive:,
+ *     containers-storage:, dir:) or a registry reference as docker reads it
+ *     ("busybox", "localhost:5000/x@sha256:..."), pulling through skopeo as
+ *     the pull policy says; unpacks it once into the cache (or finds it
+ *     there) and fills *img.
  *   - img->rootfs is an absolute path of a directory that is complete and will
  *     not change (published by rename); the runner shares it read-only.
  *   - Errors: negative errno and a one-line err->msg that names the archive
@@ -20,6 +25,13 @@
 
 #include "err.h"
 
+/* Pull policy, as podman's --pull: missing (use the cached image of that
+ * reference, no network), always (ask the registry; fetch what changed),
+ * never (the cache or an error). Local archives and directories are always read. */
+enum pack_pull { PULL_MISSING, PULL_ALWAYS, PULL_NEVER };
+/* "missing", "always", "never" (also podman's "newer" = missing): 0, or -EINVAL. */
+int pack_pull_parse(const char *s, enum pack_pull *out);
+
 struct pack_opts {
 	const char *cache_dir;   /* NULL: $QPOD_CACHE or ${XDG_CACHE_HOME:-~/.cache}/qpod */
 	const char *platform;    /* NULL: linux/amd64 */
@@ -28,6 +40,12 @@ struct pack_opts {
 	uint64_t max_entries;    /* limit on entries per layer; 0: default (10 million) */
 	const char *shown;       /* the archive's name in messages; NULL: its path */
 	bool no_ref;             /* a spooled copy (pack_spool): no refs/ entry for its path */
+	/* pulling (skopeo's meaning for each) */
+	enum pack_pull pull;     /* default PULL_MISSING */
+	bool no_tls_verify;      /* --tls-verify=false: plain HTTP or unverified TLS */
+	const char *creds;       /* --creds USER:PASSWORD (given to skopeo in a private authfile) */
+	const char *authfile;    /* --authfile FILE */
+	unsigned pull_timeout;   /* seconds for a copy; 0: 1800 (inspecting: at most 60) */
 };
 
 /* An image's run config, as docker reads it (config.Entrypoint, Cmd, Env,
@@ -58,6 +76,10 @@ int pack_image(const char *spec, const struct pack_opts *opts, struct image *img
  * private file; *path gets its name. The caller packs it with no_ref and
  * unlinks it. */
 int pack_spool(const struct pack_opts *opts, int fd, char **path, struct qerr *err);
+/* Whether path is an image directory (an OCI layout: `oci-layout`; an
+ * unpacked docker save: `manifest.json` or `repositories` at its top), which
+ * pack_image reads, rather than a root directory to share as it is. */
+bool pack_is_image_dir(const char *path);
 void image_free(struct image *img);
 
 /* `qpod --cache ls` and `--cache prune`: print entries to out; prune removes

@@ -4,7 +4,7 @@
 
 # The stages in pipeline order, one folder each (packer/README.md "Files"),
 # and pack.c, which runs them.
-PACKER_STAGES := common archive layer cache
+PACKER_STAGES := common source archive layer cache
 PACKER_SRCS   := packer/pack.c $(foreach s,$(PACKER_STAGES),$(wildcard packer/$(s)/*.c))
 PACKER_OBJS   := $(PACKER_SRCS:%.c=$(OBJ)/host/%.o)
 PACKER_LIB    := $(OBJ)/packer/libpacker.a

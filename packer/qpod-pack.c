@@ -12,7 +12,9 @@
  *   qpod-pack [--cache DIR] --cache-prune [--older-than SECONDS]
  * Options: --cache DIR, --platform OS/ARCH[/VARIANT], --max-bytes N[KMG],
  *          --max-entries N, --progress / --no-progress (default: if stderr
- *          is a terminal).
+ *          is a terminal); for images skopeo fetches: --pull missing|always|never,
+ *          --tls-verify[=true|false], --creds USER:PASSWORD, --authfile FILE,
+ *          --pull-timeout SECONDS.
  * Exit: 0, 125 when the image cannot be used (the runner's code; one line on
  * stderr says why), 2 for usage errors.
  */
@@ -30,10 +32,14 @@
 static void usage(void)
 {
 	fputs("usage: qpod-pack [--cache DIR] [--platform P] [--max-bytes N[KMG]] [--max-entries N]\n"
-	      "                 [--progress|--no-progress] SPEC [-- CMD...]\n"
+	      "                 [--progress|--no-progress] [--pull missing|always|never]\n"
+	      "                 [--tls-verify=false] [--creds USER:PASS] [--authfile FILE]\n"
+	      "                 [--pull-timeout SECONDS] SPEC [-- CMD...]\n"
 	      "       qpod-pack [--cache DIR] --cache-ls\n"
 	      "       qpod-pack [--cache DIR] --cache-prune [--older-than SECONDS]\n"
-	      "SPEC is ARCHIVE or ARCHIVE:REPO:TAG (docker save / OCI archive, plain or gzip/zstd).\n", stderr);
+	      "SPEC is ARCHIVE[:NAME] or DIR[:NAME] (docker save / OCI archive or layout directory),\n"
+	      "docker://REGISTRY/NAME[:TAG|@DIGEST], oci:DIR[:REF], oci-archive:FILE[:REF],\n"
+	      "docker-archive:FILE[:REF], containers-storage:[ROOT]NAME, dir:DIR, or NAME[:TAG].\n", stderr);
 	exit(2);
 }
 
@@ -93,7 +99,18 @@ static int run_holding(char **argv)
 	return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
 }
 
-enum { O_LS = 256, O_PRUNE, O_OLDER, O_PROGRESS, O_NOPROGRESS, O_ENTRIES };
+enum { O_LS = 256, O_PRUNE, O_OLDER, O_PROGRESS, O_NOPROGRESS, O_ENTRIES, O_PULL, O_TLS, O_CREDS, O_AUTHFILE,
+       O_PULLTIMEOUT };
+
+static bool boolean(const char *flag, const char *v)
+{
+	if (!v || !strcmp(v, "true"))
+		return true;
+	if (!strcmp(v, "false"))
+		return false;
+	fprintf(stderr, "qpod-pack: %s=%s: expected true or false\n", flag, v);
+	exit(2);
+}
 
 /* Options into po; returns the mode (0: pack, O_LS, O_PRUNE). */
 static int parse(int argc, char **argv, struct pack_opts *po, uint64_t *older)
@@ -103,7 +120,10 @@ static int parse(int argc, char **argv, struct pack_opts *po, uint64_t *older)
 		{ "max-bytes", required_argument, NULL, 'm' }, { "max-entries", required_argument, NULL, O_ENTRIES },
 		{ "cache-ls", no_argument, NULL, O_LS }, { "cache-prune", no_argument, NULL, O_PRUNE },
 		{ "older-than", required_argument, NULL, O_OLDER }, { "progress", no_argument, NULL, O_PROGRESS },
-		{ "no-progress", no_argument, NULL, O_NOPROGRESS }, { "help", no_argument, NULL, 'h' }, { 0 },
+		{ "no-progress", no_argument, NULL, O_NOPROGRESS }, { "help", no_argument, NULL, 'h' },
+		{ "pull", required_argument, NULL, O_PULL }, { "tls-verify", optional_argument, NULL, O_TLS },
+		{ "creds", required_argument, NULL, O_CREDS }, { "authfile", required_argument, NULL, O_AUTHFILE },
+		{ "pull-timeout", required_argument, NULL, O_PULLTIMEOUT }, { 0 },
 	};
 	int mode = 0, c;
 	while ((c = getopt_long(argc, argv, "+c:p:m:h", opts, NULL)) != -1) {
@@ -116,6 +136,24 @@ static int parse(int argc, char **argv, struct pack_opts *po, uint64_t *older)
 		case O_OLDER: *older = number(optarg); break;
 		case O_PROGRESS: po->progress = true; break;
 		case O_NOPROGRESS: po->progress = false; break;
+		case O_PULL:
+			if (pack_pull_parse(optarg, &po->pull) < 0) {
+				fprintf(stderr, "qpod-pack: --pull %s: expected missing, always or never\n", optarg);
+				exit(2);
+			}
+			break;
+		case O_TLS: po->no_tls_verify = !boolean("--tls-verify", optarg); break;
+		case O_CREDS: po->creds = optarg; break;
+		case O_AUTHFILE: po->authfile = optarg; break;
+		case O_PULLTIMEOUT: {
+			uint64_t t = number(optarg);
+			if (t == 0 || t > 86400) {
+				fprintf(stderr, "qpod-pack: --pull-timeout %s: expected 1 to 86400 seconds\n", optarg);
+				exit(2);
+			}
+			po->pull_timeout = (unsigned)t;
+			break;
+		}
 		default: usage();
 		}
 	}

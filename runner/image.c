@@ -7,9 +7,11 @@
  *   env       = the image's Env, then each -e (same name: replaced in place;
  *               a name alone erases it), HOSTNAME unless set or erased;
  *   workdir   = -w, else WorkingDir, else /;  user = -u, else User.
- * IMAGE is a root directory (shared as it is, no config), an archive the
- * packer unpacks into its cache, or - for an archive on stdin (spooled into
- * the cache's tmp/ first, then packed like a file).
+ * IMAGE is a root directory (shared as it is, no config), or an image the
+ * packer unpacks into its cache: an archive, an image directory (an OCI
+ * layout or an unpacked docker save: never taken for a root), a transport
+ * name (docker://, oci:, ...), a registry reference, or - for an archive on
+ * stdin (spooled into the cache's tmp/ first, then packed like a file).
  */
 #include <errno.h>
 #include <stdbool.h>
@@ -35,12 +37,14 @@ int image_open(const struct opts *o, struct image *img, struct qerr *err)
 	struct stat st;
 	memset(img, 0, sizeof *img);
 	img->lock_fd = -1;
-	if (stat(o->image, &st) == 0 && S_ISDIR(st.st_mode)) {
+	if (stat(o->image, &st) == 0 && S_ISDIR(st.st_mode) && !pack_is_image_dir(o->image)) {
 		if (!(img->rootfs = realpath(o->image, NULL)))
 			return qerr_sys(err, errno, "%s", o->image);
 		return 0;
 	}
-	struct pack_opts po = { .platform = o->platform, .max_bytes = o->max_bytes, .progress = isatty(2) };
+	struct pack_opts po = { .platform = o->platform, .max_bytes = o->max_bytes, .progress = isatty(2),
+				.pull = (enum pack_pull)o->pull, .no_tls_verify = o->no_tls_verify,
+				.creds = o->creds, .authfile = o->authfile };
 	if (strcmp(o->image, "-"))
 		return pack_image(o->image, &po, img, err);
 	/* -: the archive comes on stdin (docker save | qpod run - cmd). */

@@ -12,6 +12,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "packer.h"
 #include "runner.h"
 #include "sig.h"
 
@@ -20,8 +21,10 @@ void usage(FILE *f)
 	fputs("usage: qpod run [OPTIONS] IMAGE [COMMAND [ARG...]]   (./run is qpod run)\n"
 	      "       qpod run --cache ls|prune\n"
 	      "Run COMMAND in a fresh qemu VM from IMAGE: a docker-save or OCI archive\n"
-	      "(ARCHIVE or ARCHIVE:REPO:TAG; .tar, .tar.gz, .tar.zst; - reads it from stdin)\n"
-	      "or a root directory.\n"
+	      "(ARCHIVE or ARCHIVE:REPO:TAG; .tar, .tar.gz, .tar.zst; - reads it from stdin),\n"
+	      "an OCI layout or docker-save directory (DIR or DIR:REF), a registry image\n"
+	      "(NAME[:TAG|@DIGEST], docker://...), one of skopeo's oci:, oci-archive:,\n"
+	      "docker-archive:, containers-storage:, dir: names, or a root directory.\n"
 	      "\n"
 	      "  -e, --env KEY=VALUE     set an environment variable (KEY alone: the host's value,\n"
 	      "                          or KEY removed when the host has none)\n"
@@ -65,6 +68,10 @@ void usage(FILE *f)
 	      "      --platform OS/ARCH  image platform to pick (default linux/amd64)\n"
 	      "      --max-bytes SIZE    refuse an image layer or file larger than this unpacked\n"
 	      "                          (k, m, g; default 16g)\n"
+	      "      --pull missing|always|never  use the cached image of a reference (missing,\n"
+	      "                          the default), ask the registry first, or never pull\n"
+	      "      --tls-verify=false  plain HTTP or unverified TLS to the registry\n"
+	      "      --creds USER:PASS   registry credentials;  --authfile FILE  skopeo's auth.json\n"
 	      "      --timings           print how long each phase took (stderr)\n"
 	      "      --result FILE       write the outcome as JSON to FILE\n"
 	      "      --debug             verbose guest console (kernel and hyperstart)\n"
@@ -81,7 +88,7 @@ enum { O_ENTRYPOINT = 256, O_CPUS, O_TIMEOUT, O_ACCEL, O_BOOT, O_CONSOLE, O_KERN
        O_PLATFORM, O_MAXBYTES, O_RESULT, O_TIMINGS, O_DEBUG, O_CACHE, O_VERSION, O_HELP, O_NETWORK,
        O_DNS, O_ADDHOST, O_ENVFILE, O_RM, O_INIT, O_READONLY, O_TMPFS, O_SHMSIZE, O_ULIMIT, O_UMASK,
        O_GROUPADD, O_SIGPROXY, O_INTERACTIVE, O_TTY, O_DETACH, O_NAME, O_RESTART, O_STOPSIGNAL,
-       O_STOPTIMEOUT, O_LOGMAX };
+       O_STOPTIMEOUT, O_LOGMAX, O_PULL, O_TLSVERIFY, O_CREDS, O_AUTHFILE };
 
 static const struct option longopts[] = {
 	{ "env", required_argument, NULL, 'e' },
@@ -123,6 +130,10 @@ static const struct option longopts[] = {
 	{ "initrd", required_argument, NULL, O_INITRD },
 	{ "platform", required_argument, NULL, O_PLATFORM },
 	{ "max-bytes", required_argument, NULL, O_MAXBYTES },
+	{ "pull", required_argument, NULL, O_PULL },
+	{ "tls-verify", optional_argument, NULL, O_TLSVERIFY },
+	{ "creds", required_argument, NULL, O_CREDS },
+	{ "authfile", required_argument, NULL, O_AUTHFILE },
 	{ "result", required_argument, NULL, O_RESULT },
 	{ "timings", no_argument, NULL, O_TIMINGS },
 	{ "debug", no_argument, NULL, O_DEBUG },
@@ -235,6 +246,22 @@ static int flag(struct opts *o, int c, const char *v)
 			return opt_bad("--max-bytes %s: expected a size (a number with b, k, m or g)", v);
 		o->max_bytes = (uint64_t)d;
 		return 0;
+	case O_PULL: {
+		enum pack_pull p;
+		if (pack_pull_parse(v, &p) < 0)
+			return opt_bad("--pull %s: expected missing, always or never", v);
+		o->pull = (int)p;
+		return 0;
+	}
+	case O_TLSVERIFY: {
+		bool verify;
+		if (opt_bool("tls-verify", v, &verify))
+			return -EINVAL;
+		o->no_tls_verify = !verify;
+		return 0;
+	}
+	case O_CREDS: o->creds = (char *)v; return 0;
+	case O_AUTHFILE: o->authfile = (char *)v; return 0;
 	case O_RESULT: o->result = (char *)v; return 0;
 	case O_TIMINGS: o->timings = true; return 0;
 	case O_DEBUG: o->debug = true; return 0;

@@ -66,6 +66,9 @@ struct opts {
 	uint64_t max_bytes; /* packer limit; 0: its default */
 	char *accel, *boot, *console, *kernel, *initrd, *platform, *result;
 	char *cache_cmd;   /* --cache ls|prune */
+	int pull;          /* --pull: enum pack_pull (missing, always, never) */
+	bool no_tls_verify; /* --tls-verify=false */
+	char *creds, *authfile; /* --creds USER:PASSWORD, --authfile FILE */
 	bool network;      /* --network user (default) rather than none */
 	struct publish *ports;
 	size_t nports;

@@ -22,6 +22,10 @@
 #   sizes     the kernel the runner boots (vmlinux-up), vmlinux, vmlinuz,
 #             initrd.img; and the baseline's
 #   streams   stdout (guest to host) and stdin (host to guest) throughput
+#   images    ./run of a cached registry reference (a loopback docker-registry,
+#             policy missing: no skopeo call) and of an OCI layout directory,
+#             in the same rounds as busybox.tar; and the packer alone
+#             (qpod-pack, warm) on each, interleaved
 #   unpack    cold unpack vs GNU tar, warm re-run (test/packer/bench-unpack.sh)
 #
 # Installs what it needs (test/bench/packages); downloads the two Debian
@@ -37,7 +41,8 @@ RUNS=${BENCH_RUNS:-15}
 [ "$RUNS" -ge 10 ] || RUNS=10
 STOCK_RUNS=${BENCH_STOCK_RUNS:-10}
 work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
+regpid=
+trap '[ -z "$regpid" ] || kill "$regpid" 2>/dev/null; rm -rf "$work"' EXIT
 export QPOD_CACHE=$work/cache
 # helpers.bash finds the repo from the bats test file; this script is one.
 BATS_TEST_FILENAME=$PWD/test/bench.sh
@@ -117,6 +122,19 @@ v_dir() { ./run "$@" "$work/root" true; }
 v_first() { ./run "$@" "$IMAGES/busybox.tar" echo x; }
 v_stock() { QPOD_IMAGES=$work/stock ./run "$@" "$IMAGES/busybox.tar" true; }
 v_cloud() { QPOD_IMAGES=$work/cloud ./run "$@" "$IMAGES/busybox.tar" true; }
+# A loopback registry holding busybox.tar, and the same image as an OCI layout.
+regport=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+printf 'version: 0.1\nlog:\n  level: error\nstorage:\n  filesystem:\n    rootdirectory: %s\nhttp:\n  addr: 127.0.0.1:%s\n' \
+	"$work/registry" "$regport" > "$work/registry.yml"
+docker-registry serve "$work/registry.yml" > "$work/registry.log" 2>&1 &
+regpid=$!
+for _ in $(seq 100); do curl -sf "http://127.0.0.1:$regport/v2/" > /dev/null && break; sleep 0.1; done
+skopeo copy -q --dest-tls-verify=false "docker-archive:$IMAGES/busybox.tar" "docker://127.0.0.1:$regport/qpod/busybox:1"
+skopeo copy -q "docker-archive:$IMAGES/busybox.tar" "oci:$work/layout:latest"
+REF=127.0.0.1:$regport/qpod/busybox:1
+"$OUT/bin/qpod" pull -q --tls-verify=false "$REF" > /dev/null
+v_ref() { ./run "$@" "$REF" true; }
+v_layout() { ./run "$@" "$work/layout" true; }
 # Appliance mode: qpod exec into a running VM, and run -d until the
 # command runs (its rm -f is not timed), in the same rounds as a cold run.
 export QPOD_STATE=$work/state
@@ -127,7 +145,7 @@ v_detach() {
 	id=$(./qpod run -d "$work/root" sleep 100000) || return 1
 	echo "$id" >> "$work/detached"
 }
-rounds "$RUNS" tar none dir first exec detach "stock:$STOCK_RUNS" "cloud:$STOCK_RUNS"
+rounds "$RUNS" tar none dir first ref layout exec detach "stock:$STOCK_RUNS" "cloud:$STOCK_RUNS"
 ./qpod rm -f bench-exec $(cat "$work/detached" 2>/dev/null) > /dev/null 2>&1 || true
 
 row "" "qpod" "Debian stock kernel"
@@ -153,6 +171,22 @@ done
 row "qemu peak RSS (MiB)" "$(kb2mib "$(field tar .qemuMaxRssKb)")" "$(kb2mib "$(field stock .qemuMaxRssKb)")"
 row "first output byte, ./run busybox.tar echo x" "$(us2ms "$(field first .timingsUs.firstOutput)")"
 row "./run ROOTDIR true (wall)" "$(wall dir)"
+read -r rq _ < <(stats "$work/ref.wall")
+row "./run REGISTRY/NAME:TAG true, cached (wall)" "$(wall ref)"
+row "  cached reference / busybox.tar (medians)" "$(awk -v q="$q" -v r="$rq" 'BEGIN { printf "%.2fx", r / q }')"
+row "./run OCI-LAYOUT-DIR true (wall)" "$(wall layout)"
+# The packer alone, warm: qpod-pack on each kind of IMAGE, interleaved.
+for i in $(seq 50); do
+	for k in tar ref layout; do
+		case $k in tar) img=$IMAGES/busybox.tar ;; ref) img=$REF ;; layout) img=$work/layout ;; esac
+		t0=$EPOCHREALTIME
+		"$OUT/obj/packer/qpod-pack" --no-progress "$img" > /dev/null
+		t1=$EPOCHREALTIME
+		awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.2f\n", (b - a) * 1000 }' >> "$work/pack-$k.wall"
+	done
+done
+pk() { sort -n "$work/pack-$1.wall" | awk '{ v[NR] = $1 } END { printf "%.1f ms", v[int((NR + 1) / 2)] }'; }
+row "qpod-pack warm: busybox.tar / cached ref / layout" "$(pk tar) / $(pk ref) / $(pk layout)"
 row "cloud kernel: qemu start to hyperstart READY" "" \
 	"$(us2ms "$(field cloud .timingsUs.ready)") (${cloud%% *}, no 9p)"
 row "kernel booted (bytes)" "$(stat -c %s "$IMAGES/vmlinux-up") vmlinux-up" \

@@ -8,6 +8,12 @@
 # directory, and the host paths an escape would hit, are checked).
 # An accepted case must land inside the rootfs exactly where the guest will
 # see it.
+#
+# Directory variants: where mkhostile.py could write the case as an image
+# directory too (GEN/<case>.d: the outer archive's members as files), every
+# refuse and accept runs it as well: the same verdict and message, and for an
+# accepted case the same tree. Cases that exist only as directories (dir_*)
+# are at the end.
 bats_require_minimum_version 1.5.0
 
 setup_file() {
@@ -41,16 +47,16 @@ no_escape() {
 	[ "$(cat "$AREA/canary/file")" = canary ]
 }
 
-refuse() { # refuse CASE TEXT [OPTIONS...]
-	local c=$1 text=$2
+refuse_one() { # refuse_one PATH TEXT [OPTIONS...]
+	local p=$1 text=$2
 	shift 2
-	run --separate-stderr "$PACK" --no-progress "$@" "$GEN/$c.tar"
-	echo "status $status"
+	run --separate-stderr "$PACK" --no-progress "$@" "$p"
+	echo "$p: status $status"
 	echo "stderr: $stderr"
 	[ "$status" -eq 125 ]
 	[ "${#stderr_lines[@]}" -eq 1 ]
 	# shellcheck disable=SC2053 # TEXT may hold * wildcards
-	[[ "$stderr" == "qpod: $GEN/$c.tar: "*$text* ]]
+	[[ "$stderr" == "qpod: $p: "*$text* ]]
 	[ -z "$output" ]
 	[ -z "$(ls -A "$QPOD_CACHE/images")" ]
 	[ -z "$(ls -A "$QPOD_CACHE/tmp")" ]
@@ -58,15 +64,48 @@ refuse() { # refuse CASE TEXT [OPTIONS...]
 	no_escape
 }
 
-accept() { # accept CASE [OPTIONS...]: sets R
+refuse() { # refuse CASE TEXT [OPTIONS...]: the archive, and its directory variant
 	local c=$1
 	shift
-	run --separate-stderr "$PACK" --no-progress "$@" "$GEN/$c.tar"
-	echo "status $status, stderr: $stderr"
+	refuse_one "$GEN/$c.tar" "$@"
+	[ ! -d "$GEN/$c.d" ] || refuse_one "$GEN/$c.d" "$@"
+}
+
+refuse_dir() { # refuse_dir CASE TEXT [OPTIONS...]: a case that is only a directory
+	local c=$1
+	shift
+	refuse_one "$GEN/$c.d" "$@"
+}
+
+tree() { # tree DIR: a digest of paths, types, modes, sizes, link targets and contents
+	(
+		cd "$1" || exit 1
+		find . -printf '%p %y %m %s %l\n' | LC_ALL=C sort
+		find . -type f -print0 | LC_ALL=C sort -z | xargs -0 -r sha256sum
+	) | sha256sum
+}
+
+accept_one() { # accept_one PATH [OPTIONS...]: sets R
+	local p=$1
+	shift
+	run --separate-stderr "$PACK" --no-progress "$@" "$p"
+	echo "$p: status $status, stderr: $stderr"
 	[ "$status" -eq 0 ]
 	R=$(jq -r .rootfs <<<"$output")
 	[ -d "$R" ]
 	no_escape
+}
+
+accept() { # accept CASE [OPTIONS...]: sets R (the archive's); the directory variant makes the same tree
+	local c=$1 want
+	shift
+	if [ -d "$GEN/$c.d" ]; then
+		accept_one "$GEN/$c.d" "$@"
+		want=$(tree "$R")
+		rm -rf "$QPOD_CACHE"
+	fi
+	accept_one "$GEN/$c.tar" "$@"
+	[ -z "$want" ] || [ "$(tree "$R")" = "$want" ]
 }
 
 # ---- names that climb out of the root ------------------------------------
@@ -223,7 +262,9 @@ accept() { # accept CASE [OPTIONS...]: sets R
 }
 
 @test "a layer the manifest names but the archive lacks is refused" {
-	refuse manifest_missing_layer "manifest.json lists 2 layers, the config's rootfs.diff_ids 1"
+	refuse_one "$GEN/manifest_missing_layer.tar" "manifest.json lists 2 layers, the config's rootfs.diff_ids 1"
+	# a directory is indexed whole before the plan: the missing member is named first
+	refuse_one "$GEN/manifest_missing_layer.d" 'manifest.json: layer "nothere/layer.tar" is not in the archive'
 }
 
 @test "broken or hostile manifest.json is refused" {
@@ -365,4 +406,38 @@ accept() { # accept CASE [OPTIONS...]: sets R
 	[ "$(cat "$R/qpod-hostile-$TOKEN")" = inside ]
 	rm -rf "$QPOD_CACHE"
 	QPOD_NO_OPENAT2=1 refuse symlink_loop "Too many levels of symbolic links"
+}
+
+# ---- image directories only -------------------------------------------------------
+
+@test "a directory: a blob symlink to /etc/passwd or out through .. is refused" {
+	refuse_dir dir_blob_symlink_abs "layer blob blobs/sha256/"*" is a link that escapes the archive"
+	refuse_dir dir_blob_symlink_dotdot "is a link that escapes the archive"
+}
+
+@test "a directory: blobs/ a symlink to a directory outside finds no blob" {
+	refuse_dir dir_blobs_symlinked "manifest blob sha256:"*"is not in the archive"
+}
+
+@test "a directory: an index.json beyond the JSON limit is refused unread" {
+	refuse_dir dir_index_huge "member index.json is 17825835 bytes, more than the limit of 16777216"
+}
+
+@test "a directory: a layer path with .. is refused even when the file exists outside" {
+	refuse_dir dir_layer_dotdot 'manifest.json: layer path "../outside/layer.tar" escapes the archive'
+}
+
+@test "a directory: a FIFO as a layer is refused without opening it" {
+	run timeout 10 "$PACK" --no-progress "$GEN/dir_layer_fifo.d"
+	[ "$status" -eq 125 ]
+	refuse_dir dir_layer_fifo 'manifest.json: layer "l/layer.tar" is not a file'
+}
+
+@test "a directory: a tree nested too deep is refused" {
+	refuse_dir dir_too_deep "directories nested more than 16 deep"
+}
+
+@test "a directory: the user-space resolver (no openat2) refuses the same escapes" {
+	QPOD_NO_OPENAT2=1 refuse_dir dir_blob_symlink_dotdot "is a link that escapes the archive"
+	QPOD_NO_OPENAT2=1 accept symlink_tmp_later_layer
 }

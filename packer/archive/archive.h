@@ -4,6 +4,7 @@
  *   SPEC --ref.c--> archive path + optional NAME
  *   archive file --outer.c--> passes over its members, an index by name,
  *                             small members kept in memory
+ *   image directory --dir.c--> the same index, members read by pread
  *   manifest.json | index.json | repositories --docker.c | oci.c | legacy.c,
  *   with config.c and plan.c--> struct plan: the cache key, the image's
  *                               config, the layers in order with the digests
@@ -53,7 +54,8 @@ struct outer {
 	const char *shown;       /* the path as the user gave it, for messages */
 	int fd;
 	struct stat st;
-	bool seekable;           /* a regular file: passes can be repeated, ranges read */
+	bool seekable;           /* a regular file or a directory: passes can be repeated, ranges read */
+	bool dir;                /* an image directory (dir.c): fd is the directory, members are files */
 	int filter;              /* ARCHIVE_FILTER_* of the whole archive */
 	struct member **m;       /* each allocated alone: pointers stay valid as the index grows */
 	size_t n, cap;
@@ -78,8 +80,23 @@ struct member *outer_find(struct outer *o, const char *name);
 bool outer_rangeable(const struct outer *o, const struct member *m);
 /* The first pass's policy: keep small members and JSON-looking ones. */
 int outer_maybe_stash(struct outer *o, struct member *m, struct archive *a, struct qerr *err);
+/* An fd to pread member data from (at m->off), to close after use: the
+ * archive's (a dup), or the member's own file in a directory. */
+int outer_member_open(struct outer *o, const struct member *m, struct qerr *err);
+/* A new member named name (clean) in the index; NULL without memory. */
+struct member *outer_member_new(struct outer *o, const char *name, uint8_t type, const char *link);
 /* A member held in memory, without an archive (fuzz targets, tests). */
 int outer_add(struct outer *o, const char *name, int type, const char *link, const void *data, size_t size);
+
+/* ---- dir.c: an image directory as the outer archive ---- */
+/* 1 oci-layout, 2 manifest.json, 3 repositories at the top of dfd; 0: not an image. */
+int dir_image_kind(int dfd);
+bool dir_is_image(const char *path);
+int dir_index(struct outer *o, struct qerr *err);        /* the walk: the first pass */
+int dir_member_open(struct outer *o, const struct member *m, struct qerr *err);
+/* What a warm run compares for a directory: the stat of its top-level
+ * index files (blobs are named by their digests and verified when read). */
+void dir_stamp(int dfd, char *out, size_t cap);
 
 /* ---- config.c: the image config ---- */
 struct imgcfg {
@@ -123,6 +140,10 @@ struct reader {
  * 1 when *out is ready. */
 int docker_plan(struct reader *rd, bool final, struct plan *out);
 int oci_plan(struct reader *rd, struct plan *out);     /* oci.c: from index.json */
+/* oci.c: the manifest an index (JSON bytes, e.g. a registry's) offers for
+ * platform (NULL: linux/amd64), by the rules oci_plan picks with; shown
+ * names it in messages. */
+int oci_pick_manifest(const char *shown, const char *buf, size_t n, const char *platform, char hex[HEX64], struct qerr *err);
 int legacy_plan(struct reader *rd, struct plan *out);  /* legacy.c: docker < 1.10, repositories + <id>/json */
 /* Resolve a referenced member, wording the errors. 0 with *m set, 1 if not
  * seen yet and !final, or an error. */

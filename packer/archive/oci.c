@@ -293,3 +293,27 @@ int oci_plan(struct reader *rd, struct plan *out)
 	*out = p;
 	return 1;
 }
+
+int oci_pick_manifest(const char *shown, const char *buf, size_t n, const char *platform, char hex[HEX64], struct qerr *err)
+{
+	struct reader rd = { .o = { .shown = shown, .fd = -1 }, .err = err };
+	struct json j = { 0 };
+	struct desc d;
+	int e = 0, r;
+	if (platform_parse(platform ? platform : "linux/amd64", &rd.want) < 0)
+		return qerr_set(err, EINVAL, "bad platform \"%s\" (want os/arch[/variant], e.g. linux/amd64)", pq(platform));
+	if (json_parse_alloc(&j, buf, n) < 0 || json_type(&j, 0) != JSON_OBJECT) {
+		if (j.t)
+			json_free(&j);
+		return qerr_set(err, EINVAL, "%s: the index is not a JSON object", pq(shown));
+	}
+	if ((r = pick(&rd, &j, json_get(&j, 0, "manifests"), false, &e)) == 0 &&
+	    (r = read_desc(&rd, &j, e, "index", &d)) == 0) {
+		if (strstr(d.media, "index") || strstr(d.media, "manifest.list"))
+			r = qerr_set(err, ENOTSUP, "%s: an index inside an index (not supported from a registry)", pq(shown));
+		else
+			memcpy(hex, d.hex, HEX64);
+	}
+	json_free(&j);
+	return r;
+}

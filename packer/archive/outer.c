@@ -18,6 +18,10 @@
  *            own images do), and is refused with a reason otherwise.
  * Nothing of the archive is ever written to disk by this file.
  *
+ * An image directory (dir.c) is an outer archive too: its first pass is a
+ * walk of the tree that fills the same index, and every member is read by
+ * pread, so no pass ever streams and the readers cannot tell the difference.
+ *
  * Names are cleaned (path.c); members whose names climb out of the archive
  * are left out of the index, so nothing can refer to them. Two regular
  * members with one name are refused: which one a tool would use differs.
@@ -75,9 +79,10 @@ int outer_open(struct outer *o, const char *path, const char *shown, struct qerr
 		return qerr_sys(err, errno, "%s", pq(shown));
 	if (fstat(o->fd, &o->st) < 0)
 		return qerr_sys(err, errno, "%s", pq(shown));
-	if (S_ISDIR(o->st.st_mode))
-		return qerr_set(err, EISDIR, "%s: is a directory, not an image archive", pq(shown));
-	o->seekable = S_ISREG(o->st.st_mode);
+	if (S_ISDIR(o->st.st_mode) && !dir_image_kind(o->fd))
+		return qerr_set(err, EISDIR, "%s: is a directory without oci-layout or manifest.json, not an image", pq(shown));
+	o->dir = S_ISDIR(o->st.st_mode);
+	o->seekable = S_ISREG(o->st.st_mode) || o->dir;
 	if (!(o->buf = malloc(OUTER_BLOCK)))
 		return qerr_set(err, ENOMEM, "out of memory");
 	return 0;
@@ -156,8 +161,7 @@ static uint8_t member_type(struct archive_entry *e)
 	}
 }
 
-/* A new member named name (clean) in the index; NULL without memory. */
-static struct member *member_new(struct outer *o, const char *name, uint8_t type, const char *link)
+struct member *outer_member_new(struct outer *o, const char *name, uint8_t type, const char *link)
 {
 	struct member *m = calloc(1, sizeof *m);
 	if (!m || index_grow(o) < 0 || !(m->name = strdup(name)) || (link && !(m->link = strdup(link)))) {
@@ -199,7 +203,7 @@ static int index_add(struct outer *o, struct archive *a, struct archive_entry *e
 		target = NULL, type = M_OTHER;
 	else if (type == M_HARDLINK)
 		target = link;
-	struct member *m = member_new(o, name, type, target);
+	struct member *m = outer_member_new(o, name, type, target);
 	if (!m)
 		return qerr_set(err, ENOMEM, "out of memory");
 	m->size = archive_entry_size_is_set(e) && archive_entry_size(e) > 0 ? (uint64_t)archive_entry_size(e) : 0;
@@ -214,7 +218,7 @@ int outer_add(struct outer *o, const char *name, int type, const char *link, con
 	char clean[PATH_MAX];
 	if (path_clean(name, clean, sizeof clean) < 0 || !clean[0] || outer_find(o, clean))
 		return -EINVAL;
-	struct member *m = member_new(o, clean, (uint8_t)type, link);
+	struct member *m = outer_member_new(o, clean, (uint8_t)type, link);
 	if (!m || !(m->data = calloc(1, size + 1)))
 		return -ENOMEM;
 	memcpy(m->data, data, size);
@@ -256,6 +260,8 @@ static struct archive *pass_open(struct outer *o, struct qerr *err)
 
 int outer_pass(struct outer *o, bool index, member_fn fn, void *ctx, struct qerr *err)
 {
+	if (o->dir)   /* the walk is the whole first pass: members are read by pread */
+		return index && o->passes++ == 0 ? dir_index(o, err) : 0;
 	if (o->passes > 0 && !o->seekable)
 		return qerr_set(err, ESPIPE, "%s: not a regular file, and its members are not in an order that can be read in one pass; save it to a file first", pq(o->shown));
 	struct archive *a = pass_open(o, err);
@@ -330,6 +336,14 @@ bool outer_rangeable(const struct outer *o, const struct member *m)
 	return o->seekable && o->filter == ARCHIVE_FILTER_NONE && !m->sparse && m->type == M_FILE;
 }
 
+int outer_member_open(struct outer *o, const struct member *m, struct qerr *err)
+{
+	if (o->dir)
+		return dir_member_open(o, m, err);
+	int fd = fcntl(o->fd, F_DUPFD_CLOEXEC, 0);
+	return fd < 0 ? qerr_sys(err, errno, "%s", pq(o->shown)) : fd;
+}
+
 /* Read the rest of the member into m->data; first is a block already read. */
 static int stash_from(struct outer *o, struct member *m, struct archive *a,
 		      const void *first, size_t first_n, la_int64_t first_off, struct qerr *err)
@@ -388,6 +402,23 @@ int outer_maybe_stash(struct outer *o, struct member *m, struct archive *a, stru
 	return stash_from(o, m, a, p, n, off, err);
 }
 
+/* pread until n bytes or EOF; the count, or -errno. */
+static ssize_t pread_full(int fd, unsigned char *buf, size_t n, uint64_t off)
+{
+	size_t got = 0;
+	while (got < n) {
+		ssize_t r = pread(fd, buf + got, n - got, (off_t)(off + got));
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0)
+			return -errno;
+		if (r == 0)
+			break;
+		got += (size_t)r;
+	}
+	return (ssize_t)got;
+}
+
 struct fetch_ctx {
 	struct outer *o;
 	struct member *want;
@@ -413,13 +444,16 @@ int outer_fetch(struct outer *o, struct member *m, uint64_t max, struct qerr *er
 		return qerr_set(err, EFBIG, "%s: member %s is %llu bytes, more than the limit of %llu",
 				pq(o->shown), pq(m->name), (unsigned long long)m->size, (unsigned long long)max);
 	if (outer_rangeable(o, m)) {
+		int fd = outer_member_open(o, m, err);
+		if (fd < 0)
+			return fd;
 		unsigned char *buf = calloc(1, m->size + 1);
-		if (!buf)
-			return qerr_set(err, ENOMEM, "out of memory");
-		ssize_t n = m->size ? pread(o->fd, buf, m->size, (off_t)m->off) : 0;
+		ssize_t n = !buf ? -ENOMEM : m->size ? pread_full(fd, buf, m->size, m->off) : 0;
+		close(fd);
 		if (n != (ssize_t)m->size) {
 			free(buf);
-			return n < 0 ? qerr_sys(err, errno, "%s: member %s", pq(o->shown), pq(m->name))
+			return n == -ENOMEM ? qerr_set(err, ENOMEM, "out of memory")
+			       : n < 0 ? qerr_sys(err, (int)-n, "%s: member %s", pq(o->shown), pq(m->name))
 				     : qerr_set(err, EIO, "%s: member %s: truncated", pq(o->shown), pq(m->name));
 		}
 		m->data = buf;

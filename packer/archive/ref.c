@@ -1,10 +1,11 @@
 /*
  * ref.c: the SPEC of `./run SPEC cmd` and image names inside archives.
  *
- * SPEC is "archive" or "archive:NAME". Archive paths may hold colons and
- * NAME always does ("repo:tag", "localhost:5000/x:1"), so the split is
- * decided by the file system: the whole SPEC if it names a file, else the
- * shortest prefix before a ':' that does. NAME matches an image when it is
+ * SPEC is "archive" or "archive:NAME" (an image directory counts as an
+ * archive, dir.c). Archive paths may hold colons and NAME always does
+ * ("repo:tag", "localhost:5000/x:1"), so the split is decided by the file
+ * system: the whole SPEC if it names a file, else the shortest prefix before
+ * a ':' that does. NAME matches an image when it is
  * equal to one of the image's names as written, or after docker's
  * normalization ("busybox" = "docker.io/library/busybox:latest").
  */
@@ -21,7 +22,7 @@ static int is_file(const char *p)
 	struct stat st;
 	if (stat(p, &st) < 0)
 		return -errno;
-	return S_ISDIR(st.st_mode) ? -EISDIR : 0;
+	return S_ISDIR(st.st_mode) && !dir_is_image(p) ? -EISDIR : 0;
 }
 
 int spec_split(const char *spec, char **path, char **ref, struct qerr *err)
@@ -43,7 +44,7 @@ int spec_split(const char *spec, char **path, char **ref, struct qerr *err)
 		free(p);
 	}
 	if (whole == -EISDIR)
-		return qerr_set(err, EISDIR, "%s: is a directory (qpod reads image archives made by docker save, skopeo or an OCI exporter)", pq(spec));
+		return qerr_set(err, EISDIR, "%s: is a directory without oci-layout or manifest.json (qpod reads image archives and image directories made by docker save, skopeo or an OCI exporter)", pq(spec));
 	return qerr_sys(err, -whole, "%s", pq(spec));
 }
 

@@ -5,7 +5,8 @@
  *     images/<key>/rootfs/        the unpacked root, complete, never changed
  *     images/<key>/config.json    normalized run config + where it came from
  *     images/<key>/used           mtime = last use (ls, prune)
- *     refs/<identity>             <key>: archive file identity -> key
+ *     refs/<identity>             <key>: archive file identity -> key (a pulled
+ *                                 reference's adds its name and digest: source/pull.c)
  *     locks/<key>.unpack          flock: held exclusively while unpacking
  *     locks/<key>.use             flock: shared while a VM uses the entry
  *     tmp/<key>.XXXXXX/           an unpack in progress (rootfs/, config.json)
@@ -144,7 +145,7 @@ int cache_ref_get(struct cache *c, const char *ident, char key[HEX64])
 	return is_hex64(key) ? 0 : -EINVAL;
 }
 
-void cache_ref_put(struct cache *c, const char *ident, const char *key)
+void cache_ref_put(struct cache *c, const char *ident, const char *key, const char *note)
 {
 	char name[100], tmp[120];
 	snprintf(name, sizeof name, "refs/%s", ident);
@@ -153,11 +154,13 @@ void cache_ref_put(struct cache *c, const char *ident, const char *key)
 	if (fd < 0)
 		return;
 	int r = io_write_all(fd, key, 64);
+	if (r == 0 && note)
+		r = io_write_all(fd, "\n", 1) < 0 ? -1 : io_write_all(fd, note, strlen(note));
 	if (close(fd) < 0 || r < 0 || renameat(c->dfd, tmp, c->dfd, name) < 0)
 		unlinkat(c->dfd, tmp, 0);
 }
 
-static bool published(struct cache *c, const char *key)
+bool cache_has(struct cache *c, const char *key)
 {
 	char name[100];
 	struct stat st;
@@ -168,13 +171,13 @@ static bool published(struct cache *c, const char *key)
 int cache_use(struct cache *c, const char *key, struct image *img, struct qerr *err)
 {
 	char name[100];
-	if (!published(c, key))
+	if (!cache_has(c, key))
 		return 0;
 	snprintf(name, sizeof name, "locks/%s.use", key);
 	int fd = lock_take(c->dfd, name, LOCK_SH, err);
 	if (fd < 0)
 		return fd;
-	if (!published(c, key)) {       /* pruned between the check and the lock */
+	if (!cache_has(c, key)) {       /* pruned between the check and the lock */
 		close(fd);
 		return 0;
 	}
@@ -190,7 +193,7 @@ int cache_use(struct cache *c, const char *key, struct image *img, struct qerr *
 }
 
 /* Remove tmp/<key>.* left by unpacks that died (we hold <key>.unpack). */
-static void clean_stale(struct cache *c, const char *key)
+void cache_clean_stale(struct cache *c, const char *key)
 {
 	int fd = openat(c->dfd, "tmp", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	DIR *d = fd < 0 ? NULL : fdopendir(fd);
@@ -213,12 +216,12 @@ int cache_begin(struct cache *c, const char *key, struct qerr *err)
 	int fd = lock_take(c->dfd, name, LOCK_EX, err);
 	if (fd < 0)
 		return fd;
-	if (published(c, key)) {
+	if (cache_has(c, key)) {
 		close(fd);
 		return 1;
 	}
 	c->unpack_lock = fd;
-	clean_stale(c, key);
+	cache_clean_stale(c, key);
 	if (snprintf(name, sizeof name, "%s/tmp/%s.XXXXXX", c->dir, key) >= (int)sizeof name)
 		return qerr_set(err, ENAMETOOLONG, "cache path too long");
 	if (!mkdtemp(name))

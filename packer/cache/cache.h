@@ -12,6 +12,7 @@
 #ifndef QPOD_PACKER_CACHE_H
 #define QPOD_PACKER_CACHE_H
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <sys/stat.h>
 
@@ -33,8 +34,14 @@ void cache_identity(const char *real, const struct stat *st, const char *ref, co
 /* $QPOD_CACHE, or ${XDG_CACHE_HOME:-~/.cache}/qpod; and mkdir -p with 0700. */
 int cache_dir_path(const struct pack_opts *o, char **out, struct qerr *err);
 int cache_mkdirs(const char *path);
+/* refs/<ident>: "<key>\n" then an optional note (source/pull.c: the
+ * reference and its digest, shown by ls). */
 int cache_ref_get(struct cache *c, const char *ident, char key[HEX64]);
-void cache_ref_put(struct cache *c, const char *ident, const char *key);
+void cache_ref_put(struct cache *c, const char *ident, const char *key, const char *note);
+/* Whether images/<key> is published. */
+bool cache_has(struct cache *c, const char *key);
+/* Remove tmp/<prefix>.* (the caller holds locks/<prefix>.unpack). */
+void cache_clean_stale(struct cache *c, const char *prefix);
 /* 1 and img filled (shared lock taken) when images/<key> is published; 0 if not. */
 int cache_use(struct cache *c, const char *key, struct image *img, struct qerr *err);
 /* Exclusive unpack lock + fresh tmp dir (stale ones removed). 1 if, once

@@ -6,7 +6,10 @@
  *
  *   IMAGE         SIZE      LAST USED         USE   NAME / SOURCE
  *   3f57d9401f8d  4.3 MB    2025-01-02 10:11  -     busybox:latest (/x/busybox.tar)
+ *                 docker://docker.io/library/busybox:latest  sha256:3fbc6321...
  *
+ * followed by the references pulled into it (refs/ with a note, source/pull.c)
+ * and the digest each resolved to.
  * prune removes entries not in use (their .use lock can be taken
  * exclusively, without waiting) whose last use is older than the given age.
  * An entry is first renamed into tmp/ (so no run can start using a half
@@ -127,6 +130,36 @@ static int open_list(struct cache *c, const struct pack_opts *opts, struct ent *
 	return r;
 }
 
+/* The pulled references (refs/ files with a note) that point to key. */
+static void print_refs(struct cache *c, const char *key, FILE *out)
+{
+	int fd = openat(c->dfd, "refs", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	DIR *d = fd < 0 ? NULL : fdopendir(fd);
+	struct dirent *de;
+	if (!d) {
+		io_close(&fd);
+		return;
+	}
+	while ((de = readdir(d))) {
+		char buf[4096];
+		if (!is_hex64(de->d_name))
+			continue;
+		int f = openat(dirfd(d), de->d_name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+		ssize_t n = f < 0 ? -1 : io_read_full(f, buf, sizeof buf - 1);
+		io_close(&f);
+		if (n <= 65 || memcmp(buf, key, 64) || buf[64] != '\n')
+			continue;
+		buf[n] = '\0';
+		char *name = buf + 65, *digest = strchr(name, '\n');
+		if (!digest)
+			continue;
+		*digest++ = '\0';
+		digest[strcspn(digest, "\n")] = '\0';
+		fprintf(out, "%-14s%s  %s\n", "", pq(name), pq(digest));
+	}
+	closedir(d);
+}
+
 int cache_list(const struct pack_opts *opts, FILE *out, struct qerr *err)
 {
 	struct cache c;
@@ -143,6 +176,7 @@ int cache_list(const struct pack_opts *opts, FILE *out, struct qerr *err)
 		strftime(when, sizeof when, "%Y-%m-%d %H:%M", localtime_r(&e[i].used, &tm));
 		fprintf(out, "%.12s  %-8s  %-16s  %-3s  %s (%s)\n", e[i].key, size, when,
 			in_use(&c, e[i].key) ? "yes" : "-", pq(e[i].name), pq(e[i].source));
+		print_refs(&c, e[i].key, out);
 	}
 	free(e);
 	cache_close(&c);

@@ -23,6 +23,7 @@
 #define PK_MAX_MEMBERS         65536          /* members of the outer archive */
 #define PK_MAX_LAYERS          4096
 #define PK_MAX_INDEX_DEPTH     4              /* nested OCI indexes */
+#define PK_MAX_DIR_DEPTH       16             /* directory levels in an image directory */
 
 /* ---- msg.c: safe strings for one-line messages ---- */
 /* A printable, length-capped copy of an untrusted string (control bytes

@@ -10,6 +10,13 @@ can assert they do not exist afterwards.
 
 Also writes a few valid-but-unusual archives (multi-image, FIFO-friendly
 order, zstd, many entries) used by test/packer.bats.
+
+Directory variants: every case whose outer archive can be a directory (not
+truncated, no duplicate names) is also unpacked to OUTDIR/<case>.d, an image
+directory the packer must judge as it judges the archive; and a few cases
+exist only as directories (OUTDIR/dir_*.d): blob symlinks that leave the
+directory, a symlinked blobs/, a huge index.json, a layer path with "..",
+a FIFO for a layer, a tree nested too deep.
 """
 import gzip
 import hashlib
@@ -288,6 +295,96 @@ def cases(token):
     return c
 
 
+# ---- directory variants ----------------------------------------------------------
+
+NO_DIR = {"duplicate_member", "not_an_image", "truncated_outer", "truncated_outer_gzip"}
+
+
+def unpack_dir(data, d):
+    """Write an outer archive's members as files, directories and symlinks
+    under d (our own archives: names never climb out)."""
+    with tarfile.open(fileobj=io.BytesIO(data)) as t:
+        for m in t.getmembers():
+            p = os.path.join(d, m.name)
+            assert os.path.abspath(p).startswith(os.path.abspath(d) + os.sep)
+            if m.isdir():
+                os.makedirs(p, exist_ok=True)
+                continue
+            os.makedirs(os.path.dirname(p), exist_ok=True)
+            if m.issym():
+                os.symlink(m.linkname, p)
+            elif m.isfile():
+                with open(p, "wb") as f:
+                    f.write(t.extractfile(m).read())
+
+
+def write_tree(d, files):
+    """files: {relative name: bytes | ("symlink", target) | ("fifo",)}"""
+    for name, v in files.items():
+        p = os.path.join(d, name)
+        os.makedirs(os.path.dirname(p), exist_ok=True)
+        if isinstance(v, tuple) and v[0] == "symlink":
+            os.symlink(v[1], p)
+        elif isinstance(v, tuple) and v[0] == "fifo":
+            os.mkfifo(p)
+        else:
+            with open(p, "wb") as f:
+                f.write(v)
+
+
+def oci_files(layers):
+    """An OCI layout's files for layers, and the layer digests."""
+    cfg = config([sha(t) for t in layers])
+    man = json.dumps({"schemaVersion": 2, "mediaType": "application/vnd.oci.image.manifest.v1+json",
+                      "config": {"mediaType": "application/vnd.oci.image.config.v1+json", "digest": "sha256:" + sha(cfg), "size": len(cfg)},
+                      "layers": [{"mediaType": "application/vnd.oci.image.layer.v1.tar", "digest": "sha256:" + sha(b), "size": len(b)} for b in layers]}).encode()
+    idx = json.dumps({"schemaVersion": 2, "manifests": [{"mediaType": "application/vnd.oci.image.manifest.v1+json",
+                                                         "digest": "sha256:" + sha(man), "size": len(man)}]}).encode()
+    files = {"oci-layout": b'{"imageLayoutVersion":"1.0.0"}', "index.json": idx}
+    for b in layers + [cfg, man]:
+        files["blobs/sha256/" + sha(b)] = b
+    return files
+
+
+def docker_files(layer_names, layers):
+    cfg = config([sha(t) for t in layers])
+    man = json.dumps([{"Config": sha(cfg) + ".json", "RepoTags": ["hostile:latest"], "Layers": layer_names}]).encode()
+    return {"manifest.json": man, sha(cfg) + ".json": cfg}
+
+
+def dir_cases(out):
+    lt = tar(BASE)
+    outside = os.path.join(out, "outside")
+    write_tree(outside, {"layer.tar": lt, "blobs/sha256/" + sha(lt): lt})
+    c = {}
+    f = oci_files([lt])
+    f["blobs/sha256/" + sha(lt)] = ("symlink", "/etc/passwd")
+    c["dir_blob_symlink_abs"] = f
+    f = oci_files([lt])
+    f["blobs/sha256/" + sha(lt)] = ("symlink", "../../../outside/layer.tar")
+    c["dir_blob_symlink_dotdot"] = f
+    f = {k: v for k, v in oci_files([lt]).items() if not k.startswith("blobs/")}
+    for k, v in oci_files([lt]).items():
+        if k.startswith("blobs/"):
+            write_tree(os.path.join(out, "outside-blobs"), {k[len("blobs/"):]: v})
+    f["blobs"] = ("symlink", "../outside-blobs")
+    c["dir_blobs_symlinked"] = f
+    f = oci_files([lt])
+    f["index.json"] = b'{"schemaVersion":2,"manifests":[],"pad":"' + b"A" * (17 << 20) + b'"}'
+    c["dir_index_huge"] = f
+    f = docker_files(["../outside/layer.tar"], [lt])
+    c["dir_layer_dotdot"] = f
+    f = docker_files(["l/layer.tar"], [lt])
+    f["l/layer.tar"] = ("fifo",)
+    c["dir_layer_fifo"] = f
+    f = docker_files(["l/layer.tar"], [lt])
+    f["l/layer.tar"] = lt
+    f["/".join(["d"] * 20) + "/x"] = b"deep\n"
+    c["dir_too_deep"] = f
+    for name, files in c.items():
+        write_tree(os.path.join(out, name + ".d"), files)
+
+
 def main():
     if sys.argv[1:2] == ["--list"]:
         print("\n".join(cases("x")))
@@ -297,6 +394,9 @@ def main():
     for name, data in cases(token).items():
         with open(os.path.join(out, name + ".tar"), "wb") as f:
             f.write(data)
+        if name not in NO_DIR:
+            unpack_dir(data, os.path.join(out, name + ".d"))
+    dir_cases(out)
 
 
 if __name__ == "__main__":

@@ -1,0 +1,77 @@
+/*
+ * pull.c: `qpod pull [OPTIONS] IMAGE`: fetch IMAGE into the cache and unpack
+ * it, as `podman pull` does (policy always: the registry is asked what the
+ * reference is now; an unchanged digest fetches nothing), then print the
+ * image ID (the cache key). IMAGE is anything `qpod run` takes. Options are
+ * run's: --platform, --tls-verify, --creds, --authfile, and -q/--quiet
+ * (no progress line). Exit 0, or 125 with one line on stderr.
+ */
+#include <getopt.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "packer.h"
+#include "runner.h"
+
+static void pull_usage(FILE *f)
+{
+	fputs("usage: qpod pull [OPTIONS] IMAGE\n"
+	      "Fetch IMAGE into the cache and unpack it; print its image ID.\n"
+	      "IMAGE: NAME[:TAG|@DIGEST] (docker.io/library/ for a bare name), docker://...,\n"
+	      "oci:DIR[:REF], oci-archive:FILE[:REF], docker-archive:FILE[:REF],\n"
+	      "containers-storage:[ROOT]NAME, dir:DIR, or an archive or image directory.\n"
+	      "\n"
+	      "      --platform OS/ARCH  the platform to pick from an index (default linux/amd64)\n"
+	      "      --tls-verify=false  plain HTTP or unverified TLS to the registry\n"
+	      "      --creds USER:PASS   registry credentials\n"
+	      "      --authfile FILE     skopeo's auth.json\n"
+	      "  -q, --quiet             no progress line\n"
+	      "      --help              this text\n", f);
+}
+
+enum { P_PLATFORM = 256, P_TLS, P_CREDS, P_AUTHFILE, P_HELP };
+
+int cmd_pull(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "platform", required_argument, NULL, P_PLATFORM }, { "tls-verify", optional_argument, NULL, P_TLS },
+		{ "creds", required_argument, NULL, P_CREDS }, { "authfile", required_argument, NULL, P_AUTHFILE },
+		{ "quiet", no_argument, NULL, 'q' }, { "help", no_argument, NULL, P_HELP }, { 0 },
+	};
+	struct pack_opts po = { .pull = PULL_ALWAYS, .progress = isatty(2) };
+	bool verify;
+	int c;
+	opterr = 0;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "+:q", longopts, NULL)) != -1) {
+		switch (c) {
+		case P_PLATFORM: po.platform = optarg; break;
+		case P_TLS:
+			if (opt_bool("tls-verify", optarg, &verify))
+				return EXIT_QPOD;
+			po.no_tls_verify = !verify;
+			break;
+		case P_CREDS: po.creds = optarg; break;
+		case P_AUTHFILE: po.authfile = optarg; break;
+		case 'q': po.progress = false; break;
+		case P_HELP: pull_usage(stdout); return 0;
+		case ':': opt_bad("%s needs a value", argv[optind - 1]); return EXIT_QPOD;
+		default: opt_bad("%s: unknown flag", argv[optind - 1]); return EXIT_QPOD;
+		}
+	}
+	if (optind != argc - 1) {
+		opt_bad("%s", optind == argc ? "no IMAGE given" : "qpod pull takes one IMAGE");
+		return EXIT_QPOD;
+	}
+	struct image img;
+	struct qerr err = { 0 };
+	if (pack_image(argv[optind], &po, &img, &err) < 0) {
+		fprintf(stderr, "qpod: %s\n", err.msg);
+		return EXIT_QPOD;
+	}
+	printf("%s\n", img.id);
+	image_free(&img);
+	return 0;
+}
