@@ -54,7 +54,7 @@ int cmd_run(int argc, char **argv)
 	 * setting it do not stop us either. qemu gets SIG_DFL back. */
 	signal(SIGTTIN, SIG_IGN);
 	signal(SIGTTOU, SIG_IGN);
-	l.vm = (struct vm){ .pid = -1, .ctl = -1, .stream = -1, .console = -1, .qemu_log = -1 };
+	l.vm = VM_NONE;
 	l.img.lock_fd = -1;
 	int e = opts_parse(argc, argv, &l.o);
 	if (e)

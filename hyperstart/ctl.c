@@ -141,6 +141,9 @@ static void dispatch(struct hs *hs, const struct qp_frame *f)
 	case QP_GETVERSION:
 		getversion(hs, f);
 		break;
+	case QP_RESUME:
+		resume(hs, f);
+		break;
 	case QP_STARTPOD:
 		startpod(hs, f);
 		break;

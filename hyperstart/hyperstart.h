@@ -136,6 +136,9 @@ struct ids {
 };
 int user_resolve(const char *root, const char *spec, char *const *add, struct ids *ids, char *why, size_t whylen);
 
+/* resume.c: RESUME (a VM restored from a template): reseed the RNG, set the clock. */
+void resume(struct hs *hs, const struct qp_frame *f);
+
 /* power.c */
 __attribute__((noreturn)) void power_off(struct hs *hs);
 

@@ -82,6 +82,11 @@ int pack_spool(const struct pack_opts *opts, int fd, char **path, struct qerr *e
 bool pack_is_image_dir(const char *path);
 void image_free(struct image *img);
 
+/* The cache directory ($QPOD_CACHE, or ${XDG_CACHE_HOME:-~/.cache}/qpod),
+ * made (0700) if missing; *out is malloc'ed. The runner keeps its VM
+ * templates in a subdirectory. */
+int pack_cache_dir(char **out, struct qerr *err);
+
 /* `qpod --cache ls` and `--cache prune`: print entries to out; prune removes
  * entries not used by a run for `older_than` seconds (0: every entry not in use). */
 int cache_list(const struct pack_opts *opts, FILE *out, struct qerr *err);

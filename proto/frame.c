@@ -27,6 +27,7 @@ const char *qp_type_name(uint32_t type)
 	case QP_PROCESSASYNCEVENT: return "PROCESSASYNCEVENT";
 	case QP_SIGNALPROCESS: return "SIGNALPROCESS";
 	case QP_CLOSEOUTPUT: return "CLOSEOUTPUT";
+	case QP_RESUME: return "RESUME";
 	default: return "unknown";
 	}
 }

@@ -31,8 +31,8 @@
 #include "err.h"
 #include "json.h"
 
-#define QP_VERSION        1000003u  /* this implementation (1000002: CLOSEOUTPUT) */
-#define QP_VERSION_MIN    1000003u  /* oldest peer it talks to */
+#define QP_VERSION        1000004u  /* this implementation (1000004: RESUME; 1000003: EXECCMD) */
+#define QP_VERSION_MIN    1000004u  /* oldest peer it talks to */
 
 #define QP_PORT_CTL       "sh.hyper.channel.0"
 #define QP_PORT_STREAM    "sh.hyper.channel.1"
@@ -69,6 +69,7 @@ enum qp_type {
 	QP_SIGNALPROCESS = 24,
 	/* qpod's own, numbered from 1000, clear of hyperstart's codes */
 	QP_CLOSEOUTPUT = 1000,     /* H->G {"seq":N}: the host's reader of output stream N is gone */
+	QP_RESUME = 1001,          /* H->G {"entropy","realtimeNs"}: a VM restored from a template is a new machine */
 };
 
 const char *qp_type_name(uint32_t type);
@@ -278,6 +279,15 @@ int qp_signal_read(const uint8_t *buf, size_t n, char *process, int *sig, struct
 /* CLOSEOUTPUT {"seq":N}, N an output stream (not 0). */
 int qp_closeoutput_write(struct jw *w, uint64_t seq);
 int qp_closeoutput_read(const uint8_t *buf, size_t n, uint64_t *seq, struct qerr *err);
+
+/* RESUME {"entropy":HEX,"realtimeNs":N}: QP_ENTROPY_MIN..QP_ENTROPY_MAX bytes
+ * of host randomness for the guest's RNG, and the host's CLOCK_REALTIME. */
+#define QP_ENTROPY_MIN    32u
+#define QP_ENTROPY_MAX    256u
+int qp_resume_write(struct jw *w, const uint8_t *entropy, size_t n, uint64_t realtime_ns);
+/* entropy has room for QP_ENTROPY_MAX bytes; *n gets the count. */
+int qp_resume_read(const uint8_t *buf, size_t len, uint8_t *entropy, size_t *n, uint64_t *realtime_ns,
+		   struct qerr *err);
 
 /* READY payload {"boottimeNs":N} (guest CLOCK_BOOTTIME); ERROR payload {"message":"..."}. */
 int qp_ready_read(const uint8_t *buf, size_t n, uint64_t *boottime_ns);

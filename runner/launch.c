@@ -7,6 +7,7 @@
  * (monitor.c) launch from the same struct; launch_boot() starts qemu.
  */
 #include <errno.h>
+#include <math.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,6 +15,7 @@
 #include <sys/random.h>
 #include <unistd.h>
 
+#include "io.h"
 #include "packer.h"
 #include "runner.h"
 
@@ -80,6 +82,45 @@ int launch_prepare(struct launch *l)
 	return net_check_ports(o->ports, o->nports, &l->err);
 }
 
+/* Why this run boots cold whatever the cache holds, or NULL. */
+static const char *snapshot_off(const struct launch *l)
+{
+	const char *env = getenv("QPOD_NO_SNAPSHOT");
+	if (l->o.no_snapshot)
+		return "off: --no-snapshot";
+	if (env && *env && strcmp(env, "0"))
+		return "off: QPOD_NO_SNAPSHOT";
+	if (strcmp(l->set.accel, "tcg"))
+		return "off: KVM boots cold (templates are verified under TCG only)";
+	if (!strcmp(l->set.boot, "cbfs"))
+		return "off: --boot cbfs boots cold";
+	return NULL;
+}
+
+#define RESTORE_TIMEOUT 10.0  /* s; a restore that works takes well under one */
+
+/* Restore the template of vs if there is one. 1: the VM runs; 0: none
+ * there; -errno (in terr): it failed, and is removed. */
+static int try_restore(struct launch *l, struct vm_spec vs, struct qerr *terr)
+{
+	int k = tmpl_find(&l->tmpl, terr);
+	if (k <= 0)
+		return k;
+	vs.mode = VM_RESTORE;
+	vs.ram_path = l->tmpl.ram_path;
+	vs.state_fd = l->tmpl.state_fd;
+	double deadline = now_s() + fmin(l->set.boot_timeout, RESTORE_TIMEOUT);
+	if (!(k = vm_start(&vs, &l->vm, terr)) && !(k = tmpl_resume(&l->tmpl, &l->vm, deadline, &l->boot, terr))) {
+		l->boot.restored = true;
+		snprintf(l->boot.snapshot, sizeof l->boot.snapshot, "restored");
+		io_close(&l->tmpl.state_fd);
+		io_close(&l->vm.qmp);
+		return 1;
+	}
+	vm_close(&l->vm);
+	return k < 0 ? k : -EIO;
+}
+
 int launch_boot(struct launch *l)
 {
 	const struct opts *o = &l->o;
@@ -89,8 +130,42 @@ int launch_boot(struct launch *l)
 		.rootfs = l->img.rootfs, .vols = o->vols, .nvols = o->nvols,
 		.console_path = o->console, .debug = o->debug,
 		.network = o->network, .ports = o->ports, .nports = o->nports,
+		.ram_fd = -1, .state_fd = -1,
 	};
-	l->vm = (struct vm){ .pid = -1, .ctl = -1, .stream = -1, .console = -1, .qemu_log = -1 };
+	struct qerr terr;
+	const char *off = snapshot_off(l);
+	int k;
+	l->vm = VM_NONE;
+	l->boot = (struct bootinfo){ 0 };
+	l->saving = false;
+	tmpl_close(&l->tmpl);
+	if (off) {
+		snprintf(l->boot.snapshot, sizeof l->boot.snapshot, "%s", off);
+		return vm_start(&vs, &l->vm, &l->err);
+	}
+	if ((k = tmpl_prepare(&l->tmpl, &vs, &terr)) < 0) {
+		snprintf(l->boot.snapshot, sizeof l->boot.snapshot, "cold: no template: %s", terr.msg);
+		return vm_start(&vs, &l->vm, &l->err);
+	}
+	if ((k = try_restore(l, vs, &terr)) == 1)
+		return 0;
+	if (k < 0) {
+		snprintf(l->boot.snapshot, sizeof l->boot.snapshot, "cold: template removed: %s", terr.msg);
+		tmpl_discard(&l->tmpl);
+	}
+	if ((k = tmpl_begin(&l->tmpl, &terr)) == 0) {
+		vs.mode = VM_SAVE;
+		vs.ram_fd = l->tmpl.ram_fd;
+		if (!vm_start(&vs, &l->vm, &terr)) {
+			l->saving = true;
+			return 0;
+		}
+		vs.mode = VM_COLD;
+	}
+	if (!l->boot.snapshot[0])
+		snprintf(l->boot.snapshot, sizeof l->boot.snapshot, "cold: %s",
+			 k == 1 ? "another run saves the template" : terr.msg);
+	tmpl_close(&l->tmpl);
 	return vm_start(&vs, &l->vm, &l->err);
 }
 
@@ -100,12 +175,14 @@ void launch_spec(const struct launch *l, struct session_spec *ss, const struct r
 		.vm = (struct vm *)&l->vm, .pod = &l->pod, .container = &l->container, .set = &l->set,
 		.init_io = *init_io, .tty = l->o.tty, .sig_proxy = l->o.sig_proxy,
 		.stop_signal = l->stop_signal, .stop_timeout = l->stop_timeout,
+		.boot = &l->boot, .save = l->saving ? (struct tmpl *)&l->tmpl : NULL,
 	};
 }
 
 void launch_free(struct launch *l)
 {
 	vm_close(&l->vm);
+	tmpl_close(&l->tmpl);
 	image_free(&l->img);
 	free(l->proc.args);
 	free(l->proc.env);

@@ -62,6 +62,13 @@ void usage(FILE *f)
 	      "                          hyperstart already reaps as an init does\n"
 	      "      --accel auto|kvm|tcg  accelerator (auto: KVM only where it works)\n"
 	      "      --boot fwcfg|cbfs   firmware path: qboot + fw_cfg, or a CBFS flash image\n"
+	      "      --no-snapshot       boot cold: no VM template is restored or saved (also\n"
+	      "                          QPOD_NO_SNAPSHOT=1). By default a run restores the saved\n"
+	      "                          template of its kind of VM (kernel, initrd, firmware,\n"
+	      "                          qemu, memory, vCPUs, network on/off, number of volumes)\n"
+	      "                          from the cache's templates/, or boots cold and saves it\n"
+	      "                          (qpod warm saves one ahead); KVM and --boot cbfs always\n"
+	      "                          boot cold, and so does a run whose template fails\n"
 	      "      --console FILE      keep the guest console log in FILE\n"
 	      "      --kernel FILE       boot this kernel instead of the built one\n"
 	      "      --initrd FILE       boot this initrd instead of the built one\n"
@@ -88,7 +95,7 @@ enum { O_ENTRYPOINT = 256, O_CPUS, O_TIMEOUT, O_ACCEL, O_BOOT, O_CONSOLE, O_KERN
        O_PLATFORM, O_MAXBYTES, O_RESULT, O_TIMINGS, O_DEBUG, O_CACHE, O_VERSION, O_HELP, O_NETWORK,
        O_DNS, O_ADDHOST, O_ENVFILE, O_RM, O_INIT, O_READONLY, O_TMPFS, O_SHMSIZE, O_ULIMIT, O_UMASK,
        O_GROUPADD, O_SIGPROXY, O_INTERACTIVE, O_TTY, O_DETACH, O_NAME, O_RESTART, O_STOPSIGNAL,
-       O_STOPTIMEOUT, O_LOGMAX, O_PULL, O_TLSVERIFY, O_CREDS, O_AUTHFILE };
+       O_STOPTIMEOUT, O_LOGMAX, O_PULL, O_TLSVERIFY, O_CREDS, O_AUTHFILE, O_NOSNAPSHOT };
 
 static const struct option longopts[] = {
 	{ "env", required_argument, NULL, 'e' },
@@ -109,6 +116,7 @@ static const struct option longopts[] = {
 	{ "hostname", required_argument, NULL, 'h' },
 	{ "publish", required_argument, NULL, 'p' },
 	{ "network", required_argument, NULL, O_NETWORK },
+	{ "no-snapshot", no_argument, NULL, O_NOSNAPSHOT },
 	{ "dns", required_argument, NULL, O_DNS },
 	{ "add-host", required_argument, NULL, O_ADDHOST },
 	{ "rm", optional_argument, NULL, O_RM },
@@ -264,6 +272,7 @@ static int flag(struct opts *o, int c, const char *v)
 	case O_AUTHFILE: o->authfile = (char *)v; return 0;
 	case O_RESULT: o->result = (char *)v; return 0;
 	case O_TIMINGS: o->timings = true; return 0;
+	case O_NOSNAPSHOT: o->no_snapshot = true; return 0;
 	case O_DEBUG: o->debug = true; return 0;
 	case O_CACHE: o->cache_cmd = (char *)v; return opt_one_of("--cache", v, "ls", "prune", NULL);
 	case O_VERSION:

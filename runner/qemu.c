@@ -7,6 +7,15 @@
  * qemu's own stderr go to memfds (or the --console file), so a run leaves
  * nothing on disk. qemu gets PR_SET_PDEATHSIG: if the runner is killed,
  * even by SIGKILL, qemu goes too.
+ *
+ * Three ways to start (vm_spec.mode): a cold boot (RAM from qemu's own
+ * memfd); a cold boot that saves a template at READY (VM_SAVE: RAM in the
+ * runner's memfd, shared, so migration skips it and the runner copies it;
+ * a QMP socketpair); a restore (VM_RESTORE: RAM mapped private,
+ * copy-on-write, from the template's file; QMP; -incoming defer, the state
+ * follows over QMP from the runner's fd). The device set is the same in
+ * all three: vm_key_args() is the line without what differs per run (fds,
+ * paths, published ports), which templates are keyed by.
  */
 #include <errno.h>
 #include <stdarg.h>
@@ -67,7 +76,39 @@ static char *esc(const char *s, char *buf, size_t cap)
 	return buf;
 }
 
-static void build(struct argv *a, const struct vm_spec *s, int ctl, int stream, int console)
+/* The guest RAM backend and the mode's extra arguments. */
+static void build_mode(struct argv *a, const struct vm_spec *s, int qmp, bool key)
+{
+	char e1[8192];
+	arg(a, "-object");
+	if (key)
+		arg(a, "memory-backend,id=ram,size=%ldM", s->set->memory_mb);
+	else if (s->mode == VM_SAVE)
+		arg(a, "memory-backend-file,id=ram,size=%ldM,mem-path=/proc/self/fd/%d,share=on",
+		    s->set->memory_mb, s->ram_fd);
+	else if (s->mode == VM_RESTORE)
+		arg(a, "memory-backend-file,id=ram,size=%ldM,mem-path=%s,share=off", s->set->memory_mb,
+		    esc(s->ram_path, e1, sizeof e1));
+	else
+		/* Guest RAM from a memfd: shmem gets 4 KiB pages (the host's THP
+		 * setting for shmem is "never" by default) where anonymous RAM gets
+		 * 2 MiB ones, which the guest touches sparsely: 7 MiB less qemu
+		 * RSS, no slower. */
+		arg(a, "memory-backend-memfd,id=ram,size=%ldM", s->set->memory_mb);
+	if (key || s->mode == VM_COLD)
+		return;
+	arg(a, "-chardev");
+	arg(a, "socket,id=qmp,fd=%d", qmp);
+	arg(a, "-mon");
+	arg(a, "chardev=qmp,mode=control");
+	if (s->mode == VM_RESTORE) {
+		arg(a, "-incoming");
+		arg(a, "defer");
+	}
+}
+
+/* key: the line a template is keyed by (no fds, no paths of shares, no ports). */
+static void build(struct argv *a, const struct vm_spec *s, int ctl, int stream, int console, int qmp, bool key)
 {
 	char e1[8192];
 	arg(a, "qemu-system-x86_64");
@@ -76,11 +117,7 @@ static void build(struct argv *a, const struct vm_spec *s, int ctl, int stream, 
 	arg(a, "-display");
 	arg(a, "none");
 	arg(a, "-no-reboot");
-	/* Guest RAM from a memfd: shmem gets 4 KiB pages (the host's THP setting
-	 * for shmem is "never" by default) where anonymous RAM gets 2 MiB ones,
-	 * which the guest touches sparsely: 7 MiB less qemu RSS, no slower. */
-	arg(a, "-object");
-	arg(a, "memory-backend-memfd,id=ram,size=%ldM", s->set->memory_mb);
+	build_mode(a, s, qmp, key);
 	arg(a, "-machine");
 	arg(a, "%s,memory-backend=ram,accel=%s", s->conf->machine, s->set->accel);
 	arg(a, "-m");
@@ -120,26 +157,44 @@ static void build(struct argv *a, const struct vm_spec *s, int ctl, int stream, 
 	arg(a, "virtserialport,bus=vs0.0,chardev=stream,name=%s", QP_PORT_STREAM);
 	if (s->network) {
 		char nd[4096];
-		if (net_netdev(s->ports, s->nports, nd, sizeof nd) < 0)
+		if (net_netdev(s->ports, key ? 0 : s->nports, nd, sizeof nd) < 0)
 			a->err = -E2BIG;
 		arg(a, "-netdev");
 		arg(a, "%s", nd);
 		arg(a, "-device");
 		arg(a, "virtio-net-pci,netdev=n0");
 	}
+	/* The shares' paths and modes are the backend's, not in the saved
+	 * state: a restored VM gets this run's. */
 	arg(a, "-fsdev");
-	arg(a, "local,id=root,path=%s,security_model=none,readonly=on", esc(s->rootfs, e1, sizeof e1));
+	arg(a, "local,id=root,path=%s,security_model=none,readonly=on", key ? "-" : esc(s->rootfs, e1, sizeof e1));
 	arg(a, "-device");
 	arg(a, "virtio-9p-pci,fsdev=root,mount_tag=%s", VM_ROOT_TAG);
 	for (size_t i = 0; i < s->nvols; i++) {
 		char tag[VM_TAG_MAX];
 		vm_vol_tag(i, tag);
 		arg(a, "-fsdev");
-		arg(a, "local,id=%s,path=%s,security_model=none%s", tag, esc(s->vols[i].host, e1, sizeof e1),
-		    s->vols[i].read_only ? ",readonly=on" : "");
+		arg(a, "local,id=%s,path=%s,security_model=none%s", tag, key ? "-" : esc(s->vols[i].host, e1, sizeof e1),
+		    s->vols[i].read_only && !key ? ",readonly=on" : "");
 		arg(a, "-device");
 		arg(a, "virtio-9p-pci,fsdev=%s,mount_tag=%s", tag, tag);
 	}
+}
+
+int vm_key_args(const struct vm_spec *s, char *out, size_t cap)
+{
+	struct argv a = { .n = 0 };
+	size_t o = 0;
+	build(&a, s, -1, -1, -1, -1, true);
+	for (int i = 0; !a.err && i < a.n; i++) {
+		int n = snprintf(out + o, cap - o, "%s\n", a.v[i]);
+		if (n < 0 || (size_t)n >= cap - o)
+			a.err = -E2BIG;
+		else
+			o += (size_t)n;
+	}
+	argv_free(&a);
+	return a.err;
 }
 
 char *vm_vol_tag(size_t i, char tag[VM_TAG_MAX])
@@ -154,7 +209,7 @@ static int keep(int fd)
 }
 
 __attribute__((noreturn))
-static void child(char **argv, int log, int ctl, int stream, int console)
+static void child(char **argv, int log, const int *fds, size_t nfds)
 {
 	/* Die with the runner; and if it is already gone, do not start at all. */
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
@@ -167,9 +222,11 @@ static void child(char **argv, int log, int ctl, int stream, int console)
 	signal(SIGTTIN, SIG_DFL);
 	signal(SIGTTOU, SIG_DFL);
 	int null = open("/dev/null", O_RDWR | O_CLOEXEC);
-	if (null < 0 || dup2(null, 0) < 0 || dup2(log, 1) < 0 || dup2(log, 2) < 0 ||
-	    keep(ctl) < 0 || keep(stream) < 0 || keep(console) < 0)
+	if (null < 0 || dup2(null, 0) < 0 || dup2(log, 1) < 0 || dup2(log, 2) < 0)
 		_exit(127);
+	for (size_t i = 0; i < nfds; i++)
+		if (fds[i] >= 0 && keep(fds[i]) < 0)
+			_exit(127);
 	/* qemu must not take over the runner's terminal job control. */
 	setpgid(0, 0);
 	execvp(argv[0], argv);
@@ -179,9 +236,9 @@ static void child(char **argv, int log, int ctl, int stream, int console)
 
 int vm_start(const struct vm_spec *s, struct vm *vm, struct qerr *err)
 {
-	int ctl[2] = { -1, -1 }, st[2] = { -1, -1 }, e = 0;
+	int ctl[2] = { -1, -1 }, st[2] = { -1, -1 }, qmp[2] = { -1, -1 }, e = 0;
 	struct argv a = { .n = 0 };
-	*vm = (struct vm){ .pid = -1, .ctl = -1, .stream = -1, .console = -1, .qemu_log = -1 };
+	*vm = VM_NONE;
 
 	if (s->console_path)
 		vm->console = open(s->console_path, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
@@ -197,7 +254,11 @@ int vm_start(const struct vm_spec *s, struct vm *vm, struct qerr *err)
 		e = qerr_sys(err, errno, "set up the VM's channels");
 		goto fail;
 	}
-	build(&a, s, ctl[1], st[1], vm->console);
+	if (s->mode != VM_COLD && socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, qmp) < 0) {
+		e = qerr_sys(err, errno, "set up the VM's monitor");
+		goto fail;
+	}
+	build(&a, s, ctl[1], st[1], vm->console, qmp[1], false);
 	if (a.err) {
 		e = qerr_set(err, E2BIG, "qemu command line too long");
 		goto fail;
@@ -206,16 +267,22 @@ int vm_start(const struct vm_spec *s, struct vm *vm, struct qerr *err)
 		e = qerr_sys(err, errno, "fork");
 		goto fail;
 	}
-	if (vm->pid == 0)
-		child(a.v, vm->qemu_log, ctl[1], st[1], vm->console);
+	if (vm->pid == 0) {
+		int fds[] = { ctl[1], st[1], vm->console, qmp[1], s->mode == VM_SAVE ? s->ram_fd : -1,
+			      s->mode == VM_RESTORE ? s->state_fd : -1 };
+		child(a.v, vm->qemu_log, fds, sizeof fds / sizeof *fds);
+	}
 	vm->ctl = ctl[0];
 	vm->stream = st[0];
-	ctl[0] = st[0] = -1;
+	vm->qmp = qmp[0];
+	ctl[0] = st[0] = qmp[0] = -1;
 fail:
 	io_close(&ctl[0]);
 	io_close(&ctl[1]);
 	io_close(&st[0]);
 	io_close(&st[1]);
+	io_close(&qmp[0]);
+	io_close(&qmp[1]);
 	argv_free(&a);
 	if (e)
 		vm_close(vm);
@@ -261,6 +328,18 @@ static void tail(int fd, const char *prefix, int lines, FILE *out)
 	free(buf);
 }
 
+void vm_last_error(const struct vm *vm, struct qerr *err)
+{
+	char buf[256];
+	ssize_t n = pread(vm->qemu_log, buf, sizeof buf - 1, 0);
+	if (n <= 0)
+		return;
+	buf[n] = '\0';
+	buf[strcspn(buf, "\n")] = '\0';
+	size_t m = strlen(err->msg);
+	snprintf(err->msg + m, sizeof err->msg - m, " (%s)", buf);
+}
+
 void vm_print_tail(const struct vm *vm, FILE *out)
 {
 	struct stat st;
@@ -277,4 +356,5 @@ void vm_close(struct vm *vm)
 	io_close(&vm->stream);
 	io_close(&vm->console);
 	io_close(&vm->qemu_log);
+	io_close(&vm->qmp);
 }

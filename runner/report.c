@@ -22,16 +22,19 @@ static double ms(double a, double b)
 void report_timings(const struct session_result *r, FILE *out)
 {
 	const struct timings *t = &r->t;
+	const struct bootinfo *b = &r->boot;
 	double kernel = t->ready && t->guest_boot ? t->ready - t->guest_boot : 0;
 	struct { const char *what; double at; } rows[] = {
 		{ "qemu started", t->qemu_start },
-		{ "kernel entered", kernel },
-		{ "hyperstart ready", t->ready },
+		/* a restore replaces the firmware and kernel phases */
+		{ b->restored ? "state restored" : "kernel entered", b->restored ? b->restored_at : kernel },
+		{ b->restored ? "guest resumed" : "hyperstart ready", t->ready },
 		{ "command started", t->started },
 		{ "first output", t->first_output },
 		{ "command exited", t->exited },
 		{ "VM gone", t->vm_gone },
 	};
+	fprintf(out, "qpod boot: %s (%s)\n", b->restored ? "restore" : "cold", b->snapshot[0] ? b->snapshot : "-");
 	fprintf(out, "qpod timings (ms since qemu start, and since the previous phase):\n");
 	double prev = t->qemu_start;
 	for (size_t i = 0; i < sizeof rows / sizeof *rows; i++) {
@@ -78,6 +81,8 @@ int report_result(const char *path, const struct session_result *r, const char *
 		jw_str(&w, r->exit.error);
 	else
 		jw_null(&w);
+	jw_kv_str(&w, "boot", r->boot.restored ? "restore" : "cold");
+	jw_kv_str(&w, "snapshot", r->boot.snapshot);
 	jw_key(&w, "qemuMaxRssKb");
 	if (r->qemu_maxrss_kb)
 		jw_int(&w, r->qemu_maxrss_kb);
@@ -87,6 +92,7 @@ int report_result(const char *path, const struct session_result *r, const char *
 	jw_obj(&w);
 	double kernel = t->ready && t->guest_boot ? t->ready - t->guest_boot : 0;
 	key_us(&w, "kernelEntered", t->qemu_start, kernel);
+	key_us(&w, "restored", t->qemu_start, r->boot.restored_at);
 	key_us(&w, "ready", t->qemu_start, t->ready);
 	key_us(&w, "started", t->qemu_start, t->started);
 	key_us(&w, "firstOutput", t->qemu_start, t->first_output);

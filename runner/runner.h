@@ -70,6 +70,7 @@ struct opts {
 	bool no_tls_verify; /* --tls-verify=false */
 	char *creds, *authfile; /* --creds USER:PASSWORD, --authfile FILE */
 	bool network;      /* --network user (default) rather than none */
+	bool no_snapshot;  /* --no-snapshot: boot cold, whatever templates there are */
 	struct publish *ports;
 	size_t nports;
 	char **dns;        /* --dns, NULL-terminated */
@@ -171,6 +172,15 @@ struct vm {
 	int ctl, stream;   /* our ends of the two ports */
 	int console;       /* console log (memfd or --console file) */
 	int qemu_log;      /* qemu's own stderr (memfd) */
+	int qmp;           /* our end of its QMP socket (VM_SAVE, VM_RESTORE), else -1 */
+};
+
+#define VM_NONE ((struct vm){ .pid = -1, .ctl = -1, .stream = -1, .console = -1, .qemu_log = -1, .qmp = -1 })
+
+enum vm_mode {
+	VM_COLD,           /* boot */
+	VM_SAVE,           /* boot, to save a template at READY (template.c) */
+	VM_RESTORE,        /* restore a template */
 };
 
 struct vm_spec {
@@ -185,6 +195,10 @@ struct vm_spec {
 	bool network;              /* a NIC on qemu's user-mode network */
 	const struct publish *ports;
 	size_t nports;
+	enum vm_mode mode;
+	int ram_fd;                /* VM_SAVE: the memfd that holds guest RAM */
+	const char *ram_path;      /* VM_RESTORE: the template's RAM, mapped private */
+	int state_fd;              /* VM_RESTORE: the template's device state */
 };
 
 /* The 9p tags qemu gives the shares: the image root, and volume i. */
@@ -193,9 +207,65 @@ struct vm_spec {
 char *vm_vol_tag(size_t i, char tag[VM_TAG_MAX]);
 
 int vm_start(const struct vm_spec *s, struct vm *vm, struct qerr *err);
+/* The qemu line without fds, share paths and published ports, one argument
+ * a line: what a template is keyed by. */
+int vm_key_args(const struct vm_spec *s, char *out, size_t cap);
 void vm_kill(struct vm *vm);
 void vm_print_tail(const struct vm *vm, FILE *out);
+/* Append qemu's last message (its stderr) to err's. */
+void vm_last_error(const struct vm *vm, struct qerr *err);
 void vm_close(struct vm *vm);
+
+/* qmp.c: qemu's monitor (QMP) on vm.qmp; every read has a deadline. */
+struct qmp {
+	int fd;
+	size_t len;
+	char buf[8192];
+};
+struct qmp_msg {
+	enum { QMP_OTHER, QMP_GREETING, QMP_RETURN, QMP_ERROR, QMP_EVENT } kind;
+	char event[32];    /* QMP_EVENT: its name */
+	char text[256];    /* QMP_ERROR: qemu's description; QMP_EVENT: data.status */
+};
+/* One line (a JSON command and its newline), with pass_fd beside it (-1: none). */
+int qmp_send(int fd, const char *line, int pass_fd, struct qerr *err);
+int qmp_next(struct qmp *q, double deadline, struct qmp_msg *m, struct qerr *err);
+/* The next reply: 0 for "return", -EIO for "error" (events are skipped). */
+int qmp_reply(struct qmp *q, double deadline, struct qerr *err);
+int qmp_call(struct qmp *q, const char *line, int pass_fd, double deadline, struct qerr *err);
+
+/* How a VM came up (--timings, --result). */
+struct bootinfo {
+	bool restored;     /* from a template; else booted cold */
+	char snapshot[320];  /* what happened to the fast path: "restored", "saved", "off: ..." */
+	double restored_at;  /* qemu resumed the restored guest */
+	double resumed_at;   /* hyperstart answered RESUME */
+};
+
+/* template.c: boot once, restore per run (its header tells the layout). */
+struct tmpl {
+	char dir[PATH_MAX];    /* $QPOD_CACHE/templates */
+	char key[65];          /* sha256 of text */
+	char *text;            /* what the saved state depends on */
+	long memory_mb;
+	int lock_fd;           /* KEY.lock, held while saving */
+	int ram_fd;            /* VM_SAVE: the memfd of guest RAM */
+	int state_fd;          /* VM_RESTORE: KEY/state */
+	char ram_path[PATH_MAX + 72];  /* VM_RESTORE: KEY/ram */
+};
+/* The key of the VM vs describes (its boot files, settings, device set). */
+int tmpl_prepare(struct tmpl *t, const struct vm_spec *vs, struct qerr *err);
+/* 1 with state_fd and ram_path set; 0 when there is none; -errno when it is
+ * unusable (remove it: tmpl_discard). */
+int tmpl_find(struct tmpl *t, struct qerr *err);
+void tmpl_discard(struct tmpl *t);
+/* After vm_start(VM_RESTORE): load the state, wake the guest, RESUME. */
+int tmpl_resume(const struct tmpl *t, struct vm *vm, double deadline, struct bootinfo *b, struct qerr *err);
+/* 0: this run saves KEY (lock held, ram_fd made); 1: someone else does or did. */
+int tmpl_begin(struct tmpl *t, struct qerr *err);
+/* At READY of a VM_SAVE boot; *running false if the VM could not go on. */
+int tmpl_save(struct tmpl *t, struct vm *vm, double deadline, bool *running, struct qerr *err);
+void tmpl_close(struct tmpl *t);
 
 /* tty.c */
 /* -t: the host terminal (stdin's, else stdout's) raw, when we are in its
@@ -319,6 +389,7 @@ struct session_result {
 	bool timed_out;
 	long qemu_maxrss_kb;  /* qemu's peak RSS, when it exited on its own */
 	struct timings t;
+	struct bootinfo boot;
 };
 
 struct session_spec {
@@ -331,6 +402,8 @@ struct session_spec {
 	bool sig_proxy;    /* forward SIGINT, SIGTERM, ... (else they end qpod) */
 	int stop_signal;   /* for a graceful stop: the image's StopSignal or --stop-signal */
 	double stop_timeout;  /* then SIGKILL (--stop-timeout, docker's 10 s) */
+	const struct bootinfo *boot;  /* restored (hyperstart resumed: no READY), or cold */
+	struct tmpl *save; /* a cold boot that saves this template at READY */
 };
 
 /* A process of the VM as the host sees it: "init" (the command) or an exec. */
@@ -432,6 +505,9 @@ struct launch {
 	int stop_signal;
 	double stop_timeout;
 	struct vm vm;
+	struct tmpl tmpl;      /* the template of this VM's kind */
+	bool saving;           /* the session saves it at READY */
+	struct bootinfo boot;
 	struct qerr err;
 };
 int launch_prepare(struct launch *l);

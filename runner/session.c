@@ -8,6 +8,10 @@
  *   version  GETVERSION -> ACK u32                 (each reply: boot_timeout)
  *   pod      STARTPOD -> ACK                       (all three are sent at READY:
  *   start    NEWCONTAINER -> ACK                    replies come in order)
+ *            A VM restored from a template has answered RESUME already
+ *            (template.c): STARTPOD and NEWCONTAINER go at once. A cold
+ *            boot that saves a template sends GETVERSION alone, saves at
+ *            its ACK (the guest is idle, nothing mounted), then the rest.
  *            the command's stdin flows only after the last ACK
  *   running  streams both ways; EXECCMD adds processes; signals go to
  *            SIGNALPROCESS, SIGWINCH to WINSIZE (deadline: --timeout, then
@@ -220,6 +224,32 @@ static void started(struct session *s, struct sproc *p, const char *why)
 		proc_free(s, p);
 }
 
+static void send_start(struct session *s)
+{
+	struct jw w;
+	jw_init(&w);
+	qp_pod_write(&w, s->s->pod);
+	send_json(s, QP_STARTPOD, &w, -1);
+	jw_init(&w);
+	qp_container_write(&w, s->s->container);
+	send_json(s, QP_NEWCONTAINER, &w, (int)(session_proc(s, "init") - s->procs));
+}
+
+/* Save the template now (the guest answered GETVERSION and waits). A
+ * failure costs the template, not the run, unless the VM cannot go on. */
+static void save_template(struct session *s)
+{
+	struct qerr e;
+	bool running;
+	struct bootinfo *b = &s->res->boot;
+	if (tmpl_save(s->s->save, s->s->vm, now_s() + s->s->set->boot_timeout, &running, &e) == 0)
+		snprintf(b->snapshot, sizeof b->snapshot, "cold: template saved");
+	else
+		snprintf(b->snapshot, sizeof b->snapshot, "cold: saving the template failed: %s", e.msg);
+	if (!running)
+		fail(s, EIO, "%s", b->snapshot);
+}
+
 static void on_reply(struct session *s, const struct qp_frame *f)
 {
 	if (!s->npending) {
@@ -252,6 +282,10 @@ static void on_reply(struct session *s, const struct qp_frame *f)
 			fail(s, EPROTO, "the guest speaks protocol %s, older than this runner's; rebuild "
 			     "the images with `make image`", m);
 			return;
+		}
+		if (s->s->save) {
+			save_template(s);
+			send_start(s);
 		}
 		phase(s, PH_POD, s->s->set->boot_timeout);
 		break;
@@ -311,7 +345,6 @@ static void on_ctl(struct session *s, const struct qp_frame *f)
 			return;
 		uint64_t boot_ns;
 		uint8_t v[4];
-		struct jw w;
 		s->res->t.ready = now_s();
 		qp_ready_read(f->data, f->len, &boot_ns);
 		s->res->t.guest_boot = (double)boot_ns / 1e9;
@@ -319,12 +352,8 @@ static void on_ctl(struct session *s, const struct qp_frame *f)
 		 * a bad version still fails at the first reply. */
 		qp_put_be32(v, QP_VERSION);
 		send_ctl(s, QP_GETVERSION, v, sizeof v, -1);
-		jw_init(&w);
-		qp_pod_write(&w, s->s->pod);
-		send_json(s, QP_STARTPOD, &w, -1);
-		jw_init(&w);
-		qp_container_write(&w, s->s->container);
-		send_json(s, QP_NEWCONTAINER, &w, (int)(session_proc(s, "init") - s->procs));
+		if (!s->s->save)
+			send_start(s);
 		phase(s, PH_VERSION, s->s->set->boot_timeout);
 		break;
 	}
@@ -605,6 +634,13 @@ int session_open(struct session *s, const struct session_spec *spec, struct sess
 	io_nonblock(spec->vm->stream, 1);
 	s->w_sig.want = EPOLLIN;
 	loop_sync(&s->loop, &s->w_sig);
+	if (spec->boot)
+		res->boot = *spec->boot;
+	if (res->boot.restored) {
+		res->t.ready = res->boot.resumed_at;
+		send_start(s);
+		phase(s, PH_POD, spec->set->boot_timeout);
+	}
 	return 0;
 }
 

@@ -65,6 +65,17 @@ int cache_dir_path(const struct pack_opts *o, char **out, struct qerr *err)
 	return n < 0 ? qerr_set(err, ENOMEM, "out of memory") : 0;
 }
 
+int pack_cache_dir(char **out, struct qerr *err)
+{
+	int r = cache_dir_path(NULL, out, err);
+	if (r == 0 && (r = cache_mkdirs(*out)) < 0) {
+		r = qerr_sys(err, -r, "cache %s", pq(*out));
+		free(*out);
+		*out = NULL;
+	}
+	return r;
+}
+
 /* mkdir -p; the last component 0700, missing parents 0700 too (XDG cache). */
 int cache_mkdirs(const char *path)
 {
