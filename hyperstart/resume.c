@@ -3,14 +3,17 @@
  * Every restored VM starts as a copy of the saved one, with the same kernel
  * RNG state and a clock stopped at the save. Before anything else runs, the
  * host's entropy goes into the input pool (RNDADDENTROPY, credited) and the
- * CRNG is reseeded from it (RNDRESEEDCRNG), so no two VMs read the same
- * /dev/urandom bytes; CLOCK_REALTIME is set to the host's. The reply is ACK
+ * CRNG is reseeded from it, so no two VMs read the same /dev/urandom bytes:
+ * a CRNG that was not ready yet (a small TCG guest seldom is at READY)
+ * reseeds itself as the credit makes it ready; a ready one is told to
+ * (RNDRESEEDCRNG). CLOCK_REALTIME is set to the host's. The reply is ACK
  * with this guest's protocol version (as GETVERSION's), or ERROR.
  */
 #include <errno.h>
 #include <linux/random.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/random.h>
 #include <time.h>
 #include <fcntl.h>
 #include <unistd.h>
@@ -24,6 +27,8 @@ static int reseed(const uint8_t *entropy, size_t n, struct qerr *err)
 		struct rand_pool_info info;
 		uint8_t buf[QP_ENTROPY_MAX];
 	} in;
+	uint8_t probe;
+	bool ready = getrandom(&probe, 1, GRND_NONBLOCK) == 1;
 	int e = 0, fd = open("/dev/urandom", O_WRONLY | O_CLOEXEC);
 	if (fd < 0)
 		return qerr_sys(err, errno, "open /dev/urandom");
@@ -32,7 +37,7 @@ static int reseed(const uint8_t *entropy, size_t n, struct qerr *err)
 	memcpy(in.buf, entropy, n);
 	if (ioctl(fd, RNDADDENTROPY, &in.info) < 0)
 		e = qerr_sys(err, errno, "RNDADDENTROPY");
-	else if (ioctl(fd, RNDRESEEDCRNG) < 0)
+	else if (ready && ioctl(fd, RNDRESEEDCRNG) < 0)
 		e = qerr_sys(err, errno, "RNDRESEEDCRNG");
 	explicit_bzero(&in, sizeof in);
 	close(fd);

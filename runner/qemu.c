@@ -162,7 +162,9 @@ static void build(struct argv *a, const struct vm_spec *s, int ctl, int stream, 
 		arg(a, "-netdev");
 		arg(a, "%s", nd);
 		arg(a, "-device");
-		arg(a, "virtio-net-pci,netdev=n0");
+		/* No option ROM: qboot does not boot from the network, and a ROM
+		 * is one more RAM block to load and to save in a template. */
+		arg(a, "virtio-net-pci,netdev=n0,romfile=");
 	}
 	/* The shares' paths and modes are the backend's, not in the saved
 	 * state: a restored VM gets this run's. */

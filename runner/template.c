@@ -408,7 +408,7 @@ int tmpl_save(struct tmpl *t, struct vm *vm, double deadline, bool *running, str
 /* ---- restoring ------------------------------------------------------------ */
 
 /* Exactly one control frame (no more: the session reads on from there). */
-static int ctl_frame(int fd, double deadline, uint32_t *type, uint8_t *data, size_t cap, size_t *n,
+static int port_frame(int fd, double deadline, uint32_t *type, uint8_t *data, size_t cap, size_t *n,
 		     struct qerr *err)
 {
 	uint8_t hdr[QP_CTL_HDR];
@@ -439,20 +439,24 @@ static int ctl_frame(int fd, double deadline, uint32_t *type, uint8_t *data, siz
 	return 0;
 }
 
-/* Send a control frame, wait for its ACK; the ACK's u32 (a version) if any. */
-static int ctl_call(int fd, uint32_t type, const void *payload, size_t len, double deadline, uint32_t *ack,
-		    struct qerr *err)
+static int port_send(int fd, uint32_t type, const void *payload, size_t len, struct qerr *err)
 {
 	struct qp_queue q = { 0 };
+	int e = 0;
+	if (qp_put_ctl(&q, type, payload, len) < 0 || qp_queue_flush(&q, fd) != 0)
+		e = qerr_set(err, EIO, "write to the control port failed");
+	qp_queue_free(&q);
+	return e;
+}
+
+/* The reply to the request of type sent: 0 for ACK (its u32, a version,
+ * in *ack if asked), else the guest's reason. */
+static int port_ack(int fd, uint32_t type, double deadline, uint32_t *ack, struct qerr *err)
+{
 	uint8_t data[512];
 	uint32_t got = 0;
 	size_t n = 0;
-	int e = qp_put_ctl(&q, type, payload, len);
-	if (e == 0 && (e = qp_queue_flush(&q, fd)) != 0)
-		e = qerr_set(err, EIO, "write to the control port failed");
-	qp_queue_free(&q);
-	if (!e)
-		e = ctl_frame(fd, deadline, &got, data, sizeof data, &n, err);
+	int e = port_frame(fd, deadline, &got, data, sizeof data, &n, err);
 	if (!e && got != QP_ACK) {
 		char msg[QERR_MSG_MAX] = "";
 		if (got == QP_ERROR)
@@ -473,7 +477,11 @@ int tmpl_resume(const struct tmpl *t, struct vm *vm, double deadline, struct boo
 	snprintf(cmds, sizeof cmds, "%s%s{\"execute\":\"migrate-incoming\",\"arguments\":{\"uri\":\"fd:%d\"}}\n",
 		 save_cmds[0], "{\"execute\":\"migrate-set-capabilities\",\"arguments\":{\"capabilities\":["
 		 "{\"capability\":\"x-ignore-shared\",\"state\":true}]}}\n", t->state_fd);
+	/* PING waits in the port for the guest to run; once hyperstart answers
+	 * (its paths translated again), RESUME is quick and so carries the clock. */
 	int e = qmp_send(q.fd, cmds, -1, err);
+	if (!e)
+		e = port_send(vm->ctl, QP_PING, NULL, 0, err);
 	for (int i = 0; !e && i < 3; i++)
 		e = qmp_reply(&q, deadline, err);
 	/* qemu loads the state, then runs the guest: its RESUME event. A state
@@ -486,14 +494,13 @@ int tmpl_resume(const struct tmpl *t, struct vm *vm, double deadline, struct boo
 	if (e)
 		return e;
 	b->restored_at = now_s();
-	/* PING wakes hyperstart; RESUME, once it answers quickly, carries the clock. */
 	uint8_t entropy[QP_ENTROPY_MIN];
 	uint32_t version = 0;
 	struct timespec ts;
 	struct jw w;
 	const char *json;
 	size_t len;
-	if ((e = ctl_call(vm->ctl, QP_PING, NULL, 0, deadline, NULL, err)))
+	if ((e = port_ack(vm->ctl, QP_PING, deadline, NULL, err)))
 		return e;
 	if (getrandom(entropy, sizeof entropy, 0) != sizeof entropy)
 		return qerr_sys(err, errno, "getrandom");
@@ -503,8 +510,8 @@ int tmpl_resume(const struct tmpl *t, struct vm *vm, double deadline, struct boo
 	explicit_bzero(entropy, sizeof entropy);
 	if (jw_done(&w, &json, &len) < 0)
 		e = qerr_set(err, ENOMEM, "cannot encode RESUME");
-	else
-		e = ctl_call(vm->ctl, QP_RESUME, json, len, deadline, &version, err);
+	else if (!(e = port_send(vm->ctl, QP_RESUME, json, len, err)))
+		e = port_ack(vm->ctl, QP_RESUME, deadline, &version, err);
 	jw_free(&w);
 	if (!e && version < QP_VERSION_MIN)
 		e = qerr_set(err, EPROTO, "the template's guest speaks protocol %u", version);
