@@ -23,6 +23,7 @@ int cmd_kill(int argc, char **argv);
 int cmd_wait(int argc, char **argv);
 int cmd_rm(int argc, char **argv);
 int cmd_inspect(int argc, char **argv);
+int cmd_warm(int argc, char **argv);
 
 /* client.c: a detached VM, found and asked. */
 struct vm_ref {

@@ -26,6 +26,7 @@ static const struct {
 	{ "rm", cmd_rm, "remove a VM that has ended (-f: kill it first)" },
 	{ "inspect", cmd_inspect, "a VM's state as JSON" },
 	{ "cache", cmd_cache, "list or prune the image cache" },
+	{ "warm", cmd_warm, "save the VM template runs restore, ahead of the first run" },
 };
 
 static void qpod_usage(FILE *f)

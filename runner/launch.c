@@ -64,12 +64,20 @@ static int pod_and_container(struct launch *l)
 	return 0;
 }
 
+/* Settings and boot files: the VM without its image. */
+static int launch_vm(struct launch *l)
+{
+	int e;
+	if ((e = conf_load(&l->conf, &l->err)) || (e = conf_settings(&l->conf, &l->o, &l->set, &l->err)))
+		return e;
+	return boot_files(l);
+}
+
 int launch_prepare(struct launch *l)
 {
 	const struct opts *o = &l->o;
 	int e;
-	if ((e = conf_load(&l->conf, &l->err)) || (e = conf_settings(&l->conf, o, &l->set, &l->err)) ||
-	    (e = boot_files(l)) || (e = image_open(o, &l->img, &l->err)))
+	if ((e = launch_vm(l)) || (e = image_open(o, &l->img, &l->err)))
 		return e;
 	char host[16];
 	random_hostname(host, sizeof host);
@@ -121,10 +129,10 @@ static int try_restore(struct launch *l, struct vm_spec vs, struct qerr *terr)
 	return k < 0 ? k : -EIO;
 }
 
-int launch_boot(struct launch *l)
+static struct vm_spec spec_of(const struct launch *l)
 {
 	const struct opts *o = &l->o;
-	struct vm_spec vs = {
+	return (struct vm_spec){
 		.conf = &l->conf, .set = &l->set,
 		.kernel = l->kernel, .initrd = l->initrd, .bios = l->bios, .cbfs = l->cbfs,
 		.rootfs = l->img.rootfs, .vols = o->vols, .nvols = o->nvols,
@@ -132,6 +140,40 @@ int launch_boot(struct launch *l)
 		.network = o->network, .ports = o->ports, .nports = o->nports,
 		.ram_fd = -1, .state_fd = -1,
 	};
+}
+
+int launch_warm(struct launch *l)
+{
+	int e = launch_vm(l);
+	const char *off = e ? NULL : snapshot_off(l);
+	struct vm_spec vs = spec_of(l);
+	if (e)
+		return e;
+	if (off)
+		return qerr_set(&l->err, ENOTSUP, "no template: %s", off + 5);
+	vs.rootfs = "/"; /* any directory: the template is saved before the guest mounts it */
+	if ((e = tmpl_prepare(&l->tmpl, &vs, &l->err)))
+		return e;
+	vs.rootfs = l->tmpl.dir;
+	if ((e = tmpl_find(&l->tmpl, &l->err)) == 1)
+		return 0;
+	if (e < 0)
+		tmpl_discard(&l->tmpl);
+	if ((e = tmpl_begin(&l->tmpl, &l->err)) == 1)
+		return qerr_set(&l->err, EBUSY, "another qpod is saving this template now");
+	if (e)
+		return e;
+	vs.mode = VM_SAVE;
+	vs.ram_fd = l->tmpl.ram_fd;
+	if (!(e = vm_start(&vs, &l->vm, &l->err)))
+		e = tmpl_warm(&l->tmpl, &l->vm, now_s() + l->set.boot_timeout, &l->err);
+	vm_close(&l->vm);
+	return e;
+}
+
+int launch_boot(struct launch *l)
+{
+	struct vm_spec vs = spec_of(l);
 	struct qerr terr;
 	const char *off = snapshot_off(l);
 	int k;

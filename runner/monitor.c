@@ -79,6 +79,7 @@ static void set_status(struct monitor *m, const char *status)
 	struct qerr err;
 	snprintf(m->st->status, sizeof m->st->status, "%s", status);
 	m->st->qemu_pid = m->l->vm.pid;
+	snprintf(m->st->boot, sizeof m->st->boot, "%s", m->l->boot.restored ? "restore" : "cold");
 	state_save(m->dir, m->st, &err);
 }
 

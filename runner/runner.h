@@ -265,6 +265,8 @@ int tmpl_resume(const struct tmpl *t, struct vm *vm, double deadline, struct boo
 int tmpl_begin(struct tmpl *t, struct qerr *err);
 /* At READY of a VM_SAVE boot; *running false if the VM could not go on. */
 int tmpl_save(struct tmpl *t, struct vm *vm, double deadline, bool *running, struct qerr *err);
+/* Boot vm (VM_SAVE) to READY, check its version, save it; for qpod warm. */
+int tmpl_warm(struct tmpl *t, struct vm *vm, double deadline, struct qerr *err);
 void tmpl_close(struct tmpl *t);
 
 /* tty.c */
@@ -512,6 +514,9 @@ struct launch {
 };
 int launch_prepare(struct launch *l);
 int launch_boot(struct launch *l);
+/* `qpod warm`: save the template a run with these flags would restore (0
+ * when it is there already); l->tmpl.key names it. */
+int launch_warm(struct launch *l);
 void launch_spec(const struct launch *l, struct session_spec *ss, const struct relay_spec *init_io);
 void launch_free(struct launch *l);
 
@@ -520,6 +525,7 @@ struct vmstate {
 	char id[65], name[64];
 	char image[512], command[1024], ports[512], restart[40];
 	char status[16];   /* created, starting, running, restarting, stopping, exited */
+	char boot[16];     /* how its VM came up: restore (a template) or cold */
 	int exit_code, signal;
 	bool oom, monitor_lost;
 	unsigned restarts;

@@ -242,10 +242,12 @@ static void save_template(struct session *s)
 	struct qerr e;
 	bool running;
 	struct bootinfo *b = &s->res->boot;
+	char before[sizeof b->snapshot];
+	snprintf(before, sizeof before, "%s", b->snapshot[0] ? b->snapshot : "cold");
 	if (tmpl_save(s->s->save, s->s->vm, now_s() + s->s->set->boot_timeout, &running, &e) == 0)
-		snprintf(b->snapshot, sizeof b->snapshot, "cold: template saved");
+		snprintf(b->snapshot, sizeof b->snapshot, "%s; template saved", before);
 	else
-		snprintf(b->snapshot, sizeof b->snapshot, "cold: saving the template failed: %s", e.msg);
+		snprintf(b->snapshot, sizeof b->snapshot, "%s; saving the template failed: %s", before, e.msg);
 	if (!running)
 		fail(s, EIO, "%s", b->snapshot);
 }

@@ -519,6 +519,25 @@ int tmpl_resume(const struct tmpl *t, struct vm *vm, double deadline, struct boo
 	return e;
 }
 
+int tmpl_warm(struct tmpl *t, struct vm *vm, double deadline, struct qerr *err)
+{
+	uint8_t data[512], v[4];
+	uint32_t type = 0, version = 0;
+	size_t n;
+	bool running;
+	int e;
+	while (!(e = port_frame(vm->ctl, deadline, &type, data, sizeof data, &n, err)) && type != QP_READY)
+		;
+	qp_put_be32(v, QP_VERSION);
+	if (!e && !(e = port_send(vm->ctl, QP_GETVERSION, v, sizeof v, err)))
+		e = port_ack(vm->ctl, QP_GETVERSION, deadline, &version, err);
+	if (!e && version < QP_VERSION_MIN)
+		e = qerr_set(err, EPROTO, "the guest speaks protocol %u: rebuild the images with `make image`", version);
+	if (e == -EPIPE)
+		vm_print_tail(vm, stderr);
+	return e ? e : tmpl_save(t, vm, deadline, &running, err);
+}
+
 void tmpl_close(struct tmpl *t)
 {
 	if (!t->text)

@@ -10,7 +10,9 @@
 #   unit:  OUT/obj/test/unit/* (C programs printing TAP)
 #   fuzz:  OUT/obj/test/fuzz/* (libFuzzer targets, FUZZ_SECONDS each, one ok line per target)
 #   guest: test/guest/*.py OUT/images (a scripted host against a real VM, TAP)
-#   e2e:   test/*.bats (bats --tap), or only those named in SUITES="a b"
+#   e2e:   test/*.bats (bats --tap), or only those named in SUITES="a b";
+#          and runner-cold: test/runner.bats again with QPOD_NO_SNAPSHOT=1
+#          (every VM boots cold: the path the fast one falls back to)
 #   sanitizers: with QPOD_SAN_LOGS set (make test SANITIZE=1), ok when no report is there
 #
 # Skips: a test may skip only for a reason that is about the machine, not
@@ -78,6 +80,7 @@ for b in test/*.bats; do
 	name=${b##*/}; name=${name%.bats}
 	[ "$name" != lint ] && want "$name" && suite "$name" bats --tap "$b"
 done
+want runner-cold && suite runner-cold env QPOD_NO_SNAPSHOT=1 bats --tap test/runner.bats
 # SANITIZE=1 (test.mk): a sanitizer report fails the run, even from a test that passed.
 if [ -n "${QPOD_SAN_LOGS:-}" ]; then
 	suite sanitizers test/san-reports.sh "$QPOD_SAN_LOGS"

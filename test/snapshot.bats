@@ -1,0 +1,237 @@
+#!/usr/bin/env bats
+# snapshot.bats: VM templates (runner/template.c): the first run of a kind
+# of VM boots cold and saves one, later runs restore it; every restored VM
+# is a new machine (its own RNG, the host's clock); a template that is
+# changed, broken or not private costs a cold boot, never a failed run.
+
+load helpers
+bats_require_minimum_version 1.5.0
+
+setup_file() {
+	export ROOT=$BATS_FILE_TMPDIR/root
+	mk_bbroot "$ROOT"
+}
+
+setup() {
+	need_images
+	cd "$REPO"
+	export QPOD_CACHE=$BATS_TEST_TMPDIR/cache
+	unset QPOD_NO_SNAPSHOT
+}
+
+teardown() {
+	rm_all_vms
+}
+
+# templates: the template directories of $QPOD_CACHE, one per line
+templates() {
+	find "$QPOD_CACHE/templates" -mindepth 1 -maxdepth 1 -type d -regextype egrep \
+		-regex '.*/[0-9a-f]{64}' -printf '%f\n' 2>/dev/null
+}
+
+# boot FILE: "boot snapshot" of a --result file
+boot() {
+	jq -r '.boot + " " + .snapshot' "$1"
+}
+
+@test "the first run boots cold and saves a template; the next restores it" {
+	run ./run --result "$BATS_TEST_TMPDIR/1.json" "$ROOT" echo one
+	[ "$status" -eq 0 ]
+	[ "$output" = one ]
+	[ "$(boot "$BATS_TEST_TMPDIR/1.json")" = "cold cold; template saved" ]
+	run ./run --result "$BATS_TEST_TMPDIR/2.json" "$ROOT" echo two
+	[ "$status" -eq 0 ]
+	[ "$output" = two ]
+	[ "$(boot "$BATS_TEST_TMPDIR/2.json")" = "restore restored" ]
+	[ "$(templates | wc -l)" -eq 1 ]
+	# The restore's phases replace the kernel's.
+	[ "$(jq '.timingsUs.kernelEntered' "$BATS_TEST_TMPDIR/2.json")" = null ]
+	[ "$(jq '.timingsUs.restored > 0' "$BATS_TEST_TMPDIR/2.json")" = true ]
+	run ./run --timings "$ROOT" true
+	[[ "$output" == *"qpod boot: restore (restored)"* ]]
+	[[ "$output" == *"state restored"* ]]
+}
+
+@test "templates are private: templates/ and each template 0700, files 0600" {
+	./run "$ROOT" true
+	[ "$(stat -c %a "$QPOD_CACHE/templates")" = 700 ]
+	t=$(templates)
+	[ "$(stat -c %a "$QPOD_CACHE/templates/$t")" = 700 ]
+	[ "$(stat -c %a "$QPOD_CACHE/templates/$t/ram")" = 600 ]
+	[ "$(stat -c %a "$QPOD_CACHE/templates/$t/state")" = 600 ]
+}
+
+@test "a templates/ directory that others may read is not used: cold boot, the run works" {
+	mkdir -p "$QPOD_CACHE/templates"
+	chmod 755 "$QPOD_CACHE/templates"
+	run ./run --result "$BATS_TEST_TMPDIR/r.json" "$ROOT" echo ok
+	[ "$status" -eq 0 ]
+	[ "$output" = ok ]
+	[[ "$(boot "$BATS_TEST_TMPDIR/r.json")" == "cold cold: no template: "*"not a private directory"* ]]
+	[ -z "$(templates)" ]
+}
+
+@test "--no-snapshot and QPOD_NO_SNAPSHOT=1 boot cold and save nothing" {
+	run ./run --no-snapshot --result "$BATS_TEST_TMPDIR/a.json" "$ROOT" echo a
+	[ "$output" = a ]
+	[ "$(boot "$BATS_TEST_TMPDIR/a.json")" = "cold off: --no-snapshot" ]
+	QPOD_NO_SNAPSHOT=1 run ./run --result "$BATS_TEST_TMPDIR/b.json" "$ROOT" echo b
+	[ "$output" = b ]
+	[ "$(boot "$BATS_TEST_TMPDIR/b.json")" = "cold off: QPOD_NO_SNAPSHOT" ]
+	[ -z "$(templates)" ]
+	./run "$ROOT" true
+	./run --no-snapshot --result "$BATS_TEST_TMPDIR/c.json" "$ROOT" true
+	[ "$(jq -r .boot "$BATS_TEST_TMPDIR/c.json")" = cold ]
+}
+
+@test "--boot cbfs boots cold, as --help says" {
+	run ./run --boot cbfs --result "$BATS_TEST_TMPDIR/r.json" "$ROOT" echo ok
+	[ "$output" = ok ]
+	[ "$(boot "$BATS_TEST_TMPDIR/r.json")" = "cold off: --boot cbfs boots cold" ]
+	run ./run --help
+	[[ "$output" == *"--no-snapshot"*"KVM and --boot cbfs always"* ]]
+}
+
+@test "10 restored runs read 10 different /dev/urandom bytes" {
+	./run "$ROOT" true
+	for i in $(seq 10); do
+		./run --result "$BATS_TEST_TMPDIR/$i.json" "$ROOT" sh -c 'head -c 32 /dev/urandom | od -An -tx1 | tr -d " \n"; echo' \
+			>> "$BATS_TEST_TMPDIR/rand"
+		[ "$(jq -r .boot "$BATS_TEST_TMPDIR/$i.json")" = restore ]
+	done
+	[ "$(wc -l < "$BATS_TEST_TMPDIR/rand")" -eq 10 ]
+	[ "$(sort -u "$BATS_TEST_TMPDIR/rand" | wc -l)" -eq 10 ]
+	[ "$(grep -c -E '^[0-9a-f]{64}$' "$BATS_TEST_TMPDIR/rand")" -eq 10 ]
+}
+
+@test "a restored VM's clock is the host's within 50 ms, however old the template" {
+	./run "$ROOT" true
+	sleep 2 # the template's own clock stopped at its save
+	# The guest prints its CLOCK_REALTIME; the host stamps the line as it
+	# arrives. The guest may not be ahead, nor behind by more than 50 ms
+	# plus the line's way out.
+	python3 - "$ROOT" "$BATS_TEST_TMPDIR/r.json" <<-'EOF'
+	import subprocess, sys, time
+	p = subprocess.Popen(["./run", "--result", sys.argv[2], sys.argv[1], "adjtimex"], stdout=subprocess.PIPE, text=True)
+	sec = usec = None
+	for line in p.stdout:
+	    now = time.time()
+	    if "time.tv_sec" in line:
+	        sec = int(line.split()[-1])
+	    if "time.tv_usec" in line:
+	        usec = int(line.split()[-1])
+	        arrived = now
+	p.wait()
+	guest = sec + usec / 1e6
+	print(f"guest {guest:.6f} host {arrived:.6f} lag {arrived - guest:+.4f} s")
+	sys.exit(0 if -0.05 <= arrived - guest <= 0.05 else 1)
+	EOF
+	[ "$(jq -r .boot "$BATS_TEST_TMPDIR/r.json")" = restore ]
+}
+
+@test "another memory size, another kernel, a changed kernel: another template each" {
+	./run "$ROOT" true
+	run ./run -m 256m --result "$BATS_TEST_TMPDIR/m1.json" "$ROOT" sh -c 'grep MemTotal /proc/meminfo'
+	[ "$(boot "$BATS_TEST_TMPDIR/m1.json")" = "cold cold; template saved" ]
+	run ./run -m 256m --result "$BATS_TEST_TMPDIR/m2.json" "$ROOT" sh -c 'grep MemTotal /proc/meminfo'
+	[ "$(jq -r .boot "$BATS_TEST_TMPDIR/m2.json")" = restore ]
+	kb=$(echo "$output" | awk '{ print $2 }')
+	[ "$kb" -gt 200000 ]
+	[ "$(templates | wc -l)" -eq 2 ]
+	cp "$IMAGES/vmlinux-up" "$BATS_TEST_TMPDIR/kernel"
+	./run --kernel "$BATS_TEST_TMPDIR/kernel" --result "$BATS_TEST_TMPDIR/k1.json" "$ROOT" true
+	[ "$(boot "$BATS_TEST_TMPDIR/k1.json")" = "cold cold; template saved" ]
+	./run --kernel "$BATS_TEST_TMPDIR/kernel" --result "$BATS_TEST_TMPDIR/k2.json" "$ROOT" true
+	[ "$(jq -r .boot "$BATS_TEST_TMPDIR/k2.json")" = restore ]
+	# The same path with other bytes (a trailing byte the ELF loader ignores).
+	printf 'x' >> "$BATS_TEST_TMPDIR/kernel"
+	./run --kernel "$BATS_TEST_TMPDIR/kernel" --result "$BATS_TEST_TMPDIR/k3.json" "$ROOT" true
+	[ "$(boot "$BATS_TEST_TMPDIR/k3.json")" = "cold cold; template saved" ]
+	[ "$(templates | wc -l)" -eq 4 ]
+	./run --result "$BATS_TEST_TMPDIR/d.json" "$ROOT" true
+	[ "$(jq -r .boot "$BATS_TEST_TMPDIR/d.json")" = restore ]
+}
+
+@test "a truncated or garbage template boots cold, the run succeeds, and a new one is saved" {
+	./run "$ROOT" true
+	for damage in "truncate -s 1000 state" "head -c 100000 /dev/urandom > state" "truncate -s 1m ram" \
+		"dd if=/dev/urandom of=ram bs=1M count=128 conv=notrunc status=none" "echo other > key" "rm state"; do
+		t=$(templates)
+		(cd "$QPOD_CACHE/templates/$t" && eval "$damage")
+		run ./run --result "$BATS_TEST_TMPDIR/r.json" "$ROOT" echo ok
+		[ "$status" -eq 0 ] || { echo "$damage: status $status: $output"; return 1; }
+		[ "$output" = ok ]
+		[[ "$(boot "$BATS_TEST_TMPDIR/r.json")" == "cold cold: template removed: "*"; template saved" ]] ||
+			{ echo "$damage: $(boot "$BATS_TEST_TMPDIR/r.json")"; return 1; }
+		./run --result "$BATS_TEST_TMPDIR/r.json" "$ROOT" true
+		[ "$(jq -r .boot "$BATS_TEST_TMPDIR/r.json")" = restore ] || { echo "$damage: not restored after"; return 1; }
+		[ "$(templates | wc -l)" -eq 1 ]
+	done
+}
+
+@test "8 concurrent first runs make one template, and all 8 succeed" {
+	for i in $(seq 8); do
+		./run --result "$BATS_TEST_TMPDIR/$i.json" "$ROOT" echo "run $i" > "$BATS_TEST_TMPDIR/$i.out" 2>&1 &
+	done
+	wait
+	for i in $(seq 8); do
+		[ "$(cat "$BATS_TEST_TMPDIR/$i.out")" = "run $i" ] || { echo "run $i: $(cat "$BATS_TEST_TMPDIR/$i.out")"; return 1; }
+	done
+	[ "$(templates | wc -l)" -eq 1 ]
+	[ "$(cat "$BATS_TEST_TMPDIR"/*.json | jq -r .snapshot | grep -c 'template saved')" -eq 1 ]
+}
+
+@test "volumes and published ports on the fast path: the run's own, not the template's" {
+	mkdir -p "$BATS_TEST_TMPDIR/v1" "$BATS_TEST_TMPDIR/v2"
+	echo first > "$BATS_TEST_TMPDIR/v1/f"
+	echo second > "$BATS_TEST_TMPDIR/v2/f"
+	./run -v "$BATS_TEST_TMPDIR/v1:/data" "$ROOT" cat /data/f
+	run ./run -v "$BATS_TEST_TMPDIR/v2:/data" --result "$BATS_TEST_TMPDIR/r.json" "$ROOT" cat /data/f
+	[ "$output" = second ]
+	[ "$(jq -r .boot "$BATS_TEST_TMPDIR/r.json")" = restore ]
+	run ./run -v "$BATS_TEST_TMPDIR/v2:/data:ro" --result "$BATS_TEST_TMPDIR/r.json" "$ROOT" sh -c 'echo x > /data/g'
+	[ "$status" -ne 0 ]
+	[ "$(jq -r .boot "$BATS_TEST_TMPDIR/r.json")" = restore ]
+	[ ! -e "$BATS_TEST_TMPDIR/v2/g" ]
+	port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+	./run -p "127.0.0.1:$port:80" "$ROOT" true
+	./run -p "127.0.0.1:$port:80" --result "$BATS_TEST_TMPDIR/p.json" "$ROOT" sh -c 'echo hello | nc -l -p 80' \
+		> "$BATS_TEST_TMPDIR/served" &
+	got=
+	for _ in $(seq 100); do
+		got=$(python3 -c "import socket; s = socket.create_connection(('127.0.0.1', $port), 1); print(s.recv(100).decode().strip())" 2>/dev/null) && [ -n "$got" ] && break
+		sleep 0.1
+	done
+	wait
+	[ "$got" = hello ]
+	[ "$(jq -r .boot "$BATS_TEST_TMPDIR/p.json")" = restore ]
+}
+
+@test "qpod warm saves the template ahead; the first run restores it; warm again keeps it" {
+	run ./qpod warm
+	[ "$status" -eq 0 ]
+	[[ "$output" =~ ^[0-9a-f]{64}$ ]]
+	key=$output
+	[ "$(templates)" = "$key" ]
+	./run --result "$BATS_TEST_TMPDIR/r.json" "$ROOT" true
+	[ "$(boot "$BATS_TEST_TMPDIR/r.json")" = "restore restored" ]
+	run ./qpod warm
+	[ "$output" = "$key" ]
+	run ./qpod warm -m 256m
+	[ "$output" != "$key" ]
+	[ "$(templates | wc -l)" -eq 2 ]
+	run -125 ./qpod warm --no-snapshot
+	[[ "$output" == *"no template: --no-snapshot"* ]]
+}
+
+@test "a detached VM restores too, and says so in inspect" {
+	export QPOD_STATE=$BATS_TEST_TMPDIR/state
+	./run "$ROOT" true
+	id=$(./qpod run -d "$ROOT" sleep 1000)
+	[ "$(./qpod inspect "$id" | jq -r ".[0].boot")" = restore ]
+	run ./qpod exec "$id" echo inside
+	[ "$output" = inside ]
+	./qpod rm -f "$id"
+	id=$(QPOD_NO_SNAPSHOT=1 ./qpod run -d "$ROOT" sleep 1000)
+	[ "$(./qpod inspect "$id" | jq -r ".[0].boot")" = cold ]
+}
