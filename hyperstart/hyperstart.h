@@ -10,6 +10,8 @@
  * command ("init", NEWCONTAINER) and, while the VM lives, more processes
  * (EXECCMD: `qpod exec`, or "init" again when a restart policy restarts
  * it). When "init" ends, every other process of the container ends too.
+ * A VM restored from a template (saved right after READY) gets RESUME
+ * first: host entropy for the RNG and the host's clock (resume.c).
  *
  * After setup it never exits: errors are logged and answered with ERROR,
  * and the VM ends only through power_off() (DESTROYPOD, or a fatal error).

@@ -6,7 +6,9 @@
  * over the channel protocol, in one event loop (loop.c), each process's
  * stdio through a relay (relay.c). `qpod run` does that in the foreground;
  * `qpod run -d` hands it to a monitor (monitor.c) with a state directory
- * (state.c), a log (log.c) and a control socket (ctlmsg.c).
+ * (state.c), a log (log.c) and a control socket (ctlmsg.c). A VM is
+ * restored from a template where one fits (template.c, over qemu's QMP:
+ * qmp.c), else booted cold, which saves the template.
  * Exit codes: the command's own; 128+N when signal N killed it; 126/127
  * when it could not be run or found; 124 when --timeout expired; 125 when
  * qpod itself failed (a one-line reason on stderr).

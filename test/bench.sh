@@ -6,8 +6,13 @@
 # own --result. Medians of BENCH_RUNS runs (default 15, at least 10), after
 # one warm-up run each (packer cache, page cache).
 #
-#   boot      ./run busybox.tar true: median, min, max; ./run ROOTDIR true;
+#   boot      ./run busybox.tar true: median, min, max (the fast path: a
+#             template restored); the same with --no-snapshot (a cold boot);
+#             the physical floor: qemu -S with the same machine, started and
+#             quit over QMP at once; the ratios. ./run ROOTDIR true;
 #             --network none against the default network
+#   memory    qemu's peak RSS, fast path and cold; the PSS of 8 concurrent
+#             VMs (their qemus' smaps_rollup), fast path and cold
 #   appliance qpod exec into a running VM, run -d until the command runs,
 #             both against a cold ./run ROOTDIR true
 #   baseline  the same command on the same path, but booting Debian's stock
@@ -117,6 +122,13 @@ echo
 
 mk_bbroot "$work/root"
 v_tar() { ./run "$@" "$IMAGES/busybox.tar" true; }
+v_cold() { ./run --no-snapshot "$@" "$IMAGES/busybox.tar" true; }
+# The floor: the same machine and memory, nothing booted, quit at once.
+v_floor() {
+	printf '{"execute":"qmp_capabilities"}\n{"execute":"quit"}\n' |
+		qemu-system-x86_64 -S -nodefaults -no-user-config -display none -object memory-backend-memfd,id=ram,size=128M \
+			-machine pc,acpi=off,memory-backend=ram,accel=tcg -m 128 -qmp stdio > /dev/null
+}
 v_none() { ./run --network none "$@" "$IMAGES/busybox.tar" true; }
 v_dir() { ./run "$@" "$work/root" true; }
 v_first() { ./run "$@" "$IMAGES/busybox.tar" echo x; }
@@ -145,7 +157,7 @@ v_detach() {
 	id=$(./qpod run -d "$work/root" sleep 100000) || return 1
 	echo "$id" >> "$work/detached"
 }
-rounds "$RUNS" tar none dir first ref layout exec detach "stock:$STOCK_RUNS" "cloud:$STOCK_RUNS"
+rounds "$RUNS" tar cold floor none dir first ref layout exec detach "stock:$STOCK_RUNS" "cloud:$STOCK_RUNS"
 ./qpod rm -f bench-exec $(cat "$work/detached" 2>/dev/null) > /dev/null 2>&1 || true
 
 row "" "qpod" "Debian stock kernel"
@@ -153,6 +165,14 @@ row "./run busybox.tar true (wall)" "$(wall tar)" "$(wall stock)"
 read -r q _ < <(stats "$work/tar.wall")
 read -r s _ < <(stats "$work/stock.wall")
 row "  baseline / qpod (medians)" "" "$(awk -v q="$q" -v s="$s" 'BEGIN { printf "%.1fx", s / q }')"
+read -r c _ < <(stats "$work/cold.wall")
+read -r f _ < <(stats "$work/floor.wall")
+row "./run --no-snapshot busybox.tar true: cold (wall)" "$(wall cold)"
+row "qemu -S, same machine, quit over QMP: floor (wall)" "$(wall floor)"
+row "  fast path / cold boot (medians)" "$(awk -v q="$q" -v c="$c" 'BEGIN { printf "%.2f", q / c }')"
+row "  fast path / floor (medians)" "$(awk -v q="$q" -v f="$f" 'BEGIN { printf "%.1fx", q / f }')"
+row "  fast path: state restored, guest resumed (ms)" \
+	"$(us2ms "$(field tar .timingsUs.restored)"), $(us2ms "$(field tar .timingsUs.ready)")"
 read -r nn _ < <(stats "$work/none.wall")
 row "./run --network none busybox.tar true (wall)" "$(wall none)"
 read -r d _ < <(stats "$work/dir.wall")
@@ -169,6 +189,23 @@ for p in kernelEntered:"kernel entered" ready:"hyperstart ready" started:"comman
 		"$(us2ms "$(field stock ".timingsUs.${p%%:*}")")"
 done
 row "qemu peak RSS (MiB)" "$(kb2mib "$(field tar .qemuMaxRssKb)")" "$(kb2mib "$(field stock .qemuMaxRssKb)")"
+row "  cold boot (--no-snapshot)" "$(kb2mib "$(field cold .qemuMaxRssKb)")"
+# pss8 FLAG...: the PSS (MiB) of 8 VMs alive at once, each running sleep.
+pss8() {
+	local pids=() q=() p i
+	for i in $(seq 8); do ./run "$@" "$work/root" sleep 4 > /dev/null 2>&1 & pids+=($!); done
+	for _ in $(seq 200); do # until every run's qemu runs its command
+		q=()
+		for p in "${pids[@]}"; do q+=($(pgrep -P "$p" -x qemu-system-x86 || true)); done
+		[ "${#q[@]}" -eq 8 ] && break
+		sleep 0.05
+	done
+	sleep 2
+	for p in "${q[@]}"; do awk '/^Pss:/ { print $2 }' "/proc/$p/smaps_rollup" 2>/dev/null; done |
+		awk '{ s += $1 } END { printf "%.0f", s / 1024 }'
+	wait "${pids[@]}" || true
+}
+row "PSS of 8 concurrent VMs (MiB): fast path, cold" "$(pss8), $(pss8 --no-snapshot)"
 row "first output byte, ./run busybox.tar echo x" "$(us2ms "$(field first .timingsUs.firstOutput)")"
 row "./run ROOTDIR true (wall)" "$(wall dir)"
 read -r rq _ < <(stats "$work/ref.wall")
