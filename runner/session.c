@@ -525,6 +525,8 @@ static void reap(struct session *s)
 			continue;
 		bool init = !strcmp(p->id, "init");
 		enum session_end end = s->hooks.ended ? s->hooks.ended(s->hooks.ctx, p) : END_DESTROY;
+		if (init && !s->res->t.first_output)
+			s->res->t.first_output = p->relay.first_output; /* its slot goes now */
 		proc_free(s, p);
 		if (init && end == END_DESTROY)
 			s->destroying = true;

@@ -28,8 +28,7 @@
 #include "json.h"
 #include "runner.h"
 
-/* mkdir if missing, then insist it is ours and private. */
-static int private_dir(const char *path, struct qerr *err)
+int private_dir(const char *path, struct qerr *err)
 {
 	struct stat st;
 	if (mkdir(path, 0700) < 0 && errno != EEXIST)

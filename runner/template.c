@@ -128,19 +128,6 @@ static int file_digest(const char *dir, const char *path, char hex[HEX64], struc
 	return 0;
 }
 
-/* templates/ exists, is a directory of ours and private. */
-static int private_dir(const char *path, struct qerr *err)
-{
-	struct stat st;
-	if (mkdir(path, 0700) < 0 && errno != EEXIST)
-		return qerr_sys(err, errno, "%s", path);
-	if (lstat(path, &st) < 0)
-		return qerr_sys(err, errno, "%s", path);
-	if (!S_ISDIR(st.st_mode) || st.st_uid != geteuid() || (st.st_mode & 077))
-		return qerr_set(err, EPERM, "%s is not a private directory of this user (0700)", path);
-	return 0;
-}
-
 int tmpl_prepare(struct tmpl *t, const struct vm_spec *vs, struct qerr *err)
 {
 	char *cache = NULL, qemu[PATH_MAX], dk[HEX64], di[HEX64], db[HEX64], sub[PATH_MAX + 16];
