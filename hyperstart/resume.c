@@ -6,7 +6,8 @@
  * CRNG is reseeded from it, so no two VMs read the same /dev/urandom bytes:
  * a CRNG that was not ready yet (a small TCG guest seldom is at READY)
  * reseeds itself as the credit makes it ready; a ready one is told to
- * (RNDRESEEDCRNG). CLOCK_REALTIME is set to the host's. The reply is ACK
+ * (RNDRESEEDCRNG). CLOCK_REALTIME is set first, to the host's, plus the
+ * time the guest took to read the message. The reply is ACK
  * with this guest's protocol version (as GETVERSION's), or ERROR.
  */
 #include <errno.h>
@@ -50,15 +51,21 @@ void resume(struct hs *hs, const struct qp_frame *f)
 	size_t n;
 	uint64_t ns;
 	struct qerr err;
-	if (qp_resume_read(f->data, f->len, entropy, &n, &ns, &err) < 0 || reseed(entropy, n, &err) < 0) {
-		explicit_bzero(entropy, sizeof entropy);
+	struct timespec got, now;
+	/* The host's clock was right when the frame arrived: what parsing takes
+	 * (the first JSON after a restore is tens of ms under TCG) is added. */
+	clock_gettime(CLOCK_MONOTONIC, &got);
+	if (qp_resume_read(f->data, f->len, entropy, &n, &ns, &err) < 0) {
 		ctl_error(hs, "RESUME: %s", err.msg);
 		return;
 	}
-	explicit_bzero(entropy, sizeof entropy);
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	ns += (uint64_t)((now.tv_sec - got.tv_sec) * 1000000000ll + (now.tv_nsec - got.tv_nsec));
 	struct timespec ts = { .tv_sec = (time_t)(ns / 1000000000u), .tv_nsec = (long)(ns % 1000000000u) };
-	if (clock_settime(CLOCK_REALTIME, &ts) < 0) {
-		ctl_error(hs, "RESUME: set the clock: %s", strerror(errno));
+	int e = clock_settime(CLOCK_REALTIME, &ts) < 0 ? qerr_sys(&err, errno, "set the clock") : reseed(entropy, n, &err);
+	explicit_bzero(entropy, sizeof entropy);
+	if (e) {
+		ctl_error(hs, "RESUME: %s", err.msg);
 		return;
 	}
 	uint8_t v[4];
