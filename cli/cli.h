@@ -9,6 +9,9 @@
 
 int cmd_run(int argc, char **argv);
 int cmd_cache(int argc, char **argv);
+int cmd_bundle(int argc, char **argv);
+int cmd_inspect(int argc, char **argv);
+int cmd_verify(int argc, char **argv);
 
 /* cache.c: `qpod cache ls|prune`, also run's --cache. */
 int cache_run(const char *what);

@@ -17,6 +17,9 @@ static const struct {
 } commands[] = {
 	{ "run", cmd_run, "run a command in a new VM from an image" },
 	{ "cache", cmd_cache, "list or prune the image cache" },
+	{ "bundle", cmd_bundle, "make one bootable, reproducible file of an image" },
+	{ "inspect", cmd_inspect, "show a bundle's parts, configs and signature as JSON" },
+	{ "verify", cmd_verify, "check every digest (and the signature) of a bundle" },
 };
 
 static void qpod_usage(FILE *f)

@@ -5,6 +5,10 @@
  * failures, plus the tail of the guest console when the VM was at fault.
  * SIGPIPE is ignored once the VM starts: a reader of our stdout or stderr
  * that goes away is passed on to the command (relay.c, CLOSEOUTPUT).
+ * A bundle (bundle/bundle.h) is known by its content: its signature
+ * (--verify-key) and every digest are checked before qemu starts, its
+ * launch config goes under the run line's flags, and it boots its own
+ * kernel, initrd and firmware with its squashfs as the root disk.
  */
 #include <errno.h>
 #include <limits.h>
@@ -15,6 +19,7 @@
 #include <sys/random.h>
 #include <unistd.h>
 
+#include "bundle.h"
 #include "cli.h"
 #include "packer.h"
 #include "runner.h"
@@ -32,6 +37,8 @@ struct run {
 	struct vmconf conf;
 	struct settings set;   /* the flags over vm.conf */
 	struct image img;
+	struct bundle bundle;   /* fd -1: IMAGE is no bundle */
+	struct opts baked;      /* a bundle's launch config */
 	struct qp_process proc;
 	struct vm vm;
 	struct session_result res;
@@ -41,11 +48,42 @@ struct run {
 	char hostname[64], hostenv[80];
 };
 
+/* A bundle: signature, then every byte, then its launch config under the
+ * run line; its boot parts' directory is the vm.conf directory. */
+static int open_bundle(struct run *r)
+{
+	struct bundle *b = &r->bundle;
+	int e;
+	if (r->o.verify_key) {
+		char sig[4200];
+		bundle_sig_path(r->o.image, sig, sizeof sig);
+		if ((e = bundle_check_sig(r->o.verify_key, b->digest, sig, &r->err)))
+			return e;
+	}
+	const struct bd_blob *l = b->part[P_LAUNCH];
+	if ((e = bundle_verify(b, true, &r->err)))
+		return e;
+	if ((e = launch_read(l->data, l->size, &r->baked, &r->err)))
+		return qerr_wrap(&r->err, "%s", b->shown);
+	if ((e = launch_merge(&r->o, &r->baked, &r->err)) || (e = conf_load_dir(&r->conf, b->dir, &r->err)))
+		return e;
+	r->img.config = b->config_run;
+	b->config_run = (struct runcfg){ 0 };
+	return 0;
+}
+
 static int prepare(struct run *r)
 {
 	const struct opts *o = &r->o;
-	int e;
-	if ((e = conf_load(&r->conf, &r->err)) || (e = conf_settings(&r->conf, o, &r->set, &r->err)))
+	int e = strcmp(o->image, "-") ? bundle_open(o->image, &r->bundle, &r->err) : 1;
+	if (e < 0)
+		return e;
+	if (e == 0 && (e = open_bundle(r)))
+		return e;
+	if (r->bundle.fd < 0 && o->verify_key)
+		return qerr_set(&r->err, EINVAL, "--verify-key: %s is not a bundle (qpod bundle makes one)", o->image);
+	if ((r->bundle.fd < 0 && (e = conf_load(&r->conf, &r->err))) ||
+	    (e = conf_settings(&r->conf, o, &r->set, &r->err)))
 		return e;
 	if (!strcmp(r->set.boot, "cbfs")) {
 		if ((e = conf_file(&r->conf, "bios-qboot.bin", NULL, r->bios, sizeof r->bios, &r->err)) ||
@@ -58,7 +96,7 @@ static int prepare(struct run *r)
 		   (e = conf_file(&r->conf, "initrd.img", o->initrd, r->initrd, sizeof r->initrd, &r->err))) {
 		return e;
 	}
-	if ((e = image_open(o, &r->img, &r->err)))
+	if (r->bundle.fd < 0 && (e = image_open(o, &r->img, &r->err)))
 		return e;
 	char host[16];
 	hostname(host, sizeof host);
@@ -72,6 +110,8 @@ static int boot_and_run(struct run *r)
 	const struct opts *o = &r->o;
 	struct qerr *err = &r->err;
 	struct qp_pod pod = { .hostname = r->hostname, .share = VM_ROOT_TAG };
+	if (r->bundle.fd >= 0)
+		pod = (struct qp_pod){ .hostname = r->hostname, .root_device = "vda", .root_type = "squashfs" };
 	struct qp_host hosts[QP_MAX_HOSTS];
 	net_guest(o->network, o->dns, o->hosts, o->nhosts, &pod.net, hosts);
 	int e = net_check_ports(o->ports, o->nports, err);
@@ -93,7 +133,9 @@ static int boot_and_run(struct run *r)
 	struct vm_spec vs = {
 		.conf = &r->conf, .set = &r->set,
 		.kernel = r->kernel, .initrd = r->initrd, .bios = r->bios, .cbfs = r->cbfs,
-		.rootfs = r->img.rootfs, .vols = o->vols, .nvols = o->nvols,
+		.rootfs = r->img.rootfs, .vols = o->vols, .nvols = o->nvols, .root_fd = r->bundle.fd,
+		.root_off = r->bundle.fd >= 0 ? r->bundle.part[P_ROOTFS]->off : 0,
+		.root_size = r->bundle.fd >= 0 ? r->bundle.part[P_ROOTFS]->size : 0,
 		.console_path = o->console, .debug = o->debug,
 		.network = o->network, .ports = o->ports, .nports = o->nports,
 	};
@@ -129,6 +171,7 @@ int cmd_run(int argc, char **argv)
 	signal(SIGTTOU, SIG_IGN);
 	r.vm = (struct vm){ .pid = -1, .ctl = -1, .stream = -1, .console = -1, .qemu_log = -1 };
 	r.img.lock_fd = -1;
+	r.bundle.fd = -1;
 	int e = opts_parse(argc, argv, &r.o);
 	if (e)
 		return e > 0 ? 0 : EXIT_QPOD;
@@ -166,5 +209,7 @@ int cmd_run(int argc, char **argv)
 	free(r.proc.args);
 	free(r.proc.env);
 	opts_free(&r.o);
+	launch_free(&r.baked);
+	bundle_close(&r.bundle);
 	return status;
 }

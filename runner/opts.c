@@ -19,8 +19,8 @@ void usage(FILE *f)
 	fputs("usage: qpod run [OPTIONS] IMAGE [COMMAND [ARG...]]   (./run is qpod run)\n"
 	      "       qpod run --cache ls|prune\n"
 	      "Run COMMAND in a fresh qemu VM from IMAGE: a docker-save or OCI archive\n"
-	      "(ARCHIVE or ARCHIVE:REPO:TAG; .tar, .tar.gz, .tar.zst; - reads it from stdin)\n"
-	      "or a root directory.\n"
+	      "(ARCHIVE or ARCHIVE:REPO:TAG; .tar, .tar.gz, .tar.zst; - reads it from stdin),\n"
+	      "a root directory, or a bundle made by `qpod bundle` (its own kernel and root).\n"
 	      "\n"
 	      "  -e, --env KEY=VALUE     set an environment variable (KEY alone: the host's value,\n"
 	      "                          or KEY removed when the host has none)\n"
@@ -58,6 +58,7 @@ void usage(FILE *f)
 	      "      --platform OS/ARCH  image platform to pick (default linux/amd64)\n"
 	      "      --max-bytes SIZE    refuse an image layer or file larger than this unpacked\n"
 	      "                          (k, m, g; default 16g)\n"
+	      "      --verify-key PUBKEY  IMAGE must be a bundle signed by this ssh key (APP.qpod.sig)\n"
 	      "      --timings           print how long each phase took (stderr)\n"
 	      "      --result FILE       write the outcome as JSON to FILE\n"
 	      "      --debug             verbose guest console (kernel and hyperstart)\n"
@@ -73,7 +74,7 @@ void usage(FILE *f)
 enum { O_ENTRYPOINT = 256, O_CPUS, O_TIMEOUT, O_ACCEL, O_BOOT, O_CONSOLE, O_KERNEL, O_INITRD,
        O_PLATFORM, O_MAXBYTES, O_RESULT, O_TIMINGS, O_DEBUG, O_CACHE, O_VERSION, O_HELP, O_NETWORK,
        O_DNS, O_ADDHOST, O_ENVFILE, O_RM, O_INIT, O_READONLY, O_TMPFS, O_SHMSIZE, O_ULIMIT, O_UMASK,
-       O_GROUPADD, O_SIGPROXY, O_INTERACTIVE, O_TTY };
+       O_GROUPADD, O_SIGPROXY, O_INTERACTIVE, O_TTY, O_VERIFYKEY };
 
 static const struct option longopts[] = {
 	{ "env", required_argument, NULL, 'e' },
@@ -114,6 +115,7 @@ static const struct option longopts[] = {
 	{ "debug", no_argument, NULL, O_DEBUG },
 	{ "cache", required_argument, NULL, O_CACHE },
 	{ "version", no_argument, NULL, O_VERSION },
+	{ "verify-key", required_argument, NULL, O_VERIFYKEY },
 	{ 0 }
 };
 
@@ -176,6 +178,7 @@ static int flag(struct opts *o, int c, const char *v)
 	case 'p': return opt_add_publish(o, v);
 	case O_NETWORK:
 		o->network = !strcmp(v, "user");
+		o->network_set = true;
 		return opt_one_of("--network", v, "user", "none", NULL);
 	case O_DNS: return opt_add_dns(o, v);
 	case O_ADDHOST: return opt_add_host(o, v);
@@ -207,6 +210,7 @@ static int flag(struct opts *o, int c, const char *v)
 		o->max_bytes = (uint64_t)d;
 		return 0;
 	case O_RESULT: o->result = (char *)v; return 0;
+	case O_VERIFYKEY: o->verify_key = (char *)v; return 0;
 	case O_TIMINGS: o->timings = true; return 0;
 	case O_DEBUG: o->debug = true; return 0;
 	case O_CACHE: o->cache_cmd = (char *)v; return opt_one_of("--cache", v, "ls", "prune", NULL);

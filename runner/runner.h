@@ -61,6 +61,8 @@ struct opts {
 	char *accel, *boot, *console, *kernel, *initrd, *platform, *result;
 	char *cache_cmd;   /* --cache ls|prune */
 	bool network;      /* --network user (default) rather than none */
+	bool network_set;  /* --network was given */
+	char *verify_key;  /* --verify-key PUBKEY: a bundle must be signed by it */
 	struct publish *ports;
 	size_t nports;
 	char **dns;        /* --dns, NULL-terminated */
@@ -117,6 +119,7 @@ struct vmconf {
 };
 
 int conf_load(struct vmconf *c, struct qerr *err);
+int conf_load_dir(struct vmconf *c, const char *dir, struct qerr *err);
 
 /* What a run uses: the flags over vm.conf, merged once (conf_settings). */
 struct settings {
@@ -148,7 +151,9 @@ struct vm_spec {
 	const struct vmconf *conf;
 	const struct settings *set;
 	const char *kernel, *initrd, *bios, *cbfs;
-	const char *rootfs;
+	const char *rootfs;        /* the image root shared over 9p, or NULL: */
+	int root_fd;               /* a bundle: its squashfs as a read-only virtio disk, */
+	uint64_t root_off, root_size; /* this byte range of the open file */
 	const struct volume *vols;
 	size_t nvols;
 	const char *console_path;  /* NULL: in memory */
