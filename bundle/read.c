@@ -11,7 +11,8 @@
  * every header byte against bd_tar_header(), the padding and the end zero,
  * the file size; the JSON blobs and small text parts against their
  * digests, then parsed; the kernels' ELF or bzImage headers and the
- * squashfs superblock. bundle_verify() (verify.c) hashes the rest.
+ * squashfs superblock; the launch config parses. bundle_verify()
+ * (verify.c) hashes the rest.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -26,6 +27,7 @@
 #include "archive/formats.h"
 #include "bundle.h"
 #include "io.h"
+#include "runner.h"
 
 #define LIST_MAX 4096    /* members read while deciding whether it is a bundle */
 
@@ -115,6 +117,10 @@ static int list(struct bundle *b, struct member_ls **ls, size_t *n, char *damage
 		m->regular = archive_entry_filetype(en) == AE_IFREG;
 		m->mtime = archive_entry_mtime(en);
 	}
+	/* libarchive takes a file that ends inside a member for a tar without
+	 * its end blocks: the sizes tell. */
+	if (!*damaged && *n && v[*n - 1].hdr + BD_HDR + v[*n - 1].size > s->size)
+		snprintf(damaged, dcap, "%s", *n > 1 ? v[*n - 2].name : "the start");
 out:
 	if (a)
 		archive_read_free(a);
@@ -316,12 +322,14 @@ static int find_marker(struct bundle *b, const struct member_ls *ls, size_t n, c
 	struct qerr ignore;
 	if (bd_read_index(b->index_json, ls[1].size, &b->doc, &ignore))
 		return 1; /* not the index of a bundle */
+	if (*damaged) /* the index of one, and a tar that breaks off */
+		return qerr_set(err, EINVAL, "%s: truncated or damaged tar after %s", b->shown, pq(damaged));
 	const struct member_ls *nested = NULL;
 	for (size_t i = 2; i < n && !nested; i++)
 		if (!strncmp(ls[i].name, "blobs/sha256/", 13) && !strcmp(ls[i].name + 13, b->doc.nested.hex))
 			nested = &ls[i];
 	if (!nested)
-		return *damaged ? qerr_set(err, EINVAL, "%s: truncated or damaged tar after %s", b->shown, pq(damaged)) : 1;
+		return 1;
 	if (nested->size != b->doc.nested.size || nested->size > BD_JSON_MAX)
 		return 1;
 	char *buf = malloc(nested->size + 1), hex[HEX64];
@@ -334,8 +342,6 @@ static int find_marker(struct bundle *b, const struct member_ls *ls, size_t n, c
 	sha256_hex(buf, nested->size, hex);
 	e = strcmp(hex, b->doc.nested.hex) ? 1 : bd_read_nested(buf, nested->size, &b->doc, err);
 	free(buf);
-	if (e == 0 && *damaged)
-		e = qerr_set(err, EINVAL, "%s: truncated or damaged tar after %s", b->shown, pq(damaged));
 	return e;
 }
 
@@ -371,6 +377,11 @@ static int parse(struct bundle *b, const struct member_ls *ls, size_t n, struct 
 					short_hex(b->blobs[i].hex));
 	if ((e = check_framing(b, ls, n, err)) || (e = check_contents(b, err)) || (e = check_fixed(b, ls, err)))
 		return e;
+	struct opts launch;
+	const struct bd_blob *l = b->part[P_LAUNCH];
+	if ((e = launch_read(l->data, l->size, &launch, err)))
+		return qerr_wrap(err, "%s", b->shown);
+	launch_free(&launch);
 	if ((e = imgcfg_parse(b->config->data, b->config->size, &cfg, err)))
 		return qerr_wrap(err, "%s: the image config", b->shown);
 	b->config_run = cfg.config;
