@@ -1,11 +1,12 @@
 /*
  * read.c: open a bundle and check all of it but the big blobs' hashes.
  *
- * A file is a bundle when its first member is oci-layout, its second
- * index.json with one nested image index, and that index names a qpod
- * manifest (bundle.h). An ordinary OCI archive answers 1 (the packer's
- * business); from the qpod marker on, every fault is an error naming the
- * part. Checked here: the member list (names oci-layout, index.json,
+ * A file is a bundle when qpod wrote it: its first members are oci-layout
+ * and index.json behind the very headers bd_tar_header() makes, and the
+ * index's nested image index names a qpod manifest (bundle.h). Any other
+ * file answers 1 (an OCI archive is the packer's business); past those two
+ * headers every fault is an error naming the part, so no changed byte
+ * turns a bundle into something else. Checked here: the member list (names oci-layout, index.json,
  * blobs/sha256/<hex> in increasing order: nothing else, nothing twice);
  * every descriptor against a member of its size; no member unreferenced;
  * every header byte against bd_tar_header(), the padding and the end zero,
@@ -305,33 +306,48 @@ static int check_fixed(struct bundle *b, const struct member_ls *ls, struct qerr
 	return e ? qerr_set(err, EINVAL, "%s: index.json is not the one qpod writes", b->shown) : 0;
 }
 
-/* index.json, then the nested index: 1 when the file is no bundle. */
+/* Whether qpod wrote this file: oci-layout and index.json first, behind
+ * the headers bd_tar_header() makes (no other tool writes those bytes). */
+static bool ours(struct bundle *b, const struct member_ls *ls, size_t n)
+{
+	unsigned char want[BD_HDR], have[BD_HDR];
+	if (n < 2 || strcmp(ls[0].name, "oci-layout") || strcmp(ls[1].name, "index.json"))
+		return false;
+	for (int i = 0; i < 2; i++)
+		if (bd_tar_header(ls[i].name, ls[i].size, ls[0].mtime, want) < 0 ||
+		    pread(b->fd, have, BD_HDR, (off_t)ls[i].hdr) != BD_HDR || memcmp(want, have, BD_HDR))
+			return false;
+	return true;
+}
+
+/* index.json, then the nested index and its qpod manifest. 1: the file is
+ * no bundle (qpod did not write it: an OCI archive for the packer). From
+ * there on every fault is the bundle's. */
 static int find_marker(struct bundle *b, const struct member_ls *ls, size_t n, const char *damaged,
 		       struct qerr *err)
 {
-	if (n < 2 || strcmp(ls[0].name, "oci-layout") || strcmp(ls[1].name, "index.json") || !ls[1].regular ||
-	    ls[1].size > BD_JSON_MAX)
+	if (!ours(b, ls, n))
 		return 1;
 	b->index_size = ls[1].size;
+	if (ls[1].size > BD_JSON_MAX)
+		return qerr_set(err, EFBIG, "%s: index.json is %ju bytes", b->shown, (uintmax_t)ls[1].size);
 	if (!(b->index_json = malloc(ls[1].size + 1)))
 		return qerr_set(err, ENOMEM, "out of memory");
 	int e = read_at(b, ls[1].hdr + BD_HDR, ls[1].size, b->index_json, "index.json", err);
 	if (e)
 		return e;
 	sha256_hex(b->index_json, ls[1].size, b->digest);
-	struct qerr ignore;
-	if (bd_read_index(b->index_json, ls[1].size, &b->doc, &ignore))
-		return 1; /* not the index of a bundle */
-	if (*damaged) /* the index of one, and a tar that breaks off */
+	if ((e = bd_read_index(b->index_json, ls[1].size, &b->doc, err)))
+		return qerr_wrap(err, "%s", b->shown);
+	if (*damaged)
 		return qerr_set(err, EINVAL, "%s: truncated or damaged tar after %s", b->shown, pq(damaged));
 	const struct member_ls *nested = NULL;
 	for (size_t i = 2; i < n && !nested; i++)
 		if (!strncmp(ls[i].name, "blobs/sha256/", 13) && !strcmp(ls[i].name + 13, b->doc.nested.hex))
 			nested = &ls[i];
-	if (!nested)
-		return 1;
-	if (nested->size != b->doc.nested.size || nested->size > BD_JSON_MAX)
-		return 1;
+	if (!nested || nested->size != b->doc.nested.size)
+		return qerr_set(err, ENOENT, "%s: the image index (sha256:%.12s) is %s", b->shown, b->doc.nested.hex,
+				nested ? "not of the size index.json says" : "missing");
 	char *buf = malloc(nested->size + 1), hex[HEX64];
 	if (!buf)
 		return qerr_set(err, ENOMEM, "out of memory");
@@ -340,7 +356,12 @@ static int find_marker(struct bundle *b, const struct member_ls *ls, size_t n, c
 		return e;
 	}
 	sha256_hex(buf, nested->size, hex);
-	e = strcmp(hex, b->doc.nested.hex) ? 1 : bd_read_nested(buf, nested->size, &b->doc, err);
+	if (strcmp(hex, b->doc.nested.hex))
+		e = qerr_set(err, EINVAL, "%s: the image index (sha256:%.12s) does not match its digest", b->shown, hex);
+	else if ((e = bd_read_nested(buf, nested->size, &b->doc, err)) == 1)
+		e = qerr_set(err, EINVAL, "%s: the image index names no qpod manifest", b->shown);
+	else if (e)
+		qerr_wrap(err, "%s", b->shown);
 	free(buf);
 	return e;
 }

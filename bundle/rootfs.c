@@ -1,7 +1,7 @@
 /*
- * rootfs.c: the image root as one reproducible tar stream, written once and
- * read twice: as the bundle's OCI image layer (a file, hashed as it is
- * written) and by `mksquashfs - OUT -tar` into the rootfs squashfs.
+ * rootfs.c: the image root as one reproducible tar stream, written once
+ * (the bundle's OCI image layer, hashed as it is written) and then read by
+ * `mksquashfs - OUT -tar` into the rootfs squashfs.
  *
  * walk_tree() is the one function that yields the root's entries: sorted
  * (each directory before its contents, names in byte order), metadata from
@@ -14,14 +14,16 @@
  * later than it, as reproducible-builds.org asks).
  * Device nodes and sockets are left out (the guest's /dev is devtmpfs).
  *
- * mksquashfs runs with -mkfs-time (the build's SOURCE_DATE_EPOCH) and
- * without SOURCE_DATE_EPOCH in its environment, which would clamp the
- * image's own mtimes; 4.5's -reproducible is its default.
+ * mksquashfs 4.5.1 in -tar mode gives its root directory the time of the
+ * run, whatever -root-time says; only SOURCE_DATE_EPOCH in its environment
+ * clamps that (and sets the creation time). It gets the newest mtime of
+ * the stream (or the build's epoch, if later): the clamp changes no file of
+ * the image, the root and creation times follow the content. -reproducible
+ * is its default.
  */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <signal.h>
 #include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -184,10 +186,11 @@ struct link {
 
 struct stream {
 	struct archive *a;
-	int layer, squash;       /* the layer file, mksquashfs's stdin */
+	int layer;               /* the layer file */
 	struct sha *sha;
 	int64_t epoch;           /* the root's mtime */
 	int64_t clamp;           /* no mtime after it (SOURCE_DATE_EPOCH, when set) */
+	int64_t newest;          /* the newest mtime written */
 	struct link *links;      /* open addressing on (dev, ino) */
 	size_t nlinks, cap;
 	struct qerr *err;
@@ -199,8 +202,8 @@ static la_ssize_t sink(struct archive *a, void *ctx, const void *buf, size_t n)
 	struct stream *s = ctx;
 	int e;
 	sha_update(s->sha, buf, n);
-	if ((e = io_write_all(s->layer, buf, n)) < 0 || (e = io_write_all(s->squash, buf, n)) < 0) {
-		archive_set_error(a, -e, "%s", e == -EPIPE ? "mksquashfs stopped reading" : strerror(-e));
+	if ((e = io_write_all(s->layer, buf, n)) < 0) {
+		archive_set_error(a, -e, "%s", strerror(-e));
 		return -1;
 	}
 	return (la_ssize_t)n;
@@ -265,7 +268,10 @@ static int emit(void *ctx, const struct walk_entry *e, int fd, int dirfd, const 
 	/* The root's mtime is the unpack's, not the image's: the build's
 	 * epoch instead; with SOURCE_DATE_EPOCH set, nothing is newer than it
 	 * (a parent directory the packer had to create, for one). */
-	archive_entry_set_mtime(ae, !*e->path ? s->epoch : e->mtime < s->clamp ? e->mtime : s->clamp, 0);
+	int64_t mt = !*e->path ? s->epoch : e->mtime < s->clamp ? e->mtime : s->clamp;
+	archive_entry_set_mtime(ae, mt, 0);
+	if (mt > s->newest)
+		s->newest = mt;
 	const char *first = S_ISREG(e->mode) && e->nlink > 1 ? link_of(s, e) : NULL;
 	if (first) {
 		archive_entry_set_hardlink(ae, first);
@@ -303,8 +309,8 @@ out:
 static int spawn_mksquashfs(const char *out, const struct walk_entry *root, int64_t epoch, int in, int errfd,
 			    pid_t *pid, struct qerr *err)
 {
-	char t[32], m[16], u[16], g[16];
-	snprintf(t, sizeof t, "%jd", (intmax_t)epoch);
+	char t[48], m[16], u[16], g[16];
+	snprintf(t, sizeof t, "SOURCE_DATE_EPOCH=%jd", (intmax_t)epoch);
 	snprintf(m, sizeof m, "%o", (unsigned)(root->mode & 07777));
 	snprintf(u, sizeof u, "%u", root->uid);
 	snprintf(g, sizeof g, "%u", root->gid);
@@ -312,17 +318,19 @@ static int spawn_mksquashfs(const char *out, const struct walk_entry *root, int6
 	 * bytes it saves (docs/performance.md). The root directory is not in
 	 * the tar stream for mksquashfs: its owner and mode are given. */
 	char *argv[] = { "mksquashfs", "-", (char *)out, "-tar", "-noappend", "-quiet", "-no-progress",
-			 "-exit-on-error", "-mkfs-time", t, "-root-time", t, "-root-mode", m, "-root-uid", u,
-			 "-root-gid", g, "-noI", "-noD", "-noF", "-noX", NULL };
+			 "-exit-on-error", "-root-mode", m, "-root-uid", u, "-root-gid", g, "-noI", "-noD", "-noF",
+			 "-noX", NULL };
 	size_t n = 0;
 	while (environ[n])
 		n++;
-	char **env = calloc(n + 1, sizeof *env);
+	char **env = calloc(n + 2, sizeof *env);
 	if (!env)
 		return qerr_set(err, ENOMEM, "out of memory");
-	for (size_t i = 0, k = 0; i < n; i++)
+	size_t k = 0;
+	for (size_t i = 0; i < n; i++)
 		if (strncmp(environ[i], "SOURCE_DATE_EPOCH=", 18))
 			env[k++] = environ[i];
+	env[k] = t;
 	posix_spawn_file_actions_t fa;
 	posix_spawn_file_actions_init(&fa);
 	posix_spawn_file_actions_adddup2(&fa, in, 0);
@@ -338,33 +346,14 @@ int rootfs_build(const char *root_dir, const char *layer_path, char layer_hex[65
 		 int64_t epoch, struct qerr *err)
 {
 	const char *sde = getenv("SOURCE_DATE_EPOCH");
-	struct stream s = { .layer = -1, .squash = -1, .err = err, .epoch = epoch,
-			    .clamp = sde && *sde ? epoch : INT64_MAX };
-	int p[2] = { -1, -1 }, errfd = -1, e = 0, st;
+	struct stream s = { .layer = -1, .err = err, .epoch = epoch, .clamp = sde && *sde ? epoch : INT64_MAX };
+	int in = -1, errfd = -1, e = 0, st;
 	pid_t pid = -1;
-	void (*old)(int) = signal(SIGPIPE, SIG_IGN);
+	struct walk_entry root = { .path = "" };
 	if ((s.layer = open(layer_path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644)) < 0) {
 		e = qerr_sys(err, errno, "create %s", layer_path);
 		goto out;
 	}
-	if (pipe2(p, O_CLOEXEC) < 0 || (errfd = memfd_create("qpod-mksquashfs", MFD_CLOEXEC)) < 0) {
-		e = qerr_sys(err, errno, "pipe");
-		goto out;
-	}
-	struct walk_entry root = { .path = "" };
-	int rfd = open(root_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	e = rfd < 0 ? -errno : walk_meta_stat(rfd, "", &root);
-	io_close(&rfd);
-	free(root.xattrs);
-	if (e) {
-		e = qerr_sys(err, e < 0 ? -e : EINVAL, "%s", root_dir);
-		goto out;
-	}
-	if ((e = spawn_mksquashfs(sqfs_path, &root, epoch, p[0], errfd, &pid, err)))
-		goto out;
-	io_close(&p[0]);
-	s.squash = p[1];
-	p[1] = -1;
 	if (!(s.sha = sha_new()) || !(s.a = archive_write_new())) {
 		e = qerr_set(err, ENOMEM, "out of memory");
 		goto out;
@@ -381,30 +370,42 @@ int rootfs_build(const char *root_dir, const char *layer_path, char layer_hex[65
 		goto out;
 	}
 	sha_hex(s.sha, layer_hex);
+	/* mksquashfs reads the finished layer from the file: from a pipe, its
+	 * -tar reader (4.5.1) gives other bytes for other read sizes. */
+	int rfd = open(root_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	e = rfd < 0 ? -errno : walk_meta_stat(rfd, "", &root);
+	io_close(&rfd);
+	if (e) {
+		e = qerr_sys(err, e < 0 ? -e : EINVAL, "%s", root_dir);
+		goto out;
+	}
+	if ((in = open(layer_path, O_RDONLY | O_CLOEXEC)) < 0 ||
+	    (errfd = memfd_create("qpod-mksquashfs", MFD_CLOEXEC)) < 0) {
+		e = qerr_sys(err, errno, "%s", layer_path);
+		goto out;
+	}
+	if ((e = spawn_mksquashfs(sqfs_path, &root, s.newest > epoch ? s.newest : epoch, in, errfd, &pid, err)))
+		goto out;
+	while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
+		;
+	if (!WIFEXITED(st) || WEXITSTATUS(st)) {
+		char why[200] = "";
+		ssize_t n = pread(errfd, why, sizeof why - 1, 0);
+		why[n > 0 ? n : 0] = '\0';
+		why[strcspn(why, "\r\n")] = '\0';
+		e = qerr_set(err, EIO, "mksquashfs failed: %s", *why ? why : "no message");
+	}
 out:
 	if (s.a)
 		archive_write_free(s.a);
-	io_close(&s.squash); /* mksquashfs sees the end */
-	if (pid > 0) {
-		while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
-			;
-		if (!e && (!WIFEXITED(st) || WEXITSTATUS(st))) {
-			char why[200] = "";
-			ssize_t n = pread(errfd, why, sizeof why - 1, 0);
-			why[n > 0 ? n : 0] = '\0';
-			why[strcspn(why, "\r\n")] = '\0';
-			e = qerr_set(err, EIO, "mksquashfs failed: %s", *why ? why : "no message");
-		}
-	}
 	if (s.sha)
 		sha_free(s.sha);
 	for (size_t i = 0; i < s.cap; i++)
 		free(s.links[i].path);
 	free(s.links);
+	free(root.xattrs);
 	io_close(&s.layer);
-	io_close(&p[0]);
-	io_close(&p[1]);
+	io_close(&in);
 	io_close(&errfd);
-	signal(SIGPIPE, old);
 	return e;
 }

@@ -103,7 +103,7 @@ int cmd_bundle(int argc, char **argv)
 		const char *sde = getenv("SOURCE_DATE_EPOCH");
 		char *end = NULL;
 		long long epoch = sde && *sde ? strtoll(sde, &end, 10) : 0;
-		if (sde && *sde && (*end || epoch < 0 || epoch > 07777777777LL)) {
+		if (sde && *sde && (*end || epoch < 0 || epoch > 077777777777LL)) {
 			fprintf(stderr, "qpod: bundle: SOURCE_DATE_EPOCH=%s is not a time in seconds\n", sde);
 		} else {
 			struct bundle_spec s = { .o = &o, .out = out, .sign_key = key, .epoch = epoch };
