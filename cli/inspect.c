@@ -29,15 +29,25 @@ static int args(int argc, char **argv, const char **file, const char **key)
 	return *file ? 0 : -1;
 }
 
-static int open_it(const char *cmd, const char *file, struct bundle *b)
+/* The shared start of both commands: --help, the arguments, the bundle
+ * opened. 0 to go on; else the exit status. */
+static int start(int argc, char **argv, const char *help, const char **file, const char **key, struct bundle *b)
 {
 	struct qerr err;
-	int e = bundle_open(file, b, &err);
+	if (argc == 2 && !strcmp(argv[1], "--help")) {
+		printf("usage: qpod %s [--verify-key PUBKEY] APP.qpod\n%s", argv[0], help);
+		return -1;
+	}
+	if (args(argc, argv, file, key)) {
+		fprintf(stderr, "qpod: usage: qpod %s [--verify-key PUBKEY] APP.qpod\n", argv[0]);
+		return EXIT_QPOD;
+	}
+	int e = bundle_open(*file, b, &err);
 	if (e > 0)
-		fprintf(stderr, "qpod: %s: %s is not a bundle (qpod bundle makes one)\n", cmd, file);
+		fprintf(stderr, "qpod: %s: %s is not a bundle (qpod bundle makes one)\n", argv[0], *file);
 	else if (e < 0)
 		fprintf(stderr, "qpod: %s\n", err.msg);
-	return e;
+	return e ? EXIT_QPOD : 0;
 }
 
 int cmd_inspect(int argc, char **argv)
@@ -45,18 +55,10 @@ int cmd_inspect(int argc, char **argv)
 	const char *file, *key;
 	struct bundle b;
 	struct qerr err;
-	if (argc == 2 && !strcmp(argv[1], "--help")) {
-		printf("usage: qpod inspect [--verify-key PUBKEY] APP.qpod\n"
-		       "Print a bundle's parts (digest, size, media type, offset), kernel version and\n"
-		       "command line, image config, launch config and signature state as JSON.\n");
-		return 0;
-	}
-	if (args(argc, argv, &file, &key)) {
-		fprintf(stderr, "qpod: usage: qpod inspect [--verify-key PUBKEY] APP.qpod\n");
-		return EXIT_QPOD;
-	}
-	if (open_it("inspect", file, &b))
-		return EXIT_QPOD;
+	int s = start(argc, argv, "Print a bundle's parts (digest, size, media type, offset), kernel version and\n"
+			    "command line, image config, launch config and signature state as JSON.\n", &file, &key, &b);
+	if (s)
+		return s < 0 ? 0 : s;
 	int e = bundle_inspect(&b, key, stdout, &err);
 	if (e)
 		fprintf(stderr, "qpod: %s\n", err.msg);
@@ -69,18 +71,10 @@ int cmd_verify(int argc, char **argv)
 	const char *file, *key;
 	struct bundle b;
 	struct qerr err;
-	if (argc == 2 && !strcmp(argv[1], "--help")) {
-		printf("usage: qpod verify [--verify-key PUBKEY] APP.qpod\n"
-		       "Check every byte of a bundle against its digests (and its signature,\n"
-		       "APP.qpod.sig, with --verify-key). Exit 0, or 125 with the part at fault.\n");
-		return 0;
-	}
-	if (args(argc, argv, &file, &key)) {
-		fprintf(stderr, "qpod: usage: qpod verify [--verify-key PUBKEY] APP.qpod\n");
-		return EXIT_QPOD;
-	}
-	if (open_it("verify", file, &b))
-		return EXIT_QPOD;
+	int s = start(argc, argv, "Check every byte of a bundle against its digests (and its signature,\n"
+			    "APP.qpod.sig, with --verify-key). Exit 0, or 125 with the part at fault.\n", &file, &key, &b);
+	if (s)
+		return s < 0 ? 0 : s;
 	char sig[4200];
 	bundle_sig_path(file, sig, sizeof sig);
 	int e = key ? bundle_check_sig(key, b.digest, sig, &err) : 0;

@@ -178,16 +178,23 @@ row "qpod bundle busybox.tar (ms, cold cache)" "$bundle_ms"
 row "  bundle size (bytes): all, rootfs squashfs" "$(stat -c %s "$app"), $("$QPOD" inspect "$app" | jq '.parts[] | select(.part=="rootfs") | .size')"
 : > "$work/verify.wall"
 : > "$work/inspect.wall"
+: > "$work/version.wall"
 for i in $(seq "$RUNS"); do
 	t0=$EPOCHREALTIME; "$QPOD" verify "$app" > /dev/null; t1=$EPOCHREALTIME
 	"$QPOD" inspect "$app" > /dev/null; t2=$EPOCHREALTIME
+	"$QPOD" --version > /dev/null; t3=$EPOCHREALTIME
 	awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.1f\n", (b - a) * 1000 }' >> "$work/verify.wall"
 	awk -v a="$t1" -v b="$t2" 'BEGIN { printf "%.1f\n", (b - a) * 1000 }' >> "$work/inspect.wall"
+	awk -v a="$t2" -v b="$t3" 'BEGIN { printf "%.1f\n", (b - a) * 1000 }' >> "$work/version.wall"
 done
 read -r vm _ < <(stats "$work/verify.wall")
 row "qpod verify APP.qpod (ms; hash rate MB/s)" "$(wall verify)" \
 	"$(awk -v s="$(stat -c %s "$app")" -v ms="$vm" 'BEGIN { printf "%.0f MB/s", s / ms / 1000 }')"
 row "re-check of a verified bundle: qpod inspect (ms)" "$(wall inspect)"
+read -r im _ < <(stats "$work/inspect.wall")
+read -r pm _ < <(stats "$work/version.wall")
+row "  qpod --version (process start), and the difference" "$(wall version)" \
+	"$(awk -v a="$im" -v b="$pm" 'BEGIN { printf "%+.1f ms", a - b }')"
 heavy_exec='for i in $(seq 200); do /bin/true; done'
 v_exec_disk() { ./run "$@" "$app" sh -c "$heavy_exec"; }
 v_exec_9p() { ./run "$@" "$IMAGES/busybox.tar" sh -c "$heavy_exec"; }
