@@ -58,7 +58,7 @@ static void startpod(struct hs *hs, const struct qp_frame *f)
 	if (e < 0)
 		log_err("bring lo up: %s", strerror(-e));
 	if (qp_pod_read(f->data, f->len, &hs->pod, &err) < 0 || net_setup(&hs->pod.net, &err) < 0 ||
-	    mount_share(hs->pod.share, &err) < 0) {
+	    mount_lower(&hs->pod, &err) < 0) {
 		qp_pod_free(&hs->pod);
 		ctl_error(hs, "STARTPOD: %s", err.msg);
 		return;

@@ -3,7 +3,9 @@
  *
  * The two ports are socketpairs whose far ends qemu inherits
  * (-chardev socket,fd=N): no socket files, no connect polling, and the guest
- * sees the host connected from its first instruction. The console and
+ * sees the host connected from its first instruction. The image root is a
+ * 9p share of a directory, or a bundle's squashfs: a byte range of the
+ * bundle file as a read-only virtio disk (-blockdev raw offset/size). The console and
  * qemu's own stderr go to memfds (or the --console file), so a run leaves
  * nothing on disk. qemu gets PR_SET_PDEATHSIG: if the runner is killed,
  * even by SIGKILL, qemu goes too.
@@ -127,10 +129,20 @@ static void build(struct argv *a, const struct vm_spec *s, int ctl, int stream, 
 		arg(a, "-device");
 		arg(a, "virtio-net-pci,netdev=n0");
 	}
-	arg(a, "-fsdev");
-	arg(a, "local,id=root,path=%s,security_model=none,readonly=on", esc(s->rootfs, e1, sizeof e1));
-	arg(a, "-device");
-	arg(a, "virtio-9p-pci,fsdev=root,mount_tag=%s", VM_ROOT_TAG);
+	if (s->rootfs) {
+		arg(a, "-fsdev");
+		arg(a, "local,id=root,path=%s,security_model=none,readonly=on", esc(s->rootfs, e1, sizeof e1));
+		arg(a, "-device");
+		arg(a, "virtio-9p-pci,fsdev=root,mount_tag=%s", VM_ROOT_TAG);
+	} else {
+		/* A bundle's squashfs, read in place from the file we opened
+		 * (verified; /dev/fd/N: the same inode, whatever the path does). */
+		arg(a, "-blockdev");
+		arg(a, "driver=raw,node-name=root,read-only=on,offset=%ju,size=%ju,file.driver=file,"
+		    "file.filename=/dev/fd/%d", (uintmax_t)s->root_off, (uintmax_t)s->root_size, s->root_fd);
+		arg(a, "-device");
+		arg(a, "virtio-blk-pci,drive=root");
+	}
 	for (size_t i = 0; i < s->nvols; i++) {
 		char tag[VM_TAG_MAX];
 		vm_vol_tag(i, tag);
@@ -154,7 +166,7 @@ static int keep(int fd)
 }
 
 __attribute__((noreturn))
-static void child(char **argv, int log, int ctl, int stream, int console)
+static void child(char **argv, int log, int ctl, int stream, int console, int disk)
 {
 	/* Die with the runner; and if it is already gone, do not start at all. */
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
@@ -168,7 +180,7 @@ static void child(char **argv, int log, int ctl, int stream, int console)
 	signal(SIGTTOU, SIG_DFL);
 	int null = open("/dev/null", O_RDWR | O_CLOEXEC);
 	if (null < 0 || dup2(null, 0) < 0 || dup2(log, 1) < 0 || dup2(log, 2) < 0 ||
-	    keep(ctl) < 0 || keep(stream) < 0 || keep(console) < 0)
+	    keep(ctl) < 0 || keep(stream) < 0 || keep(console) < 0 || (disk >= 0 && keep(disk) < 0))
 		_exit(127);
 	/* qemu must not take over the runner's terminal job control. */
 	setpgid(0, 0);
@@ -207,7 +219,7 @@ int vm_start(const struct vm_spec *s, struct vm *vm, struct qerr *err)
 		goto fail;
 	}
 	if (vm->pid == 0)
-		child(a.v, vm->qemu_log, ctl[1], st[1], vm->console);
+		child(a.v, vm->qemu_log, ctl[1], st[1], vm->console, s->rootfs ? -1 : s->root_fd);
 	vm->ctl = ctl[0];
 	vm->stream = st[0];
 	ctl[0] = st[0] = -1;
