@@ -160,7 +160,7 @@ int bundle_sign(const char *key, const char *digest_hex, const char *sig_path, s
 int bundle_check_sig(const char *pubkey, const char *digest_hex, const char *sig_path, struct qerr *err);
 void bundle_sig_path(const char *bundle_path, char *out, size_t cap);
 
-/* launch.c: the launch config, what `qpod bundle` was given of run's flags,
+/* baked.c: the launch config, what `qpod bundle` was given of run's flags,
  * as JSON; and the run line over it. */
 int baked_write(const struct opts *o, char **json, size_t *len, struct qerr *err);
 /* Parse the JSON into *o (bounded, checked); strings are copies owned by o. */
