@@ -65,6 +65,7 @@ include initrd/initrd.mk
 include firmware/firmware.mk
 include packer/packer.mk
 include runner/runner.mk
+include bundle/bundle.mk
 include cli/cli.mk
 include test/test.mk
 

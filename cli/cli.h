@@ -14,6 +14,8 @@
 
 int cmd_run(int argc, char **argv);
 int cmd_cache(int argc, char **argv);
+int cmd_bundle(int argc, char **argv);
+int cmd_verify(int argc, char **argv);
 int cmd_pull(int argc, char **argv);
 int cmd_ps(int argc, char **argv);
 int cmd_exec(int argc, char **argv);
@@ -24,6 +26,7 @@ int cmd_wait(int argc, char **argv);
 int cmd_rm(int argc, char **argv);
 int cmd_inspect(int argc, char **argv);
 int cmd_warm(int argc, char **argv);
+int vm_inspect(int argc, char **argv);  /* vm.c: inspect's VMs */
 
 /* client.c: a detached VM, found and asked. */
 struct vm_ref {

@@ -1,12 +1,12 @@
 # cli: out/bin/qpod, the subcommands (qpod run|cache|...) over the runner,
-# the packer and the protocol. ./run is `qpod run`, ./qpod is qpod.
+# the packer, the bundle code and the protocol. ./run is `qpod run`, ./qpod is qpod.
 
 QPOD := $(BIN)/qpod
 CLI_SRCS := $(wildcard cli/*.c)
 
-$(OBJ)/host/cli/%.o: HOST_CFLAGS += -Irunner -Ipacker -DQPOD_VERSION=\"$(QPOD_VERSION)\"
+$(OBJ)/host/cli/%.o: HOST_CFLAGS += -Irunner -Ipacker -Ibundle -DQPOD_VERSION=\"$(QPOD_VERSION)\"
 
-$(QPOD): $(CLI_SRCS:%.c=$(OBJ)/host/%.o) $(RUNNER_OBJS) $(PROTO_HOST_OBJS) $(LIB_HOST_OBJS) $(PACKER_LIB)
+$(QPOD): $(CLI_SRCS:%.c=$(OBJ)/host/%.o) $(BUNDLE_OBJS) $(RUNNER_OBJS) $(PROTO_HOST_OBJS) $(LIB_HOST_OBJS) $(PACKER_LIB)
 	@mkdir -p $(@D)
 	$(call quiet,LD,$@)$(CC) $(HOST_LDFLAGS) -o $@ $(filter %.o,$^) $(PACKER_LIB) $(PACKER_LDLIBS) -lm
 

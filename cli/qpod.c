@@ -24,8 +24,10 @@ static const struct {
 	{ "kill", cmd_kill, "send a signal to a VM's command (default KILL)" },
 	{ "wait", cmd_wait, "wait for a VM's command to end; print its exit code" },
 	{ "rm", cmd_rm, "remove a VM that has ended (-f: kill it first)" },
-	{ "inspect", cmd_inspect, "a VM's state as JSON" },
 	{ "cache", cmd_cache, "list or prune the image cache" },
+	{ "bundle", cmd_bundle, "make one bootable, reproducible file of an image" },
+	{ "inspect", cmd_inspect, "a VM's state, or a bundle's parts, configs and signature, as JSON" },
+	{ "verify", cmd_verify, "check every digest (and the signature) of a bundle" },
 	{ "warm", cmd_warm, "save the VM template runs restore, ahead of the first run" },
 };
 

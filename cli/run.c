@@ -9,6 +9,10 @@
  * SIGPIPE is ignored once the VM starts: a reader of our stdout or stderr
  * that goes away is passed on to the command (relay.c, CLOSEOUTPUT).
  * SIGTERM starts a graceful stop, as a supervisor expects (session.c).
+ * A bundle (bundle/bundle.h) is known by its content: its signature
+ * (--verify-key) and every digest are checked before qemu starts, its
+ * launch config goes under the run line's flags, and it boots its own
+ * kernel, initrd and firmware with its squashfs as the root disk.
  */
 #include <errno.h>
 #include <signal.h>
@@ -16,8 +20,45 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "bundle.h"
 #include "cli.h"
 #include "runner.h"
+
+/* IMAGE a bundle? Then its signature (--verify-key), every byte, then its
+ * launch config under the run line; its boot parts' directory is the
+ * vm.conf directory and its squashfs the root disk. 0 also for no bundle. */
+static int attach_bundle(struct launch *l, struct bundle *b, struct opts *baked)
+{
+	struct opts *o = &l->o;
+	int e = strcmp(o->image, "-") ? bundle_open(o->image, b, &l->err) : 1;
+	if (e < 0)
+		return e;
+	if (e == 1) {
+		if (o->verify_key)
+			return qerr_set(&l->err, EINVAL, "--verify-key: %s is not a bundle (qpod bundle makes one)", o->image);
+		return 0;
+	}
+	if (o->verify_key) {
+		char sig[4200];
+		bundle_sig_path(o->image, sig, sizeof sig);
+		if ((e = bundle_check_sig(o->verify_key, b->digest, sig, &l->err)))
+			return e;
+	}
+	const struct bd_blob *lb = b->part[P_LAUNCH];
+	if ((e = bundle_verify(b, true, &l->err)))
+		return e;
+	if ((e = baked_read(lb->data, lb->size, baked, &l->err)))
+		return qerr_wrap(&l->err, "%s", b->shown);
+	if ((e = baked_merge(o, baked, &l->err)) || (e = conf_load_dir(&l->conf, b->dir, &l->err)))
+		return e;
+	l->img.config = b->config_run;
+	b->config_run = (struct runcfg){ 0 };
+	l->conf_ready = true;
+	l->root_fd = b->fd;
+	l->root_off = b->part[P_ROOTFS]->off;
+	l->root_size = b->part[P_ROOTFS]->size;
+	return 0;
+}
 
 static int foreground(struct launch *l, struct session_result *res, bool *vm_failed)
 {
@@ -54,18 +95,23 @@ int cmd_run(int argc, char **argv)
 	 * setting it do not stop us either. qemu gets SIG_DFL back. */
 	signal(SIGTTIN, SIG_IGN);
 	signal(SIGTTOU, SIG_IGN);
+	static struct bundle b;
+	static struct opts baked;
 	l.vm = VM_NONE;
 	l.img.lock_fd = -1;
+	l.root_fd = -1;
+	b.fd = -1;
 	int e = opts_parse(argc, argv, &l.o);
 	if (e)
 		return e > 0 ? 0 : EXIT_QPOD;
 	if (l.o.cache_cmd)
 		return cache_run(l.o.cache_cmd);
-	if (l.o.detach)
+	e = attach_bundle(&l, &b, &baked);
+	if (!e && l.o.detach)
 		return detach_run(&l);
 
 	int status;
-	if (!(e = launch_prepare(&l)))
+	if (!e && !(e = launch_prepare(&l)))
 		e = foreground(&l, &res, &vm_failed);
 	tty_restore();
 	if (!e) {
@@ -92,5 +138,7 @@ int cmd_run(int argc, char **argv)
 		status = EXIT_QPOD;
 	}
 	launch_free(&l);
+	baked_free(&baked);
+	bundle_close(&b);
 	return status;
 }

@@ -234,7 +234,7 @@ static int inspect_one(struct vm_ref *v, void *ctx)
 	return state_json(w, &v->st);
 }
 
-int cmd_inspect(int argc, char **argv)
+int vm_inspect(int argc, char **argv)
 {
 	struct jw w;
 	const char *json;

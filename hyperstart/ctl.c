@@ -55,7 +55,7 @@ static void startpod(struct hs *hs, const struct qp_frame *f)
 		return;
 	}
 	if (qp_pod_read(f->data, f->len, &hs->pod, &err) < 0 || net_setup(&hs->pod.net, &err) < 0 ||
-	    mount_share(hs->pod.share, &err) < 0) {
+	    mount_lower(&hs->pod, &err) < 0) {
 		qp_pod_free(&hs->pod);
 		ctl_error(hs, "STARTPOD: %s", err.msg);
 		return;

@@ -6,8 +6,8 @@
  * channel protocol (proto.h) in one epoll loop: control messages, stdio
  * streams with credit-based flow control, and SIGCHLD through a signalfd.
  * It runs one container per VM: a writable overlay (tmpfs upper) over the
- * read-only 9p share of the image, in which it starts the container's
- * command ("init", NEWCONTAINER) and, while the VM lives, more processes
+ * read-only image root (a 9p share, or a bundle's squashfs disk), in which
+ * it starts the container's command ("init", NEWCONTAINER) and, while the VM lives, more processes
  * (EXECCMD: `qpod exec`, or "init" again when a restart policy restarts
  * it). When "init" ends, every other process of the container ends too.
  * A VM restored from a template (saved right after READY) gets RESUME
@@ -94,7 +94,8 @@ int net_setup(const struct qp_net *n, struct qerr *err);
 
 /* mount.c */
 int mount_early(void);
-int mount_share(const char *tag, struct qerr *err);
+/* The image root at /run/qpod/lower: the 9p share or the disk STARTPOD names. */
+int mount_lower(const struct qp_pod *pod, struct qerr *err);
 int mount_container(const struct qp_container *c, const struct qp_pod *pod, struct qerr *err);
 int root_mkdirs(const char *path, struct qerr *err);
 int mount_in_root(const char *src, const char *path, const char *type, unsigned long flags,

@@ -3,7 +3,9 @@
  *
  *   /proc /sys /dev /dev/pts /dev/shm /run   kernel filesystems (mount_early)
  *   /run/qpod/lower   the image: 9p share, read-only, cache=loose (the host
- *                     publishes cache entries once and never changes them)
+ *                     publishes cache entries once and never changes them);
+ *                     or a bundle's squashfs on a read-only virtio disk
+ *                     (/dev/vdX, STARTPOD's rootDevice)
  *   /run/qpod/rw      tmpfs holding the overlay's upper and work dirs (the
  *                     upper starts with the /etc files of etc.c)
  *   /run/qpod/root    overlay of the two: the container's writable root, so
@@ -71,11 +73,19 @@ int mount_early(void)
 	return 0;
 }
 
-int mount_share(const char *tag, struct qerr *err)
+int mount_lower(const struct qp_pod *pod, struct qerr *err)
 {
 	mkdir("/run/qpod/lower", 0755);
-	if (mount(tag, "/run/qpod/lower", "9p", MS_RDONLY, P9_ROOT_OPTS) < 0)
-		return qerr_sys(err, errno, "mount 9p share \"%s\"", tag);
+	if (pod->root_device) {
+		/* proto/pod.c let through only vda..vdz and squashfs. */
+		char dev[16];
+		snprintf(dev, sizeof dev, "/dev/%s", pod->root_device);
+		if (mount(dev, "/run/qpod/lower", pod->root_type, MS_RDONLY | MS_NODEV, NULL) < 0)
+			return qerr_sys(err, errno, "mount %s (%s)", dev, pod->root_type);
+		return 0;
+	}
+	if (mount(pod->share, "/run/qpod/lower", "9p", MS_RDONLY, P9_ROOT_OPTS) < 0)
+		return qerr_sys(err, errno, "mount 9p share \"%s\"", pod->share);
 	return 0;
 }
 

@@ -90,6 +90,8 @@ void jw_strn(struct jw *w, const char *s, size_t n);
 void jw_int(struct jw *w, int64_t v);
 void jw_bool(struct jw *w, bool v);
 void jw_null(struct jw *w);
+/* A value that is already JSON (the caller parsed it), as it is. */
+void jw_raw(struct jw *w, const char *json, size_t n);
 /* key + value in one call; a NULL string or vector is written as null. */
 void jw_kv_str(struct jw *w, const char *key, const char *s);
 void jw_kv_strv(struct jw *w, const char *key, char *const *v);

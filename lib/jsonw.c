@@ -106,6 +106,12 @@ void jw_strn(struct jw *w, const char *s, size_t n)
 	put(w, "\"", 1);
 }
 
+void jw_raw(struct jw *w, const char *json, size_t n)
+{
+	item(w);
+	put(w, json, n);
+}
+
 void jw_str(struct jw *w, const char *s)
 {
 	jw_strn(w, s, strlen(s));

@@ -1,6 +1,7 @@
 /*
- * pod.c: STARTPOD's payload, the pod: hostname, the root share and the
- * network (see proto.h and docs/protocol.md).
+ * pod.c: STARTPOD's payload, the pod: hostname, the image root (a 9p share
+ * tag, or a virtio disk "vdX" with a squashfs on it) and the network (see
+ * proto.h and docs/protocol.md).
  */
 #include <errno.h>
 #include <stdio.h>
@@ -62,6 +63,26 @@ static int read_net(struct doc *d, int obj, struct qp_net *n)
 	return 0;
 }
 
+/* The image root: a 9p tag, or a disk vda..vdz with a squashfs; never both. */
+static int read_root(const struct qp_pod *p, struct qerr *err)
+{
+	const char *dev = p->root_device;
+	if (p->share && dev)
+		return qerr_set(err, EINVAL, "\"shareDir\" and \"rootDevice\" exclude each other");
+	if (dev) {
+		if (strlen(dev) != 3 || strncmp(dev, "vd", 2) || dev[2] < 'a' || dev[2] > 'z')
+			return qerr_set(err, EINVAL, "\"rootDevice\" must be a virtio disk vda..vdz");
+		if (!p->root_type || strcmp(p->root_type, "squashfs"))
+			return qerr_set(err, EINVAL, "\"rootType\" must be \"squashfs\"");
+		return 0;
+	}
+	if (p->root_type)
+		return qerr_set(err, EINVAL, "\"rootType\" needs \"rootDevice\"");
+	if (!p->share || !*p->share || strlen(p->share) > 31)
+		return qerr_set(err, EINVAL, "\"shareDir\" must name the root share's 9p tag");
+	return 0;
+}
+
 int qp_pod_read(const uint8_t *buf, size_t n, struct qp_pod *p, struct qerr *err)
 {
 	struct doc d;
@@ -69,10 +90,11 @@ int qp_pod_read(const uint8_t *buf, size_t n, struct qp_pod *p, struct qerr *err
 	int e = doc_open(&d, buf, n, err);
 	if (e)
 		return e;
-	if (!(e = get_str(&d, 0, "hostname", &p->hostname)))
-		e = get_str(&d, 0, "shareDir", &p->share);
-	if (!e && (!p->share || !*p->share || strlen(p->share) > 31))
-		e = qerr_set(err, EINVAL, "\"shareDir\" must name the root share's 9p tag");
+	if (!(e = get_str(&d, 0, "hostname", &p->hostname)) && !(e = get_str(&d, 0, "shareDir", &p->share)) &&
+	    !(e = get_str(&d, 0, "rootDevice", &p->root_device)))
+		e = get_str(&d, 0, "rootType", &p->root_type);
+	if (!e)
+		e = read_root(p, err);
 	if (!e)
 		e = read_net(&d, json_get(&d.j, 0, "network"), &p->net);
 	json_free(&d.j);
@@ -95,6 +117,8 @@ void qp_pod_free(struct qp_pod *p)
 	free(n->gateway);
 	free(p->hostname);
 	free(p->share);
+	free(p->root_device);
+	free(p->root_type);
 	memset(p, 0, sizeof *p);
 }
 
@@ -102,7 +126,12 @@ int qp_pod_write(struct jw *w, const struct qp_pod *p)
 {
 	jw_obj(w);
 	jw_kv_str(w, "hostname", p->hostname ? p->hostname : "");
-	jw_kv_str(w, "shareDir", p->share ? p->share : "");
+	if (p->root_device) {
+		jw_kv_str(w, "rootDevice", p->root_device);
+		jw_kv_str(w, "rootType", p->root_type ? p->root_type : "");
+	} else {
+		jw_kv_str(w, "shareDir", p->share ? p->share : "");
+	}
 	const struct qp_net *n = &p->net;
 	jw_key(w, "network");
 	jw_obj(w);

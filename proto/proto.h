@@ -31,7 +31,7 @@
 #include "err.h"
 #include "json.h"
 
-#define QP_VERSION        1000004u  /* this implementation (1000004: RESUME; 1000003: EXECCMD) */
+#define QP_VERSION        1000004u  /* this implementation (1000004: RESUME; 1000003: EXECCMD, rootDevice) */
 #define QP_VERSION_MIN    1000004u  /* oldest peer it talks to */
 
 #define QP_PORT_CTL       "sh.hyper.channel.0"
@@ -217,10 +217,14 @@ struct qp_net {
 	size_t nhosts;
 };
 
-/* STARTPOD + NEWCONTAINER: one container per VM. */
+/* STARTPOD + NEWCONTAINER: one container per VM. The image root (the
+ * read-only lower layer) is either a 9p share or a block device holding a
+ * filesystem image (a bundle's squashfs): exactly one of share, root_device. */
 struct qp_pod {
 	char *hostname;
-	char *share;          /* 9p tag of the image root (read-only lower layer) */
+	char *share;          /* 9p tag of the image root, or NULL */
+	char *root_device;    /* "vda".."vdz": the disk of the image root, or NULL */
+	char *root_type;      /* its filesystem: "squashfs" (the only one) */
 	struct qp_net net;
 };
 

@@ -5,7 +5,8 @@
  * configs/ at build time). The images are looked for in $QPOD_IMAGES, then
  * next to the binary: ../images (the build tree, out/bin -> out/images) and
  * ../share/qpod/images (an installed runner). conf_settings puts the flags
- * over vm.conf once; everything after reads the merged settings.
+ * over vm.conf once; everything after reads the merged settings. A bundle
+ * brings its own directory of them (conf_load_dir), never the build tree's.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -65,6 +66,8 @@ static int read_small(const char *path, char *buf, size_t cap, struct qerr *err)
 	buf[n] = '\0';
 	return 0;
 }
+
+static int conf_read(struct vmconf *c, struct qerr *err);
 
 static int set(struct vmconf *c, const char *key, const char *val)
 {
@@ -136,11 +139,24 @@ int conf_settings(const struct vmconf *c, const struct opts *o, struct settings 
 
 int conf_load(struct vmconf *c, struct qerr *err)
 {
-	char path[PATH_MAX + 16], text[8192];
 	memset(c, 0, sizeof *c);
 	int e = find_dir(c, err);
-	if (e)
-		return e;
+	return e ? e : conf_read(c, err);
+}
+
+/* A bundle's boot parts, extracted into the cache, are such a directory. */
+int conf_load_dir(struct vmconf *c, const char *dir, struct qerr *err)
+{
+	memset(c, 0, sizeof *c);
+	if (snprintf(c->dir, sizeof c->dir, "%s", dir) >= (int)sizeof c->dir)
+		return qerr_set(err, ENAMETOOLONG, "%s: path too long", dir);
+	return conf_read(c, err);
+}
+
+static int conf_read(struct vmconf *c, struct qerr *err)
+{
+	char path[PATH_MAX + 16], text[8192];
+	int e;
 	snprintf(path, sizeof path, "%s/vm.conf", c->dir);
 	if ((e = read_small(path, text, sizeof text, err)) || (e = parse_conf(c, text, path, err)))
 		return e;

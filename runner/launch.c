@@ -3,7 +3,9 @@
  * (flags over vm.conf), the boot files, the image (unpacked by the packer,
  * or a root directory), the command and its environment, the pod (hostname,
  * network) and the container (volumes, tmpfs, limits); the published ports
- * are tried. A foreground run (cli/run.c) and a detached VM's monitor
+ * are tried. The image root is a directory shared over 9p, or a disk the
+ * caller opened (a bundle's squashfs: root_fd, its vm.conf and run config
+ * set before). A foreground run (cli/run.c) and a detached VM's monitor
  * (monitor.c) launch from the same struct; launch_boot() starts qemu.
  */
 #include <errno.h>
@@ -50,6 +52,8 @@ static int pod_and_container(struct launch *l)
 {
 	const struct opts *o = &l->o;
 	l->pod = (struct qp_pod){ .hostname = l->hostname, .share = VM_ROOT_TAG };
+	if (l->root_fd >= 0)
+		l->pod = (struct qp_pod){ .hostname = l->hostname, .root_device = "vda", .root_type = "squashfs" };
 	net_guest(o->network, o->dns, o->hosts, o->nhosts, &l->pod.net, l->hosts);
 	if (o->nvols > QP_MAX_MOUNTS)
 		return qerr_set(&l->err, E2BIG, "at most %u volumes", QP_MAX_MOUNTS);
@@ -68,7 +72,8 @@ static int pod_and_container(struct launch *l)
 static int launch_vm(struct launch *l)
 {
 	int e;
-	if ((e = conf_load(&l->conf, &l->err)) || (e = conf_settings(&l->conf, &l->o, &l->set, &l->err)))
+	if ((!l->conf_ready && (e = conf_load(&l->conf, &l->err))) ||
+	    (e = conf_settings(&l->conf, &l->o, &l->set, &l->err)))
 		return e;
 	return boot_files(l);
 }
@@ -77,7 +82,7 @@ int launch_prepare(struct launch *l)
 {
 	const struct opts *o = &l->o;
 	int e;
-	if ((e = launch_vm(l)) || (e = image_open(o, &l->img, &l->err)))
+	if ((e = launch_vm(l)) || (l->root_fd < 0 && (e = image_open(o, &l->img, &l->err))))
 		return e;
 	char host[16];
 	random_hostname(host, sizeof host);
@@ -102,6 +107,8 @@ static const char *snapshot_off(const struct launch *l)
 		return "off: KVM boots cold (templates are verified under TCG only)";
 	if (!strcmp(l->set.boot, "cbfs"))
 		return "off: --boot cbfs boots cold";
+	if (l->root_fd >= 0)
+		return "off: a bundle boots cold (its root is a disk)";
 	return NULL;
 }
 
@@ -136,6 +143,7 @@ static struct vm_spec spec_of(const struct launch *l)
 		.conf = &l->conf, .set = &l->set,
 		.kernel = l->kernel, .initrd = l->initrd, .bios = l->bios, .cbfs = l->cbfs,
 		.rootfs = l->img.rootfs, .vols = o->vols, .nvols = o->nvols,
+		.root_fd = l->root_fd, .root_off = l->root_off, .root_size = l->root_size,
 		.console_path = o->console, .debug = o->debug,
 		.network = o->network, .ports = o->ports, .nports = o->nports,
 		.ram_fd = -1, .state_fd = -1,

@@ -24,7 +24,8 @@ void usage(FILE *f)
 	      "(ARCHIVE or ARCHIVE:REPO:TAG; .tar, .tar.gz, .tar.zst; - reads it from stdin),\n"
 	      "an OCI layout or docker-save directory (DIR or DIR:REF), a registry image\n"
 	      "(NAME[:TAG|@DIGEST], docker://...), one of skopeo's oci:, oci-archive:,\n"
-	      "docker-archive:, containers-storage:, dir: names, or a root directory.\n"
+	      "docker-archive:, containers-storage:, dir: names, a root directory, or a bundle\n"
+	      "made by `qpod bundle` (its own kernel and root).\n"
 	      "\n"
 	      "  -e, --env KEY=VALUE     set an environment variable (KEY alone: the host's value,\n"
 	      "                          or KEY removed when the host has none)\n"
@@ -79,6 +80,7 @@ void usage(FILE *f)
 	      "                          the default), ask the registry first, or never pull\n"
 	      "      --tls-verify=false  plain HTTP or unverified TLS to the registry\n"
 	      "      --creds USER:PASS   registry credentials;  --authfile FILE  skopeo's auth.json\n"
+	      "      --verify-key PUBKEY  IMAGE must be a bundle signed by this ssh key (APP.qpod.sig)\n"
 	      "      --timings           print how long each phase took (stderr)\n"
 	      "      --result FILE       write the outcome as JSON to FILE\n"
 	      "      --debug             verbose guest console (kernel and hyperstart)\n"
@@ -95,7 +97,7 @@ enum { O_ENTRYPOINT = 256, O_CPUS, O_TIMEOUT, O_ACCEL, O_BOOT, O_CONSOLE, O_KERN
        O_PLATFORM, O_MAXBYTES, O_RESULT, O_TIMINGS, O_DEBUG, O_CACHE, O_VERSION, O_HELP, O_NETWORK,
        O_DNS, O_ADDHOST, O_ENVFILE, O_RM, O_INIT, O_READONLY, O_TMPFS, O_SHMSIZE, O_ULIMIT, O_UMASK,
        O_GROUPADD, O_SIGPROXY, O_INTERACTIVE, O_TTY, O_DETACH, O_NAME, O_RESTART, O_STOPSIGNAL,
-       O_STOPTIMEOUT, O_LOGMAX, O_PULL, O_TLSVERIFY, O_CREDS, O_AUTHFILE, O_NOSNAPSHOT };
+       O_STOPTIMEOUT, O_LOGMAX, O_PULL, O_TLSVERIFY, O_CREDS, O_AUTHFILE, O_VERIFYKEY, O_NOSNAPSHOT };
 
 static const struct option longopts[] = {
 	{ "env", required_argument, NULL, 'e' },
@@ -147,6 +149,7 @@ static const struct option longopts[] = {
 	{ "debug", no_argument, NULL, O_DEBUG },
 	{ "cache", required_argument, NULL, O_CACHE },
 	{ "version", no_argument, NULL, O_VERSION },
+	{ "verify-key", required_argument, NULL, O_VERIFYKEY },
 	{ 0 }
 };
 
@@ -209,6 +212,7 @@ static int flag(struct opts *o, int c, const char *v)
 	case 'p': return opt_add_publish(o, v);
 	case O_NETWORK:
 		o->network = !strcmp(v, "user");
+		o->network_set = true;
 		return opt_one_of("--network", v, "user", "none", NULL);
 	case O_DNS: return opt_add_dns(o, v);
 	case O_ADDHOST: return opt_add_host(o, v);
@@ -271,6 +275,7 @@ static int flag(struct opts *o, int c, const char *v)
 	case O_CREDS: o->creds = (char *)v; return 0;
 	case O_AUTHFILE: o->authfile = (char *)v; return 0;
 	case O_RESULT: o->result = (char *)v; return 0;
+	case O_VERIFYKEY: o->verify_key = (char *)v; return 0;
 	case O_TIMINGS: o->timings = true; return 0;
 	case O_NOSNAPSHOT: o->no_snapshot = true; return 0;
 	case O_DEBUG: o->debug = true; return 0;

@@ -3,7 +3,9 @@
  *
  * The two ports are socketpairs whose far ends qemu inherits
  * (-chardev socket,fd=N): no socket files, no connect polling, and the guest
- * sees the host connected from its first instruction. The console and
+ * sees the host connected from its first instruction. The image root is a
+ * 9p share of a directory, or a bundle's squashfs: a byte range of the
+ * bundle file as a read-only virtio disk (-blockdev raw offset/size). The console and
  * qemu's own stderr go to memfds (or the --console file), so a run leaves
  * nothing on disk. qemu gets PR_SET_PDEATHSIG: if the runner is killed,
  * even by SIGKILL, qemu goes too.
@@ -168,10 +170,20 @@ static void build(struct argv *a, const struct vm_spec *s, int ctl, int stream, 
 	}
 	/* The shares' paths and modes are the backend's, not in the saved
 	 * state: a restored VM gets this run's. */
-	arg(a, "-fsdev");
-	arg(a, "local,id=root,path=%s,security_model=none,readonly=on", key ? "-" : esc(s->rootfs, e1, sizeof e1));
-	arg(a, "-device");
-	arg(a, "virtio-9p-pci,fsdev=root,mount_tag=%s", VM_ROOT_TAG);
+	if (s->rootfs) {
+		arg(a, "-fsdev");
+		arg(a, "local,id=root,path=%s,security_model=none,readonly=on", key ? "-" : esc(s->rootfs, e1, sizeof e1));
+		arg(a, "-device");
+		arg(a, "virtio-9p-pci,fsdev=root,mount_tag=%s", VM_ROOT_TAG);
+	} else {
+		/* A bundle's squashfs, read in place from the file we opened
+		 * (verified; /dev/fd/N: the same inode, whatever the path does). */
+		arg(a, "-blockdev");
+		arg(a, "driver=raw,node-name=root,read-only=on,offset=%ju,size=%ju,file.driver=file,"
+		    "file.filename=/dev/fd/%d", (uintmax_t)s->root_off, (uintmax_t)s->root_size, s->root_fd);
+		arg(a, "-device");
+		arg(a, "virtio-blk-pci,drive=root");
+	}
 	for (size_t i = 0; i < s->nvols; i++) {
 		char tag[VM_TAG_MAX];
 		vm_vol_tag(i, tag);
@@ -271,7 +283,7 @@ int vm_start(const struct vm_spec *s, struct vm *vm, struct qerr *err)
 	}
 	if (vm->pid == 0) {
 		int fds[] = { ctl[1], st[1], vm->console, qmp[1], s->mode == VM_SAVE ? s->ram_fd : -1,
-			      s->mode == VM_RESTORE ? s->state_fd : -1 };
+			      s->mode == VM_RESTORE ? s->state_fd : -1, s->rootfs ? -1 : s->root_fd };
 		child(a.v, vm->qemu_log, fds, sizeof fds / sizeof *fds);
 	}
 	vm->ctl = ctl[0];

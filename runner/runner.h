@@ -73,6 +73,8 @@ struct opts {
 	char *creds, *authfile; /* --creds USER:PASSWORD, --authfile FILE */
 	bool network;      /* --network user (default) rather than none */
 	bool no_snapshot;  /* --no-snapshot: boot cold, whatever templates there are */
+	bool network_set;  /* --network was given */
+	char *verify_key;  /* --verify-key PUBKEY: a bundle must be signed by it */
 	struct publish *ports;
 	size_t nports;
 	char **dns;        /* --dns, NULL-terminated */
@@ -149,6 +151,7 @@ struct vmconf {
 };
 
 int conf_load(struct vmconf *c, struct qerr *err);
+int conf_load_dir(struct vmconf *c, const char *dir, struct qerr *err);
 
 /* What a run uses: the flags over vm.conf, merged once (conf_settings). */
 struct settings {
@@ -189,7 +192,9 @@ struct vm_spec {
 	const struct vmconf *conf;
 	const struct settings *set;
 	const char *kernel, *initrd, *bios, *cbfs;
-	const char *rootfs;
+	const char *rootfs;        /* the image root shared over 9p, or NULL: */
+	int root_fd;               /* a bundle: its squashfs as a read-only virtio disk, */
+	uint64_t root_off, root_size; /* this byte range of the open file */
 	const struct volume *vols;
 	size_t nvols;
 	const char *console_path;  /* NULL: in memory */
@@ -508,6 +513,12 @@ struct launch {
 	char hostname[64], hostenv[80];
 	int stop_signal;
 	double stop_timeout;
+	/* Set by the caller before launch_prepare for a root on a disk (a
+	 * bundle): its squashfs range, the vm.conf directory already loaded
+	 * (conf_ready) and the image's run config in img.config. */
+	int root_fd;           /* -1: the image root is a directory (9p) */
+	uint64_t root_off, root_size;
+	bool conf_ready;
 	struct vm vm;
 	struct tmpl tmpl;      /* the template of this VM's kind */
 	bool saving;           /* the session saves it at READY */

@@ -258,3 +258,18 @@ teardown() {
 	run kill -0 $x
 	[ "$status" -ne 0 ]
 }
+
+@test "a bundle runs detached too: exec, stop" {
+	export QPOD_CACHE=$BATS_TEST_TMPDIR/cache
+	./qpod bundle "$IMAGES/busybox.tar" -o "$BATS_TEST_TMPDIR/app.qpod" > /dev/null
+	./qpod run -d --name bun -h bundled "$BATS_TEST_TMPDIR/app.qpod" sleep 600 > /dev/null
+	run ./qpod exec bun sh -c 'cat /etc/hostname; ls /bin/busybox'
+	[ "$status" -eq 0 ]
+	[ "$output" = "$(printf 'bundled\n/bin/busybox')" ]
+	run ./qpod inspect bun
+	[ "$(jq -r '.[0].image' <<<"$output")" = "$BATS_TEST_TMPDIR/app.qpod" ]
+	run ./qpod stop -t 1 bun
+	[ "$status" -eq 0 ]
+	run ./qpod wait bun
+	[ "$output" = 143 ]
+}

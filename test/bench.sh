@@ -31,6 +31,14 @@
 #             policy missing: no skopeo call) and of an OCI layout directory,
 #             in the same rounds as busybox.tar; and the packer alone
 #             (qpod-pack, warm) on each, interleaved
+#   bundle    qpod bundle busybox.tar: build time and size; ./run APP.qpod true
+#             in the same rounds as ./run busybox.tar true; with BENCH_BASE=OUT
+#             (another build's out/, e.g. of main) its ./run busybox.tar true
+#             too, to show the 9p path did not get slower; verify's hash
+#             rate; the re-check of a verified bundle (qpod inspect: open,
+#             framing, identity record); an exec-heavy and a metadata-heavy
+#             command on the squashfs disk against 9p (command time, from
+#             --result, interleaved)
 #   unpack    cold unpack vs GNU tar, warm re-run (test/packer/bench-unpack.sh)
 #
 # Installs what it needs (test/bench/packages); downloads the two Debian
@@ -121,6 +129,12 @@ echo "wall times in ms: median (min-max) of $RUNS runs, baseline of $STOCK_RUNS;
 echo
 
 mk_bbroot "$work/root"
+app=$work/app.qpod
+t0=$EPOCHREALTIME
+"$QPOD" bundle "$IMAGES/busybox.tar" -o "$app" > /dev/null
+t1=$EPOCHREALTIME
+bundle_ms=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.0f", (b - a) * 1000 }')
+base=${BENCH_BASE:-}
 v_tar() { ./run "$@" "$IMAGES/busybox.tar" true; }
 v_cold() { ./run --no-snapshot "$@" "$IMAGES/busybox.tar" true; }
 # The floor: the same machine and memory, nothing booted, quit at once.
@@ -129,6 +143,8 @@ v_floor() {
 		qemu-system-x86_64 -S -nodefaults -no-user-config -display none -object memory-backend-memfd,id=ram,size=128M \
 			-machine pc,acpi=off,memory-backend=ram,accel=tcg -m 128 -qmp stdio > /dev/null
 }
+v_bundle() { ./run "$@" "$app" true; }
+v_base() { "$base/bin/qpod" run "$@" "$IMAGES/busybox.tar" true; }
 v_none() { ./run --network none "$@" "$IMAGES/busybox.tar" true; }
 v_dir() { ./run "$@" "$work/root" true; }
 v_first() { ./run "$@" "$IMAGES/busybox.tar" echo x; }
@@ -158,7 +174,7 @@ v_detach() {
 	id=$(./qpod run -d "$work/root" sleep 100000) || return 1
 	echo "$id" >> "$work/detached"
 }
-rounds "$RUNS" tar cold floor none dir first ref layout exec detach "stock:$STOCK_RUNS" "cloud:$STOCK_RUNS"
+rounds "$RUNS" tar cold floor bundle ${base:+base} none dir first ref layout exec detach "stock:$STOCK_RUNS" "cloud:$STOCK_RUNS"
 ./qpod rm -f bench-exec $(cat "$work/detached" 2>/dev/null) > /dev/null 2>&1 || true
 
 row "" "qpod" "Debian stock kernel"
@@ -225,6 +241,14 @@ for i in $(seq 50); do
 done
 pk() { sort -n "$work/pack-$1.wall" | awk '{ v[NR] = $1 } END { printf "%.1f ms", v[int((NR + 1) / 2)] }'; }
 row "qpod-pack warm: busybox.tar / cached ref / layout" "$(pk tar) / $(pk ref) / $(pk layout)"
+row "./run APP.qpod true (wall; squashfs disk)" "$(wall bundle)"
+read -r b _ < <(stats "$work/bundle.wall")
+row "  bundle - busybox.tar (median difference)" "$(awk -v q="$q" -v b="$b" 'BEGIN { printf "%+.0f ms", b - q }')"
+if [ -n "$base" ]; then
+	row "./run busybox.tar true, BENCH_BASE's build (wall)" "$(wall base)"
+	read -r bb _ < <(stats "$work/base.wall")
+	row "  this build - BENCH_BASE (median difference)" "$(awk -v q="$q" -v b="$bb" 'BEGIN { printf "%+.0f ms", q - b }')"
+fi
 row "cloud kernel: qemu start to hyperstart READY" "" \
 	"$(us2ms "$(field cloud .timingsUs.ready)") (${cloud%% *}, no 9p)"
 row "kernel booted (bytes)" "$(stat -c %s "$IMAGES/vmlinux-up") vmlinux-up" \
@@ -240,6 +264,38 @@ row "stdout throughput, guest to host (MB/s)" "$(awk -v b="$(cat "$work/outbytes
 head -c $((mb * 1048576)) /dev/zero | "$QPOD" run -i --result "$work/in.json" "$work/root" sh -c 'cat > /dev/null'
 us=$(jq '.timingsUs.exited - .timingsUs.started' "$work/in.json")
 row "stdin throughput, host to guest (MB/s)" "$(awk -v b=$((mb * 1048576)) -v us="$us" 'BEGIN { printf "%.0f", b / us }')"
+
+# Bundles: build, size, verify, re-check; exec- and metadata-heavy commands.
+row "qpod bundle busybox.tar (ms, cold cache)" "$bundle_ms"
+row "  bundle size (bytes): all, rootfs squashfs" "$(stat -c %s "$app"), $("$QPOD" inspect "$app" | jq '.parts[] | select(.part=="rootfs") | .size')"
+: > "$work/verify.wall"
+: > "$work/inspect.wall"
+: > "$work/version.wall"
+for i in $(seq "$RUNS"); do
+	t0=$EPOCHREALTIME; "$QPOD" verify "$app" > /dev/null; t1=$EPOCHREALTIME
+	"$QPOD" inspect "$app" > /dev/null; t2=$EPOCHREALTIME
+	"$QPOD" --version > /dev/null; t3=$EPOCHREALTIME
+	awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.1f\n", (b - a) * 1000 }' >> "$work/verify.wall"
+	awk -v a="$t1" -v b="$t2" 'BEGIN { printf "%.1f\n", (b - a) * 1000 }' >> "$work/inspect.wall"
+	awk -v a="$t2" -v b="$t3" 'BEGIN { printf "%.1f\n", (b - a) * 1000 }' >> "$work/version.wall"
+done
+read -r vm _ < <(stats "$work/verify.wall")
+row "qpod verify APP.qpod (ms; hash rate MB/s)" "$(wall verify)" \
+	"$(awk -v s="$(stat -c %s "$app")" -v ms="$vm" 'BEGIN { printf "%.0f MB/s", s / ms / 1000 }')"
+row "re-check of a verified bundle: qpod inspect (ms)" "$(wall inspect)"
+read -r im _ < <(stats "$work/inspect.wall")
+read -r pm _ < <(stats "$work/version.wall")
+row "  qpod --version (process start), and the difference" "$(wall version)" \
+	"$(awk -v a="$im" -v b="$pm" 'BEGIN { printf "%+.1f ms", a - b }')"
+heavy_exec='for i in $(seq 200); do /bin/true; done'
+v_exec_disk() { ./run "$@" "$app" sh -c "$heavy_exec"; }
+v_exec_9p() { ./run "$@" "$IMAGES/busybox.tar" sh -c "$heavy_exec"; }
+v_find_disk() { ./run "$@" "$app" sh -c 'find / -xdev | wc -l'; }
+v_find_9p() { ./run "$@" "$IMAGES/busybox.tar" sh -c 'find / -xdev | wc -l'; }
+rounds "$RUNS" exec_disk exec_9p find_disk find_9p
+cmd_ms() { us2ms "$(field "$1" '.timingsUs.exited - .timingsUs.started')"; }
+row "200 x /bin/true, command time (ms): disk, 9p" "$(cmd_ms exec_disk), $(cmd_ms exec_9p)"
+row "find / -xdev | wc -l, command time (ms): disk, 9p" "$(cmd_ms find_disk), $(cmd_ms find_9p)"
 
 if [ -x test/packer/bench-unpack.sh ] && [ "${BENCH_UNPACK:-1}" != 0 ]; then
 	test/packer/bench-unpack.sh | while read -r k v; do row "unpack: $k" "$v"; done

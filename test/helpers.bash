@@ -25,6 +25,13 @@ mk_bbroot() {
 	chown 1000:1000 "$root/home/qpod"
 }
 
+# The public fixture images (../shared/fixtures/images/SOURCES.md).
+fixtures_dir() {
+	local d=${QPOD_FIXTURES:-$REPO/../shared/fixtures/images}
+	[ -d "$d" ] || d=/work/shared/fixtures/images
+	echo "$d"
+}
+
 need_images() {
 	[ -x "$QPOD" ] && [ -f "$IMAGES/vmlinuz" ] && [ -f "$IMAGES/initrd.img" ] ||
 		fail_now "no runner or boot images in $OUT: run \`make image\` first"

@@ -8,8 +8,7 @@ load helpers
 bats_require_minimum_version 1.5.0
 
 setup_file() {
-	FIX=${QPOD_FIXTURES:-$REPO/../shared/fixtures/images}
-	[ -d "$FIX" ] || FIX=/work/shared/fixtures/images
+	FIX=$(fixtures_dir)
 	export FIX
 	export QPOD_CACHE=$BATS_FILE_TMPDIR/cache
 }
