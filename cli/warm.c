@@ -30,6 +30,7 @@ int cmd_warm(int argc, char **argv)
 	args[argc + 1] = NULL;
 	l.vm = VM_NONE;
 	l.img.lock_fd = -1;
+	l.root_fd = -1;
 	int e = opts_parse(argc + 1, args, &l.o);
 	if (e)
 		return e > 0 ? 0 : EXIT_QPOD;
