@@ -259,21 +259,16 @@ without_manifest() { # without_manifest IN OUT: the archive minus manifest.json 
 
 # ---- the cache -----------------------------------------------------------------
 
-@test "warm run: unpacks nothing, same entry, fast" {
+@test "warm run: unpacks nothing, same entry (its speed is make bench's)" {
 	packed "$FIX/dive-docker-save-busybox-14layers.tar"
 	local first=$R ino mt
 	ino=$(inode "$R/bin/busybox")
 	mt=$(stat -c %Y "$R")
-	local t0 t1
-	t0=$(date +%s%N)
 	packed "$FIX/dive-docker-save-busybox-14layers.tar"
-	t1=$(date +%s%N)
-	echo "# warm run: $(((t1 - t0) / 1000000)) ms" >&3
 	[ "$(jq -r .unpacked <<<"$output")" = false ]
 	[ "$R" = "$first" ]
 	[ "$(inode "$R/bin/busybox")" = "$ino" ]
 	[ "$(stat -c %Y "$R")" = "$mt" ]
-	[ $(((t1 - t0) / 1000000)) -lt 200 ]
 }
 
 @test "keyed by content: a renamed, touched or recompressed copy is not unpacked again" {
