@@ -87,8 +87,7 @@ static int hash_file(const char *path, char hex[HEX64])
 	close(fd);
 	if (s && n == 0)
 		sha_hex(s, hex);
-	else if (s)
-		sha_free(s);
+	sha_free(s);
 	return n < 0 ? (int)n : 0;
 }
 
