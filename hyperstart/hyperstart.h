@@ -89,7 +89,7 @@ int port_open(const char *name);
 void etc_seed(const struct qp_pod *pod);
 
 /* net.c */
-int net_links_up(void);
+int net_lo_up(void);
 int net_setup(const struct qp_net *n, struct qerr *err);
 
 /* mount.c */

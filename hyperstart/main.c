@@ -102,8 +102,8 @@ static void setup(struct hs *hs)
 	if ((hs->epfd = epoll_create1(EPOLL_CLOEXEC)) < 0)
 		fatal("epoll_create1", errno);
 	/* Before READY: a template saved there has it done already. */
-	if ((e = net_links_up()) < 0)
-		log_err("bring the links up: %s", strerror(-e));
+	if ((e = net_lo_up()) < 0)
+		log_err("bring lo up: %s", strerror(-e));
 
 	char ready[64];
 	int n = snprintf(ready, sizeof ready, "{\"boottimeNs\":%llu}", (unsigned long long)boottime_ns());

@@ -2,13 +2,10 @@
  * net.c: the guest's network, set directly over rtnetlink (no DHCP, no
  * kernel ip=, which sleeps).
  *
- *   net_links_up() at setup, before READY: every link up, whatever the
- *                  network mode: lo (127.0.0.1 comes with it) and the NIC
- *                  if there is one; a template saved at READY has them
- *                  open already (a virtio-net open fills its receive ring).
- *   net_setup()    at STARTPOD, when the pod names an interface: link up
- *                  (a no-op by then unless an MTU is asked), one IPv4
- *                  address, the default route through the gateway
+ *   net_lo_up()    at setup, before READY: lo up (127.0.0.1 comes with it),
+ *                  whatever the network mode
+ *   net_setup()    at STARTPOD, when the pod names an interface: link up,
+ *                  one IPv4 address, the default route through the gateway
  *
  * Every request asks for an ACK and waits for it; the kernel answers a
  * request on a NETLINK_ROUTE socket synchronously, so no wait here can
@@ -113,20 +110,12 @@ static int route_default(int fd, unsigned idx, struct in_addr gw)
 	return nl_call(fd, &r);
 }
 
-int net_links_up(void)
+int net_lo_up(void)
 {
 	int fd = nl_open();
 	if (fd < 0)
 		return fd;
-	struct if_nameindex *ifs = if_nameindex();
-	int e = ifs ? 0 : -errno;
-	for (struct if_nameindex *i = ifs; i && i->if_index; i++) {
-		int r = link_up(fd, i->if_index, 0);
-		if (r < 0 && !e)
-			e = r;
-	}
-	if (ifs)
-		if_freenameindex(ifs);
+	int e = link_up(fd, if_nametoindex("lo"), 0);
 	close(fd);
 	return e;
 }
