@@ -15,7 +15,10 @@
  * set when the layer is done, after their contents (write_dirtimes).
  * Hardlinks keep their target's metadata, as GNU tar and bsdtar do.
  * Owners are set only as root; xattrs the host refuses are counted and
- * reported once by the caller.
+ * reported once by the caller. Without root the files are the user's, so
+ * host_mode drops setuid, setgid and group/other write: a user's cache must
+ * not hand another account a setuid-to-this-user program or a writable file
+ * (the image's true modes are for the mapped-xattr share, virtfs.h).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -72,6 +75,17 @@ static void xattrs_fd(struct applier *ap, struct archive_entry *e, int fd)
 			ap->xattrs_refused++;
 }
 
+/* The mode to give the host file: the entry's, made harmless without root
+ * (the owner can always read and write it, and enter a directory). */
+static mode_t host_mode(const struct applier *ap, mode_t perm, bool dir)
+{
+	mode_t mode = perm & 07777;
+	if (ap->root)
+		return mode;
+	mode &= ~(mode_t)(S_ISUID | S_ISGID | S_IWGRP | S_IWOTH);
+	return mode | S_IRUSR | S_IWUSR | (dir ? S_IXUSR : 0);
+}
+
 /* Owner, mode and xattrs of an open file or directory. */
 static int meta_fd(struct applier *ap, struct archive_entry *e, int fd, bool dir, const char *path)
 {
@@ -82,10 +96,7 @@ static int meta_fd(struct applier *ap, struct archive_entry *e, int fd, bool dir
 		return r;
 	if (ap->root && fchown(fd, u, g) < 0)
 		return fail(ap, errno, path, "chown");
-	mode_t mode = archive_entry_perm(e) & 07777;
-	if (dir && !ap->root)
-		mode |= S_IRWXU;
-	if (fchmod(fd, mode) < 0)
+	if (fchmod(fd, host_mode(ap, archive_entry_perm(e), dir)) < 0)
 		return fail(ap, errno, path, "chmod");
 	xattrs_fd(ap, e, fd);
 	return 0;
@@ -257,7 +268,7 @@ int write_fifo(struct applier *ap, struct archive_entry *e, int pfd, const char 
 			return fail(ap, errno, path, "mkfifo");
 	}
 	int r = meta_at(ap, e, pfd, base, path);
-	if (r == 0 && fchmodat(pfd, base, archive_entry_perm(e) & 07777, 0) < 0)
+	if (r == 0 && fchmodat(pfd, base, host_mode(ap, archive_entry_perm(e), false), 0) < 0)
 		r = fail(ap, errno, path, "chmod");
 	return r;
 }
