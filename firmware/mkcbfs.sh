@@ -11,6 +11,8 @@ out=$1 limit=$2
 shift 2
 
 die() { echo "qpod: firmware: $*" >&2; exit 1; }
+# Debian installs cbfstool in /usr/sbin, which a normal user's PATH lacks.
+PATH=$PATH:/usr/sbin:/sbin
 command -v cbfstool >/dev/null || die "cbfstool not found (install coreboot-utils)"
 
 # cbfstool 4.15 puts each file as a 64-byte header (name included, up to 39
