@@ -37,6 +37,7 @@
 
 #include "archive/archive.h"
 #include "cache/cache.h"
+#include "common/virtfs.h"
 #include "io.h"
 #include "layer/layer.h"
 #include "source/source.h"
@@ -221,9 +222,18 @@ static int publish(struct pk *pk)
 		.id = pk->plan.key, .source = pk->source ? pk->source : pk->opts && pk->opts->no_ref ? "(stdin)" : pk->real, .name = pk->plan.tag, .format = pk->plan.format,
 		.platform = plat, .layers = (int64_t)pk->plan.n, .size = pk->ap.bytes,
 		.files = (int64_t)pk->ap.files, .config = &c->config,
+		.owners = pk->ap.root ? ENTRY_OWNERS_HOST : VIRTFS_MODEL,
 	};
 	progress_end(&pk->prog);
-	int r = cache_publish(&pk->cache, &e, pk->err);
+	int r = 0;
+	if (!pk->ap.root) {
+		char root[PATH_MAX];
+		if (snprintf(root, sizeof root, "%s/%s/rootfs", pk->cache.dir, pk->cache.tmp) >= (int)sizeof root)
+			return qerr_set(pk->err, ENAMETOOLONG, "cache path too long");
+		if ((r = mapped_finish(&pk->ap, root, pk->shown)) < 0)
+			return r;
+	}
+	r = cache_publish(&pk->cache, &e, pk->err);
 	if (r < 0)
 		return r;
 	report(pk);

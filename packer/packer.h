@@ -69,6 +69,8 @@ struct image {
 	struct runcfg config;
 	int lock_fd;         /* shared lock on the cache entry, held while the VM runs (-1: none) */
 	bool unpacked;       /* this call unpacked the image (false: it was in the cache) */
+	bool mapped;         /* the owners are in qemu's mapped-xattr xattrs (unpacked
+				without root): share rootfs with security_model=VIRTFS_MODEL */
 };
 
 int pack_image(const char *spec, const struct pack_opts *opts, struct image *img, struct qerr *err);

@@ -39,6 +39,7 @@
 #include "cache/cache.h"
 #include "cache/entry.h"
 #include "cache/lock.h"
+#include "common/virtfs.h"
 #include "io.h"
 
 static const char *const subdirs[] = { "images", "refs", "locks", "tmp" };
@@ -244,7 +245,9 @@ int cache_begin(struct cache *c, const char *key, struct qerr *err)
 	if (c->tmpfd < 0 || mkdirat(c->tmpfd, "rootfs", 0755) < 0 || fchmodat(c->tmpfd, "rootfs", 0755, 0) < 0 ||
 	    (c->rootfd = openat(c->tmpfd, "rootfs", O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW)) < 0)
 		return qerr_sys(err, errno, "cache: %s/%s", pq(c->dir), pq(c->tmp));
-	return 0;
+	/* Without root the owners go into user xattrs: refuse, before any
+	 * work, a filesystem that cannot keep them. */
+	return geteuid() == 0 ? 0 : virtfs_probe(c->rootfd, c->dir, err);
 }
 
 static int write_at(int dfd, const char *name, const char *data, size_t len)

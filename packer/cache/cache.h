@@ -52,7 +52,11 @@ struct entry_meta {
 	const char *id, *source, *name, *format, *platform;
 	int64_t layers, size, files;
 	const struct runcfg *config;
+	const char *owners;      /* ENTRY_OWNERS_HOST, or VIRTFS_MODEL (no root) */
 };
+/* How an entry's files carry the image's owners: as the host files' own
+ * (root unpacked it), or in qemu's mapped-xattr xattrs (virtfs.h). */
+#define ENTRY_OWNERS_HOST "host"
 /* config.json, then the rename to images/<e->id>. */
 int cache_publish(struct cache *c, const struct entry_meta *e, struct qerr *err);
 void cache_abort(struct cache *c);

@@ -6,7 +6,7 @@
  *   {"id": "<key>", "source": "/abs/archive.tar", "name": "repo:tag" | null,
  *    "format": "docker-archive" | "oci" | "docker-legacy",
  *    "platform": "linux/amd64", "layers": 3, "size": <bytes>, "files": N,
- *    "unpacked": <unix time>,
+ *    "unpacked": <unix time>, "owners": "host" | "mapped-xattr",
  *    "config": {"Entrypoint": [..] | null, "Cmd": .., "Env": ..,
  *               "WorkingDir": "..", "User": ".."}}
  */
@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "cache/entry.h"
+#include "common/virtfs.h"
 #include "io.h"
 
 int entry_json(const struct entry_meta *e, struct jw *w)
@@ -35,6 +36,7 @@ int entry_json(const struct entry_meta *e, struct jw *w)
 	jw_kv_int(w, "size", e->size > 0 ? e->size : 0);
 	jw_kv_int(w, "files", e->files);
 	jw_kv_int(w, "unpacked", (int64_t)time(NULL));
+	jw_kv_str(w, "owners", e->owners ? e->owners : ENTRY_OWNERS_HOST);
 	jw_key(w, "config");
 	jw_obj(w);
 	jw_kv_strv(w, "Entrypoint", c->entrypoint);
@@ -109,6 +111,8 @@ int entry_read(struct cache *c, const char *key, struct image *img, struct qerr 
 	if (asprintf(&img->rootfs, "%s/images/%s/rootfs", c->dir, key) < 0)
 		img->rootfs = NULL;
 	img->id = strdup(key);
+	/* an entry from before "owners" was written holds the host's owners */
+	img->mapped = json_eq(&j, json_get(&j, 0, "owners"), VIRTFS_MODEL);
 	struct runcfg *rc = &img->config;
 	rc->workdir = json_type(&j, wd) == JSON_STRING ? json_strdup(&j, wd) : NULL;
 	rc->user = json_type(&j, user) == JSON_STRING ? json_strdup(&j, user) : NULL;

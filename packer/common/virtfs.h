@@ -21,6 +21,7 @@
  * layout records for a root written this way. */
 #define VIRTFS_MODEL "mapped-xattr"
 
+#define VIRTFS_XATTR_PREFIX "user.virtfs."   /* qemu hides every such name */
 #define VIRTFS_XATTR_UID  "user.virtfs.uid"
 #define VIRTFS_XATTR_GID  "user.virtfs.gid"
 #define VIRTFS_XATTR_MODE "user.virtfs.mode"

@@ -12,9 +12,11 @@
  *   3. resolve the parent inside the root (rootpath.c; missing parents are
  *      created 0755, as docker does) and write the entry (write.c);
  *   4. remember the path (and its ancestors) for the whiteout rule.
- * Device nodes are never created (the guest's /dev is devtmpfs, and a node in
- * the cache would be a door into the host): they and sockets are counted
- * and reported once. Directory times are set at the end of the layer.
+ * Device nodes are never created (a node in the cache would be a door into
+ * the host): as root they and sockets are counted and reported once (the
+ * guest's /dev is devtmpfs); without root a device is an empty file whose
+ * mapped-xattr mode and rdev the guest sees (write.c). Directory times are
+ * set at the end of the layer.
  */
 #include <errno.h>
 #include <limits.h>
@@ -44,6 +46,11 @@ void applier_free(struct applier *ap)
 	pathset_free(&ap->above);
 	for (size_t i = 0; i < ap->ndirs; i++)
 		free(ap->dirs[i].path);
+	for (size_t i = 0; i < ap->nlinks; i++)
+		free(ap->links[i].path);
+	free(ap->links);
+	ap->links = NULL;
+	ap->nlinks = ap->caplinks = 0;
 	free(ap->dirs);
 	ap->dirs = NULL;
 	ap->ndirs = ap->capdirs = 0;
@@ -93,7 +100,9 @@ static int write_entry(struct applier *ap, struct archive *tar, struct archive_e
 {
 	unsigned type = archive_entry_filetype(e);
 	bool hardlink = archive_entry_hardlink(e) != NULL;
-	if (!hardlink && type != AE_IFREG && type != AE_IFDIR && type != AE_IFLNK && type != AE_IFIFO)
+	bool device = type == AE_IFCHR || type == AE_IFBLK;
+	if (!hardlink && type != AE_IFREG && type != AE_IFDIR && type != AE_IFLNK && type != AE_IFIFO &&
+	    !(device && !ap->root))
 		return skip_node(ap, type);
 	if (!path[0]) {
 		if (type != AE_IFDIR || hardlink)
@@ -111,6 +120,8 @@ static int write_entry(struct applier *ap, struct archive *tar, struct archive_e
 	case AE_IFREG: return write_file(ap, tar, e, pfd, base, path);
 	case AE_IFDIR: return write_dir(ap, e, pfd, base, path);
 	case AE_IFLNK: return write_symlink(ap, e, pfd, base, path);
+	case AE_IFCHR:
+	case AE_IFBLK: return write_device(ap, e, pfd, base, path);
 	default: return write_fifo(ap, e, pfd, base, path);
 	}
 }

@@ -37,7 +37,10 @@ struct applier {
 	struct dirtime { char *path; struct timespec mtime; mode_t mode; } *dirs;
 	size_t ndirs, capdirs;
 	uint64_t max_file, max_entries, entries;
-	bool root;               /* euid 0: owners are set */
+	bool root;               /* euid 0: owners are set; else they are mapped (virtfs.h) */
+	/* without root: each symlink's owner, in the order written (mapped.c) */
+	struct linkowner { char *path; uint32_t uid, gid; size_t seq; } *links;
+	size_t nlinks, caplinks;
 	/* totals over all layers, reported once */
 	uint64_t devices, sockets, xattrs_refused;
 	int64_t bytes;           /* apparent size of regular files now in the tree */
@@ -47,6 +50,12 @@ void applier_init(struct applier *ap, int rootfd);
 void applier_free(struct applier *ap);
 /* Apply every entry of tar (a libarchive reader) to the rootfs. */
 int layer_apply(struct applier *ap, struct archive *tar);
+
+/* ---- mapped.c: the end of an unpack without root ---- */
+/* Turn the finished tree at root (an absolute path) into what qemu's
+ * mapped-xattr share shows as the image: symlinks become files, and every
+ * directory has owner xattrs. Messages begin with what (the image). */
+int mapped_finish(struct applier *ap, const char *root, const char *what);
 
 /* ---- blob.c: one layer blob ---- */
 struct blob_src {

@@ -17,8 +17,12 @@
  * Owners are set only as root; xattrs the host refuses are counted and
  * reported once by the caller. Without root the files are the user's, so
  * host_mode drops setuid, setgid and group/other write: a user's cache must
- * not hand another account a setuid-to-this-user program or a writable file
- * (the image's true modes are for the mapped-xattr share, virtfs.h).
+ * not hand another account a setuid-to-this-user program or a writable file.
+ * The image's true owner and mode go into qemu's mapped-xattr xattrs
+ * (virtfs.h) instead, which the guest sees; fifos and device nodes become
+ * empty regular files carrying their type (and rdev) there, never a node on
+ * the host; symlinks stay real until the unpack ends (later layers resolve
+ * through them) and their owners wait in ap->links for mapped.c.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -32,6 +36,7 @@
 #include <archive.h>
 #include <archive_entry.h>
 
+#include "common/virtfs.h"
 #include "io.h"
 #include "layer/write.h"
 
@@ -86,8 +91,20 @@ static mode_t host_mode(const struct applier *ap, mode_t perm, bool dir)
 	return mode | S_IRUSR | S_IWUSR | (dir ? S_IXUSR : 0);
 }
 
-/* Owner, mode and xattrs of an open file or directory. */
-static int meta_fd(struct applier *ap, struct archive_entry *e, int fd, bool dir, const char *path)
+/* Without root: the entry's owner and its whole mode (type included) in
+ * the mapped-xattr xattrs of fd. */
+static int mapped_fd(struct applier *ap, int fd, uid_t u, gid_t g, mode_t mode, dev_t rdev, const char *path)
+{
+	struct virtfs_cred c = { .uid = u, .gid = g, .mode = mode, .rdev = rdev };
+	struct qerr e;
+	if (virtfs_set(fd, &c, &e) < 0)
+		return qerr_set(ap->err, e.code, "%s: entry \"%s\": %s", ap->what, pq(path), e.msg);
+	return 0;
+}
+
+/* Owner, mode and xattrs of an open file or directory; type is the mode's
+ * type bits the guest sees (S_IFREG, S_IFDIR, or a placeholder's). */
+static int meta_fd(struct applier *ap, struct archive_entry *e, int fd, mode_t type, const char *path)
 {
 	uid_t u;
 	gid_t g;
@@ -96,9 +113,32 @@ static int meta_fd(struct applier *ap, struct archive_entry *e, int fd, bool dir
 		return r;
 	if (ap->root && fchown(fd, u, g) < 0)
 		return fail(ap, errno, path, "chown");
-	if (fchmod(fd, host_mode(ap, archive_entry_perm(e), dir)) < 0)
+	if (fchmod(fd, host_mode(ap, archive_entry_perm(e), type == S_IFDIR)) < 0)
 		return fail(ap, errno, path, "chmod");
+	if (!ap->root && (r = mapped_fd(ap, fd, u, g, type | (archive_entry_perm(e) & 07777),
+					type == S_IFCHR || type == S_IFBLK ? archive_entry_rdev(e) : 0, path)) < 0)
+		return r;
 	xattrs_fd(ap, e, fd);
+	return 0;
+}
+
+/* Without root: remember a symlink's owner for mapped.c (Linux keeps no
+ * user xattrs on a symlink). */
+static int links_add(struct applier *ap, const char *path, uid_t u, gid_t g)
+{
+	if (ap->nlinks == ap->caplinks) {
+		size_t cap = ap->caplinks ? ap->caplinks * 2 : 256;
+		struct linkowner *l = realloc(ap->links, cap * sizeof *l);
+		if (!l)
+			return qerr_set(ap->err, ENOMEM, "out of memory");
+		ap->links = l;
+		ap->caplinks = cap;
+	}
+	char *p = strdup(path);
+	if (!p)
+		return qerr_set(ap->err, ENOMEM, "out of memory");
+	ap->links[ap->nlinks] = (struct linkowner){ .path = p, .uid = u, .gid = g, .seq = ap->nlinks };
+	ap->nlinks++;
 	return 0;
 }
 
@@ -189,7 +229,7 @@ int write_file(struct applier *ap, struct archive *tar, struct archive_entry *e,
 		return fail(ap, errno, path, "create");
 	int r = write_data(ap, tar, fd, size, path);
 	if (r == 0)
-		r = meta_fd(ap, e, fd, false, path);
+		r = meta_fd(ap, e, fd, S_IFREG, path);
 	struct timespec t[2] = { entry_mtime(e), entry_mtime(e) };
 	if (r == 0 && futimens(fd, t) < 0)
 		r = fail(ap, errno, path, "set times");
@@ -236,7 +276,7 @@ int write_dir(struct applier *ap, struct archive_entry *e, int pfd, const char *
 	}
 	if (fd < 0)
 		return fail(ap, errno, path, "open the directory");
-	int r = meta_fd(ap, e, fd, true, path);
+	int r = meta_fd(ap, e, fd, S_IFDIR, path);
 	close(fd);
 	return r < 0 ? r : dirtime_add(ap, path, entry_mtime(e));
 }
@@ -255,11 +295,46 @@ int write_symlink(struct applier *ap, struct archive_entry *e, int pfd, const ch
 		if (symlinkat(target, pfd, base) < 0)
 			return fail(ap, errno, path, "symlink");
 	}
-	return meta_at(ap, e, pfd, base, path);
+	int r = meta_at(ap, e, pfd, base, path);
+	uid_t u;
+	gid_t g;
+	if (r == 0 && !ap->root && (r = owner(ap, e, &u, &g, path)) == 0)
+		r = links_add(ap, path, u, g);
+	return r;
+}
+
+/* Without root, a fifo or device node: an empty regular file whose
+ * mapped-xattr mode (and rdev) says what the guest sees. */
+static int write_placeholder(struct applier *ap, struct archive_entry *e, int pfd, const char *base,
+			     const char *path, mode_t type)
+{
+	int fd = openat(pfd, base, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (fd < 0 && errno == EEXIST) {
+		int r = make_room(ap, pfd, base, false, path);
+		if (r < 0)
+			return r;
+		fd = openat(pfd, base, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+	}
+	if (fd < 0)
+		return fail(ap, errno, path, "create");
+	int r = meta_fd(ap, e, fd, type, path);
+	struct timespec t[2] = { entry_mtime(e), entry_mtime(e) };
+	if (r == 0 && futimens(fd, t) < 0)
+		r = fail(ap, errno, path, "set times");
+	if (close(fd) < 0 && r == 0)
+		r = fail(ap, errno, path, "close");
+	return r;
+}
+
+int write_device(struct applier *ap, struct archive_entry *e, int pfd, const char *base, const char *path)
+{
+	return write_placeholder(ap, e, pfd, base, path, archive_entry_filetype(e) == AE_IFBLK ? S_IFBLK : S_IFCHR);
 }
 
 int write_fifo(struct applier *ap, struct archive_entry *e, int pfd, const char *base, const char *path)
 {
+	if (!ap->root)
+		return write_placeholder(ap, e, pfd, base, path, S_IFIFO);
 	if (mkfifoat(pfd, base, 0600) < 0) {
 		int r = errno == EEXIST ? make_room(ap, pfd, base, false, path) : fail(ap, errno, path, "mkfifo");
 		if (r < 0)

@@ -18,6 +18,8 @@ int write_file(struct applier *ap, struct archive *tar, struct archive_entry *e,
 int write_dir(struct applier *ap, struct archive_entry *e, int pfd, const char *base, const char *path);
 int write_symlink(struct applier *ap, struct archive_entry *e, int pfd, const char *base, const char *path);
 int write_fifo(struct applier *ap, struct archive_entry *e, int pfd, const char *base, const char *path);
+/* Without root only: a device node as a mapped-xattr placeholder. */
+int write_device(struct applier *ap, struct archive_entry *e, int pfd, const char *base, const char *path);
 int write_hardlink(struct applier *ap, struct archive_entry *e, int pfd, const char *base, const char *path);
 /* Directory times, after their contents: at the end of the layer. */
 int write_dirtimes(struct applier *ap);
