@@ -142,7 +142,7 @@ static struct vm_spec spec_of(const struct launch *l)
 	return (struct vm_spec){
 		.conf = &l->conf, .set = &l->set,
 		.kernel = l->kernel, .initrd = l->initrd, .bios = l->bios, .cbfs = l->cbfs,
-		.rootfs = l->img.rootfs, .vols = o->vols, .nvols = o->nvols,
+		.rootfs = l->img.rootfs, .root_mapped = l->img.mapped, .vols = o->vols, .nvols = o->nvols,
 		.root_fd = l->root_fd, .root_off = l->root_off, .root_size = l->root_size,
 		.console_path = o->console, .debug = o->debug,
 		.network = o->network, .ports = o->ports, .nports = o->nports,

@@ -33,6 +33,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "common/virtfs.h"
 #include "io.h"
 #include "runner.h"
 
@@ -169,10 +170,12 @@ static void build(struct argv *a, const struct vm_spec *s, int ctl, int stream, 
 		arg(a, "virtio-net-pci,netdev=n0,romfile=");
 	}
 	/* The shares' paths and modes are the backend's, not in the saved
-	 * state: a restored VM gets this run's. */
+	 * state: a restored VM gets this run's. So is the owner model: a root
+	 * that a user unpacked keeps the image's owners in xattrs. */
 	if (s->rootfs) {
 		arg(a, "-fsdev");
-		arg(a, "local,id=root,path=%s,security_model=none,readonly=on", key ? "-" : esc(s->rootfs, e1, sizeof e1));
+		arg(a, "local,id=root,path=%s,security_model=%s,readonly=on", key ? "-" : esc(s->rootfs, e1, sizeof e1),
+		    key ? "-" : s->root_mapped ? VIRTFS_MODEL : "none");
 		arg(a, "-device");
 		arg(a, "virtio-9p-pci,fsdev=root,mount_tag=%s", VM_ROOT_TAG);
 	} else {

@@ -193,6 +193,7 @@ struct vm_spec {
 	const struct settings *set;
 	const char *kernel, *initrd, *bios, *cbfs;
 	const char *rootfs;        /* the image root shared over 9p, or NULL: */
+	bool root_mapped;          /* its owners are in mapped-xattr xattrs (packer.h) */
 	int root_fd;               /* a bundle: its squashfs as a read-only virtio disk, */
 	uint64_t root_off, root_size; /* this byte range of the open file */
 	const struct volume *vols;
