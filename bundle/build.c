@@ -251,7 +251,8 @@ static int build(struct build *b, const struct image *img, const struct vmconf *
 	char sqfs[4300], layer[4300];
 	snprintf(layer, sizeof layer, "%s/layer.tar", b->tmp);
 	snprintf(sqfs, sizeof sqfs, "%s/rootfs.squashfs", b->tmp);
-	if ((e = rootfs_build(img->rootfs, layer, layer_hex, sqfs, s->epoch, err)))
+	if ((e = rootfs_build(img->rootfs, img->mapped ? walk_meta_virtfs : walk_meta_stat, layer, layer_hex, sqfs,
+			      s->epoch, err)))
 		return e;
 	for (int k = 0; k < P_N; k++) {
 		if (k == P_LAUNCH)

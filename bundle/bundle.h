@@ -186,10 +186,12 @@ struct walk_entry {
 	char *xattrs;            /* "name\0" ... as listxattr gives them, or NULL */
 	size_t xattrs_len;
 };
-/* Where an entry's owner and mode come from: lstat today; a rootless packer
- * will read true owners from xattrs instead. 0, 1 to skip the entry, -errno. */
+/* Where an entry's owner and mode come from: lstat (a root's cache, a root
+ * directory), or the mapped-xattr xattrs of a rootless cache (image.mapped).
+ * 0, 1 to skip the entry, -errno. */
 typedef int (*walk_meta_fn)(int dirfd, const char *name, struct walk_entry *e);
 int walk_meta_stat(int dirfd, const char *name, struct walk_entry *e);
+int walk_meta_virtfs(int dirfd, const char *name, struct walk_entry *e);
 /* Every entry below root in sorted order (directories before their
  * contents, names in byte order), to fn with an open fd for regular files
  * (-1 otherwise). */
@@ -197,8 +199,8 @@ typedef int (*walk_fn)(void *ctx, const struct walk_entry *e, int fd, int dirfd,
 int walk_tree(const char *root, walk_meta_fn meta, walk_fn fn, void *ctx, struct qerr *err);
 /* root -> layer tar (layer_path, sha256 into layer_hex) and squashfs
  * (sqfs_path), from one walk. */
-int rootfs_build(const char *root, const char *layer_path, char layer_hex[65], const char *sqfs_path,
-		 int64_t epoch, struct qerr *err);
+int rootfs_build(const char *root, walk_meta_fn meta, const char *layer_path, char layer_hex[65],
+		 const char *sqfs_path, int64_t epoch, struct qerr *err);
 
 /* build.c: `qpod bundle`. */
 struct bundle_spec {

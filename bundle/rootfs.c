@@ -6,8 +6,10 @@
  * walk_tree() is the one function that yields the root's entries: sorted
  * (each directory before its contents, names in byte order), metadata from
  * a walk_meta_fn: walk_meta_stat() takes owner, mode and mtime from lstat
- * and the xattrs from llistxattr; a rootless packer, which cannot chown,
- * will pass one that reads the true owners from its xattrs. The stream has
+ * and the xattrs from llistxattr; walk_meta_virtfs() reads a rootless
+ * cache, whose owners, modes, symlinks and placeholders are in qemu's
+ * mapped-xattr xattrs (packer/common/virtfs.h), so that a user's bundle of
+ * an image is byte for byte root's. The stream has
  * no host leaks: no user or group names, no atime or ctime, paths relative
  * to the root, hardlinks as tar hardlinks, mtimes in whole seconds (the
  * root's is the build's epoch, and with SOURCE_DATE_EPOCH set none is
@@ -19,7 +21,12 @@
  * clamps that (and sets the creation time). It gets the newest mtime of
  * the stream (or the build's epoch, if later): the clamp changes no file of
  * the image, the root and creation times follow the content. -reproducible
- * is its default.
+ * is its default. And in -tar mode it gives the root directory its own
+ * uid and gid whatever -root-uid and -root-gid say; so without root it runs
+ * as root of a user namespace of its own (unshare --map-root-user), where
+ * it can change nothing on the host and gives the root directory 0:0, the
+ * bytes root's bundle has. Where user namespaces are off it runs as it is,
+ * with a warning that the root directory is the user's.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -28,6 +35,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sched.h>
 #include <sys/mman.h>
 #include <sys/wait.h>
 #include <sys/xattr.h>
@@ -38,6 +46,7 @@
 
 #include "bundle.h"
 #include "common/common.h"
+#include "common/virtfs.h"
 #include "io.h"
 
 #define WALK_DEPTH 256
@@ -76,6 +85,54 @@ int walk_meta_stat(int dirfd, const char *name, struct walk_entry *e)
 		e->xattrs_len = n > 0 ? (size_t)n : 0;
 	}
 	return 0;
+}
+
+/* Drop qemu's own names (user.virtfs.*) from e's xattr list: they are the
+ * owners, not the image's xattrs. */
+static void drop_virtfs_names(struct walk_entry *e)
+{
+	size_t o = 0, plen = strlen(VIRTFS_XATTR_PREFIX);
+	for (size_t i = 0; i < e->xattrs_len;) {
+		size_t n = strlen(e->xattrs + i) + 1;
+		if (strncmp(e->xattrs + i, VIRTFS_XATTR_PREFIX, plen))
+			memmove(e->xattrs + o, e->xattrs + i, n), o += n;
+		i += n;
+	}
+	e->xattrs_len = o;
+}
+
+int walk_meta_virtfs(int dirfd, const char *name, struct walk_entry *e)
+{
+	int r = walk_meta_stat(dirfd, name, e);
+	if (r || !(S_ISREG(e->mode) || S_ISDIR(e->mode)))
+		return r;
+	int fd = openat(dirfd, *name ? name : ".", O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	struct virtfs_cred c;
+	struct qerr err;
+	if (fd < 0)
+		r = -errno;
+	else if ((r = virtfs_get(fd, &c, &err)) == -ENODATA)
+		r = 0;   /* none written: the host's own say it (mapped.c gives every file some) */
+	else if (r == 0 && (S_ISCHR(c.mode) || S_ISBLK(c.mode) || S_ISSOCK(c.mode)))
+		r = 1;   /* as walk_meta_stat leaves devices out */
+	else if (r == 0) {
+		e->mode = c.mode;
+		e->uid = c.uid;
+		e->gid = c.gid;
+		if (!S_ISREG(c.mode))
+			e->size = 0;
+		if (S_ISLNK(c.mode)) {
+			ssize_t n = pread(fd, e->link, sizeof e->link - 1, 0);
+			r = n < 0 ? -errno : n == 0 ? -EINVAL : 0;
+			e->link[n > 0 ? n : 0] = '\0';
+		}
+	}
+	io_close(&fd);
+	if (r)
+		free(e->xattrs), e->xattrs = NULL;
+	else
+		drop_virtfs_names(e);
+	return r;
 }
 
 static int cmp(const void *a, const void *b)
@@ -305,6 +362,20 @@ out:
 	return r;
 }
 
+/* Whether this process may make a user namespace (unshare(1) can map it). */
+static bool userns_ok(void)
+{
+	pid_t pid = fork();
+	int st;
+	if (pid == 0)
+		_exit(unshare(CLONE_NEWUSER) == 0 ? 0 : 1);
+	if (pid < 0)
+		return false;
+	while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
+		;
+	return WIFEXITED(st) && WEXITSTATUS(st) == 0;
+}
+
 /* mksquashfs - OUT -tar, reading in; its messages to errfd. */
 static int spawn_mksquashfs(const char *out, const struct walk_entry *root, int64_t epoch, int in, int errfd,
 			    pid_t *pid, struct qerr *err)
@@ -317,9 +388,18 @@ static int spawn_mksquashfs(const char *out, const struct walk_entry *root, int6
 	/* Uncompressed: under TCG the guest's inflate costs more than the
 	 * bytes it saves (docs/performance.md). The root directory is not in
 	 * the tar stream for mksquashfs: its owner and mode are given. */
-	char *argv[] = { "mksquashfs", "-", (char *)out, "-tar", "-noappend", "-quiet", "-no-progress",
+	char *args[] = { "unshare", "--user", "--map-root-user", "--",
+			 "mksquashfs", "-", (char *)out, "-tar", "-noappend", "-quiet", "-no-progress",
 			 "-exit-on-error", "-root-mode", m, "-root-uid", u, "-root-gid", g, "-noI", "-noD", "-noF",
 			 "-noX", NULL };
+	char **argv = args + 4;
+	if (geteuid() != 0) {
+		if (userns_ok())
+			argv = args;
+		else
+			pk_warn("bundle: no user namespace for mksquashfs: the squashfs root directory is uid %u, not 0",
+				(unsigned)getuid());
+	}
 	size_t n = 0;
 	while (environ[n])
 		n++;
@@ -342,8 +422,8 @@ static int spawn_mksquashfs(const char *out, const struct walk_entry *root, int6
 	return e ? qerr_set(err, e, "cannot run mksquashfs: %s (install squashfs-tools)", strerror(e)) : 0;
 }
 
-int rootfs_build(const char *root_dir, const char *layer_path, char layer_hex[65], const char *sqfs_path,
-		 int64_t epoch, struct qerr *err)
+int rootfs_build(const char *root_dir, walk_meta_fn meta, const char *layer_path, char layer_hex[65],
+		 const char *sqfs_path, int64_t epoch, struct qerr *err)
 {
 	const char *sde = getenv("SOURCE_DATE_EPOCH");
 	struct stream s = { .layer = -1, .err = err, .epoch = epoch, .clamp = sde && *sde ? epoch : INT64_MAX };
@@ -363,7 +443,7 @@ int rootfs_build(const char *root_dir, const char *layer_path, char layer_hex[65
 		e = qerr_set(err, EIO, "tar: %s", archive_error_string(s.a));
 		goto out;
 	}
-	if ((e = walk_tree(root_dir, walk_meta_stat, emit, &s, err)))
+	if ((e = walk_tree(root_dir, meta, emit, &s, err)))
 		goto out;
 	if (archive_write_close(s.a) != ARCHIVE_OK) {
 		e = qerr_set(err, EIO, "tar: %s", archive_error_string(s.a));
@@ -373,7 +453,7 @@ int rootfs_build(const char *root_dir, const char *layer_path, char layer_hex[65
 	/* mksquashfs reads the finished layer from the file: from a pipe, its
 	 * -tar reader (4.5.1) gives other bytes for other read sizes. */
 	int rfd = open(root_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	e = rfd < 0 ? -errno : walk_meta_stat(rfd, "", &root);
+	e = rfd < 0 ? -errno : meta(rfd, "", &root);
 	io_close(&rfd);
 	if (e) {
 		e = qerr_sys(err, e < 0 ? -e : EINVAL, "%s", root_dir);
