@@ -39,6 +39,10 @@
 #             framing, identity record); an exec-heavy and a metadata-heavy
 #             command on the squashfs disk against 9p (command time, from
 #             --result, interleaved)
+#   rootless  ./run busybox.tar true as an unprivileged user (qpodtest, made
+#             if absent, as test/rootless.bats does) from its own cache (the
+#             mapped-xattr share), against root's, both through runuser,
+#             interleaved; and the ratio (issue 12: within 5%)
 #   unpack    cold unpack vs GNU tar, warm re-run (test/packer/bench-unpack.sh)
 #
 # Installs what it needs (test/bench/packages); downloads the two Debian
@@ -55,7 +59,8 @@ RUNS=${BENCH_RUNS:-15}
 STOCK_RUNS=${BENCH_STOCK_RUNS:-10}
 work=$(mktemp -d)
 regpid=
-trap '[ -z "$regpid" ] || kill "$regpid" 2>/dev/null; rm -rf "$work"' EXIT
+uwork=
+trap '[ -z "$regpid" ] || kill "$regpid" 2>/dev/null; rm -rf "$work" ${uwork:+"$uwork"}' EXIT
 export QPOD_CACHE=$work/cache
 # helpers.bash finds the repo from the bats test file; this script is one.
 BATS_TEST_FILENAME=$PWD/test/bench.sh
@@ -296,6 +301,32 @@ rounds "$RUNS" exec_disk exec_9p find_disk find_9p
 cmd_ms() { us2ms "$(field "$1" '.timingsUs.exited - .timingsUs.started')"; }
 row "200 x /bin/true, command time (ms): disk, 9p" "$(cmd_ms exec_disk), $(cmd_ms exec_9p)"
 row "find / -xdev | wc -l, command time (ms): disk, 9p" "$(cmd_ms find_disk), $(cmd_ms find_9p)"
+
+# Rootless against root: the same image and command, each from its own
+# cache, both started through runuser with a clean environment so that both
+# pay for it. (rounds passes --result FILE first: not used here.)
+if [ "$(id -u)" = 0 ]; then
+	id -u qpodtest > /dev/null 2>&1 || useradd -m qpodtest
+	uwork=$(mktemp -d /var/tmp/qpod-bench-user.XXXXXX)
+	cp "$IMAGES/busybox.tar" "$uwork/"
+	chown -R qpodtest: "$uwork"
+	v_asroot() {
+		shift 2
+		runuser -u root -- env -i PATH=/usr/bin:/bin HOME="$work" QPOD_CACHE="$work/rootcache" \
+			"$QPOD" run "$uwork/busybox.tar" true
+	}
+	v_asuser() {
+		shift 2
+		runuser -u qpodtest -- env -i PATH=/usr/bin:/bin HOME="$uwork" QPOD_CACHE="$uwork/cache" \
+			"$QPOD" run "$uwork/busybox.tar" true
+	}
+	rounds "$RUNS" asroot asuser
+	read -r ra _ < <(stats "$work/asroot.wall")
+	read -r ua _ < <(stats "$work/asuser.wall")
+	row "./run busybox.tar true as root, via runuser (wall)" "$(wall asroot)"
+	row "  the same as a user: mapped-xattr share (wall)" "$(wall asuser)"
+	row "  user / root (medians)" "$(awk -v u="$ua" -v r="$ra" 'BEGIN { printf "%.3f", u / r }')"
+fi
 
 if [ -x test/packer/bench-unpack.sh ] && [ "${BENCH_UNPACK:-1}" != 0 ]; then
 	test/packer/bench-unpack.sh | while read -r k v; do row "unpack: $k" "$v"; done
