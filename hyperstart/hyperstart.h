@@ -75,6 +75,12 @@ struct hs {
 	struct proc procs[QP_MAX_PROCS];
 };
 
+/* cmdline.c: the kernel command line (cmdline_load("/proc/cmdline") once, at setup). */
+void cmdline_load(const char *path);
+/* The value of NAME=VALUE ("" for a bare NAME) into val: 0, or -1 if absent
+ * or longer than cap. */
+int cmdline_get(const char *name, char *val, size_t cap);
+
 /* log.c: quiet by default; "qpod.debug" on the kernel command line adds detail. */
 extern int log_debug_on;
 void log_init(void);
@@ -90,6 +96,8 @@ void etc_seed(const struct qp_pod *pod);
 
 /* net.c */
 int net_lo_up(void);
+/* Before READY: the interface qpod.net= names, if any. */
+int net_early(struct qerr *err);
 int net_setup(const struct qp_net *n, struct qerr *err);
 
 /* mount.c */

@@ -24,18 +24,8 @@ uint64_t boottime_ns(void)
 
 void log_init(void)
 {
-	char cmd[1024];
-	int fd = open("/proc/cmdline", O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return;
-	ssize_t n = io_read(fd, cmd, sizeof cmd - 1);
-	close(fd);
-	if (n <= 0)
-		return;
-	cmd[n] = '\0';
-	for (char *t = strtok(cmd, " \n"); t; t = strtok(NULL, " \n"))
-		if (!strcmp(t, "qpod.debug"))
-			log_debug_on = 1;
+	char v[8];
+	log_debug_on = cmdline_get("qpod.debug", v, sizeof v) == 0;
 }
 
 static void vlog(const char *fmt, va_list ap)

@@ -81,6 +81,7 @@ static void setup(struct hs *hs)
 	int e;
 	if ((e = mount_early()))
 		fatal("mount kernel filesystems", -e);
+	cmdline_load("/proc/cmdline");
 	log_init();
 
 	sigset_t all;
@@ -104,6 +105,9 @@ static void setup(struct hs *hs)
 	/* Before READY: a template saved there has it done already. */
 	if ((e = net_lo_up()) < 0)
 		log_err("bring lo up: %s", strerror(-e));
+	struct qerr nerr;
+	if (net_early(&nerr) < 0)   /* STARTPOD sets it up again, or fails with the reason */
+		log_err("%s", nerr.msg);
 
 	char ready[64];
 	int n = snprintf(ready, sizeof ready, "{\"boottimeNs\":%llu}", (unsigned long long)boottime_ns());

@@ -4,8 +4,15 @@
  *
  *   net_lo_up()    at setup, before READY: lo up (127.0.0.1 comes with it),
  *                  whatever the network mode
+ *   net_early()    at setup too: the interface qpod.net= names on the kernel
+ *                  command line (cmdline.c), as net_setup would; a template
+ *                  saved at READY then holds it, and a restored guest runs
+ *                  none of the netlink, address and route code again
  *   net_setup()    at STARTPOD, when the pod names an interface: link up,
- *                  one IPv4 address, the default route through the gateway
+ *                  one IPv4 address, the default route through the gateway;
+ *                  nothing when net_early did exactly that (the runner puts
+ *                  the same settings in both), else the early address is
+ *                  removed first
  *
  * Every request asks for an ACK and waits for it; the kernel answers a
  * request on a NETLINK_ROUTE socket synchronously, so no wait here can
@@ -17,7 +24,9 @@
 #include <linux/netlink.h>
 #include <linux/rtnetlink.h>
 #include <net/if.h>
+#include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/time.h>
@@ -110,6 +119,23 @@ static int route_default(int fd, unsigned idx, struct in_addr gw)
 	return nl_call(fd, &r);
 }
 
+static int addr_del(int fd, unsigned idx, struct in_addr a, unsigned prefix)
+{
+	struct nlreq r = { .h = { .nlmsg_len = NLMSG_LENGTH(sizeof(struct ifaddrmsg)), .nlmsg_type = RTM_DELADDR },
+			   .u.ifa = { .ifa_family = AF_INET, .ifa_prefixlen = (unsigned char)prefix,
+				      .ifa_index = idx } };
+	nl_attr(&r, IFA_LOCAL, &a, sizeof a);
+	return nl_call(fd, &r);
+}
+
+/* What net_early set up; STARTPOD compares. */
+static struct early {
+	bool set;
+	char device[IF_NAMESIZE];
+	struct in_addr addr, gw;
+	unsigned prefix;
+} early;
+
 int net_lo_up(void)
 {
 	int fd = nl_open();
@@ -120,19 +146,34 @@ int net_lo_up(void)
 	return e;
 }
 
+/* Whether n is what net_early set up (mtu 0: the device's own, untouched). */
+static bool same_as_early(const struct qp_net *n, struct in_addr addr, struct in_addr gw)
+{
+	return early.set && !strcmp(n->device, early.device) && addr.s_addr == early.addr.s_addr &&
+	       n->prefix == early.prefix && n->gateway && gw.s_addr == early.gw.s_addr && !n->mtu;
+}
+
 int net_setup(const struct qp_net *n, struct qerr *err)
 {
-	struct in_addr addr, gw;
+	struct in_addr addr, gw = { 0 };
 	if (!n->device)
 		return 0;
 	if (inet_pton(AF_INET, n->address, &addr) != 1 || (n->gateway && inet_pton(AF_INET, n->gateway, &gw) != 1))
 		return qerr_set(err, EINVAL, "interface %s: bad address or gateway", n->device);
+	if (same_as_early(n, addr, gw))
+		return 0;
 	unsigned idx = if_nametoindex(n->device);
 	if (!idx)
 		return qerr_sys(err, errno, "interface %s", n->device);
 	int fd = nl_open(), e;
 	if (fd < 0)
 		return qerr_sys(err, -fd, "netlink socket");
+	if (early.set) {   /* other settings than the command line's: drop its address */
+		unsigned eidx = if_nametoindex(early.device);
+		if (eidx)
+			addr_del(fd, eidx, early.addr, early.prefix);
+		early.set = false;
+	}
 	if ((e = link_up(fd, idx, n->mtu)) < 0)
 		qerr_sys(err, -e, "bring %s up", n->device);
 	else if ((e = addr_add(fd, idx, addr, n->prefix)) < 0)
@@ -141,4 +182,29 @@ int net_setup(const struct qp_net *n, struct qerr *err)
 		qerr_sys(err, -e, "default route via %s", n->gateway);
 	close(fd);
 	return e < 0 ? e : 0;
+}
+
+int net_early(struct qerr *err)
+{
+	char v[128], *addr, *slash, *gw;
+	if (cmdline_get("qpod.net", v, sizeof v) < 0)
+		return 0;
+	/* DEV,ADDR/PREFIX,GATEWAY */
+	if (!(addr = strchr(v, ',')) || !(gw = strchr(addr + 1, ',')) || !(slash = strchr(addr + 1, '/')) || slash > gw)
+		return qerr_set(err, EINVAL, "qpod.net=%s: not DEV,ADDR/PREFIX,GATEWAY", v);
+	*addr++ = *slash++ = *gw++ = '\0';
+	char *end;
+	unsigned long prefix = strtoul(slash, &end, 10);
+	if (*end || prefix < 1 || prefix > 32 || strlen(v) >= sizeof early.device)
+		return qerr_set(err, EINVAL, "qpod.net: bad device or prefix");
+	struct qp_net n = { .device = v, .address = addr, .prefix = (unsigned)prefix, .gateway = gw };
+	int e = net_setup(&n, err);
+	if (e < 0)
+		return e;
+	early.set = true;
+	snprintf(early.device, sizeof early.device, "%s", v);
+	inet_pton(AF_INET, addr, &early.addr);
+	inet_pton(AF_INET, gw, &early.gw);
+	early.prefix = (unsigned)prefix;
+	return 0;
 }

@@ -12,7 +12,9 @@
  *   --dns IP, --add-host NAME:IP, -h NAME   resolv.conf, hosts, hostname
  *
  * The addresses are given to qemu explicitly (-netdev user,net=...,host=...)
- * and to hyperstart in STARTPOD, so both sides take them from here.
+ * and to hyperstart, on the kernel command line (qpod.net=, set up before
+ * READY, so a template holds it) and again in STARTPOD, so every side takes
+ * them from here.
  * Published ports are tried before qemu starts: a port that is taken is a
  * one-line error (exit 125), never a VM that boots and then fails.
  */
@@ -155,6 +157,14 @@ int net_netdev(const struct publish *p, size_t n, char *out, size_t cap)
 		len += (size_t)snprintf(out + len, cap - len, ",hostfwd=%s:%s:%u-%s:%u", p[i].udp ? "udp" : "tcp",
 					p[i].ip, p[i].host, NET_GUEST, p[i].guest);
 	return len < cap ? 0 : -E2BIG;
+}
+
+/* The kernel command line's word for hyperstart (hyperstart/cmdline.c):
+ * the interface of net_guest, to set up before READY. */
+int net_kernel_arg(char *out, size_t cap)
+{
+	int n = snprintf(out, cap, "qpod.net=%s,%s/%u,%s", NET_DEVICE, NET_GUEST, NET_PREFIX, NET_HOST);
+	return n > 0 && (size_t)n < cap ? 0 : -E2BIG;
 }
 
 /* What hyperstart sets up: the interface (user mode only), resolver, hosts. */

@@ -139,8 +139,11 @@ static void build(struct argv *a, const struct vm_spec *s, int ctl, int stream, 
 		arg(a, "%s", s->kernel);
 		arg(a, "-initrd");
 		arg(a, "%s", s->initrd);
+		char net[128] = "";
+		if (s->network && net_kernel_arg(net + 1, sizeof net - 1) == 0)
+			net[0] = ' ';
 		arg(a, "-append");
-		arg(a, "%s%s", s->conf->cmdline, s->debug ? " qpod.debug loglevel=7" : "");
+		arg(a, "%s%s%s", s->conf->cmdline, net, s->debug ? " qpod.debug loglevel=7" : "");
 	}
 	arg(a, "-chardev");
 	arg(a, "file,id=con,path=/proc/self/fd/%d", console);

@@ -50,6 +50,8 @@ int net_parse_add_host(const char *spec, struct qp_host *h, struct qerr *err);
 int net_parse_dns(const char *ip, struct qerr *err);
 int net_check_ports(const struct publish *p, size_t n, struct qerr *err);
 int net_netdev(const struct publish *p, size_t n, char *out, size_t cap);
+/* "qpod.net=DEV,ADDR/PREFIX,GATEWAY" for the kernel command line. */
+int net_kernel_arg(char *out, size_t cap);
 /* hosts must have room for nextra + 2 entries. */
 void net_guest(bool nic, char **dns, const struct qp_host *extra, size_t nextra, struct qp_net *out,
 	       struct qp_host *hosts);

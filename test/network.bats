@@ -72,6 +72,21 @@ wait_http() {
 	[ "${#lines[@]}" -eq 3 ]
 }
 
+@test "the interface comes on the kernel command line too (set up before READY), only with a NIC" {
+	run ./run "$ROOT" cat /proc/cmdline
+	[ "$status" -eq 0 ]
+	[[ " $output " == *" qpod.net=eth0,10.0.2.15/24,10.0.2.2 "* ]]
+	run ./run --network none "$ROOT" cat /proc/cmdline
+	[ "$status" -eq 0 ]
+	[[ "$output" != *"qpod.net="* ]]
+	# a restored VM (the template has it set up) and a cold one: the same one address
+	for f in "" --no-snapshot; do
+		run ./run $f "$ROOT" sh -c 'ip -o -4 addr show eth0 | wc -l; ip route | grep -c ^default'
+		[ "${lines[0]}" = 1 ]
+		[ "${lines[1]}" = 1 ]
+	done
+}
+
 @test "a guest server on 127.0.0.1 is reachable from another guest process" {
 	run ./run --network none "$ROOT" sh -c \
 		'httpd -p 127.0.0.1:8000 -h /www; wget -qO- http://127.0.0.1:8000/index.html'
