@@ -17,8 +17,12 @@
  *            SIGNALPROCESS, SIGWINCH to WINSIZE (deadline: --timeout, then
  *            the VM is killed: exit 124)
  *   destroy  once the command has ended (and its owner lets the VM go) and
- *            every process's output is out: DESTROYPOD, wait for qemu to
- *            exit                                 (deadline: shutdown_timeout)
+ *            every process's output is out: DESTROYPOD (the guest kills
+ *            what is left, syncs, reboots), wait for qemu to exit
+ *                                                 (deadline: shutdown_timeout)
+ *            A VM without a writable volume holds nothing the host would
+ *            lose (the root's writes are the guest's tmpfs): qemu is killed
+ *            at once, and the guest's shutdown is not paid for.
  *
  * A process is a slot of procs[]: the command is "init", each exec has an
  * id and stream seqs of its own. A stop (session_stop: SIGTERM under a
@@ -533,6 +537,26 @@ static void reap(struct session *s)
 	}
 }
 
+/* Whether the guest may hold writes meant for the host: a writable
+ * volume's page cache (an mmap'ed file is written back when unmapped or
+ * synced, not at each store). */
+static bool host_writes_pending(const struct qp_container *c)
+{
+	for (size_t i = 0; c && i < c->nmounts; i++)
+		if (!c->mounts[i].read_only)
+			return true;
+	return false;
+}
+
+static void destroy(struct session *s)
+{
+	if (host_writes_pending(s->s->container) || s->s->vm->pid <= 0)
+		send_ctl(s, QP_DESTROYPOD, NULL, 0, -1);
+	else
+		kill(s->s->vm->pid, SIGKILL); /* reaped in on_sigchld */
+	phase(s, PH_DESTROY, s->s->set->shutdown_timeout);
+}
+
 /* Advance what does not wait for a message. 1: the loop is over. */
 static int step(struct session *s)
 {
@@ -544,10 +568,8 @@ static int step(struct session *s)
 			send_closeoutput(s, seq);
 	if (s->ph == PH_RUNNING) {
 		reap(s);
-		if (s->destroying && !procs_left(s)) {
-			send_ctl(s, QP_DESTROYPOD, NULL, 0, -1);
-			phase(s, PH_DESTROY, s->s->set->shutdown_timeout);
-		}
+		if (s->destroying && !procs_left(s))
+			destroy(s);
 	}
 	if (s->qemu_gone) {
 		if (s->ph == PH_DESTROY)
