@@ -1,12 +1,20 @@
 /*
- * exec.c: the child's side of starting the container process, between
- * fork() and execve(). It enters the container root, takes the user's ids,
- * builds the environment and runs the command like a shell would:
- *   127  the command was not found
- *   126  it was found but could not be run (permission, format, bad user)
- * and says why on errfd (a CLOEXEC pipe the parent reads after reaping).
+ * exec.c: starting a container process, in two parts.
+ *
+ *   exec_plan()   in hyperstart, before the child exists: everything that
+ *                 reads files or allocates (the user's ids from the image's
+ *                 passwd and group, the environment)
+ *   exec_child()  in the child, which shares hyperstart's memory until its
+ *                 execve (proc.c clones it as vfork does: no copy of PID 1's
+ *                 memory to make and throw away): system calls and stack
+ *                 buffers only. It enters the container root, takes the
+ *                 ids and runs the command like a shell would:
+ *     127  the command was not found
+ *     126  it was found but could not be run (permission, format, bad user)
+ *   and says why on errfd (a CLOEXEC pipe the parent reads after reaping).
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <grp.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -47,7 +55,7 @@ static const char *env_get(char **env, const char *name)
 /* The process env plus docker's defaults for what it does not set: PATH,
  * HOME from passwd when unset or empty, TERM on a terminal. (HOSTNAME comes
  * from the host, which alone knows whether -e erased it.) */
-static char **build_env(const struct qp_process *spec, const struct ids *ids)
+static char **build_env(const struct qp_process *spec, const struct ids *ids, char *home_kv, size_t cap)
 {
 	size_t n = 0;
 	while (spec->env && spec->env[n])
@@ -62,8 +70,10 @@ static char **build_env(const struct qp_process *spec, const struct ids *ids)
 			env[k++] = spec->env[i];
 	if (!env_get(env, "PATH"))
 		env[k++] = "PATH=" DEFAULT_PATH;
-	if ((!home || !*home) && asprintf(&env[k], "HOME=%s", ids->home) >= 0)
-		k++;
+	if (!home || !*home) {
+		snprintf(home_kv, cap, "HOME=%s", ids->home);
+		env[k++] = home_kv;
+	}
 	if (spec->terminal && !env_get(env, "TERM"))
 		env[k++] = "TERM=xterm";
 	return env;
@@ -113,8 +123,31 @@ static int run(char *const argv[], char **env)
 	return seen_eacces ? EACCES : -1; /* -1: not found anywhere on PATH */
 }
 
-void exec_child(const struct qp_process *spec, int errfd)
+void exec_plan(struct exec_plan *pl, const struct qp_process *spec)
 {
+	*pl = (struct exec_plan){ .spec = spec };
+	int rootfd = open(container_root, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (rootfd < 0) {
+		snprintf(pl->why, sizeof pl->why, "enter the container root: %s", strerror(errno));
+		return;
+	}
+	int e = user_resolve(rootfd, spec->user, spec->groups, &pl->ids, pl->why, sizeof pl->why);
+	close(rootfd);
+	if (e < 0)
+		return;
+	if (!(pl->env = build_env(spec, &pl->ids, pl->home_kv, sizeof pl->home_kv)))
+		snprintf(pl->why, sizeof pl->why, "out of memory");
+}
+
+void exec_plan_free(struct exec_plan *pl)
+{
+	free(pl->env);
+	pl->env = NULL;
+}
+
+void exec_child(const struct exec_plan *pl, int errfd)
+{
+	const struct qp_process *spec = pl->spec;
 	sigset_t none;
 	sigemptyset(&none);
 	for (int s = 1; s < 65; s++)
@@ -123,23 +156,19 @@ void exec_child(const struct qp_process *spec, int errfd)
 
 	if (chroot(container_root) < 0 || chdir("/") < 0)
 		fail(errfd, 126, "enter the container root: %s", strerror(errno));
-	struct ids ids;
-	char why[200];
-	if (user_resolve("", spec->user, spec->groups, &ids, why, sizeof why) < 0)
-		fail(errfd, 126, "%s", why);
+	if (!pl->env)
+		fail(errfd, 126, "%s", pl->why);
 	int e = set_limits(spec);
 	if (e < 0)
 		fail(errfd, 126, "set resource limits: %s", strerror(-e));
 	const char *wd = spec->workdir && *spec->workdir ? spec->workdir : "/";
 	if (chdir(wd) < 0)
 		fail(errfd, 126, "chdir to workdir %s: %s", wd, strerror(errno));
-	if (setgroups((size_t)ids.ngroups, ids.groups) < 0 || setgid(ids.gid) < 0 || setuid(ids.uid) < 0)
-		fail(errfd, 126, "set user %u:%u: %s", ids.uid, ids.gid, strerror(errno));
-	char **env = build_env(spec, &ids);
-	if (!env)
-		fail(errfd, 126, "out of memory");
+	const struct ids *ids = &pl->ids;
+	if (setgroups((size_t)ids->ngroups, ids->groups) < 0 || setgid(ids->gid) < 0 || setuid(ids->uid) < 0)
+		fail(errfd, 126, "set user %u:%u: %s", ids->uid, ids->gid, strerror(errno));
 
-	e = run(spec->args, env);
+	e = run(spec->args, pl->env);
 	if (e == -1)
 		fail(errfd, 127, "exec \"%s\": executable file not found in $PATH", spec->args[0]);
 	if (e == ENOENT)

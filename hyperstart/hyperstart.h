@@ -72,6 +72,7 @@ struct hs {
 	uint32_t peer_version;
 	struct qp_pod pod;
 	bool pod_started, container_started;
+	uint64_t oom_kills_setup;    /* oom_kill at setup (the first command's count) */
 	struct proc procs[QP_MAX_PROCS];
 };
 
@@ -128,6 +129,7 @@ void stdin_drop(struct hs *hs, struct proc *p);
 void stdout_close(struct hs *hs, uint64_t seq);
 
 /* proc.c and exec.c */
+uint64_t oom_kills(void);   /* /proc/vmstat oom_kill */
 int proc_start(struct hs *hs, const struct qp_process *spec, struct qerr *err);
 void proc_reap(struct hs *hs);
 void proc_exec_result(struct hs *hs, struct proc *p);
@@ -135,7 +137,9 @@ void proc_report(struct hs *hs);
 struct proc *proc_find(struct hs *hs, const char *id);   /* a running one */
 void proc_signal(struct hs *hs, const char *id, int sig);
 void proc_winsize(struct hs *hs, const char *id, uint16_t rows, uint16_t cols);
-__attribute__((noreturn)) void exec_child(const struct qp_process *spec, int errfd);
+
+/* inroot.c: open PATH as the container sees it from ROOTFD; an fd or -errno. */
+int root_open(int rootfd, const char *path, int flags);
 
 /* user.c */
 struct ids {
@@ -145,7 +149,21 @@ struct ids {
 	int ngroups;
 	char home[256];
 };
-int user_resolve(const char *root, const char *spec, char *const *add, struct ids *ids, char *why, size_t whylen);
+/* ROOTFD: the container root, a directory fd. 0, or -ENOENT with why. */
+int user_resolve(int rootfd, const char *spec, char *const *add, struct ids *ids, char *why, size_t whylen);
+
+/* exec.c: what the child needs, made before it exists; env NULL: it only
+ * fails with why (126). */
+struct exec_plan {
+	const struct qp_process *spec;
+	struct ids ids;
+	char **env;
+	char home_kv[sizeof ((struct ids *)0)->home + 5];  /* HOME=, when the spec has none */
+	char why[200];
+};
+void exec_plan(struct exec_plan *pl, const struct qp_process *spec);
+void exec_plan_free(struct exec_plan *pl);
+__attribute__((noreturn)) void exec_child(const struct exec_plan *pl, int errfd);
 
 /* resume.c: RESUME (a VM restored from a template): reseed the RNG, set the clock. */
 void resume(struct hs *hs, const struct qp_frame *f);

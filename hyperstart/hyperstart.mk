@@ -4,7 +4,7 @@
 HYPERSTART_SRCS := $(wildcard hyperstart/*.c)
 HYPERSTART := $(OBJ)/hyperstart/hyperstart
 # Unit tests and fuzzers link the parts that do not need a VM.
-HYPERSTART_TEST_SRCS := hyperstart/user.c hyperstart/cmdline.c $(PROTO_SRCS) $(LIB_SRCS)
+HYPERSTART_TEST_SRCS := hyperstart/user.c hyperstart/inroot.c hyperstart/cmdline.c $(PROTO_SRCS) $(LIB_SRCS)
 HYPERSTART_TEST_LIBS := -Ihyperstart
 
 $(HYPERSTART): $(HYPERSTART_SRCS:%.c=$(OBJ)/guest/%.o) $(PROTO_GUEST_OBJS) $(LIB_GUEST_OBJS)

@@ -108,6 +108,7 @@ static void setup(struct hs *hs)
 	struct qerr nerr;
 	if (net_early(&nerr) < 0)   /* STARTPOD sets it up again, or fails with the reason */
 		log_err("%s", nerr.msg);
+	hs->oom_kills_setup = oom_kills();
 
 	char ready[64];
 	int n = snprintf(ready, sizeof ready, "{\"boottimeNs\":%llu}", (unsigned long long)boottime_ns());

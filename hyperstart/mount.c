@@ -14,8 +14,9 @@
  *
  * Inside the root it mounts /proc, /sys, /dev (dev.c), the volumes (a
  * single-file volume through a share of its own in /run/qpod/volN) and the
- * --tmpfs mounts; --read-only seals the root last. Paths inside the root are resolved with openat2(RESOLVE_IN_ROOT),
- * so an image symlink such as /data -> /etc cannot point a mount outside it.
+ * --tmpfs mounts; --read-only seals the root last. Paths inside the root are
+ * resolved in it (inroot.c), so an image symlink such as /data -> /etc cannot
+ * point a mount outside it.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -23,7 +24,6 @@
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "hyperstart.h"
@@ -36,12 +36,6 @@
 #define P9_VOL_OPTS  "trans=virtio,version=9p2000.L,msize=262144,cache=mmap"
 
 const char *const container_root = "/run/qpod/root";
-
-struct open_how_compat {
-	uint64_t flags, mode, resolve;
-};
-#define RESOLVE_NO_MAGICLINKS_ 0x02
-#define RESOLVE_IN_ROOT_       0x10
 
 static int mnt(const char *src, const char *dst, const char *type, unsigned long flags,
 	       const char *data)
@@ -89,16 +83,6 @@ int mount_lower(const struct qp_pod *pod, struct qerr *err)
 	return 0;
 }
 
-static int open_in_root(int rootfd, const char *path)
-{
-	struct open_how_compat how = {
-		.flags = O_PATH | O_DIRECTORY | O_CLOEXEC,
-		.resolve = RESOLVE_IN_ROOT_ | RESOLVE_NO_MAGICLINKS_,
-	};
-	long fd = syscall(SYS_openat2, rootfd, path, &how, sizeof how);
-	return fd < 0 ? -errno : (int)fd;
-}
-
 /* mkdir -p PATH inside the container root; returns an O_PATH fd of it. */
 int root_mkdirs(const char *path, struct qerr *err)
 {
@@ -119,12 +103,12 @@ int root_mkdirs(const char *path, struct qerr *err)
 		comp = comp ? comp + 1 : prefix;
 		if (!*comp || !strcmp(comp, "."))
 			continue;
-		int fd = open_in_root(rootfd, prefix);
+		int fd = root_open(rootfd, prefix, O_PATH | O_DIRECTORY | O_CLOEXEC);
 		if (fd == -ENOENT) {
 			if (mkdirat(cur, comp, 0755) < 0 && errno != EEXIST)
 				fd = -errno;
 			else
-				fd = open_in_root(rootfd, prefix);
+				fd = root_open(rootfd, prefix, O_PATH | O_DIRECTORY | O_CLOEXEC);
 		}
 		close(cur);
 		cur = fd;

@@ -8,8 +8,15 @@
  * killed (a container ends with its main process, as in docker), which also
  * closes the last writers of the pipes so the streams reach EOF. The exit
  * event goes to the host once the output streams have ended.
+ *
+ * The child is cloned as vfork does (CLONE_VM | CLONE_VFORK, on a stack of
+ * its own): it shares PID 1's memory and PID 1 waits until its execve or
+ * exit, so no page table is copied and no page of PID 1's is copied on
+ * write just to be thrown away at exec (under TCG, fork's and exec's memory
+ * work is a large part of a run's start). exec.c says what the child may do.
  */
 #include <errno.h>
+#include <sched.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
@@ -23,7 +30,7 @@
 #include "hyperstart.h"
 #include "io.h"
 
-static uint64_t oom_kills(void)
+uint64_t oom_kills(void)
 {
 	char buf[8192];
 	int fd = open("/proc/vmstat", O_RDONLY | O_CLOEXEC);
@@ -139,6 +146,27 @@ static struct proc *proc_new(struct hs *hs, const struct qp_process *spec, struc
 	return NULL;
 }
 
+struct child {
+	const struct exec_plan *plan;
+	const int *fds;       /* its stdin, stdout, stderr */
+	int errfd;
+};
+
+/* One at a time: the parent is stopped until the child is done with it. */
+static char child_stack[64 << 10] __attribute__((aligned(16)));
+
+static int child_main(void *arg)
+{
+	const struct child *c = arg;
+	setsid();
+	if (c->plan->spec->terminal)
+		ioctl(c->fds[1], TIOCSCTTY, 0);
+	for (int i = 0; i < 3; i++)
+		if (dup2(c->fds[i], i) < 0)
+			_exit(126);
+	exec_child(c->plan, c->errfd);
+}
+
 int proc_start(struct hs *hs, const struct qp_process *spec, struct qerr *err)
 {
 	int child[3] = { -1, -1, -1 }, ep[2];
@@ -154,23 +182,20 @@ int proc_start(struct hs *hs, const struct qp_process *spec, struct qerr *err)
 		goto out;
 	}
 	io_nonblock(ep[0], 1);
-	p->oom_kills = oom_kills();
+	/* A fresh VM's first command: nothing has run that the OOM killer could
+	 * have killed since setup counted (PID 1 aside). */
+	p->oom_kills = hs->container_started ? oom_kills() : hs->oom_kills_setup;
 	p->exit.started_ns = boottime_ns();
-	pid_t pid = fork();
-	if (pid == 0) {
-		close(ep[0]);
-		setsid();
-		if (spec->terminal)
-			ioctl(child[1], TIOCSCTTY, 0);
-		for (int i = 0; i < 3; i++)
-			if (dup2(child[i], i) < 0)
-				_exit(126);
-		exec_child(spec, ep[1]);
-	}
+	struct exec_plan plan;
+	exec_plan(&plan, spec);
+	struct child c = { .plan = &plan, .fds = child, .errfd = ep[1] };
+	pid_t pid = clone(child_main, child_stack + sizeof child_stack, CLONE_VM | CLONE_VFORK | SIGCHLD, &c);
+	int clone_errno = errno;
+	exec_plan_free(&plan);
 	close(ep[1]);
 	if (pid < 0) {
 		close(ep[0]);
-		e = qerr_sys(err, errno, "fork");
+		e = qerr_sys(err, clone_errno, "clone");
 		goto out;
 	}
 	p->pid = pid;
@@ -197,6 +222,10 @@ out:
 void proc_exec_result(struct hs *hs, struct proc *p)
 {
 	struct qp_exit *x = &p->exit;
+	/* Said already: the reap read it, and this is the pipe's event of the
+	 * same epoll batch, for an fd closed since. */
+	if (p->exec_known)
+		return;
 	ssize_t n = io_read(p->errpipe, x->error, sizeof x->error - 1);
 	if (n == -EAGAIN)
 		return;

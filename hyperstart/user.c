@@ -1,6 +1,7 @@
 /*
  * user.c: resolve docker's --user forms against the container's own
- * /etc/passwd and /etc/group (the caller has already chrooted):
+ * /etc/passwd and /etc/group, read inside its root (inroot.c: the files'
+ * symlinks resolve as the container sees them):
  *   ""  root;  "name" or "uid";  "name:group", "uid:gid", and mixes.
  * A name must exist in the file; a number need not (then gid 0, as docker).
  * The groups, as runc sets them: the primary gid first; then, when the spec
@@ -14,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "hyperstart.h"
@@ -21,15 +23,16 @@
 
 #define DB_MAX (4u << 20)
 
-static char *slurp(const char *root, const char *file)
+static char *slurp(int rootfd, const char *file)
 {
-	char path[4096];
-	snprintf(path, sizeof path, "%s%s", root, file);
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	struct stat st;
+	int fd = root_open(rootfd, file, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return NULL;
-	char *buf = malloc(DB_MAX + 1);
-	ssize_t n = buf ? io_read_full(fd, buf, DB_MAX) : -1;
+	/* Sized by the file (PID 1 then allocates what it reads), bounded. */
+	size_t cap = fstat(fd, &st) == 0 && st.st_size >= 0 && (uint64_t)st.st_size < DB_MAX ? (size_t)st.st_size : DB_MAX;
+	char *buf = malloc(cap + 1);
+	ssize_t n = buf ? io_read_full(fd, buf, cap) : -1;
 	close(fd);
 	if (n < 0) {
 		free(buf);
@@ -136,7 +139,7 @@ static int gr_match(char **f, void *ctx)
 }
 
 /* A group name or gid to a gid: 0, or -ENOENT with why filled. */
-static int group_gid(const char *root, const char *group, gid_t *gid, char *why, size_t whylen)
+static int group_gid(int rootfd, const char *group, gid_t *gid, char *why, size_t whylen)
 {
 	unsigned long num;
 	if (number(group, &num)) {
@@ -144,7 +147,7 @@ static int group_gid(const char *root, const char *group, gid_t *gid, char *why,
 		return 0;
 	}
 	struct gr_query gq = { .group = group };
-	char *db = slurp(root, "/etc/group");
+	char *db = slurp(rootfd, "/etc/group");
 	if (db)
 		each_line(db, 4, gr_match, &gq);
 	free(db);
@@ -156,7 +159,7 @@ static int group_gid(const char *root, const char *group, gid_t *gid, char *why,
 	return 0;
 }
 
-int user_resolve(const char *root, const char *spec, char *const *add, struct ids *ids, char *why, size_t whylen)
+int user_resolve(int rootfd, const char *spec, char *const *add, struct ids *ids, char *why, size_t whylen)
 {
 	char user[256], *group;
 	unsigned long num;
@@ -167,7 +170,7 @@ int user_resolve(const char *root, const char *spec, char *const *add, struct id
 		*group++ = '\0';
 
 	struct pw_query pq = { .ids = ids };
-	char *db = slurp(root, "/etc/passwd");
+	char *db = slurp(rootfd, "/etc/passwd");
 	if (number(user, &num)) {
 		pq.uid = num;
 		if (db)
@@ -188,17 +191,17 @@ int user_resolve(const char *root, const char *spec, char *const *add, struct id
 	}
 	free(db);
 
-	if (group && *group && group_gid(root, group, &ids->gid, why, whylen) < 0)
+	if (group && *group && group_gid(rootfd, group, &ids->gid, why, whylen) < 0)
 		return -ENOENT;
 	add_group(ids, ids->gid);
-	if (!(group && *group) && pq.found && (db = slurp(root, "/etc/group"))) {
+	if (!(group && *group) && pq.found && (db = slurp(rootfd, "/etc/group"))) {
 		struct gr_query gq = { .member = pq.namebuf, .ids = ids };
 		each_line(db, 4, gr_match, &gq);
 		free(db);
 	}
 	for (char *const *g = add; g && *g; g++) {
 		gid_t gid;
-		if (group_gid(root, *g, &gid, why, whylen) < 0)
+		if (group_gid(rootfd, *g, &gid, why, whylen) < 0)
 			return -ENOENT;
 		add_group(ids, gid);
 	}
