@@ -41,18 +41,21 @@ int qp_resume_read(const uint8_t *buf, size_t len, uint8_t *entropy, size_t *n, 
 		   struct qerr *err)
 {
 	struct doc d;
-	char *hex = NULL;
+	char hex[2 * QP_ENTROPY_MAX + 2]; /* on the stack: the first message after a restore allocates nothing */
 	*n = 0;
 	*realtime_ns = 0;
 	int e = doc_open(&d, buf, len, err);
 	if (e)
 		return e;
-	if (!(e = get_str(&d, 0, "entropy", &hex)))
+	int k = json_get(&d.j, 0, "entropy");
+	int h = k < 0 ? 0 : json_str(&d.j, k, hex, sizeof hex);
+	if (h == -EINVAL)
+		e = qerr_set(err, EINVAL, "\"entropy\" is not a string without NUL");
+	if (!e)
 		e = get_u64(&d, 0, "realtimeNs", INT64_MAX, realtime_ns);
-	size_t h = hex ? strlen(hex) : 0;
-	if (!e && (h % 2 || h < 2 * QP_ENTROPY_MIN || h > 2 * QP_ENTROPY_MAX))
+	if (!e && (h < 0 || h % 2 || h < 2 * (int)QP_ENTROPY_MIN || h > 2 * (int)QP_ENTROPY_MAX))
 		e = qerr_set(err, EINVAL, "\"entropy\" must be %u to %u bytes in hex", QP_ENTROPY_MIN, QP_ENTROPY_MAX);
-	for (size_t i = 0; !e && i < h / 2; i++) {
+	for (int i = 0; !e && i < h / 2; i++) {
 		int hi = nibble(hex[2 * i]), lo = nibble(hex[2 * i + 1]);
 		if (hi < 0 || lo < 0)
 			e = qerr_set(err, EINVAL, "\"entropy\" is not hex");
@@ -62,8 +65,7 @@ int qp_resume_read(const uint8_t *buf, size_t len, uint8_t *entropy, size_t *n, 
 	if (!e && !*realtime_ns)
 		e = qerr_set(err, EINVAL, "\"realtimeNs\" is required");
 	if (!e)
-		*n = h / 2;
-	free(hex);
+		*n = (size_t)h / 2;
 	json_free(&d.j);
 	return e;
 }
