@@ -60,6 +60,11 @@ static void payload(const uint8_t *p, size_t n)
 	qp_closeoutput_read(p, n, &seq, &err);
 	qp_ready_read(p, n, &bt);
 	qp_error_read(p, n, msg, sizeof msg);
+	uint8_t entropy[QP_ENTROPY_MAX];
+	size_t ne;
+	uint64_t ns;
+	if (qp_resume_read(p, n, entropy, &ne, &ns, &err) == 0 && (ne < QP_ENTROPY_MIN || ne > QP_ENTROPY_MAX || !ns))
+		__builtin_trap();
 }
 
 static int on_frame(void *ctx, int k, const struct qp_frame *f)
