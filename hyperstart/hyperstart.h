@@ -103,6 +103,8 @@ int net_setup(const struct qp_net *n, struct qerr *err);
 
 /* mount.c */
 int mount_early(void);
+/* Setup, after mount_early: the container's kernel filesystems and writable layer, ahead. */
+int mount_stage(struct qerr *err);
 /* The image root at /run/qpod/lower: the 9p share or the disk STARTPOD names. */
 int mount_lower(const struct qp_pod *pod, struct qerr *err);
 int mount_container(const struct qp_container *c, const struct qp_pod *pod, struct qerr *err);
@@ -112,7 +114,8 @@ int mount_in_root(const char *src, const char *path, const char *type, unsigned 
 int mount_seal(const struct qp_container *c, struct qerr *err);
 
 /* dev.c */
-int dev_populate(const struct qp_container *c, struct qerr *err);
+int dev_build(const char *dir, struct qerr *err);
+int dev_shm_size(const struct qp_container *c, struct qerr *err);
 extern const char *const container_root;
 
 /* ctl.c */

@@ -11,8 +11,12 @@
  *   /run/qpod/root    overlay of the two: the container's writable root, so
  *                     writes never reach the host copy (and 9p's
  *                     open-unlink-fstat gap does not break apt-get)
+ *   /run/qpod/stage   the container's /proc, /sys and /dev (dev.c), made at
+ *                     setup with the rw tmpfs (mount_stage): a template
+ *                     saved at READY holds them, and NEWCONTAINER only moves
+ *                     them into the root
  *
- * Inside the root it mounts /proc, /sys, /dev (dev.c), the volumes (a
+ * Inside the root it then mounts the volumes (a
  * single-file volume through a share of its own in /run/qpod/volN) and the
  * --tmpfs mounts; --read-only seals the root last. Paths inside the root are
  * resolved in it (inroot.c), so an image symlink such as /data -> /etc cannot
@@ -168,22 +172,35 @@ static int mount_file(const struct qp_mount *m, size_t i, struct qerr *err)
 	return r;
 }
 
+/* Made ahead, at setup: each goes into the root with a move (cheap) once the
+ * overlay is up. */
+#define STAGE "/run/qpod/stage"
+
+int mount_stage(struct qerr *err)
+{
+	int e;
+	mkdir(STAGE, 0700);
+	if ((e = mnt("rw", "/run/qpod/rw", "tmpfs", 0, "mode=0755")) ||
+	    (e = mnt("proc", STAGE "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL)) ||
+	    (e = mnt("sysfs", STAGE "/sys", "sysfs", MS_NOSUID | MS_NODEV | MS_NOEXEC | MS_RDONLY, NULL)))
+		return qerr_set(err, -e, "mount the writable layer, or the container's /proc or /sys");
+	if (mkdir("/run/qpod/rw/upper", 0755) < 0 || mkdir("/run/qpod/rw/work", 0755) < 0)
+		return qerr_sys(err, errno, "create the writable layer's directories");
+	return dev_build(STAGE "/dev", err);
+}
+
 int mount_container(const struct qp_container *c, const struct qp_pod *pod, struct qerr *err)
 {
 	int e;
-	mkdir("/run/qpod/rw", 0755);
-	if (mount("rw", "/run/qpod/rw", "tmpfs", 0, "mode=0755") < 0)
-		return qerr_sys(err, errno, "mount tmpfs for the writable layer");
-	mkdir("/run/qpod/rw/upper", 0755);
-	mkdir("/run/qpod/rw/work", 0755);
 	etc_seed(pod);
 	mkdir(container_root, 0755);
 	if (mount("overlay", container_root, "overlay", 0,
 		  "lowerdir=/run/qpod/lower,upperdir=/run/qpod/rw/upper,workdir=/run/qpod/rw/work") < 0)
 		return qerr_sys(err, errno, "mount the overlay root");
-	if ((e = mount_in_root("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL, err)) ||
-	    (e = mount_in_root("sysfs", "/sys", "sysfs", MS_NOSUID | MS_NODEV | MS_NOEXEC | MS_RDONLY, NULL, err)) ||
-	    (e = dev_populate(c, err)))
+	if ((e = mount_in_root(STAGE "/proc", "/proc", NULL, MS_MOVE, NULL, err)) ||
+	    (e = mount_in_root(STAGE "/sys", "/sys", NULL, MS_MOVE, NULL, err)) ||
+	    (e = mount_in_root(STAGE "/dev", "/dev", NULL, MS_MOVE, NULL, err)) ||
+	    (e = dev_shm_size(c, err)))
 		return e;
 	for (size_t i = 0; i < c->nmounts; i++) {
 		const struct qp_mount *m = &c->mounts[i];
