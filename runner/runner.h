@@ -270,6 +270,8 @@ int tmpl_prepare(struct tmpl *t, const struct vm_spec *vs, struct qerr *err);
 int tmpl_find(struct tmpl *t, struct qerr *err);
 void tmpl_discard(struct tmpl *t);
 /* After vm_start(VM_RESTORE): load the state, wake the guest, RESUME. */
+/* RESUME's payload: host entropy and the host's clock, now (w: jw_free after). */
+int tmpl_resume_msg(struct jw *w, const char **json, size_t *len, struct qerr *err);
 int tmpl_resume(const struct tmpl *t, struct vm *vm, double deadline, struct bootinfo *b, struct qerr *err);
 /* 0: this run saves KEY (lock held, ram_fd made); 1: someone else does or did. */
 int tmpl_begin(struct tmpl *t, struct qerr *err);

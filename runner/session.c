@@ -10,8 +10,9 @@
  *   start    NEWCONTAINER -> ACK                    replies come in order)
  *            A VM restored from a template has answered RESUME already
  *            (template.c): STARTPOD and NEWCONTAINER go at once. A cold
- *            boot that saves a template sends GETVERSION alone, saves at
- *            its ACK (the guest is idle, nothing mounted), then the rest.
+ *            boot that saves a template sends RESUME (host entropy: the
+ *            template's CRNG is ready) and GETVERSION, saves at the
+ *            latter's ACK (the guest is idle, nothing mounted), then the rest.
  *            the command's stdin flows only after the last ACK
  *   running  streams both ways; EXECCMD adds processes; signals go to
  *            SIGNALPROCESS, SIGWINCH to WINSIZE (deadline: --timeout, then
@@ -280,6 +281,8 @@ static void on_reply(struct session *s, const struct qp_frame *f)
 		return;
 	}
 	switch (req) {
+	case QP_RESUME:
+		break; /* host entropy before a save: its ACK says nothing more */
 	case QP_GETVERSION: {
 		uint32_t v = f->len >= 4 ? qp_be32(f->data) : 0;
 		if (v < QP_VERSION_MIN) {
@@ -356,6 +359,18 @@ static void on_ctl(struct session *s, const struct qp_frame *f)
 		s->res->t.guest_boot = (double)boot_ns / 1e9;
 		/* The guest answers in order, so the whole start goes out at once:
 		 * a bad version still fails at the first reply. */
+		/* A run that saves a template gives the guest host entropy first:
+		 * the template's CRNG is then ready, and a restored guest only
+		 * reseeds it (RESUME again), without initialising it. */
+		if (s->s->save) {
+			struct jw w;
+			const char *json;
+			size_t len;
+			struct qerr e;
+			if (tmpl_resume_msg(&w, &json, &len, &e) == 0)
+				send_ctl(s, QP_RESUME, json, len, -1);
+			jw_free(&w);
+		}
 		qp_put_be32(v, QP_VERSION);
 		send_ctl(s, QP_GETVERSION, v, sizeof v, -1);
 		if (!s->s->save)

@@ -455,6 +455,21 @@ static int port_ack(int fd, uint32_t type, double deadline, uint32_t *ack, struc
 	return e;
 }
 
+int tmpl_resume_msg(struct jw *w, const char **json, size_t *len, struct qerr *err)
+{
+	uint8_t entropy[QP_ENTROPY_MIN];
+	struct timespec ts;
+	jw_init(w);
+	if (getrandom(entropy, sizeof entropy, 0) != sizeof entropy)
+		return qerr_sys(err, errno, "getrandom");
+	clock_gettime(CLOCK_REALTIME, &ts);
+	qp_resume_write(w, entropy, sizeof entropy, (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec);
+	explicit_bzero(entropy, sizeof entropy);
+	if (jw_done(w, json, len) < 0)
+		return qerr_set(err, ENOMEM, "cannot encode RESUME");
+	return 0;
+}
+
 int tmpl_resume(const struct tmpl *t, struct vm *vm, double deadline, struct bootinfo *b, struct qerr *err)
 {
 	char cmds[512];
@@ -480,23 +495,13 @@ int tmpl_resume(const struct tmpl *t, struct vm *vm, double deadline, struct boo
 	if (e)
 		return e;
 	b->restored_at = now_s();
-	uint8_t entropy[QP_ENTROPY_MIN];
 	uint32_t version = 0;
-	struct timespec ts;
 	struct jw w;
 	const char *json;
 	size_t len;
 	if ((e = port_ack(vm->ctl, QP_PING, deadline, NULL, err)))
 		return e;
-	if (getrandom(entropy, sizeof entropy, 0) != sizeof entropy)
-		return qerr_sys(err, errno, "getrandom");
-	clock_gettime(CLOCK_REALTIME, &ts);
-	jw_init(&w);
-	qp_resume_write(&w, entropy, sizeof entropy, (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec);
-	explicit_bzero(entropy, sizeof entropy);
-	if (jw_done(&w, &json, &len) < 0)
-		e = qerr_set(err, ENOMEM, "cannot encode RESUME");
-	else if (!(e = port_send(vm->ctl, QP_RESUME, json, len, err)))
+	if (!(e = tmpl_resume_msg(&w, &json, &len, err)) && !(e = port_send(vm->ctl, QP_RESUME, json, len, err)))
 		e = port_ack(vm->ctl, QP_RESUME, deadline, &version, err);
 	jw_free(&w);
 	if (!e && version < QP_VERSION_MIN)
@@ -514,6 +519,14 @@ int tmpl_warm(struct tmpl *t, struct vm *vm, double deadline, struct qerr *err)
 	int e;
 	while (!(e = port_frame(vm->ctl, deadline, &type, data, sizeof data, &n, err)) && type != QP_READY)
 		;
+	/* Host entropy before the save, as a saving run gives it (session.c). */
+	struct jw w;
+	jw_init(&w);
+	const char *json;
+	size_t len;
+	if (!e && !(e = tmpl_resume_msg(&w, &json, &len, err)) && !(e = port_send(vm->ctl, QP_RESUME, json, len, err)))
+		e = port_ack(vm->ctl, QP_RESUME, deadline, NULL, err);
+	jw_free(&w);
 	qp_put_be32(v, QP_VERSION);
 	if (!e && !(e = port_send(vm->ctl, QP_GETVERSION, v, sizeof v, err)))
 		e = port_ack(vm->ctl, QP_GETVERSION, deadline, &version, err);
