@@ -14,7 +14,7 @@
 #   memory    qemu's peak RSS, fast path and cold; the PSS of 8 concurrent
 #             VMs (their qemus' smaps_rollup), fast path and cold
 #   appliance qpod exec into a running VM, run -d until the command runs,
-#             both against a cold ./run ROOTDIR true
+#             both against ./run ROOTDIR true (the fast path)
 #   baseline  the same command on the same path, but booting Debian's stock
 #             kernel (linux-image-amd64, with its virtio/9p/overlay modules
 #             loaded by a bench initrd) with SeaBIOS: test/bench/stock.sh;
@@ -201,9 +201,9 @@ read -r d _ < <(stats "$work/dir.wall")
 read -r x _ < <(stats "$work/exec.wall")
 read -r dd _ < <(stats "$work/detach.wall")
 row "qpod exec NAME true, a running VM (wall)" "$(wall exec)"
-row "  exec / cold ./run ROOTDIR true (medians)" "$(awk -v a="$x" -v b="$d" 'BEGIN { printf "%.2f", a / b }')"
+row "  exec / ./run ROOTDIR true (medians)" "$(awk -v a="$x" -v b="$d" 'BEGIN { printf "%.2f", a / b }')"
 row "qpod run -d ROOTDIR: until the command runs (wall)" "$(wall detach)"
-row "  run -d / cold ./run ROOTDIR true (medians)" "$(awk -v a="$dd" -v b="$d" 'BEGIN { printf "%.2f", a / b }')"
+row "  run -d / ./run ROOTDIR true (medians)" "$(awk -v a="$dd" -v b="$d" 'BEGIN { printf "%.2f", a / b }')"
 row "  the default network's cost (median difference)" "$(awk -v q="$q" -v n="$nn" 'BEGIN { printf "%+.0f ms", q - n }')"
 for p in kernelEntered:"kernel entered" ready:"hyperstart ready" started:"command started" \
 	exited:"command exited" vmGone:"VM gone"; do
