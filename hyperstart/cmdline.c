@@ -7,6 +7,11 @@
  *                          runner puts it there when the VM has a NIC, so a
  *                          template saved at READY holds a configured network
  *                          and a restored run does no netlink work
+ *   qpod.root=vdX          the image root is the squashfs on that disk: it is
+ *                          mounted at setup with the overlay (mount.c), so a
+ *                          template saved at READY holds the container's root
+ *   qpod.warm=NAME         the image's default command, read at setup with
+ *                          that root (warm.c)
  * The line is the runner's (configs/cmdline plus these), at most 4 KiB.
  */
 #include <fcntl.h>

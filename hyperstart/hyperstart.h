@@ -92,8 +92,12 @@ uint64_t boottime_ns(void);
 /* port.c */
 int port_open(const char *name);
 
-/* etc.c */
+/* etc.c: the pod's /etc files, seeded into the upper layer before the
+ * overlay (etc_seed); or, for a root mounted at setup, placed empty there
+ * (etc_place) and filled through the overlay per pod (etc_fill). */
 void etc_seed(const struct qp_pod *pod);
+void etc_place(bool resolv);
+void etc_fill(const struct qp_pod *pod);
 
 /* net.c */
 int net_lo_up(void);
@@ -107,11 +111,17 @@ int mount_early(void);
 int mount_stage(struct qerr *err);
 /* The image root at /run/qpod/lower: the 9p share or the disk STARTPOD names. */
 int mount_lower(const struct qp_pod *pod, struct qerr *err);
+/* Setup, after mount_stage: the root qpod.root= names (a squashfs disk),
+ * the overlay and the staged mounts in it, before READY. */
+int mount_root_early(struct qerr *err);
 int mount_container(const struct qp_container *c, const struct qp_pod *pod, struct qerr *err);
 int root_mkdirs(const char *path, struct qerr *err);
 int mount_in_root(const char *src, const char *path, const char *type, unsigned long flags,
 		  const char *data, struct qerr *err);
 int mount_seal(const struct qp_container *c, struct qerr *err);
+
+/* warm.c: the image files every run reads, into the page cache at setup. */
+void warm_root(const char *lower);
 
 /* dev.c */
 int dev_build(const char *dir, struct qerr *err);

@@ -109,7 +109,7 @@ static void setup(struct hs *hs)
 	if (net_early(&nerr) < 0)   /* STARTPOD sets it up again, or fails with the reason */
 		log_err("%s", nerr.msg);
 	hs->oom_kills_setup = oom_kills();
-	if (mount_stage(&nerr) < 0) {
+	if (mount_stage(&nerr) < 0 || mount_root_early(&nerr) < 0) {
 		log_err("%s", nerr.msg);
 		power_off(NULL);
 	}

@@ -5,7 +5,10 @@
  *   /run/qpod/lower   the image: 9p share, read-only, cache=loose (the host
  *                     publishes cache entries once and never changes them);
  *                     or a bundle's squashfs on a read-only virtio disk
- *                     (/dev/vdX, STARTPOD's rootDevice)
+ *                     (/dev/vdX, STARTPOD's rootDevice; or qpod.root= on the
+ *                     kernel command line: then it is mounted at setup with
+ *                     the overlay and the staged mounts, mount_root_early,
+ *                     and a template saved at READY holds the whole root)
  *   /run/qpod/rw      tmpfs holding the overlay's upper and work dirs (the
  *                     upper starts with the /etc files of etc.c)
  *   /run/qpod/root    overlay of the two: the container's writable root, so
@@ -71,17 +74,30 @@ int mount_early(void)
 	return 0;
 }
 
+/* The disk qpod.root= named ("vda"), mounted at setup; "" when STARTPOD
+ * names the root. */
+static char early_dev[8];
+
+static int mount_disk(const char *name, const char *type, struct qerr *err)
+{
+	char dev[16];
+	snprintf(dev, sizeof dev, "/dev/%s", name);
+	if (mount(dev, "/run/qpod/lower", type, MS_RDONLY | MS_NODEV, NULL) < 0)
+		return qerr_sys(err, errno, "mount %s (%s)", dev, type);
+	return 0;
+}
+
 int mount_lower(const struct qp_pod *pod, struct qerr *err)
 {
 	mkdir("/run/qpod/lower", 0755);
-	if (pod->root_device) {
-		/* proto/pod.c let through only vda..vdz and squashfs. */
-		char dev[16];
-		snprintf(dev, sizeof dev, "/dev/%s", pod->root_device);
-		if (mount(dev, "/run/qpod/lower", pod->root_type, MS_RDONLY | MS_NODEV, NULL) < 0)
-			return qerr_sys(err, errno, "mount %s (%s)", dev, pod->root_type);
+	if (*early_dev) {
+		if (!pod->root_device || strcmp(pod->root_device, early_dev) || strcmp(pod->root_type, "squashfs"))
+			return qerr_set(err, EINVAL, "the root is the squashfs on %s (qpod.root=), mounted at boot",
+					early_dev);
 		return 0;
 	}
+	if (pod->root_device) /* proto/pod.c let through only vda..vdz and squashfs. */
+		return mount_disk(pod->root_device, pod->root_type, err);
 	if (mount(pod->share, "/run/qpod/lower", "9p", MS_RDONLY, P9_ROOT_OPTS) < 0)
 		return qerr_sys(err, errno, "mount 9p share \"%s\"", pod->share);
 	return 0;
@@ -189,18 +205,51 @@ int mount_stage(struct qerr *err)
 	return dev_build(STAGE "/dev", err);
 }
 
-int mount_container(const struct qp_container *c, const struct qp_pod *pod, struct qerr *err)
+/* The overlay of lower and rw, and the staged /proc, /sys and /dev moved in. */
+static int root_assemble(struct qerr *err)
 {
 	int e;
-	etc_seed(pod);
 	mkdir(container_root, 0755);
 	if (mount("overlay", container_root, "overlay", 0,
 		  "lowerdir=/run/qpod/lower,upperdir=/run/qpod/rw/upper,workdir=/run/qpod/rw/work") < 0)
 		return qerr_sys(err, errno, "mount the overlay root");
 	if ((e = mount_in_root(STAGE "/proc", "/proc", NULL, MS_MOVE, NULL, err)) ||
-	    (e = mount_in_root(STAGE "/sys", "/sys", NULL, MS_MOVE, NULL, err)) ||
-	    (e = mount_in_root(STAGE "/dev", "/dev", NULL, MS_MOVE, NULL, err)) ||
-	    (e = dev_shm_size(c, err)))
+	    (e = mount_in_root(STAGE "/sys", "/sys", NULL, MS_MOVE, NULL, err)))
+		return e;
+	return mount_in_root(STAGE "/dev", "/dev", NULL, MS_MOVE, NULL, err);
+}
+
+int mount_root_early(struct qerr *err)
+{
+	char v[16];
+	int e;
+	if (cmdline_get("qpod.root", v, sizeof v) < 0)
+		return 0;
+	if (strlen(v) != 3 || strncmp(v, "vd", 2) || v[2] < 'a' || v[2] > 'z')
+		return qerr_set(err, EINVAL, "qpod.root=%s: not a virtio disk vda..vdz", v);
+	mkdir("/run/qpod/lower", 0755);
+	if ((e = mount_disk(v, "squashfs", err)))
+		return e;
+	char net[64];
+	etc_place(cmdline_get("qpod.net", net, sizeof net) == 0); /* a NIC: the pod names DNS */
+	if ((e = root_assemble(err)))
+		return e;
+	snprintf(early_dev, sizeof early_dev, "%s", v);
+	warm_root("/run/qpod/lower");
+	return 0;
+}
+
+int mount_container(const struct qp_container *c, const struct qp_pod *pod, struct qerr *err)
+{
+	int e;
+	if (*early_dev) {
+		etc_fill(pod);
+	} else {
+		etc_seed(pod);
+		if ((e = root_assemble(err)))
+			return e;
+	}
+	if ((e = dev_shm_size(c, err)))
 		return e;
 	for (size_t i = 0; i < c->nmounts; i++) {
 		const struct qp_mount *m = &c->mounts[i];
