@@ -17,6 +17,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -251,8 +252,9 @@ static int build(struct build *b, const struct image *img, const struct vmconf *
 	char sqfs[4300], layer[4300];
 	snprintf(layer, sizeof layer, "%s/layer.tar", b->tmp);
 	snprintf(sqfs, sizeof sqfs, "%s/rootfs.squashfs", b->tmp);
+	const char *sde = getenv("SOURCE_DATE_EPOCH");
 	if ((e = rootfs_build(img->rootfs, img->mapped ? walk_meta_virtfs : walk_meta_stat, layer, layer_hex, sqfs,
-			      s->epoch, err)))
+			      s->epoch, sde && *sde ? s->epoch : INT64_MAX, err)))
 		return e;
 	for (int k = 0; k < P_N; k++) {
 		if (k == P_LAUNCH)

@@ -14,7 +14,9 @@
  * to the root, hardlinks as tar hardlinks, mtimes in whole seconds (the
  * root's is the build's epoch, and with SOURCE_DATE_EPOCH set none is
  * later than it, as reproducible-builds.org asks).
- * Device nodes and sockets are left out (the guest's /dev is devtmpfs).
+ * Device nodes and sockets are left out (the guest's /dev is devtmpfs),
+ * except the placeholders of a rootless cache with walk_meta_virtfs_dev
+ * (runner/rootdisk.c: a run shows the image's devices, as its 9p share does).
  *
  * mksquashfs 4.5.1 in -tar mode gives its root directory the time of the
  * run, whatever -root-time says; only SOURCE_DATE_EPOCH in its environment
@@ -101,7 +103,7 @@ static void drop_virtfs_names(struct walk_entry *e)
 	e->xattrs_len = o;
 }
 
-int walk_meta_virtfs(int dirfd, const char *name, struct walk_entry *e)
+static int meta_virtfs(int dirfd, const char *name, struct walk_entry *e, bool devices)
 {
 	int r = walk_meta_stat(dirfd, name, e);
 	if (r || !(S_ISREG(e->mode) || S_ISDIR(e->mode)))
@@ -113,7 +115,7 @@ int walk_meta_virtfs(int dirfd, const char *name, struct walk_entry *e)
 		r = -errno;
 	else if ((r = virtfs_get(fd, &c, &err)) == -ENODATA)
 		r = 0;   /* none written: the host's own say it (mapped.c gives every file some) */
-	else if (r == 0 && (S_ISCHR(c.mode) || S_ISBLK(c.mode) || S_ISSOCK(c.mode)))
+	else if (r == 0 && (S_ISSOCK(c.mode) || (!devices && (S_ISCHR(c.mode) || S_ISBLK(c.mode)))))
 		r = 1;   /* as walk_meta_stat leaves devices out */
 	else if (r == 0) {
 		e->mode = c.mode;
@@ -121,6 +123,8 @@ int walk_meta_virtfs(int dirfd, const char *name, struct walk_entry *e)
 		e->gid = c.gid;
 		if (!S_ISREG(c.mode))
 			e->size = 0;
+		if (S_ISCHR(c.mode) || S_ISBLK(c.mode))
+			e->rdev = (dev_t)c.rdev;
 		if (S_ISLNK(c.mode)) {
 			ssize_t n = pread(fd, e->link, sizeof e->link - 1, 0);
 			r = n < 0 ? -errno : n == 0 ? -EINVAL : 0;
@@ -147,6 +151,16 @@ struct walk {
 	struct qerr *err;
 	char path[4096];
 };
+
+int walk_meta_virtfs(int dirfd, const char *name, struct walk_entry *e)
+{
+	return meta_virtfs(dirfd, name, e, false);
+}
+
+int walk_meta_virtfs_dev(int dirfd, const char *name, struct walk_entry *e)
+{
+	return meta_virtfs(dirfd, name, e, true);
+}
 
 static int walk_dir(struct walk *w, int dfd, size_t plen, int depth);
 
@@ -337,6 +351,8 @@ static int emit(void *ctx, const struct walk_entry *e, int fd, int dirfd, const 
 		archive_entry_set_size(ae, (la_int64_t)e->size);
 		if (S_ISLNK(e->mode))
 			archive_entry_set_symlink(ae, e->link);
+		if (S_ISCHR(e->mode) || S_ISBLK(e->mode))
+			archive_entry_set_rdev(ae, e->rdev);
 		add_xattrs(ae, e, dirfd, name);
 	}
 	if (archive_write_header(s->a, ae) != ARCHIVE_OK) {
@@ -423,10 +439,9 @@ static int spawn_mksquashfs(const char *out, const struct walk_entry *root, int6
 }
 
 int rootfs_build(const char *root_dir, walk_meta_fn meta, const char *layer_path, char layer_hex[65],
-		 const char *sqfs_path, int64_t epoch, struct qerr *err)
+		 const char *sqfs_path, int64_t epoch, int64_t clamp, struct qerr *err)
 {
-	const char *sde = getenv("SOURCE_DATE_EPOCH");
-	struct stream s = { .layer = -1, .err = err, .epoch = epoch, .clamp = sde && *sde ? epoch : INT64_MAX };
+	struct stream s = { .layer = -1, .err = err, .epoch = epoch, .clamp = clamp };
 	int in = -1, errfd = -1, e = 0, st;
 	pid_t pid = -1;
 	struct walk_entry root = { .path = "" };
