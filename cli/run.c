@@ -57,6 +57,7 @@ static int attach_bundle(struct launch *l, struct bundle *b, struct opts *baked)
 	l->root_fd = b->fd;
 	l->root_off = b->part[P_ROOTFS]->off;
 	l->root_size = b->part[P_ROOTFS]->size;
+	snprintf(l->root_digest, sizeof l->root_digest, "%s", b->part[P_ROOTFS]->hex);
 	return 0;
 }
 
@@ -100,6 +101,7 @@ int cmd_run(int argc, char **argv)
 	l.vm = VM_NONE;
 	l.img.lock_fd = -1;
 	l.root_fd = -1;
+	l.disk_fd = -1;
 	b.fd = -1;
 	int e = opts_parse(argc, argv, &l.o);
 	if (e)

@@ -78,12 +78,49 @@ static int launch_vm(struct launch *l)
 	return boot_files(l);
 }
 
+/* The command's name a template reads ahead (warm.c): argv[0] of the
+ * image's own command, if it is a plain word or path. */
+static void warm_name(struct launch *l)
+{
+	const struct runcfg *c = &l->img.config;
+	const char *n = c->entrypoint && c->entrypoint[0] ? c->entrypoint[0] : c->cmd && c->cmd[0] ? c->cmd[0] : "";
+	size_t len = strlen(n);
+	l->warm[0] = '\0';
+	if (len == 0 || len >= sizeof l->warm || strspn(n, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+							 "0123456789._/+-") != len)
+		return;
+	memcpy(l->warm, n, len + 1);
+}
+
+/* A cache entry's root goes on a disk (rootdisk.c) where it can; a bundle
+ * brought its own; a root directory stays on 9p. */
+static void root_disk(struct launch *l)
+{
+	struct rootdisk d;
+	struct qerr why;
+	if (l->root_fd >= 0) {
+		snprintf(l->root_note, sizeof l->root_note, "disk");
+		return;
+	}
+	if (rootdisk_open(&l->img, &d, &why) < 0) {
+		snprintf(l->root_note, sizeof l->root_note, "9p: %s", why.msg);
+		return;
+	}
+	l->root_fd = l->disk_fd = d.fd;
+	l->root_off = 0;
+	l->root_size = d.size;
+	snprintf(l->root_digest, sizeof l->root_digest, "%s", d.hex);
+	snprintf(l->root_note, sizeof l->root_note, "disk");
+}
+
 int launch_prepare(struct launch *l)
 {
 	const struct opts *o = &l->o;
 	int e;
 	if ((e = launch_vm(l)) || (l->root_fd < 0 && (e = image_open(o, &l->img, &l->err))))
 		return e;
+	root_disk(l);
+	warm_name(l);
 	char host[16];
 	random_hostname(host, sizeof host);
 	snprintf(l->hostname, sizeof l->hostname, "%s", o->hostname ? o->hostname : host);
@@ -107,8 +144,6 @@ static const char *snapshot_off(const struct launch *l)
 		return "off: KVM boots cold (templates are verified under TCG only)";
 	if (!strcmp(l->set.boot, "cbfs"))
 		return "off: --boot cbfs boots cold";
-	if (l->root_fd >= 0)
-		return "off: a bundle boots cold (its root is a disk)";
 	return NULL;
 }
 
@@ -142,27 +177,30 @@ static struct vm_spec spec_of(const struct launch *l)
 	return (struct vm_spec){
 		.conf = &l->conf, .set = &l->set,
 		.kernel = l->kernel, .initrd = l->initrd, .bios = l->bios, .cbfs = l->cbfs,
-		.rootfs = l->img.rootfs, .root_mapped = l->img.mapped, .vols = o->vols, .nvols = o->nvols,
+		.rootfs = l->root_fd >= 0 ? NULL : l->img.rootfs, .root_mapped = l->img.mapped, .vols = o->vols, .nvols = o->nvols,
 		.root_fd = l->root_fd, .root_off = l->root_off, .root_size = l->root_size,
+		.root_digest = l->root_digest, .warm = l->warm,
 		.console_path = o->console, .debug = o->debug,
 		.network = o->network, .ports = o->ports, .nports = o->nports,
 		.ram_fd = -1, .state_fd = -1,
 	};
 }
 
-int launch_warm(struct launch *l)
+int launch_warm(struct launch *l, bool image)
 {
-	int e = launch_vm(l);
+	int e = image ? launch_prepare(l) : launch_vm(l);
 	const char *off = e ? NULL : snapshot_off(l);
 	struct vm_spec vs = spec_of(l);
 	if (e)
 		return e;
 	if (off)
 		return qerr_set(&l->err, ENOTSUP, "no template: %s", off + 5);
-	vs.rootfs = "/"; /* any directory: the template is saved before the guest mounts it */
+	if (!image)
+		vs.rootfs = "/"; /* any directory: the template is saved before the guest mounts it */
 	if ((e = tmpl_prepare(&l->tmpl, &vs, &l->err)))
 		return e;
-	vs.rootfs = l->tmpl.dir;
+	if (!image)
+		vs.rootfs = l->tmpl.dir;
 	if ((e = tmpl_find(&l->tmpl, &l->err)) == 1)
 		return 0;
 	if (e < 0)
@@ -187,6 +225,7 @@ int launch_boot(struct launch *l)
 	int k;
 	l->vm = VM_NONE;
 	l->boot = (struct bootinfo){ 0 };
+	snprintf(l->boot.root, sizeof l->boot.root, "%s", l->root_note);
 	l->saving = false;
 	tmpl_close(&l->tmpl);
 	if (off) {
@@ -232,6 +271,7 @@ void launch_spec(const struct launch *l, struct session_spec *ss, const struct r
 void launch_free(struct launch *l)
 {
 	vm_close(&l->vm);
+	io_close(&l->disk_fd);
 	tmpl_close(&l->tmpl);
 	image_free(&l->img);
 	free(l->proc.args);

@@ -143,7 +143,13 @@ static void build(struct argv *a, const struct vm_spec *s, int ctl, int stream, 
 		if (s->network && net_kernel_arg(net + 1, sizeof net - 1) == 0)
 			net[0] = ' ';
 		arg(a, "-append");
-		arg(a, "%s%s%s", s->conf->cmdline, net, s->debug ? " qpod.debug loglevel=7" : "");
+		/* A disk root is mounted at setup, its default command read: a
+		 * template holds both (the key has the disk's digest). */
+		char root[160] = "";
+		if (!s->rootfs)
+			snprintf(root, sizeof root, " qpod.root=vda%s%s", s->warm && *s->warm ? " qpod.warm=" : "",
+				 s->warm ? s->warm : "");
+		arg(a, "%s%s%s%s", s->conf->cmdline, net, root, s->debug ? " qpod.debug loglevel=7" : "");
 	}
 	arg(a, "-chardev");
 	arg(a, "file,id=con,path=/proc/self/fd/%d", console);
@@ -186,7 +192,8 @@ static void build(struct argv *a, const struct vm_spec *s, int ctl, int stream, 
 		 * (verified; /dev/fd/N: the same inode, whatever the path does). */
 		arg(a, "-blockdev");
 		arg(a, "driver=raw,node-name=root,read-only=on,offset=%ju,size=%ju,file.driver=file,"
-		    "file.filename=/dev/fd/%d", (uintmax_t)s->root_off, (uintmax_t)s->root_size, s->root_fd);
+		    "file.filename=/dev/fd/%d", key ? 0 : (uintmax_t)s->root_off, (uintmax_t)s->root_size,
+		    key ? -1 : s->root_fd);
 		arg(a, "-device");
 		arg(a, "virtio-blk-pci,drive=root");
 	}

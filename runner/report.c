@@ -34,7 +34,8 @@ void report_timings(const struct session_result *r, FILE *out)
 		{ "command exited", t->exited },
 		{ "VM gone", t->vm_gone },
 	};
-	fprintf(out, "qpod boot: %s (%s)\n", b->restored ? "restore" : "cold", b->snapshot[0] ? b->snapshot : "-");
+	fprintf(out, "qpod boot: %s (%s), root: %s\n", b->restored ? "restore" : "cold",
+		b->snapshot[0] ? b->snapshot : "-", b->root[0] ? b->root : "-");
 	fprintf(out, "qpod timings (ms since qemu start, and since the previous phase):\n");
 	double prev = t->qemu_start;
 	for (size_t i = 0; i < sizeof rows / sizeof *rows; i++) {
@@ -83,6 +84,7 @@ int report_result(const char *path, const struct session_result *r, const char *
 		jw_null(&w);
 	jw_kv_str(&w, "boot", r->boot.restored ? "restore" : "cold");
 	jw_kv_str(&w, "snapshot", r->boot.snapshot);
+	jw_kv_str(&w, "root", r->boot.root);
 	jw_key(&w, "qemuMaxRssKb");
 	if (r->qemu_maxrss_kb)
 		jw_int(&w, r->qemu_maxrss_kb);

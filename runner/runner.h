@@ -197,7 +197,9 @@ struct vm_spec {
 	const char *rootfs;        /* the image root shared over 9p, or NULL: */
 	bool root_mapped;          /* its owners are in mapped-xattr xattrs (packer.h) */
 	int root_fd;               /* a bundle: its squashfs as a read-only virtio disk, */
-	uint64_t root_off, root_size; /* this byte range of the open file */
+	uint64_t root_off, root_size; /* this byte range of the open file, */
+	const char *root_digest;   /* whose sha256 this is: mounted at setup (qpod.root=) */
+	const char *warm;          /* the image's default command: read at setup (qpod.warm=) */
 	const struct volume *vols;
 	size_t nvols;
 	const char *console_path;  /* NULL: in memory */
@@ -248,11 +250,26 @@ int qmp_call(struct qmp *q, const char *line, int pass_fd, double deadline, stru
 struct bootinfo {
 	bool restored;     /* from a template; else booted cold */
 	char snapshot[320];  /* what happened to the fast path: "restored", "saved", "off: ..." */
+	char root[200];      /* the image root: "disk" (squashfs), or "9p" and why */
 	double restored_at;  /* qemu resumed the restored guest */
 	double resumed_at;   /* hyperstart answered RESUME */
 };
 
 /* template.c: boot once, restore per run (its header tells the layout). */
+/* rootdisk.c: a cache entry's root as a squashfs disk, built once. 1 with
+ * d set (d->fd is the caller's); -errno (err says why: the run shares the
+ * root over 9p instead). */
+struct rootdisk {
+	int fd;
+	uint64_t size;
+	char hex[65];          /* its sha256 */
+};
+int rootdisk_open(const struct image *img, struct rootdisk *d, struct qerr *err);
+
+/* digest.c: a file's sha256, remembered in DIR/digests by its identity. */
+int file_sha256(const char *dir, const char *path, char hex[65], struct qerr *err);
+void file_sha256_remember(const char *dir, const char *path, const char hex[65]);
+
 struct tmpl {
 	char dir[PATH_MAX];    /* $QPOD_CACHE/templates */
 	char key[65];          /* sha256 of text */
@@ -523,6 +540,10 @@ struct launch {
 	 * (conf_ready) and the image's run config in img.config. */
 	int root_fd;           /* -1: the image root is a directory (9p) */
 	uint64_t root_off, root_size;
+	char root_digest[65];  /* sha256 of that range (verified): a template holds it mounted */
+	int disk_fd;           /* a cache entry's root disk (rootdisk.c), ours to close; or -1 */
+	char root_note[200];   /* bootinfo.root */
+	char warm[128];        /* the image's default command, read at setup (qpod.warm=) */
 	bool conf_ready;
 	struct vm vm;
 	struct tmpl tmpl;      /* the template of this VM's kind */
@@ -532,9 +553,10 @@ struct launch {
 };
 int launch_prepare(struct launch *l);
 int launch_boot(struct launch *l);
-/* `qpod warm`: save the template a run with these flags would restore (0
- * when it is there already); l->tmpl.key names it. */
-int launch_warm(struct launch *l);
+/* `qpod warm`: save the template a run with these flags (and, with image,
+ * of l->o.image) would restore (0 when it is there already); l->tmpl.key
+ * names it. */
+int launch_warm(struct launch *l, bool image);
 void launch_spec(const struct launch *l, struct session_spec *ss, const struct relay_spec *init_io);
 void launch_free(struct launch *l);
 

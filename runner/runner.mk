@@ -3,10 +3,10 @@
 
 RUNNER_SRCS := $(wildcard runner/*.c)
 RUNNER_OBJS := $(RUNNER_SRCS:%.c=$(OBJ)/host/%.o)
-RUNNER_TEST_SRCS := $(RUNNER_SRCS) $(PROTO_SRCS) $(LIB_SRCS) $(PACKER_LIB)
-RUNNER_TEST_LIBS := -Irunner -Ipacker -DQPOD_VERSION=\"test\" $(PACKER_LDLIBS) -lm
+RUNNER_TEST_SRCS := $(RUNNER_SRCS) bundle/rootfs.c $(PROTO_SRCS) $(LIB_SRCS) $(PACKER_LIB)
+RUNNER_TEST_LIBS := -Irunner -Ipacker -Ibundle -DQPOD_VERSION=\"test\" $(PACKER_LDLIBS) -lm
 
-$(OBJ)/host/runner/%.o: HOST_CFLAGS += -Ipacker -DQPOD_VERSION=\"$(QPOD_VERSION)\"
+$(OBJ)/host/runner/%.o: HOST_CFLAGS += -Ipacker -Ibundle -DQPOD_VERSION=\"$(QPOD_VERSION)\"
 
 $(IMG)/vm.conf: configs/vm.conf
 	@mkdir -p $(@D)

@@ -1,6 +1,7 @@
 /*
  * template.c: boot once, restore per run. A template is a VM saved at
- * READY (hyperstart up, the ports open, no share mounted yet), in the cache:
+ * READY (hyperstart up, the ports open, no 9p share mounted; an image's
+ * root disk mounted with the overlay, rootdisk.c), in the cache:
  *
  *   $QPOD_CACHE/templates/          0700, this user's (checked: never shared)
  *     KEY/key                       the text KEY is the sha256 of
@@ -8,14 +9,16 @@
  *     KEY/state                     qemu's device state (a migration stream
  *                                   with x-ignore-shared: RAM is not in it)
  *     KEY.lock                      flock'ed by the run that saves KEY
- *     digests/                      sha256 of boot files by their identity
+ *     digests/                      sha256 of boot files and root disks by
+ *                                   their identity (digest.c)
  *
  * KEY covers everything the saved state depends on: the template format,
  * the protocol, the qemu binary (path, size, mtime, inode), the sha256 of
- * kernel, initrd and firmware, and the qemu line without fds, share paths
- * and published ports (vm_key_args: machine, memory, vCPUs, the device set:
- * the number of 9p shares, the NIC, the kernel command line). Any change is
- * another KEY, so another template; the 8 newest are kept.
+ * kernel, initrd, firmware and a root disk, and the qemu line without fds,
+ * share paths and published ports (vm_key_args: machine, memory, vCPUs, the
+ * device set: the number of 9p shares, the NIC, the disk, the kernel
+ * command line). Any change is
+ * another KEY, so another template; the 16 newest are kept.
  *
  * Saving (tmpl_begin, then tmpl_save from the session at the first reply
  * after READY): the run that finds no template takes KEY.lock without
@@ -54,7 +57,7 @@
 #include "runner.h"
 
 #define TMPL_FORMAT 1
-#define TMPL_KEEP   8
+#define TMPL_KEEP   16
 
 /* ---- the key ------------------------------------------------------------ */
 
@@ -74,59 +77,6 @@ static int find_exe(const char *name, char *out, size_t cap)
 	return -ENOENT;
 }
 
-static int hash_file(const char *path, char hex[HEX64])
-{
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	struct sha *s = sha_new();
-	char buf[65536];
-	ssize_t n = -ENOMEM;
-	while (s && (n = io_read(fd, buf, sizeof buf)) > 0)
-		sha_update(s, buf, (size_t)n);
-	close(fd);
-	if (s && n == 0)
-		sha_hex(s, hex);
-	sha_free(s);
-	return n < 0 ? (int)n : 0;
-}
-
-/* sha256 of a boot file, remembered by its identity (a changed file has a
- * new ctime, which no one can set back). */
-static int file_digest(const char *dir, const char *path, char hex[HEX64], struct qerr *err)
-{
-	struct stat st;
-	char id[PATH_MAX + 128], idhex[HEX64], p[PATH_MAX + 80];
-	if (stat(path, &st) < 0)
-		return qerr_sys(err, errno, "%s", path);
-	snprintf(id, sizeof id, "%s %lu %lu %lld %lld.%09ld %lld.%09ld", path, (unsigned long)st.st_dev,
-		 (unsigned long)st.st_ino, (long long)st.st_size, (long long)st.st_mtim.tv_sec, st.st_mtim.tv_nsec,
-		 (long long)st.st_ctim.tv_sec, st.st_ctim.tv_nsec);
-	sha256_hex(id, strlen(id), idhex);
-	snprintf(p, sizeof p, "%s/digests/%s", dir, idhex);
-	int fd = open(p, O_RDONLY | O_CLOEXEC);
-	if (fd >= 0) {
-		ssize_t n = io_read_full(fd, hex, HEX64 - 1);
-		close(fd);
-		hex[n > 0 ? n : 0] = '\0';
-		if (is_hex64(hex))
-			return 0;
-	}
-	int e = hash_file(path, hex);
-	if (e < 0)
-		return qerr_sys(err, -e, "%s", path);
-	char tmp[PATH_MAX + 100];
-	snprintf(tmp, sizeof tmp, "%s/digests/.%s.%d", dir, idhex, (int)getpid());
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-	if (fd >= 0) {
-		bool ok = io_write_all(fd, hex, HEX64 - 1) == 0;
-		close(fd);
-		if (!ok || rename(tmp, p) < 0)
-			unlink(tmp);
-	}
-	return 0;
-}
-
 int tmpl_prepare(struct tmpl *t, const struct vm_spec *vs, struct qerr *err)
 {
 	char *cache = NULL, qemu[PATH_MAX], dk[HEX64], di[HEX64], db[HEX64], sub[PATH_MAX + 16];
@@ -142,8 +92,8 @@ int tmpl_prepare(struct tmpl *t, const struct vm_spec *vs, struct qerr *err)
 		return e;
 	if (find_exe("qemu-system-x86_64", qemu, sizeof qemu) < 0 || stat(qemu, &st) < 0)
 		return qerr_set(err, ENOENT, "qemu-system-x86_64 is not in PATH");
-	if ((e = file_digest(t->dir, vs->kernel, dk, err)) || (e = file_digest(t->dir, vs->initrd, di, err)) ||
-	    (e = file_digest(t->dir, vs->bios, db, err)))
+	if ((e = file_sha256(t->dir, vs->kernel, dk, err)) || (e = file_sha256(t->dir, vs->initrd, di, err)) ||
+	    (e = file_sha256(t->dir, vs->bios, db, err)))
 		return e;
 	size_t cap = 16384, o;
 	if (!(t->text = malloc(cap)))
@@ -151,6 +101,8 @@ int tmpl_prepare(struct tmpl *t, const struct vm_spec *vs, struct qerr *err)
 	o = (size_t)snprintf(t->text, cap, "qpod template %d\nprotocol %u\nqemu %s %lld %lld.%09ld %lu\n"
 			     "kernel %s\ninitrd %s\nbios %s\n", TMPL_FORMAT, QP_VERSION, qemu, (long long)st.st_size,
 			     (long long)st.st_mtim.tv_sec, st.st_mtim.tv_nsec, (unsigned long)st.st_ino, dk, di, db);
+	if (!vs->rootfs && o < cap) /* a disk root, mounted in the template */
+		o += (size_t)snprintf(t->text + o, cap - o, "root %s\n", vs->root_digest ? vs->root_digest : "-");
 	if (o >= cap || vm_key_args(vs, t->text + o, cap - o) < 0)
 		return qerr_set(err, E2BIG, "template key too long");
 	sha256_hex(t->text, strlen(t->text), t->key);
