@@ -226,6 +226,115 @@ boot() {
 	[[ "$output" == *"no template: --no-snapshot"* ]]
 }
 
+# disk FILE: the image's root disk in $QPOD_CACHE (one per image)
+disks() {
+	find "$QPOD_CACHE/images" -mindepth 2 -maxdepth 2 -name 'rootfs.*.sqfs' 2>/dev/null
+}
+
+@test "an image's first run builds its root disk and saves a template with the root mounted; the next restores it" {
+	run ./run --result "$BATS_TEST_TMPDIR/1.json" "$IMAGES/busybox.tar" echo one
+	[ "$status" -eq 0 ]
+	[ "$output" = one ]
+	[ "$(boot "$BATS_TEST_TMPDIR/1.json")" = "cold cold; template saved" ]
+	[ "$(jq -r .root "$BATS_TEST_TMPDIR/1.json")" = disk ]
+	# One disk, named by the sha256 of its bytes, a squashfs, private like the cache.
+	[ "$(disks | wc -l)" -eq 1 ]
+	d=$(disks)
+	name=${d##*/rootfs.}
+	[ "${name%.sqfs}" = "$(sha256sum < "$d" | cut -d' ' -f1)" ]
+	[ "$(head -c 4 "$d")" = hsqs ]
+	[ "$(stat -c %a "$d")" = 644 ]
+	run ./run --result "$BATS_TEST_TMPDIR/2.json" "$IMAGES/busybox.tar" sh -c 'echo two; ls /bin/busybox'
+	[ "$output" = "two
+/bin/busybox" ]
+	[ "$(boot "$BATS_TEST_TMPDIR/2.json")" = "restore restored" ]
+	[ "$(jq -r .root "$BATS_TEST_TMPDIR/2.json")" = disk ]
+	run ./run --timings "$IMAGES/busybox.tar" true
+	[[ "$output" == *"qpod boot: restore (restored), root: disk"* ]]
+	# A root directory is not the image: its own template, over 9p.
+	./run --result "$BATS_TEST_TMPDIR/3.json" "$ROOT" true
+	[ "$(boot "$BATS_TEST_TMPDIR/3.json")" = "cold cold; template saved" ]
+	[[ "$(jq -r .root "$BATS_TEST_TMPDIR/3.json")" == "9p: "* ]]
+	[ "$(templates | wc -l)" -eq 2 ]
+	[ "$(disks | wc -l)" -eq 1 ]
+}
+
+@test "a restored image template gets the run's /etc: hostname, hosts, resolv.conf, and none without a network" {
+	./run "$IMAGES/busybox.tar" true
+	run ./run -h box1 --add-host db:192.0.2.7 --result "$BATS_TEST_TMPDIR/r.json" "$IMAGES/busybox.tar" \
+		sh -c 'cat /etc/hostname; hostname; grep -c . /etc/hosts; grep box1 /etc/hosts; grep db /etc/hosts; cat /etc/resolv.conf'
+	[ "$(jq -r .boot "$BATS_TEST_TMPDIR/r.json")" = restore ]
+	[ "${lines[0]}" = box1 ]
+	[ "${lines[1]}" = box1 ]
+	[ "${lines[2]}" = 6 ]
+	[ "${lines[3]}" = "10.0.2.15	box1" ]
+	[ "${lines[4]}" = "192.0.2.7	db" ]
+	[ "${lines[5]}" = "nameserver 10.0.2.3" ]
+	run ./run -h box2 "$IMAGES/busybox.tar" sh -c 'cat /etc/hostname; ls -l /etc/hostname /etc/hosts /etc/resolv.conf | cut -c1-10'
+	[ "${lines[0]}" = box2 ]
+	[ "${lines[1]}" = "-rw-r--r--" ]
+	[ "${lines[2]}" = "-rw-r--r--" ]
+	[ "${lines[3]}" = "-rw-r--r--" ]
+	# No network: the template of that kind has no resolv.conf to fill (busybox has none).
+	./run --network none "$IMAGES/busybox.tar" true
+	run ./run --network none --result "$BATS_TEST_TMPDIR/n.json" "$IMAGES/busybox.tar" \
+		sh -c 'grep 127.0.1.1 /etc/hosts | cut -f1; ls /etc/resolv.conf 2>&1 | grep -c "No such"'
+	[ "$(jq -r .boot "$BATS_TEST_TMPDIR/n.json")" = restore ]
+	[ "${lines[0]}" = 127.0.1.1 ]
+	[ "${lines[1]}" = 1 ]
+	# --dns without a network: written through the overlay all the same.
+	run ./run --network none --dns 192.0.2.53 "$IMAGES/busybox.tar" cat /etc/resolv.conf
+	[ "$output" = "nameserver 192.0.2.53" ]
+}
+
+@test "a damaged root disk is built again, and the run succeeds" {
+	./run "$IMAGES/busybox.tar" true
+	d=$(disks)
+	for damage in 'truncate -s 4096 "$d"' 'dd if=/dev/urandom of="$d" bs=4096 seek=8 count=4 conv=notrunc status=none' \
+		'truncate -s 0 "$d"'; do
+		eval "$damage"
+		run ./run --result "$BATS_TEST_TMPDIR/r.json" "$IMAGES/busybox.tar" echo ok
+		[ "$status" -eq 0 ] || { echo "$damage: $status $output"; return 1; }
+		[ "$output" = ok ]
+		[ "$(jq -r .root "$BATS_TEST_TMPDIR/r.json")" = disk ]
+		d=$(disks)
+		[ "$(disks | wc -l)" -eq 1 ]
+		name=${d##*/rootfs.}
+		[ "${name%.sqfs}" = "$(sha256sum < "$d" | cut -d' ' -f1)" ] || { echo "$damage: not rebuilt"; return 1; }
+	done
+}
+
+@test "8 concurrent first runs of an image: one root disk, all 8 succeed" {
+	for i in $(seq 8); do
+		./run --result "$BATS_TEST_TMPDIR/$i.json" "$IMAGES/busybox.tar" echo "run $i" > "$BATS_TEST_TMPDIR/$i.out" 2>&1 &
+	done
+	wait
+	for i in $(seq 8); do
+		[ "$(cat "$BATS_TEST_TMPDIR/$i.out")" = "run $i" ] || { echo "run $i: $(cat "$BATS_TEST_TMPDIR/$i.out")"; return 1; }
+	done
+	[ "$(disks | wc -l)" -eq 1 ]
+	[ "$(ls "$QPOD_CACHE/tmp" | wc -l)" -eq 0 ]
+	# Those that found the disk in the making shared the root over 9p instead.
+	[ "$(cat "$BATS_TEST_TMPDIR"/*.json | jq -r .root | grep -c -v -e '^disk$' -e '^9p: another run builds')" -eq 0 ]
+	./run --result "$BATS_TEST_TMPDIR/r.json" "$IMAGES/busybox.tar" true
+	./run --result "$BATS_TEST_TMPDIR/r.json" "$IMAGES/busybox.tar" true
+	[ "$(boot "$BATS_TEST_TMPDIR/r.json")" = "restore restored" ]
+}
+
+@test "qpod warm IMAGE saves the image's template ahead; its first run restores it" {
+	run ./qpod warm "$IMAGES/busybox.tar"
+	[ "$status" -eq 0 ]
+	[[ "$output" =~ ^[0-9a-f]{64}$ ]]
+	[ "$(templates)" = "$output" ]
+	[ "$(disks | wc -l)" -eq 1 ]
+	./run --result "$BATS_TEST_TMPDIR/r.json" "$IMAGES/busybox.tar" true
+	[ "$(boot "$BATS_TEST_TMPDIR/r.json")" = "restore restored" ]
+	run ./qpod warm
+	[ "$(templates | wc -l)" -eq 2 ]
+	run -125 ./qpod warm "$IMAGES/busybox.tar" echo hi
+	[ "$output" = "qpod warm: takes an IMAGE but no command" ]
+}
+
 @test "a detached VM restores too, and says so in inspect" {
 	export QPOD_STATE=$BATS_TEST_TMPDIR/state
 	./run "$ROOT" true
