@@ -188,11 +188,14 @@ static void build(struct argv *a, const struct vm_spec *s, int ctl, int stream, 
 		arg(a, "-device");
 		arg(a, "virtio-9p-pci,fsdev=root,mount_tag=%s", VM_ROOT_TAG);
 	} else {
-		/* A bundle's squashfs, read in place from the file we opened
-		 * (verified; /dev/fd/N: the same inode, whatever the path does). */
+		/* A disk root (an image's, rootdisk.c, or a bundle's squashfs), read
+		 * in place from the file we opened (verified; /dev/fd/N: the same
+		 * inode, whatever the path does). It never changes, so a restore
+		 * keeps the host's page cache of it (qemu drops it by default when
+		 * a migration comes in), which concurrent VMs share. */
 		arg(a, "-blockdev");
 		arg(a, "driver=raw,node-name=root,read-only=on,offset=%ju,size=%ju,file.driver=file,"
-		    "file.filename=/dev/fd/%d", key ? 0 : (uintmax_t)s->root_off, (uintmax_t)s->root_size,
+		    "file.filename=/dev/fd/%d,file.drop-cache=off", key ? 0 : (uintmax_t)s->root_off, (uintmax_t)s->root_size,
 		    key ? -1 : s->root_fd);
 		arg(a, "-device");
 		arg(a, "virtio-blk-pci,drive=root");

@@ -16,11 +16,11 @@
 #   appliance qpod exec into a running VM, run -d until the command runs,
 #             both against ./run ROOTDIR true (the fast path)
 #   baseline  the same command on the same path, but booting Debian's stock
-#             kernel (linux-image-amd64, with its virtio/9p/overlay modules
-#             loaded by a bench initrd) with SeaBIOS: test/bench/stock.sh;
-#             BENCH_STOCK_RUNS runs (default 10). And the ratio.
-#             Debian's cloud kernel (linux-image-cloud-amd64) has no 9p, so
-#             it cannot run the command: its row is qemu start to READY.
+#             kernel (linux-image-amd64, with its virtio, squashfs and
+#             overlay modules loaded by a bench initrd) with SeaBIOS:
+#             test/bench/stock.sh; BENCH_STOCK_RUNS runs (default 10). And
+#             the ratio. Debian's cloud kernel (linux-image-cloud-amd64), the
+#             same modules: its row is qemu start to READY.
 #   phases    median of each phase (--result timings), both kernels
 #   output    first output byte of ./run busybox.tar echo x
 #   memory    qemu's peak RSS
@@ -34,10 +34,10 @@
 #   bundle    qpod bundle busybox.tar: build time and size; ./run APP.qpod true
 #             in the same rounds as ./run busybox.tar true; with BENCH_BASE=OUT
 #             (another build's out/, e.g. of main) its ./run busybox.tar true
-#             too, to show the 9p path did not get slower; verify's hash
-#             rate; the re-check of a verified bundle (qpod inspect: open,
-#             framing, identity record); an exec-heavy and a metadata-heavy
-#             command on the squashfs disk against 9p (command time, from
+#             too, in the same rounds; verify's hash rate; the re-check of a
+#             verified bundle (qpod inspect: open, framing, identity record);
+#             an exec-heavy and a metadata-heavy command on the squashfs disk
+#             (the bundle) against 9p (a root directory; command time, from
 #             --result, interleaved)
 #   rootless  ./run busybox.tar true as an unprivileged user (qpodtest, made
 #             if absent, as test/rootless.bats does) from its own cache (the
@@ -125,11 +125,11 @@ accel() {
 echo "host: $(sed -n 's/^PRETTY_NAME="\(.*\)"/\1/p' /etc/os-release), Linux $(uname -r);" \
 	"$(qemu-system-x86_64 --version | head -1); accel $(accel)"
 echo "building the baseline images (Debian's kernels, downloaded once)..." >&2
-mods=(virtio_pci virtio_console 9pnet_virtio 9p overlay)
+mods=(virtio_pci virtio_console virtio_blk squashfs overlay)
 stock=$(test/bench/stock.sh linux-image-amd64 "$IMAGES" "$work/stock" "${mods[@]}")
-cloud=$(test/bench/stock.sh linux-image-cloud-amd64 "$IMAGES" "$work/cloud" virtio_pci virtio_console)
+cloud=$(test/bench/stock.sh linux-image-cloud-amd64 "$IMAGES" "$work/cloud" "${mods[@]}")
 echo "qpod: Linux $(jq -r .kernel "$IMAGES/manifest.json") (vmlinux-up, PVH) + qboot;" \
-	"baseline: Debian's $stock + SeaBIOS, virtio, 9p and overlay as its modules"
+	"baseline: Debian's $stock + SeaBIOS, virtio, squashfs and overlay as its modules"
 echo "wall times in ms: median (min-max) of $RUNS runs, baseline of $STOCK_RUNS; phases: medians"
 echo
 
@@ -255,7 +255,7 @@ if [ -n "$base" ]; then
 	row "  this build - BENCH_BASE (median difference)" "$(awk -v q="$q" -v b="$bb" 'BEGIN { printf "%+.0f ms", q - b }')"
 fi
 row "cloud kernel: qemu start to hyperstart READY" "" \
-	"$(us2ms "$(field cloud .timingsUs.ready)") (${cloud%% *}, no 9p)"
+	"$(us2ms "$(field cloud .timingsUs.ready)") (${cloud%% *})"
 row "kernel booted (bytes)" "$(stat -c %s "$IMAGES/vmlinux-up") vmlinux-up" \
 	"$(stat -c %s "$work/stock/vmlinuz") vmlinuz"
 row "  vmlinux (--cpus > 1), vmlinuz (bzImage)" "$(stat -c %s "$IMAGES/vmlinux"), $(stat -c %s "$IMAGES/vmlinuz")"
@@ -294,9 +294,9 @@ row "  qpod --version (process start), and the difference" "$(wall version)" \
 	"$(awk -v a="$im" -v b="$pm" 'BEGIN { printf "%+.1f ms", a - b }')"
 heavy_exec='for i in $(seq 200); do /bin/true; done'
 v_exec_disk() { ./run "$@" "$app" sh -c "$heavy_exec"; }
-v_exec_9p() { ./run "$@" "$IMAGES/busybox.tar" sh -c "$heavy_exec"; }
+v_exec_9p() { ./run "$@" "$work/root" sh -c "$heavy_exec"; }
 v_find_disk() { ./run "$@" "$app" sh -c 'find / -xdev | wc -l'; }
-v_find_9p() { ./run "$@" "$IMAGES/busybox.tar" sh -c 'find / -xdev | wc -l'; }
+v_find_9p() { ./run "$@" "$work/root" sh -c 'find / -xdev | wc -l'; }
 rounds "$RUNS" exec_disk exec_9p find_disk find_9p
 cmd_ms() { us2ms "$(field "$1" '.timingsUs.exited - .timingsUs.started')"; }
 row "200 x /bin/true, command time (ms): disk, 9p" "$(cmd_ms exec_disk), $(cmd_ms exec_9p)"
