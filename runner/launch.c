@@ -78,6 +78,21 @@ static int launch_vm(struct launch *l)
 	return boot_files(l);
 }
 
+/* Why this run boots cold whatever the cache holds, or NULL. */
+static const char *snapshot_off(const struct launch *l)
+{
+	const char *env = getenv("QPOD_NO_SNAPSHOT");
+	if (l->o.no_snapshot)
+		return "off: --no-snapshot";
+	if (env && *env && strcmp(env, "0"))
+		return "off: QPOD_NO_SNAPSHOT";
+	if (strcmp(l->set.accel, "tcg"))
+		return "off: KVM boots cold (templates are verified under TCG only)";
+	if (!strcmp(l->set.boot, "cbfs"))
+		return "off: --boot cbfs boots cold";
+	return NULL;
+}
+
 /* The command's name a template reads ahead (warm.c): argv[0] of the
  * image's own command, if it is a plain word or path. */
 static void warm_name(struct launch *l)
@@ -92,14 +107,22 @@ static void warm_name(struct launch *l)
 	memcpy(l->warm, n, len + 1);
 }
 
-/* A cache entry's root goes on a disk (rootdisk.c) where it can; a bundle
- * brought its own; a root directory stays on 9p. */
+/* A cache entry's root goes on a disk (rootdisk.c) where a template will
+ * hold it mounted; a bundle brought its own; a root directory stays on 9p,
+ * and so does a run that boots cold whatever the cache holds: under TCG a
+ * guest's first reads through the block layer cost more than 9p's
+ * (docs/performance.md), which only a template's page cache repays. */
 static void root_disk(struct launch *l)
 {
 	struct rootdisk d;
 	struct qerr why;
+	const char *off = snapshot_off(l);
 	if (l->root_fd >= 0) {
 		snprintf(l->root_note, sizeof l->root_note, "disk");
+		return;
+	}
+	if (off) {
+		snprintf(l->root_note, sizeof l->root_note, "9p: no template (%s)", off);
 		return;
 	}
 	if (rootdisk_open(&l->img, &d, &why) < 0) {
@@ -130,21 +153,6 @@ int launch_prepare(struct launch *l)
 	l->stop_signal = o->stop_signal ? o->stop_signal : l->img.config.stop_signal ? l->img.config.stop_signal : SIGTERM;
 	l->stop_timeout = o->stop_timeout >= 0 ? o->stop_timeout : 10;
 	return net_check_ports(o->ports, o->nports, &l->err);
-}
-
-/* Why this run boots cold whatever the cache holds, or NULL. */
-static const char *snapshot_off(const struct launch *l)
-{
-	const char *env = getenv("QPOD_NO_SNAPSHOT");
-	if (l->o.no_snapshot)
-		return "off: --no-snapshot";
-	if (env && *env && strcmp(env, "0"))
-		return "off: QPOD_NO_SNAPSHOT";
-	if (strcmp(l->set.accel, "tcg"))
-		return "off: KVM boots cold (templates are verified under TCG only)";
-	if (!strcmp(l->set.boot, "cbfs"))
-		return "off: --boot cbfs boots cold";
-	return NULL;
 }
 
 #define RESTORE_TIMEOUT 10.0  /* s; a restore that works takes well under one */

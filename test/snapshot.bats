@@ -257,6 +257,9 @@ disks() {
 	[[ "$(jq -r .root "$BATS_TEST_TMPDIR/3.json")" == "9p: "* ]]
 	[ "$(templates | wc -l)" -eq 2 ]
 	[ "$(disks | wc -l)" -eq 1 ]
+	# A run that boots cold whatever the cache holds shares the image over 9p.
+	./run --no-snapshot --result "$BATS_TEST_TMPDIR/4.json" "$IMAGES/busybox.tar" true
+	[ "$(jq -r .root "$BATS_TEST_TMPDIR/4.json")" = "9p: no template (off: --no-snapshot)" ]
 }
 
 @test "a restored image template gets the run's /etc: hostname, hosts, resolv.conf, and none without a network" {

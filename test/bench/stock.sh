@@ -57,7 +57,8 @@ builtin() { grep -qE "/${1//_/[-_]}\.ko$" "$x"/lib/modules/*/modules.builtin; }
 deps() { objcopy -O binary --only-section=.modinfo "$1" /dev/stdout | tr '\0' '\n' |
 	sed -n 's/^depends=//p' | tr ',' '\n' | sed '/^$/d'; }
 
-if [ ! -f "$x/done" ]; then
+# The stamp names the modules asked for: another set unpacks again.
+if [ "$(cat "$x/done" 2>/dev/null)" != "$*" ]; then
 	rm -rf "$x" && mkdir -p "$x"
 	dpkg-deb --fsys-tarfile "$deb" | tar -t | sed 's|^\./||' > "$x.list"
 	unpack './boot/vmlinuz-*' './lib/modules/*/modules.builtin'
@@ -82,7 +83,7 @@ if [ ! -f "$x/done" ]; then
 		done
 	done
 	echo "$want" > "$x/modules"
-	touch "$x/done"
+	echo "$*" > "$x/done"
 fi
 
 # Load order: a module after everything it depends on (a depth-first walk).
