@@ -15,12 +15,13 @@
 #             VMs (their qemus' smaps_rollup), fast path and cold
 #   appliance qpod exec into a running VM, run -d until the command runs,
 #             both against ./run ROOTDIR true (the fast path)
-#   baseline  the same command on the same path, but booting Debian's stock
-#             kernel (linux-image-amd64, with its virtio, squashfs and
-#             overlay modules loaded by a bench initrd) with SeaBIOS:
-#             test/bench/stock.sh; BENCH_STOCK_RUNS runs (default 10). And
-#             the ratio. Debian's cloud kernel (linux-image-cloud-amd64), the
-#             same modules: its row is qemu start to READY.
+#   baseline  the same command on the same path (a cold boot shares the
+#             image over 9p), but booting Debian's stock kernel
+#             (linux-image-amd64, with its virtio/9p/overlay modules loaded
+#             by a bench initrd) with SeaBIOS: test/bench/stock.sh;
+#             BENCH_STOCK_RUNS runs (default 10). And the ratio.
+#             Debian's cloud kernel (linux-image-cloud-amd64) has no 9p, so
+#             it cannot run the command: its row is qemu start to READY.
 #   phases    median of each phase (--result timings), both kernels
 #   output    first output byte of ./run busybox.tar echo x
 #   memory    qemu's peak RSS
@@ -125,11 +126,11 @@ accel() {
 echo "host: $(sed -n 's/^PRETTY_NAME="\(.*\)"/\1/p' /etc/os-release), Linux $(uname -r);" \
 	"$(qemu-system-x86_64 --version | head -1); accel $(accel)"
 echo "building the baseline images (Debian's kernels, downloaded once)..." >&2
-mods=(virtio_pci virtio_console virtio_blk squashfs overlay)
+mods=(virtio_pci virtio_console 9pnet_virtio 9p overlay)
 stock=$(test/bench/stock.sh linux-image-amd64 "$IMAGES" "$work/stock" "${mods[@]}")
-cloud=$(test/bench/stock.sh linux-image-cloud-amd64 "$IMAGES" "$work/cloud" "${mods[@]}")
+cloud=$(test/bench/stock.sh linux-image-cloud-amd64 "$IMAGES" "$work/cloud" virtio_pci virtio_console)
 echo "qpod: Linux $(jq -r .kernel "$IMAGES/manifest.json") (vmlinux-up, PVH) + qboot;" \
-	"baseline: Debian's $stock + SeaBIOS, virtio, squashfs and overlay as its modules"
+	"baseline: Debian's $stock + SeaBIOS, virtio, 9p and overlay as its modules"
 echo "wall times in ms: median (min-max) of $RUNS runs, baseline of $STOCK_RUNS; phases: medians"
 echo
 
@@ -255,7 +256,7 @@ if [ -n "$base" ]; then
 	row "  this build - BENCH_BASE (median difference)" "$(awk -v q="$q" -v b="$bb" 'BEGIN { printf "%+.0f ms", q - b }')"
 fi
 row "cloud kernel: qemu start to hyperstart READY" "" \
-	"$(us2ms "$(field cloud .timingsUs.ready)") (${cloud%% *})"
+	"$(us2ms "$(field cloud .timingsUs.ready)") (${cloud%% *}, no 9p)"
 row "kernel booted (bytes)" "$(stat -c %s "$IMAGES/vmlinux-up") vmlinux-up" \
 	"$(stat -c %s "$work/stock/vmlinuz") vmlinuz"
 row "  vmlinux (--cpus > 1), vmlinuz (bzImage)" "$(stat -c %s "$IMAGES/vmlinux"), $(stat -c %s "$IMAGES/vmlinuz")"

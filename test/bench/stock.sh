@@ -3,7 +3,8 @@
 # (QPOD_IMAGES=OUTDIR) that boots Debian's stock kernel package META
 # (linux-image-amd64, linux-image-cloud-amd64) with SeaBIOS instead of qpod's
 # kernel and qboot, on the same command path: same runner, hyperstart,
-# protocol, root disk and overlay. It is the bench's baseline.
+# protocol, 9p share and overlay (it boots cold, so the runner shares the
+# image over 9p). It is the bench's baseline.
 #
 #   OUTDIR/vmlinuz     the kernel META depends on, unpacked from its .deb
 #                      (apt-get download, once: kept in CACHE/META/)
