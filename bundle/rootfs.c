@@ -225,7 +225,8 @@ static int walk_dir(struct walk *w, int dfd, size_t plen, int depth)
 		}
 		n++;
 	}
-	qsort(names, n, sizeof *names, cmp);
+	if (n) /* an empty directory: no names, and qsort must not see NULL */
+		qsort(names, n, sizeof *names, cmp);
 	for (size_t i = 0; i < n && !r; i++)
 		r = visit(w, dfd, names[i], plen, depth);
 out:

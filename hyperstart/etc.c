@@ -144,12 +144,14 @@ void etc_place(bool resolv)
 		placed[i] = (i != F_RESOLV || resolv) && seed_file(files[i], "", 0);
 }
 
-/* Write text into the container's /etc/file (through the overlay). */
+/* Write text into the container's /etc/file (through the overlay): into a
+ * placeholder (empty: NEWCONTAINER comes once, so no truncate), or with
+ * O_CREAT over the image's file (copied up and truncated) or none. */
 static void write_root(const char *file, const char *text, size_t len, int flags)
 {
 	char path[96];
 	snprintf(path, sizeof path, "%s/etc/%s", container_root, file);
-	int fd = open(path, O_WRONLY | O_TRUNC | O_NOFOLLOW | O_CLOEXEC | flags, 0644);
+	int fd = open(path, O_WRONLY | O_NOFOLLOW | O_CLOEXEC | (flags & O_CREAT ? flags | O_TRUNC : flags), 0644);
 	if (fd < 0 || io_write_all(fd, text, len) < 0)
 		log_err("write %s: %s", path, strerror(errno));
 	if (fd >= 0)

@@ -290,6 +290,20 @@ disks() {
 	[ "$output" = "nameserver 192.0.2.53" ]
 }
 
+@test "an image's restored template takes the run's volumes, --tmpfs and --read-only" {
+	mkdir -p "$BATS_TEST_TMPDIR/v"
+	echo data > "$BATS_TEST_TMPDIR/v/f"
+	./run -v "$BATS_TEST_TMPDIR/v:/data" "$IMAGES/busybox.tar" true
+	run ./run -v "$BATS_TEST_TMPDIR/v:/data" --tmpfs /scratch --read-only --result "$BATS_TEST_TMPDIR/r.json" \
+		"$IMAGES/busybox.tar" sh -c 'cat /data/f; echo new > /data/g; touch /scratch/x && echo scratch; touch /etc/x 2>/dev/null || echo ro'
+	[ "$(boot "$BATS_TEST_TMPDIR/r.json")" = "restore restored" ]
+	[ "$(jq -r .root "$BATS_TEST_TMPDIR/r.json")" = disk ]
+	[ "${lines[0]}" = data ]
+	[ "${lines[1]}" = scratch ]
+	[ "${lines[2]}" = ro ]
+	[ "$(cat "$BATS_TEST_TMPDIR/v/g")" = new ]
+}
+
 @test "a damaged root disk is built again, and the run succeeds" {
 	./run "$IMAGES/busybox.tar" true
 	d=$(disks)
