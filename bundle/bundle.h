@@ -200,6 +200,9 @@ int walk_meta_virtfs_dev(int dirfd, const char *name, struct walk_entry *e);
  * (-1 otherwise). */
 typedef int (*walk_fn)(void *ctx, const struct walk_entry *e, int fd, int dirfd, const char *name);
 int walk_tree(const char *root, walk_meta_fn meta, walk_fn fn, void *ctx, struct qerr *err);
+/* Whether mksquashfs can give the root directory its owner here (as root,
+ * or as root of a user namespace of its own; else it is the user's). */
+bool rootfs_owners_exact(void);
 /* root -> layer tar (layer_path, sha256 into layer_hex) and squashfs
  * (sqfs_path), from one walk: the root's mtime is epoch, no file's is later
  * than clamp (INT64_MAX: none clamped). */

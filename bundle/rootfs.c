@@ -393,6 +393,11 @@ static bool userns_ok(void)
 	return WIFEXITED(st) && WEXITSTATUS(st) == 0;
 }
 
+bool rootfs_owners_exact(void)
+{
+	return geteuid() == 0 || userns_ok();
+}
+
 /* mksquashfs - OUT -tar, reading in; its messages to errfd. */
 static int spawn_mksquashfs(const char *out, const struct walk_entry *root, int64_t epoch, int in, int errfd,
 			    pid_t *pid, struct qerr *err)

@@ -17,7 +17,8 @@
  *                              or prune cleans tmp/KEY.* under it)
  *
  * The first run of an image builds it, before it boots; a run that finds
- * the lock taken, or cannot build (no mksquashfs), shares rootfs/ over 9p.
+ * the lock taken, or cannot build (no mksquashfs; without root, no user
+ * namespace for it), shares rootfs/ over 9p.
  * A disk whose bytes are not its name's sha256 (checked by identity,
  * digest.c) is removed and built again. Root directories (./run DIR) stay
  * on 9p: they are the user's, and may change under a VM.
@@ -76,6 +77,8 @@ static int build(const struct image *img, const char *cache, const char *entry, 
 	unlink(tmp);
 	if (lstat(img->rootfs, &st) < 0)
 		return qerr_sys(err, errno, "%s", img->rootfs);
+	if (!rootfs_owners_exact())
+		return qerr_set(err, EPERM, "no user namespace for mksquashfs (the root directory would be ours)");
 	/* The root keeps its own mtime, and no file is clamped: the disk shows
 	 * what the share would. */
 	int e = rootfs_build(img->rootfs, img->mapped ? walk_meta_virtfs_dev : walk_meta_stat, layer, lhex, tmp,
