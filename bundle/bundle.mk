@@ -7,7 +7,7 @@ BUNDLE_SRCS := $(wildcard bundle/*.c)
 BUNDLE_OBJS := $(BUNDLE_SRCS:%.c=$(OBJ)/host/%.o)
 # The index readers alone, for the fuzz target (test/fuzz/bundle_index.c).
 BUNDLE_TEST_SRCS := bundle/index.c bundle/docs.c packer/common/digest.c packer/common/msg.c $(LIB_SRCS)
-BUNDLE_TEST_LIBS := -Ibundle -Ipacker -Irunner -lcrypto
+BUNDLE_TEST_LIBS := -Ibundle -Ipacker -Irunner -Wl,-Bstatic -lnettle -Wl,-Bdynamic
 
 $(BUNDLE_OBJS): HOST_CFLAGS += -Ibundle -Ipacker -Irunner
 

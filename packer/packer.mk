@@ -8,7 +8,13 @@ PACKER_STAGES := common source archive layer cache
 PACKER_SRCS   := packer/pack.c $(foreach s,$(PACKER_STAGES),$(wildcard packer/$(s)/*.c))
 PACKER_OBJS   := $(PACKER_SRCS:%.c=$(OBJ)/host/%.o)
 PACKER_LIB    := $(OBJ)/packer/libpacker.a
-PACKER_LDLIBS := -larchive -lcrypto -pthread
+# libarchive and its codecs, and nettle's sha256, linked statically: Debian's
+# libarchive.so loads libxml2, ICU and libstdc++ as well (17 libraries), and
+# that was 4-5 ms of every qpod process, a run's included. Only the objects
+# the packer names are linked (tar, raw; gzip, bzip2, xz, zstd): libarchive's
+# format table (archive_write_set_format.c) names every writer, and
+# --gc-sections drops it with them, xar's libxml2 and zip's nettle calls too.
+PACKER_LDLIBS := -Wl,--gc-sections -Wl,-Bstatic -larchive -lzstd -llzma -lbz2 -lz -lnettle -Wl,-Bdynamic -pthread
 PACKER_CLI    := $(OBJ)/packer/qpod-pack
 
 # Unit tests and fuzz targets (test/test.mk) compile these with the test.

@@ -35,13 +35,14 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <openssl/evp.h>
+#include <nettle/base64.h>
 
 #include "archive/archive.h"
 #include "cache/lock.h"
@@ -116,20 +117,21 @@ static int prepare(struct pull *p, struct qerr *err)
 	if (!strchr(creds, ':') || strlen(creds) > 4096)
 		return qerr_set(err, EINVAL, "--creds: want USER:PASSWORD");
 	size_t n = strlen(creds);
-	unsigned char *b64 = malloc(4 * ((n + 2) / 3) + 1);
+	char *b64 = malloc(BASE64_ENCODE_RAW_LENGTH(n) + 1);
 	struct jw w;
 	const char *json;
 	size_t len;
 	if (!b64)
 		return qerr_set(err, ENOMEM, "out of memory");
-	EVP_EncodeBlock(b64, (const unsigned char *)creds, (int)n);
+	base64_encode_raw(b64, n, (const uint8_t *)creds);
+	b64[BASE64_ENCODE_RAW_LENGTH(n)] = '\0';
 	jw_init(&w);
 	jw_obj(&w);
 	jw_key(&w, "auths");
 	jw_obj(&w);
 	jw_key(&w, p->src->host);
 	jw_obj(&w);
-	jw_kv_str(&w, "auth", (const char *)b64);
+	jw_kv_str(&w, "auth", b64);
 	jw_end(&w);
 	jw_end(&w);
 	jw_end(&w);
