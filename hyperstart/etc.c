@@ -23,6 +23,10 @@
  *              is mounted; etc_fill then writes this pod's text into them
  *              through the overlay (they are upper files: no copy-up), so a
  *              template holds the root and each run only writes three files
+ *   etc_hold   once the overlay is up: the placed files opened through it,
+ *              so the template holds their dentries, inodes and open files
+ *              and etc_fill only writes (no path walk, no overlay lookup
+ *              translated again after a restore)
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -41,6 +45,7 @@
 enum { F_HOSTNAME, F_HOSTS, F_RESOLV, F_N };
 static const char *const files[F_N] = { "hostname", "hosts", "resolv.conf" };
 static bool placed[F_N]; /* etc_place made it (so it is an upper file) */
+static int held[F_N] = { -1, -1, -1 }; /* etc_hold's fds of the placed files */
 
 /* The image's entry for file: 1 a regular file (mode and owner in *st),
  * 0 none (*st: root 0644), -1 something else, left alone. */
@@ -144,14 +149,27 @@ void etc_place(bool resolv)
 		placed[i] = (i != F_RESOLV || resolv) && seed_file(files[i], "", 0);
 }
 
-/* Write text into the container's /etc/file (through the overlay): into a
- * placeholder (empty: NEWCONTAINER comes once, so no truncate), or with
- * O_CREAT over the image's file (copied up and truncated) or none. */
-static void write_root(const char *file, const char *text, size_t len, int flags)
+void etc_hold(void)
 {
 	char path[96];
-	snprintf(path, sizeof path, "%s/etc/%s", container_root, file);
-	int fd = open(path, O_WRONLY | O_NOFOLLOW | O_CLOEXEC | (flags & O_CREAT ? flags | O_TRUNC : flags), 0644);
+	for (int i = 0; i < F_N; i++) {
+		snprintf(path, sizeof path, "%s/etc/%s", container_root, files[i]);
+		if (placed[i] && (held[i] = open(path, O_WRONLY | O_NOFOLLOW | O_CLOEXEC)) < 0)
+			log_err("open %s: %s", path, strerror(errno));
+	}
+}
+
+/* Write text into the container's /etc/file (through the overlay): into a
+ * placeholder (empty: NEWCONTAINER comes once, so no truncate; held open
+ * since setup, or opened now), or with O_CREAT over the image's file
+ * (copied up and truncated) or none. */
+static void write_root(int i, const char *text, size_t len, int flags)
+{
+	char path[96];
+	snprintf(path, sizeof path, "%s/etc/%s", container_root, files[i]);
+	int fd = held[i] >= 0 && !flags ? held[i]
+		 : open(path, O_WRONLY | O_NOFOLLOW | O_CLOEXEC | (flags & O_CREAT ? flags | O_TRUNC : flags), 0644);
+	held[i] = -1;
 	if (fd < 0 || io_write_all(fd, text, len) < 0)
 		log_err("write %s: %s", path, strerror(errno));
 	if (fd >= 0)
@@ -160,10 +178,12 @@ static void write_root(const char *file, const char *text, size_t len, int flags
 
 /* The image's own file back into a placeholder this pod has no text for
  * (or the placeholder gone, when the image has none). */
-static void unplace(const char *file)
+static void unplace(int i)
 {
 	char lower[64], path[96], buf[65536];
+	const char *file = files[i];
 	struct stat st;
+	io_close(&held[i]);
 	snprintf(path, sizeof path, "%s/etc/%s", container_root, file);
 	if (image_entry(file, &st) == 0) {
 		if (unlink(path) < 0)
@@ -178,7 +198,7 @@ static void unplace(const char *file)
 	if (n < 0)
 		log_err("read %s: %s", lower, strerror(errno));
 	else
-		write_root(file, buf, (size_t)n, 0);
+		write_root(i, buf, (size_t)n, 0);
 }
 
 void etc_fill(const struct qp_pod *pod)
@@ -189,8 +209,8 @@ void etc_fill(const struct qp_pod *pod)
 	for (int i = 0; i < F_N; i++) {
 		ssize_t len = text_of(i, pod);
 		if (len >= 0 && (placed[i] || image_entry(files[i], &st) >= 0))
-			write_root(files[i], etc_text, (size_t)len, placed[i] ? 0 : O_CREAT);
+			write_root(i, etc_text, (size_t)len, placed[i] ? 0 : O_CREAT);
 		else if (len < 0 && placed[i])
-			unplace(files[i]);
+			unplace(i);
 	}
 }

@@ -94,9 +94,11 @@ int port_open(const char *name);
 
 /* etc.c: the pod's /etc files, seeded into the upper layer before the
  * overlay (etc_seed); or, for a root mounted at setup, placed empty there
- * (etc_place) and filled through the overlay per pod (etc_fill). */
+ * (etc_place), held open through the overlay (etc_hold) and filled per pod
+ * (etc_fill). */
 void etc_seed(const struct qp_pod *pod);
 void etc_place(bool resolv);
+void etc_hold(void);
 void etc_fill(const struct qp_pod *pod);
 
 /* net.c */
@@ -121,7 +123,7 @@ int mount_in_root(const char *src, const char *path, const char *type, unsigned 
 int mount_seal(const struct qp_container *c, struct qerr *err);
 
 /* warm.c: the image files every run reads, into the page cache at setup. */
-void warm_root(const char *lower);
+void warm_root(const char *root);
 
 /* dev.c */
 int dev_build(const char *dir, struct qerr *err);

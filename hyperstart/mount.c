@@ -235,7 +235,8 @@ int mount_root_early(struct qerr *err)
 	if ((e = root_assemble(err)))
 		return e;
 	snprintf(early_dev, sizeof early_dev, "%s", v);
-	warm_root("/run/qpod/lower");
+	etc_hold();
+	warm_root(container_root);
 	return 0;
 }
 

@@ -1,7 +1,11 @@
 /*
  * warm.c: files of the image read once at setup, when the root is mounted
  * before READY (qpod.root=), so that a template saved there holds them in
- * its page cache and a restored run reads none of them from the disk:
+ * its page cache and a restored run reads none of them from the disk. They
+ * are read through the container's overlay, as the run will: the template
+ * also holds the overlay's dentries and inodes for them, and the negative
+ * ones of the PATH entries a lookup tries first, so a restored run looks
+ * nothing up in the overlay (code TCG would translate again):
  *
  *   /etc/passwd, /etc/group   the user lookup of every command (user.c)
  *   qpod.warm=NAME            the image's default command: NAME with a
@@ -53,10 +57,10 @@ static void warm_command(int rootfd, const char *name)
 	}
 }
 
-void warm_root(const char *lower)
+void warm_root(const char *root)
 {
 	char name[256];
-	int rootfd = open(lower, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	int rootfd = open(root, O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (rootfd < 0)
 		return;
 	warm_file(rootfd, "/etc/passwd");
