@@ -176,7 +176,7 @@ static void build(struct argv *a, const struct vm_spec *s, int ctl, int stream, 
 		arg(a, "-device");
 		/* No option ROM: qboot does not boot from the network, and a ROM
 		 * is one more RAM block to load and to save in a template. */
-		arg(a, "virtio-net-pci,netdev=n0,romfile=,guest_announce=off");
+		arg(a, "virtio-net-pci,netdev=n0,romfile=,guest_announce=off,status=off");
 	}
 	/* The shares' paths and modes are the backend's, not in the saved
 	 * state: a restored VM gets this run's. So is the owner model: a root
