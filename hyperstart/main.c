@@ -102,6 +102,10 @@ static void setup(struct hs *hs)
 		fatal("allocate channel buffers", ENOMEM);
 	if ((hs->epfd = epoll_create1(EPOLL_CLOEXEC)) < 0)
 		fatal("epoll_create1", errno);
+	/* Payloads of up to 32 KB (STARTPOD, NEWCONTAINER: a few KB) parse in
+	 * place; its pages are touched once, in a template before READY. */
+	static struct json_tok ctl_tokens[16384];
+	qp_payload_space(ctl_tokens, sizeof ctl_tokens / sizeof *ctl_tokens);
 	/* Before READY: a template saved there has it done already. */
 	if ((e = net_lo_up()) < 0)
 		log_err("bring lo up: %s", strerror(-e));

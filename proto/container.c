@@ -198,7 +198,7 @@ int qp_container_read(const uint8_t *buf, size_t n, struct qp_container *c, stru
 	    !(e = get_u64(&d, 0, "shmSize", UINT64_MAX >> 1, &c->shm_size)) &&
 	    !(e = get_bool(&d, 0, "readOnly", &c->read_only)))
 		e = read_process(&d, json_get(&d.j, 0, "process"), &c->proc);
-	json_free(&d.j);
+	doc_close(&d);
 	if (e)
 		qp_container_free(c);
 	return e;
@@ -338,7 +338,7 @@ int qp_exec_read(const uint8_t *buf, size_t n, struct qp_process *p, struct qerr
 	e = read_process(&d, json_get(&d.j, 0, "process"), p);
 	if (!e && !p->id)
 		e = qerr_set(err, EINVAL, "EXECCMD: the process needs an \"id\"");
-	json_free(&d.j);
+	doc_close(&d);
 	if (e)
 		qp_process_free(p);
 	return e;

@@ -9,17 +9,40 @@
 
 #include "doc.h"
 
+static struct {
+	struct json_tok *t;
+	uint32_t cap;
+	bool busy; /* a doc has it (docs may not nest: the second allocates) */
+} space;
+
+void qp_payload_space(struct json_tok *t, uint32_t cap)
+{
+	space.t = t;
+	space.cap = cap;
+}
+
 int doc_open(struct doc *d, const uint8_t *buf, size_t n, struct qerr *err)
 {
 	d->err = err;
-	int r = json_parse_alloc(&d->j, (const char *)buf, n);
+	/* json_parse_alloc's bound: any valid text of n bytes fits n / 2 + 2. */
+	bool fits = space.t && !space.busy && n / 2 + 2 <= space.cap;
+	int r = fits ? json_parse(&d->j, (const char *)buf, n, space.t, space.cap)
+		     : json_parse_alloc(&d->j, (const char *)buf, n);
 	if (r < 0)
 		return qerr_set(err, EINVAL, "payload is not valid JSON");
+	space.busy |= fits;
 	if (d->j.t[0].type != JSON_OBJECT) {
-		json_free(&d->j);
+		doc_close(d);
 		return qerr_set(err, EINVAL, "payload is not a JSON object");
 	}
 	return 0;
+}
+
+void doc_close(struct doc *d)
+{
+	if (space.t && d->j.t == space.t)
+		space.busy = false;
+	json_free(&d->j);
 }
 
 /* Optional string field: *out stays NULL when absent. */

@@ -1,7 +1,7 @@
 /*
  * doc.h: what proto/'s message readers share (not part of proto.h). A
  * reader opens the payload as a doc, reads fields with checked getters that
- * fill err on a wrong type or range, and closes it with json_free.
+ * fill err on a wrong type or range, and closes it with doc_close.
  */
 #ifndef QPOD_PROTO_DOC_H
 #define QPOD_PROTO_DOC_H
@@ -23,6 +23,7 @@ struct doc {
 
 /* 0, or -EINVAL when the payload is not a JSON object. */
 int doc_open(struct doc *d, const uint8_t *buf, size_t n, struct qerr *err);
+void doc_close(struct doc *d);
 /* Optional fields: absent leaves NULL/0/false. */
 int get_str(struct doc *d, int obj, const char *key, char **out);
 int get_u64(struct doc *d, int obj, const char *key, uint64_t max, uint64_t *out);

@@ -51,7 +51,7 @@ int qp_exit_read(const uint8_t *buf, size_t n, struct qp_exit *e, struct qerr *e
 		return r;
 	if (json_eq(&d.j, json_get(&d.j, 0, "event"), "started")) {
 		r = read_about(&d, e->process);
-		json_free(&d.j);
+		doc_close(&d);
 		return r < 0 ? r : 1;
 	}
 	if (!(r = get_u64(&d, 0, "status", 255, &status)) && !(r = get_u64(&d, 0, "signal", 64, &sig)) &&
@@ -72,7 +72,7 @@ int qp_exit_read(const uint8_t *buf, size_t n, struct qp_exit *e, struct qerr *e
 		e->error[i] = '\0';
 	}
 	free(msg);
-	json_free(&d.j);
+	doc_close(&d);
 	return r;
 }
 
@@ -120,7 +120,7 @@ int qp_winsize_read(const uint8_t *buf, size_t n, char *process, uint16_t *rows,
 		e = get_u64(&d, 0, "column", UINT16_MAX, &c);
 	*rows = (uint16_t)r;
 	*cols = (uint16_t)c;
-	json_free(&d.j);
+	doc_close(&d);
 	return e;
 }
 
@@ -134,7 +134,7 @@ int qp_signal_read(const uint8_t *buf, size_t n, char *process, int *sig, struct
 	if (!(e = read_about(&d, process)) && !(e = get_u64(&d, 0, "signal", 64, &s)) && s == 0)
 		e = qerr_set(err, EINVAL, "\"signal\" must be 1..64");
 	*sig = (int)s;
-	json_free(&d.j);
+	doc_close(&d);
 	return e;
 }
 
@@ -155,7 +155,7 @@ int qp_closeoutput_read(const uint8_t *buf, size_t n, uint64_t *seq, struct qerr
 		return e;
 	if (!(e = get_u64(&d, 0, "seq", SEQ_MAX, seq)) && *seq == QP_SEQ_CREDIT)
 		e = qerr_set(err, EINVAL, "\"seq\" must name an output stream, not 0");
-	json_free(&d.j);
+	doc_close(&d);
 	return e;
 }
 
@@ -166,7 +166,7 @@ int qp_ready_read(const uint8_t *buf, size_t n, uint64_t *boottime_ns)
 	if (n == 0 || doc_open(&d, buf, n, NULL))
 		return 0; /* hyperstart's READY is empty: nothing to learn */
 	int e = get_u64(&d, 0, "boottimeNs", INT64_MAX, boottime_ns);
-	json_free(&d.j);
+	doc_close(&d);
 	return e;
 }
 
@@ -183,5 +183,5 @@ void qp_error_read(const uint8_t *buf, size_t n, char *out, size_t cap)
 	for (char *c = out; *c; c++)
 		if ((unsigned char)*c < 0x20)
 			*c = ' ';
-	json_free(&d.j);
+	doc_close(&d);
 }

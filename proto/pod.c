@@ -97,7 +97,7 @@ int qp_pod_read(const uint8_t *buf, size_t n, struct qp_pod *p, struct qerr *err
 		e = read_root(p, err);
 	if (!e)
 		e = read_net(&d, json_get(&d.j, 0, "network"), &p->net);
-	json_free(&d.j);
+	doc_close(&d);
 	if (e)
 		qp_pod_free(p);
 	return e;

@@ -284,6 +284,14 @@ int qp_signal_read(const uint8_t *buf, size_t n, char *process, int *sig, struct
 int qp_closeoutput_write(struct jw *w, uint64_t seq);
 int qp_closeoutput_read(const uint8_t *buf, size_t n, uint64_t *seq, struct qerr *err);
 
+/* Token space for a process that reads one payload at a time (hyperstart's
+ * control loop): every message reader then parses a payload that fits into
+ * it, instead of into an allocation of its own. Under TCG that matters: a
+ * fresh token array of a few KB is an mmap, page faults and an munmap at
+ * every message, kernel code a VM restored from a template translates
+ * again. Not for threads; a payload that does not fit is allocated. */
+void qp_payload_space(struct json_tok *t, uint32_t cap);
+
 /* RESUME {"entropy":HEX,"realtimeNs":N}: QP_ENTROPY_MIN..QP_ENTROPY_MAX bytes
  * of host randomness for the guest's RNG, and the host's CLOCK_REALTIME. */
 #define QP_ENTROPY_MIN    32u

@@ -66,6 +66,6 @@ int qp_resume_read(const uint8_t *buf, size_t len, uint8_t *entropy, size_t *n, 
 		e = qerr_set(err, EINVAL, "\"realtimeNs\" is required");
 	if (!e)
 		*n = (size_t)h / 2;
-	json_free(&d.j);
+	doc_close(&d);
 	return e;
 }
