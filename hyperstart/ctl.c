@@ -88,6 +88,7 @@ static void newcontainer(struct hs *hs, const struct qp_frame *f)
 		e = mount_seal(&c, &err);
 	if (!e)
 		e = proc_start(hs, &c.proc, &err);
+	user_warm_drop(); /* the command may change /etc/passwd from now on */
 	qp_container_free(&c);
 	if (e) {
 		ctl_error(hs, "NEWCONTAINER: %s", err.msg);

@@ -166,6 +166,11 @@ struct ids {
 };
 /* ROOTFD: the container root, a directory fd. 0, or -ENOENT with why. */
 int user_resolve(int rootfd, const char *spec, char *const *add, struct ids *ids, char *why, size_t whylen);
+/* The root user's answer, resolved at setup (warm.c) and taken by the
+ * lookups until user_warm_drop: once the container has a mount (it may
+ * cover /etc), or once the first process runs (it may change the files). */
+void user_warm(int rootfd);
+void user_warm_drop(void);
 
 /* exec.c: what the child needs, made before it exists; env NULL: it only
  * fails with why (126). */

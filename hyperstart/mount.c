@@ -89,13 +89,13 @@ static int mount_disk(const char *name, const char *type, struct qerr *err)
 
 int mount_lower(const struct qp_pod *pod, struct qerr *err)
 {
-	mkdir("/run/qpod/lower", 0755);
 	if (*early_dev) {
 		if (!pod->root_device || strcmp(pod->root_device, early_dev) || strcmp(pod->root_type, "squashfs"))
 			return qerr_set(err, EINVAL, "the root is the squashfs on %s (qpod.root=), mounted at boot",
 					early_dev);
 		return 0;
 	}
+	mkdir("/run/qpod/lower", 0755);
 	if (pod->root_device) /* proto/pod.c let through only vda..vdz and squashfs. */
 		return mount_disk(pod->root_device, pod->root_type, err);
 	if (mount(pod->share, "/run/qpod/lower", "9p", MS_RDONLY, P9_ROOT_OPTS) < 0)
@@ -252,6 +252,10 @@ int mount_container(const struct qp_container *c, const struct qp_pod *pod, stru
 	}
 	if ((e = dev_shm_size(c, err)))
 		return e;
+	/* Any mount may cover /etc (its path may pass through an image
+	 * symlink): then the files decide, not setup's answer. */
+	if (c->nmounts || c->ntmpfs)
+		user_warm_drop();
 	for (size_t i = 0; i < c->nmounts; i++) {
 		const struct qp_mount *m = &c->mounts[i];
 		e = m->file ? mount_file(m, i, err)

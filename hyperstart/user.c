@@ -9,6 +9,13 @@
  * spec is the only group); then each --group-add, a gid or a group name.
  * Files are read whole but bounded; lines are split by hand (musl's getpw*
  * would also try nscd, and we want no surprise in PID 1's children).
+ *
+ * When the root is mounted before READY, setup resolves the default user
+ * (root) once (user_warm): a template holds the answer, and the container's
+ * first process takes it instead of reading both files again through the
+ * overlay after every restore. The answer is dropped (user_warm_drop) as
+ * soon as it might differ from the files: the container has a volume or a
+ * tmpfs (either may cover /etc), or a process of the container's ran.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -159,10 +166,25 @@ static int group_gid(int rootfd, const char *group, gid_t *gid, char *why, size_
 	return 0;
 }
 
+static struct {
+	bool set;
+	struct ids ids;
+} warm;
+
+/* The default user: "" (uid 0, looked up as "0" is) with no group. */
+static bool default_user(const char *spec, char *const *add)
+{
+	return (!spec || !*spec || !strcmp(spec, "0")) && !(add && *add);
+}
+
 int user_resolve(int rootfd, const char *spec, char *const *add, struct ids *ids, char *why, size_t whylen)
 {
 	char user[256], *group;
 	unsigned long num;
+	if (warm.set && default_user(spec, add)) {
+		*ids = warm.ids;
+		return 0;
+	}
 	memset(ids, 0, sizeof *ids);
 	snprintf(ids->home, sizeof ids->home, "/");
 	snprintf(user, sizeof user, "%s", spec && *spec ? spec : "0");
@@ -206,4 +228,16 @@ int user_resolve(int rootfd, const char *spec, char *const *add, struct ids *ids
 		add_group(ids, gid);
 	}
 	return 0;
+}
+
+void user_warm(int rootfd)
+{
+	char why[160];
+	warm.set = false;
+	warm.set = user_resolve(rootfd, "", NULL, &warm.ids, why, sizeof why) == 0;
+}
+
+void user_warm_drop(void)
+{
+	warm.set = false;
 }

@@ -7,7 +7,8 @@
  * ones of the PATH entries a lookup tries first, so a restored run looks
  * nothing up in the overlay (code TCG would translate again):
  *
- *   /etc/passwd, /etc/group   the user lookup of every command (user.c)
+ *   /etc/passwd, /etc/group   read by the default user's lookup, whose
+ *                             answer the template keeps too (user.c)
  *   qpod.warm=NAME            the image's default command: NAME with a
  *                             slash is a path in the image; a bare name is
  *                             looked up in docker's default PATH
@@ -63,8 +64,7 @@ void warm_root(const char *root)
 	int rootfd = open(root, O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (rootfd < 0)
 		return;
-	warm_file(rootfd, "/etc/passwd");
-	warm_file(rootfd, "/etc/group");
+	user_warm(rootfd);
 	if (cmdline_get("qpod.warm", name, sizeof name) == 0 && *name)
 		warm_command(rootfd, name);
 	close(rootfd);

@@ -304,6 +304,28 @@ disks() {
 	[ "$(cat "$BATS_TEST_TMPDIR/v/g")" = new ]
 }
 
+@test "an image template's default user is setup's answer, the files' once a volume or a process may have changed them" {
+	./run "$IMAGES/busybox.tar" true
+	run ./run --result "$BATS_TEST_TMPDIR/r.json" "$IMAGES/busybox.tar" sh -c 'echo "$HOME $(id -u):$(id -g) $(id -G)"'
+	[ "$(boot "$BATS_TEST_TMPDIR/r.json")" = "restore restored" ]
+	[ "$output" = "/root 0:0 0" ]
+	# A volume on /etc: its passwd and group decide.
+	mkdir -p "$BATS_TEST_TMPDIR/etc"
+	printf 'root:x:0:0:root:/elsewhere:/bin/sh\n' > "$BATS_TEST_TMPDIR/etc/passwd"
+	printf 'root:x:0:\nops:x:42:root\n' > "$BATS_TEST_TMPDIR/etc/group"
+	run ./run -v "$BATS_TEST_TMPDIR/etc:/etc" "$IMAGES/busybox.tar" sh -c 'echo "$HOME $(id -G)"'
+	[ "$output" = "/elsewhere 0 42" ]
+	# A process of the container's changed passwd: a later exec reads it.
+	export QPOD_STATE=$BATS_TEST_TMPDIR/state
+	id=$(./qpod run -d "$IMAGES/busybox.tar" sh -c 'sed -i "s|:/root:|:/changed:|" /etc/passwd; sleep 1000')
+	for _ in $(seq 50); do
+		[ "$(./qpod exec "$id" cut -d: -f6 /etc/passwd | head -1)" = /changed ] && break
+		sleep 0.1
+	done
+	run ./qpod exec "$id" sh -c 'echo $HOME'
+	[ "$output" = /changed ]
+}
+
 @test "a damaged root disk is built again, and the run succeeds" {
 	./run "$IMAGES/busybox.tar" true
 	d=$(disks)
