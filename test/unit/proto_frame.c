@@ -211,12 +211,37 @@ static void messages(void)
 	is_str(msg, "long me", "ERROR message cut to the buffer");
 }
 
+/* qp_payload_space: payloads that fit parse into it, others are allocated,
+ * and a failed parse leaves it free for the next. */
+static void payload_space(void)
+{
+	static struct json_tok t[32];
+	struct qerr err;
+	char id[QP_ID_MAX];
+	int sig = 0;
+	qp_payload_space(t, 32);
+	t[0].type = 0xee;
+	const char *small = "{\"process\":\"init\",\"signal\":15}";
+	ok(qp_signal_read((const uint8_t *)small, strlen(small), id, &sig, &err) == 0 && sig == 15, "a payload that fits reads");
+	is_int(t[0].type, JSON_OBJECT, "and was parsed into the space");
+	t[0].type = 0xee;
+	char big[256];
+	int n = snprintf(big, sizeof big, "{\"process\":\"%s\",\"signal\":9}", "p-0123456789012345678901234567890123456789");
+	ok(qp_signal_read((const uint8_t *)big, (size_t)n, id, &sig, &err) == 0 && sig == 9, "a larger payload reads");
+	is_int(t[0].type, 0xee, "from an allocation of its own");
+	ok(qp_signal_read((const uint8_t *)"{\"signal\":", 10, id, &sig, &err) < 0, "bad JSON refused");
+	ok(qp_signal_read((const uint8_t *)small, strlen(small), id, &sig, &err) == 0 && t[0].type == JSON_OBJECT,
+	   "and the space is free again");
+	qp_payload_space(NULL, 0);
+}
+
 int main(void)
 {
-	plan(37);
+	plan(43);
 	ctl_frames();
 	oversized_is_skipped();
 	stream_frames();
 	messages();
+	payload_space();
 	return done();
 }
