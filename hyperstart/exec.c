@@ -96,7 +96,10 @@ static int set_limits(const struct qp_process *spec)
 	return 0;
 }
 
-/* execvpe() with the container's PATH, keeping the most telling errno. */
+/* execvpe() with the container's PATH, keeping the most telling errno.
+ * Each candidate is looked up before execve: a failed execve sets up a
+ * new mm and copies argv and env before it opens the file, and the
+ * default PATH makes /bin/true fail five times. */
 static int run(char *const argv[], char **env)
 {
 	const char *cmd = argv[0];
@@ -111,7 +114,8 @@ static int run(char *const argv[], char **env)
 		end = strchr(p, ':');
 		size_t dl = end ? (size_t)(end - p) : strlen(p);
 		if (snprintf(full, sizeof full, "%.*s%s%s", (int)dl, p, dl ? "/" : "", cmd) < (int)sizeof full) {
-			execve(full, argv, env);
+			if (access(full, F_OK) == 0 || (errno != ENOENT && errno != ENOTDIR))
+				execve(full, argv, env);
 			if (errno == EACCES)
 				seen_eacces = 1;
 			else if (errno != ENOENT && errno != ENOTDIR)
