@@ -68,14 +68,28 @@ static int pod_and_container(struct launch *l)
 	return 0;
 }
 
+/* The TSC rate for the guest's command line (tsc.c), kept beside the
+ * templates; 0 (the guest measures it) if there is no such directory. */
+static unsigned long host_tsc_khz(void)
+{
+	char *cache = NULL, dir[PATH_MAX];
+	struct qerr ignore;
+	if (pack_cache_dir(&cache, &ignore))
+		return 0;
+	snprintf(dir, sizeof dir, "%s/templates", cache);
+	free(cache);
+	return private_dir(dir, &ignore) ? 0 : tsc_khz(dir);
+}
+
 /* Settings and boot files: the VM without its image. */
 static int launch_vm(struct launch *l)
 {
 	int e;
 	if ((!l->conf_ready && (e = conf_load(&l->conf, &l->err))) ||
-	    (e = conf_settings(&l->conf, &l->o, &l->set, &l->err)))
+	    (e = conf_settings(&l->conf, &l->o, &l->set, &l->err)) || (e = boot_files(l)))
 		return e;
-	return boot_files(l);
+	l->tsc_khz = strcmp(l->set.boot, "cbfs") ? host_tsc_khz() : 0;
+	return 0;
 }
 
 /* Why this run boots cold whatever the cache holds, or NULL. */
@@ -190,7 +204,7 @@ static struct vm_spec spec_of(const struct launch *l)
 		.root_digest = l->root_digest, .warm = l->warm,
 		.console_path = o->console, .debug = o->debug,
 		.network = o->network, .ports = o->ports, .nports = o->nports,
-		.ram_fd = -1, .state_fd = -1,
+		.tsc_khz = l->tsc_khz, .ram_fd = -1, .state_fd = -1,
 	};
 }
 

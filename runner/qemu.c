@@ -149,7 +149,10 @@ static void build(struct argv *a, const struct vm_spec *s, int ctl, int stream, 
 		if (!s->rootfs)
 			snprintf(root, sizeof root, " qpod.root=vda%s%s", s->warm && *s->warm ? " qpod.warm=" : "",
 				 s->warm ? s->warm : "");
-		arg(a, "%s%s%s%s", s->conf->cmdline, net, root, s->debug ? " qpod.debug loglevel=7" : "");
+		char tsc[40] = "";
+		if (s->tsc_khz)
+			snprintf(tsc, sizeof tsc, " tsc_early_khz=%lu", s->tsc_khz);
+		arg(a, "%s%s%s%s%s", s->conf->cmdline, tsc, net, root, s->debug ? " qpod.debug loglevel=7" : "");
 	}
 	arg(a, "-chardev");
 	arg(a, "file,id=con,path=/proc/self/fd/%d", console);

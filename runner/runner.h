@@ -205,6 +205,7 @@ struct vm_spec {
 	const char *console_path;  /* NULL: in memory */
 	bool debug;
 	bool network;              /* a NIC on qemu's user-mode network */
+	unsigned long tsc_khz;     /* tsc_early_khz= for the guest, or 0 (tsc.c) */
 	const struct publish *ports;
 	size_t nports;
 	enum vm_mode mode;
@@ -544,6 +545,7 @@ struct launch {
 	int disk_fd;           /* a cache entry's root disk (rootdisk.c), ours to close; or -1 */
 	char root_note[200];   /* bootinfo.root */
 	char warm[128];        /* the image's default command, read at setup (qpod.warm=) */
+	unsigned long tsc_khz; /* the host's TSC rate (tsc.c), or 0 */
 	bool conf_ready;
 	struct vm vm;
 	struct tmpl tmpl;      /* the template of this VM's kind */
@@ -559,6 +561,10 @@ int launch_boot(struct launch *l);
 int launch_warm(struct launch *l, bool image);
 void launch_spec(const struct launch *l, struct session_spec *ss, const struct relay_spec *init_io);
 void launch_free(struct launch *l);
+
+/* tsc.c: the host's TSC rate in kHz, kept in the private dir for this host
+ * boot; 0 if it has none of constant rate (the guest then measures it). */
+unsigned long tsc_khz(const char *dir);
 
 /* state.c: detached VMs, one private directory each, no daemon. */
 struct vmstate {
