@@ -292,12 +292,17 @@ setup() {
 	[ "$(jq '.timingsUs.ready > 0' "$BATS_TEST_TMPDIR/r.json")" = true ]
 }
 
-@test "--accel auto settles on TCG here and --accel tcg works" {
+@test "--accel auto settles on TCG here (a working KVM boots cold) and --accel tcg works" {
 	run ./run --accel tcg "$ROOT" true
 	[ "$status" -eq 0 ]
-	if [ -e /sys/module/kvm_pvm ] || [ ! -e /dev/kvm ]; then
-		run ./run --accel auto "$ROOT" true
-		[ "$status" -eq 0 ]
+	run ./run --accel auto --result "$BATS_TEST_TMPDIR/a.json" "$ROOT" true
+	[ "$status" -eq 0 ]
+	hw_kvm() { [ -e /sys/module/kvm_intel ] || [ -e /sys/module/kvm_amd ]; }
+	if [ -e /sys/module/kvm_pvm ] || [ ! -r /dev/kvm ] || [ ! -w /dev/kvm ] || ! hw_kvm; then
+		[[ "$(jq -r .snapshot "$BATS_TEST_TMPDIR/a.json")" != *KVM* ]]
+	else
+		[ "$(jq -r .boot "$BATS_TEST_TMPDIR/a.json")" = cold ]
+		[[ "$(jq -r .snapshot "$BATS_TEST_TMPDIR/a.json")" == *"KVM boots cold"* ]]
 	fi
 }
 
