@@ -123,15 +123,20 @@ int cmd_stop(int argc, char **argv)
 	return each(argc, argv, stop_one, &t, "qpod stop [-t SECONDS] NAME...");
 }
 
-static int kill_one(struct vm_ref *v, void *ctx)
+static int send_kill(struct vm_ref *v, int sig)
 {
 	struct jw w;
 	jw_init(&w);
 	jw_obj(&w);
 	jw_kv_str(&w, "op", "kill");
-	jw_kv_int(&w, "signal", *(int *)ctx);
+	jw_kv_int(&w, "signal", sig);
 	jw_end(&w);
-	int e = ask(v, &w, 30000, NULL);
+	return ask(v, &w, 30000, NULL);
+}
+
+static int kill_one(struct vm_ref *v, void *ctx)
+{
+	int e = send_kill(v, *(int *)ctx);
 	if (!e)
 		printf("%s\n", v->st.name);
 	return e;
@@ -193,8 +198,7 @@ static int rm_one(struct vm_ref *v, void *ctx)
 			fprintf(stderr, "qpod: %s is running: stop it first, or rm -f\n", v->st.name);
 			return -EBUSY;
 		}
-		int sig = SIGKILL;
-		kill_one(v, &sig);
+		send_kill(v, SIGKILL);
 		/* The monitor ends once qemu is gone; its lock says when. */
 		for (int i = 0; i < 600 && state_alive(v->dir); i++)
 			nanosleep(&(struct timespec){ 0, 50000000 }, NULL);

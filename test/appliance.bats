@@ -164,6 +164,7 @@ teardown() {
 	qemu=$(jq -r .qemuPid "$QPOD_STATE/$id/state.json")
 	run ./qpod rm -f ff
 	[ "$status" -eq 0 ]
+	[ "$output" = ff ]
 	[ ! -e "$QPOD_STATE/$id" ]
 	run kill -0 "$qemu"
 	[ "$status" -ne 0 ]
