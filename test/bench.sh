@@ -86,7 +86,8 @@ stats() {
 # variant once in the order given (A B C A B C ...), so the machine's load
 # moves all of them alike; a variant with :MAX runs in the first MAX rounds
 # only. Wall times (ms) go to $work/NAME.wall, --result JSONs to
-# $work/NAME.I.json. One warm-up run each first. A failing run is kept (the
+# $work/NAME.I.json. One warm-up run each first. A function after_NAME, if
+# there is one, runs after each timed run of NAME, untimed. A failing run is kept (the
 # cloud kernel fails at STARTPOD); its phases up to the failure still count.
 rounds() {
 	local n=$1 v i t0 t1
@@ -102,6 +103,7 @@ rounds() {
 			"v_${v%%:*}" --result "$work/${v%%:*}.$i.json" > /dev/null 2>&1 || true
 			t1=$EPOCHREALTIME
 			awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.1f\n", (b - a) * 1000 }' >> "$work/${v%%:*}.wall"
+			! declare -F "after_${v%%:*}" > /dev/null || "after_${v%%:*}"
 		done
 	done
 }
@@ -180,8 +182,22 @@ v_detach() {
 	id=$(./qpod run -d "$work/root" sleep 100000) || return 1
 	echo "$id" >> "$work/detached"
 }
+# Each detached VM goes before the next round: idle VMs left running would
+# load the machine under every later variant.
+after_detach() {
+	./qpod rm -f $(cat "$work/detached" 2>/dev/null) > /dev/null 2>&1 || true
+	: > "$work/detached"
+}
 rounds "$RUNS" tar cold floor bundle ${base:+base} none dir first ref layout exec detach "stock:$STOCK_RUNS" "cloud:$STOCK_RUNS"
-./qpod rm -f bench-exec $(cat "$work/detached" 2>/dev/null) > /dev/null 2>&1 || true
+# An idle VM's CPU: bench-exec's qemu and monitor over 5 s, % of one core.
+cputicks() { local p; for p in "$@"; do cat "/proc/$p/stat"; done | awk '{ s += $14 + $15 } END { print s }'; }
+idle_pids=$(./qpod inspect bench-exec | jq -r '.[0] | "\(.qemuPid) \(.monitorPid)"')
+# shellcheck disable=SC2086
+i0=$(cputicks $idle_pids)
+sleep 5
+# shellcheck disable=SC2086
+idle_cpu=$(awk -v a="$i0" -v b="$(cputicks $idle_pids)" -v hz="$(getconf CLK_TCK)" 'BEGIN { printf "%.1f", (b - a) * 100 / hz / 5 }')
+./qpod rm -f bench-exec > /dev/null 2>&1 || true
 
 row "" "qpod" "Debian stock kernel"
 row "./run busybox.tar true (wall)" "$(wall tar)" "$(wall stock)"
@@ -204,6 +220,7 @@ read -r dd _ < <(stats "$work/detach.wall")
 row "qpod exec NAME true, a running VM (wall)" "$(wall exec)"
 row "  exec / ./run ROOTDIR true (medians)" "$(awk -v a="$x" -v b="$d" 'BEGIN { printf "%.2f", a / b }')"
 row "qpod run -d ROOTDIR: until the command runs (wall)" "$(wall detach)"
+row "  an idle VM's CPU, qemu and monitor (% of a core)" "$idle_cpu"
 row "  run -d / ./run ROOTDIR true (medians)" "$(awk -v a="$dd" -v b="$d" 'BEGIN { printf "%.2f", a / b }')"
 row "  the default network's cost (median difference)" "$(awk -v q="$q" -v n="$nn" 'BEGIN { printf "%+.0f ms", q - n }')"
 for p in kernelEntered:"kernel entered" ready:"hyperstart ready" started:"command started" \
