@@ -220,8 +220,8 @@ read -r dd _ < <(stats "$work/detach.wall")
 row "qpod exec NAME true, a running VM (wall)" "$(wall exec)"
 row "  exec / ./run ROOTDIR true (medians)" "$(awk -v a="$x" -v b="$d" 'BEGIN { printf "%.2f", a / b }')"
 row "qpod run -d ROOTDIR: until the command runs (wall)" "$(wall detach)"
-row "  an idle VM's CPU, qemu and monitor (% of a core)" "$idle_cpu"
 row "  run -d / ./run ROOTDIR true (medians)" "$(awk -v a="$dd" -v b="$d" 'BEGIN { printf "%.2f", a / b }')"
+row "  an idle VM's CPU, qemu and monitor (% of a core)" "$idle_cpu"
 row "  the default network's cost (median difference)" "$(awk -v q="$q" -v n="$nn" 'BEGIN { printf "%+.0f ms", q - n }')"
 for p in kernelEntered:"kernel entered" ready:"hyperstart ready" started:"command started" \
 	exited:"command exited" vmGone:"VM gone"; do
