@@ -1,8 +1,9 @@
 /*
- * ps.c: `qpod ps [-a] [--format json]`: the detached VMs, as docker ps
- * shows containers: id, image, command, created, status (Up ..., Exited
- * (N) ... ago, Restarting (N), or "monitor lost" when the monitor died
- * without saying so), ports, name. Running ones only, unless -a.
+ * ps.c: `qpod ps [-a] [-q] [--format json]`: the detached VMs, as docker
+ * ps shows containers: id, image, command, created, status (Up ...,
+ * Exited (N) ... ago, Restarting (N), or "monitor lost" when the monitor
+ * died without saying so), ports, name. Running ones only, unless -a; -q:
+ * only their ids (12 hex digits, a prefix every command takes), no header.
  */
 #include <getopt.h>
 #include <stdio.h>
@@ -12,7 +13,7 @@
 #include "cli.h"
 
 struct ps {
-	bool all, json;
+	bool all, json, quiet;
 	struct jw w;
 	int n;
 };
@@ -61,6 +62,10 @@ static int row(void *ctx, const char *dir, const struct vmstate *st)
 	p->n++;
 	if (p->json)
 		return state_json(&p->w, st);
+	if (p->quiet) {
+		printf("%.12s\n", st->id);
+		return 0;
+	}
 	char status[64], created[32];
 	status_text(st, status, sizeof status);
 	ago(st->created, created, sizeof created);
@@ -72,26 +77,28 @@ static int row(void *ctx, const char *dir, const struct vmstate *st)
 int cmd_ps(int argc, char **argv)
 {
 	static const struct option lo[] = { { "all", no_argument, NULL, 'a' }, { "format", required_argument, NULL, 'F' },
-					    { 0 } };
+					    { "quiet", no_argument, NULL, 'q' }, { 0 } };
 	struct ps p = { 0 };
 	struct qerr err;
 	int c;
 	optind = 0;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, "+a", lo, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "+aq", lo, NULL)) != -1) {
 		if (c == 'a')
 			p.all = true;
+		else if (c == 'q')
+			p.quiet = true;
 		else if (c == 'F' && !strcmp(optarg, "json"))
 			p.json = true;
 		else {
-			fprintf(stderr, "qpod: usage: qpod ps [-a] [--format json]\n");
+			fprintf(stderr, "qpod: usage: qpod ps [-a] [-q] [--format json]\n");
 			return EXIT_QPOD;
 		}
 	}
 	if (p.json) {
 		jw_init(&p.w);
 		jw_arr(&p.w);
-	} else {
+	} else if (!p.quiet) {
 		printf("%-12s  %-20s  %-22s  %-14s  %-24s  %-28s  %s\n", "VM ID", "IMAGE", "COMMAND", "CREATED",
 		       "STATUS", "PORTS", "NAMES");
 	}

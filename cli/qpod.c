@@ -17,7 +17,7 @@ static const struct {
 } commands[] = {
 	{ "run", cmd_run, "run a command in a new VM from an image" },
 	{ "pull", cmd_pull, "fetch an image into the cache (a registry's, or any IMAGE run takes)" },
-	{ "ps", cmd_ps, "list the detached VMs (-a: those that ended too)" },
+	{ "ps", cmd_ps, "list the detached VMs (-a: those that ended too; -q: ids only)" },
 	{ "exec", cmd_exec, "run another command in a running VM" },
 	{ "logs", cmd_logs, "a detached VM's output (-f follows, -t times, --tail N)" },
 	{ "stop", cmd_stop, "stop a VM: its stop signal, then SIGKILL after -t seconds" },

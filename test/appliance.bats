@@ -49,6 +49,9 @@ teardown() {
 	run ./qpod ps --format json
 	[ "$(jq -r '.[0].status' <<<"$output")" = running ]
 	[ "$(jq -r '.[0].command' <<<"$output")" = "sleep 600" ]
+	run ./qpod ps -q
+	[ "$status" -eq 0 ]
+	[ "$output" = "${id:0:12}" ]
 	run --separate-stderr ./qpod run -d --name svc "$ROOT" true
 	[ "$status" -eq 125 ]
 	[[ "$stderr" == *"the name svc is in use"* ]]
@@ -64,6 +67,11 @@ teardown() {
 	[ "$status" -eq 126 ]
 	run ./qpod ps -a --format json
 	[ "$(jq -r 'map(select(.name == "nf"))[0].status' <<<"$output")" = exited ]
+	run ./qpod ps -q
+	[ -z "$output" ]
+	run ./qpod ps -a -q
+	[ "${#lines[@]}" -eq 2 ]
+	[[ "${lines[0]}" =~ ^[0-9a-f]{12}$ ]]
 	run --separate-stderr ./qpod run --name x "$ROOT" true
 	[ "$status" -eq 125 ]
 	[[ "$stderr" == *"--name names a detached VM"* ]]
