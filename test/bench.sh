@@ -17,8 +17,8 @@
 #             both against ./run ROOTDIR true (the fast path)
 #   baseline  the same command on the same path (a cold boot shares the
 #             image over 9p), but booting Debian's stock kernel
-#             (linux-image-amd64, with its virtio/9p/overlay modules loaded
-#             by a bench initrd) with SeaBIOS: test/bench/stock.sh;
+#             (linux-image-amd64, with its virtio/9p/overlay/net modules
+#             loaded by a bench initrd) with SeaBIOS: test/bench/stock.sh;
 #             BENCH_STOCK_RUNS runs (default 10). And the ratio.
 #             Debian's cloud kernel (linux-image-cloud-amd64) has no 9p, so
 #             it cannot run the command: its row is qemu start to READY.
@@ -128,9 +128,9 @@ accel() {
 echo "host: $(sed -n 's/^PRETTY_NAME="\(.*\)"/\1/p' /etc/os-release), Linux $(uname -r);" \
 	"$(qemu-system-x86_64 --version | head -1); accel $(accel)"
 echo "building the baseline images (Debian's kernels, downloaded once)..." >&2
-mods=(virtio_pci virtio_console 9pnet_virtio 9p overlay)
+mods=(virtio_pci virtio_console virtio_net 9pnet_virtio 9p overlay)
 stock=$(test/bench/stock.sh linux-image-amd64 "$IMAGES" "$work/stock" "${mods[@]}")
-cloud=$(test/bench/stock.sh linux-image-cloud-amd64 "$IMAGES" "$work/cloud" virtio_pci virtio_console)
+cloud=$(test/bench/stock.sh linux-image-cloud-amd64 "$IMAGES" "$work/cloud" virtio_pci virtio_console virtio_net)
 echo "qpod: Linux $(jq -r .kernel "$IMAGES/manifest.json") (vmlinux-up, PVH) + qboot;" \
 	"baseline: Debian's $stock + SeaBIOS, virtio, 9p and overlay as its modules"
 echo "wall times in ms: median (min-max) of $RUNS runs, baseline of $STOCK_RUNS; phases: medians"
@@ -200,7 +200,10 @@ idle_cpu=$(awk -v a="$i0" -v b="$(cputicks $idle_pids)" -v hz="$(getconf CLK_TCK
 ./qpod rm -f bench-exec > /dev/null 2>&1 || true
 
 row "" "qpod" "Debian stock kernel"
-row "./run busybox.tar true (wall)" "$(wall tar)" "$(wall stock)"
+# A baseline that did not run the command measures nothing: say so.
+bad=$(for f in "$work"/stock.*.json; do jq -r 'select(.status != 0) | .error // "no status"' "$f"; done)
+[ -z "$bad" ] || echo "bench: the baseline failed $(grep -c . <<<"$bad") of $STOCK_RUNS runs: $(head -n 1 <<<"$bad")" >&2
+row "./run busybox.tar true (wall)" "$(wall tar)" "$(wall stock)${bad:+ FAILED}"
 read -r q _ < <(stats "$work/tar.wall")
 read -r s _ < <(stats "$work/stock.wall")
 row "  baseline / qpod (medians)" "" "$(awk -v q="$q" -v s="$s" 'BEGIN { printf "%.1fx", s / q }')"

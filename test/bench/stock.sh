@@ -55,11 +55,18 @@ ko() { grep -E "/${1//_/[-_]}\.ko$" "$x.list" | head -n 1 || true; }
 # builtin NAME: whether module NAME is built into the kernel
 builtin() { grep -qE "/${1//_/[-_]}\.ko$" "$x"/lib/modules/*/modules.builtin; }
 # deps FILE: the modules FILE needs, one per line
-deps() { objcopy -O binary --only-section=.modinfo "$1" /dev/stdout | tr '\0' '\n' |
-	sed -n 's/^depends=//p' | tr ',' '\n' | sed '/^$/d'; }
+# (objcopy writes no output to a pipe: the section goes through a file)
+deps() {
+	local t
+	t=$(mktemp)
+	objcopy -O binary --only-section=.modinfo "$1" "$t"
+	tr '\0' '\n' < "$t" | sed -n 's/^depends=//p' | tr ',' '\n' | sed '/^$/d'
+	rm -f "$t"
+}
 
-# The stamp names the modules asked for: another set unpacks again.
-if [ "$(cat "$x/done" 2>/dev/null)" != "$*" ]; then
+# The stamp names the modules asked for: another set unpacks again (so
+# does a stamp from before dependencies were read: "deps 2").
+if [ "$(cat "$x/done" 2>/dev/null)" != "deps 2: $*" ]; then
 	rm -rf "$x" && mkdir -p "$x"
 	dpkg-deb --fsys-tarfile "$deb" | tar -t | sed 's|^\./||' > "$x.list"
 	unpack './boot/vmlinuz-*' './lib/modules/*/modules.builtin'
@@ -84,7 +91,7 @@ if [ "$(cat "$x/done" 2>/dev/null)" != "$*" ]; then
 		done
 	done
 	echo "$want" > "$x/modules"
-	echo "$*" > "$x/done"
+	echo "deps 2: $*" > "$x/done"
 fi
 
 # Load order: a module after everything it depends on (a depth-first walk).
