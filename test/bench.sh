@@ -132,7 +132,7 @@ mods=(virtio_pci virtio_console virtio_net 9pnet_virtio 9p overlay)
 stock=$(test/bench/stock.sh linux-image-amd64 "$IMAGES" "$work/stock" "${mods[@]}")
 cloud=$(test/bench/stock.sh linux-image-cloud-amd64 "$IMAGES" "$work/cloud" virtio_pci virtio_console virtio_net)
 echo "qpod: Linux $(jq -r .kernel "$IMAGES/manifest.json") (vmlinux-up, PVH) + qboot;" \
-	"baseline: Debian's $stock + SeaBIOS, virtio, 9p and overlay as its modules"
+	"baseline: Debian's $stock + SeaBIOS, virtio, virtio_net, 9p and overlay as its modules"
 echo "wall times in ms: median (min-max) of $RUNS runs, baseline of $STOCK_RUNS; phases: medians"
 echo
 
