@@ -134,20 +134,27 @@ start() {
 
 node_idle() { [ "$(in_ns "$1" sinfo -h -N -o %T 2>/dev/null)" = idle ]; }
 
+# others DIR: netns_pids but the holder's own
+others() { netns_pids "$1" | grep -vx "$(holder "$1")" || true; }
+
+# The holder goes last: the namespace is found through it, and a holder
+# gone first would make every process in it look gone (while slurmctld
+# still writes its state into DIR).
 stop() {
 	local d=$1 end
 	[ -f "$d/holder.pid" ] || return 0
 	# shellcheck disable=SC2046 # a list of pids
-	kill -TERM $(netns_pids "$d") 2>/dev/null || true
+	kill -TERM $(others "$d") 2>/dev/null || true
 	end=$((SECONDS + 10))
-	while [ -n "$(netns_pids "$d")" ] && [ $SECONDS -lt $end ]; do sleep 0.2; done
+	while [ -n "$(others "$d")" ] && [ $SECONDS -lt $end ]; do sleep 0.2; done
 	# shellcheck disable=SC2046
-	kill -KILL $(netns_pids "$d") 2>/dev/null || true
+	kill -KILL $(others "$d") 2>/dev/null || true
 	end=$((SECONDS + 5))
-	while [ -n "$(netns_pids "$d")" ]; do
-		[ $SECONDS -lt $end ] || die "processes left in the cluster's namespace: $(netns_pids "$d" | tr '\n' ' ')"
+	while [ -n "$(others "$d")" ]; do
+		[ $SECONDS -lt $end ] || die "processes left in the cluster's namespace: $(others "$d" | tr '\n' ' ')"
 		sleep 0.2
 	done
+	kill -KILL "$(holder "$d")" 2>/dev/null || true
 	rm -f "$d/holder.pid"
 }
 
