@@ -36,6 +36,8 @@
 #include "runner.h"
 
 #define MAX_CLIENTS 64
+#define VM_STABLE     10.0  /* s: a VM that ran this long resets the failure count (docker's 10 s) */
+#define VM_FAILS_MAX  5     /* VM-level failures in a row before restarts stop */
 enum { C_IDLE, C_EXEC, C_WAIT, C_STOP };
 
 struct client {
@@ -419,6 +421,7 @@ int monitor_run(struct launch *l, const char *dir, struct vmstate *st, int ready
 	sigprocmask(SIG_BLOCK, &sigs, NULL);
 	signal(SIGPIPE, SIG_IGN);
 	bool again = !e;
+	unsigned vm_fails = 0;
 	while (again) {
 		again = false;
 		set_status(&m, "starting");
@@ -444,14 +447,21 @@ int monitor_run(struct launch *l, const char *dir, struct vmstate *st, int ready
 		session_close(&m.s);
 		vm_close(&l->vm);
 		/* The guest itself died under a command that was running: boot
-		 * again if the policy says so (a stop never comes back). */
-		if (e && m.st->started && !m.stopped &&
+		 * again if the policy says so (a stop never comes back), after
+		 * docker's growing delay; a VM that keeps failing within
+		 * VM_STABLE seconds of its boot is given up after VM_FAILS_MAX. */
+		vm_fails = now_s() - m.res.t.qemu_start >= VM_STABLE ? 1 : vm_fails + 1;
+		if (e && m.st->started && !m.stopped && vm_fails < VM_FAILS_MAX &&
 		    restart_wanted(&m.policy, EXIT_QPOD, false, m.st->restarts)) {
 			m.st->restarts++;
-			struct timespec d = { 0, (long)(restart_delay(m.st->restarts) * 1e9) % 1000000000 };
-			nanosleep(&d, NULL);
+			double d = restart_delay(m.st->restarts);
+			struct timespec ts = { (time_t)d, (long)((d - (double)(time_t)d) * 1e9) };
+			while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+				;
 			again = true;
 			e = 0;
+		} else if (e && vm_fails >= VM_FAILS_MAX) {
+			qerr_wrap(err, "the VM failed %u times in a row: not restarted", vm_fails);
 		}
 	}
 	finish(&m, e);
