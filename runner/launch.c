@@ -54,7 +54,7 @@ static int pod_and_container(struct launch *l)
 	l->pod = (struct qp_pod){ .hostname = l->hostname, .share = VM_ROOT_TAG };
 	if (l->root_fd >= 0)
 		l->pod = (struct qp_pod){ .hostname = l->hostname, .root_device = "vda", .root_type = "squashfs" };
-	net_guest(o->network, o->dns, o->hosts, o->nhosts, &l->pod.net, l->hosts);
+	net_guest(o->network, o->host_loopback, o->dns, o->hosts, o->nhosts, &l->pod.net, l->hosts);
 	if (o->nvols > QP_MAX_MOUNTS)
 		return qerr_set(&l->err, E2BIG, "at most %u volumes", QP_MAX_MOUNTS);
 	for (size_t i = 0; i < o->nvols; i++)
@@ -203,7 +203,7 @@ static struct vm_spec spec_of(const struct launch *l)
 		.root_fd = l->root_fd, .root_off = l->root_off, .root_size = l->root_size,
 		.root_digest = l->root_digest, .warm = l->warm,
 		.console_path = o->console, .debug = o->debug,
-		.network = o->network, .ports = o->ports, .nports = o->nports,
+		.network = o->network, .host_loopback = o->host_loopback, .ports = o->ports, .nports = o->nports,
 		.tsc_khz = l->tsc_khz, .ram_fd = -1, .state_fd = -1,
 	};
 }

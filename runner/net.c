@@ -33,7 +33,6 @@
 #define NET_CIDR    "10.0.2.0/24"
 #define NET_GUEST   "10.0.2.15"
 #define NET_PREFIX  24
-#define NET_HOST    "10.0.2.2"
 #define NET_DNS     "10.0.2.3"
 #define NET_DEVICE  "eth0"
 
@@ -150,12 +149,12 @@ int net_check_ports(const struct publish *p, size_t n, struct qerr *err)
 }
 
 /* qemu's -netdev value for --network user: slirp with the ports. */
-int net_netdev(const struct publish *p, size_t n, char *out, size_t cap)
+int net_netdev(const struct publish *p, size_t n, bool in_ns, char *out, size_t cap)
 {
 	size_t len = (size_t)snprintf(out, cap, "user,id=n0,ipv6=off,net=%s,host=%s,dns=%s", NET_CIDR, NET_HOST, NET_DNS);
 	for (size_t i = 0; i < n && len < cap; i++)
 		len += (size_t)snprintf(out + len, cap - len, ",hostfwd=%s:%s:%u-%s:%u", p[i].udp ? "udp" : "tcp",
-					p[i].ip, p[i].host, NET_GUEST, p[i].guest);
+					in_ns ? "" : p[i].ip, p[i].host, NET_GUEST, p[i].guest);
 	return len < cap ? 0 : -E2BIG;
 }
 
@@ -168,8 +167,8 @@ int net_kernel_arg(char *out, size_t cap)
 }
 
 /* What hyperstart sets up: the interface (user mode only), resolver, hosts. */
-void net_guest(bool nic, char **dns, const struct qp_host *extra, size_t nextra, struct qp_net *out,
-	       struct qp_host *hosts)
+void net_guest(bool nic, bool host_loopback, char **dns, const struct qp_host *extra, size_t nextra,
+	       struct qp_net *out, struct qp_host *hosts)
 {
 	static char *slirp_dns[] = { NET_DNS, NULL };
 	*out = (struct qp_net){ 0 };
@@ -180,8 +179,10 @@ void net_guest(bool nic, char **dns, const struct qp_host *extra, size_t nextra,
 		out->prefix = NET_PREFIX;
 		out->gateway = NET_HOST;
 		out->dns = dns && *dns ? dns : slirp_dns;
-		hosts[n++] = (struct qp_host){ .name = "host.containers.internal", .ip = NET_HOST };
-		hosts[n++] = (struct qp_host){ .name = "host.docker.internal", .ip = NET_HOST };
+		if (host_loopback) {
+			hosts[n++] = (struct qp_host){ .name = "host.containers.internal", .ip = NET_HOST };
+			hosts[n++] = (struct qp_host){ .name = "host.docker.internal", .ip = NET_HOST };
+		}
 	} else if (dns && *dns) {
 		out->dns = dns;
 	}

@@ -45,12 +45,15 @@ void usage(FILE *f)
 	      "      --umask MASK        the command's umask (octal, default 0022)\n"
 	      "  -m, --memory SIZE       guest memory (bytes, or with k, m, g; 0 or none: vm.conf)\n"
 	      "      --cpus N            vCPUs (default vm.conf)\n"
-	      "      --network user|none network: qemu's user-mode NAT (default), or loopback only\n"
+	      "      --network user|none network: user-mode NAT to the outside (default), or loopback only;\n"
+	      "                          user:allow_host_loopback=true also reaches the host's 127.0.0.1\n"
+	      "                          at 10.0.2.2 (host.containers.internal)\n"
 	      "  -p, --publish [IP:]HOSTPORT:GUESTPORT[/tcp|/udp]  forward a host port into the VM;\n"
 	      "                          without IP on every host address, as docker does\n"
 	      "  -h, --hostname NAME     the VM's hostname (default: a random id)\n"
 	      "      --dns IP            nameserver for /etc/resolv.conf (default: qemu's, 10.0.2.3)\n"
-	      "      --add-host NAME:IP  add a line to /etc/hosts (IP host-gateway: the host)\n"
+	      "      --add-host NAME:IP  add a line to /etc/hosts (IP host-gateway: the host's loopback,\n"
+	      "                          which the VM then reaches)\n"
 	      "      --timeout SECONDS   kill the VM after this long; exit 124\n"
 	      "      --sig-proxy=false   do not forward signals: they end qpod and the VM\n"
 	      "  -d, --detach            keep the VM running in the background; print its id\n"
@@ -212,8 +215,13 @@ static int flag(struct opts *o, int c, const char *v)
 	case 'h': return opt_set_hostname(o, v);
 	case 'p': return opt_add_publish(o, v);
 	case O_NETWORK:
-		o->network = !strcmp(v, "user");
 		o->network_set = true;
+		if (!strcmp(v, "user:allow_host_loopback=true") || !strcmp(v, "user:allow_host_loopback=false")) {
+			o->network = true;
+			o->host_loopback = !strcmp(v + strlen("user:allow_host_loopback="), "true");
+			return 0;
+		}
+		o->network = !strcmp(v, "user");
 		return opt_one_of("--network", v, "user", "none", NULL);
 	case O_DNS: return opt_add_dns(o, v);
 	case O_ADDHOST: return opt_add_host(o, v);

@@ -87,18 +87,19 @@ int opt_add_volume(struct opts *o, const char *spec)
 		opt_bad("--volume %s: too many volumes", spec);
 		goto out;
 	}
-	char *file = NULL;
+	char *file = NULL, *path = strdup(real);
 	if (S_ISREG(st.st_mode)) {
 		char *slash = strrchr(real, '/');
 		file = strdup(slash + 1);
 		*(slash == real ? slash + 1 : slash) = '\0';
 	}
-	if (opt_grow(&o->vols, &o->nvols, sizeof *o->vols) < 0) {
+	if (!path || opt_grow(&o->vols, &o->nvols, sizeof *o->vols) < 0) {
 		free(file);
+		free(path);
 		e = -ENOMEM;
 		goto out;
 	}
-	o->vols[o->nvols++] = (struct volume){ .host = real, .guest = strdup(guest), .file = file,
+	o->vols[o->nvols++] = (struct volume){ .host = real, .guest = strdup(guest), .file = file, .path = path,
 					       .read_only = mode && !strcmp(mode, "ro") };
 	real = NULL;
 	e = 0;
@@ -206,7 +207,11 @@ int opt_add_host(struct opts *o, const char *spec)
 		return opt_bad("--add-host %s: too many hosts", spec);
 	if (opt_grow(&o->hosts, &o->nhosts, sizeof *o->hosts) < 0)
 		return -ENOMEM;
-	return opt_say(net_parse_add_host(spec, &o->hosts[o->nhosts++], &err), &err);
+	struct qp_host *h = &o->hosts[o->nhosts++];
+	int e = opt_say(net_parse_add_host(spec, h, &err), &err);
+	if (!e && !strcmp(h->ip, NET_HOST)) /* docker's host-gateway: the host's loopback, asked for */
+		o->host_loopback = true;
+	return e;
 }
 
 int opt_add_dns(struct opts *o, const char *ip)
@@ -403,6 +408,7 @@ void opts_free(struct opts *o)
 		free(o->vols[i].host);
 		free(o->vols[i].guest);
 		free(o->vols[i].file);
+		free(o->vols[i].path);
 	}
 	for (size_t i = 0; i < o->nhosts; i++) {
 		free(o->hosts[i].name);

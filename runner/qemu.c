@@ -1,14 +1,26 @@
 /*
- * qemu.c: build the qemu command line and start it.
+ * qemu.c: build the qemu command line and start it, jailed (jail.c).
  *
  * The two ports are socketpairs whose far ends qemu inherits
  * (-chardev socket,fd=N): no socket files, no connect polling, and the guest
  * sees the host connected from its first instruction. The image root is a
- * 9p share of a directory, or a bundle's squashfs: a byte range of the
- * bundle file as a read-only virtio disk (-blockdev raw offset/size). The console and
- * qemu's own stderr go to memfds (or the --console file), so a run leaves
- * nothing on disk. qemu gets PR_SET_PDEATHSIG: if the runner is killed,
- * even by SIGKILL, qemu goes too.
+ * 9p share of a directory, or a squashfs disk: a byte range of a file we
+ * opened (an image's root disk, or a bundle), handed over as an fd
+ * (-add-fd, /dev/fdset/N), as is the console. The console and qemu's own
+ * stderr go to memfds (or the --console file), kept bounded
+ * (vm_console_trim), so a run leaves nothing on disk. qemu gets
+ * PR_SET_PDEATHSIG: if the runner is killed, even by SIGKILL, qemu goes too.
+ *
+ * What qemu opens by path is bound into its jail under /vm: kernel, initrd,
+ * firmware, a template's RAM, the 9p shares (a single-file volume alone in
+ * a directory of its own, so the guest sees no sibling). Volumes are shared
+ * with security_model=mapped-xattr: what the guest makes of owners, modes,
+ * devices and links stays in xattrs, and the host holds plain files of the
+ * caller. Without --network user:allow_host_loopback=true, qemu has a
+ * network namespace of its own, which pasta connects to the outside
+ * (pasta.c), and the guest reaches no service of the host's loopback.
+ * qemu's own seccomp filter (-sandbox) denies it new privileges, new
+ * processes and resource control.
  *
  * Three ways to start (vm_spec.mode): a cold boot (RAM from qemu's own
  * memfd); a cold boot that saves a template at READY (VM_SAVE: RAM in the
@@ -35,7 +47,14 @@
 
 #include "common/virtfs.h"
 #include "io.h"
+#include "jail.h"
 #include "runner.h"
+
+/* The fdsets of what qemu gets as an fd (-add-fd). */
+#define FDSET_CONSOLE 1
+#define FDSET_ROOT    2
+#define SANDBOX "on,obsolete=deny,elevateprivileges=deny,spawn=deny,resourcecontrol=deny"
+#define QEMU_EXE "qemu-system-x86_64"
 
 #define MAX_ARGS 128
 
@@ -66,23 +85,9 @@ static void argv_free(struct argv *a)
 		free(a->v[i]);
 }
 
-/* qemu option values escape a comma by doubling it. */
-static char *esc(const char *s, char *buf, size_t cap)
-{
-	size_t o = 0;
-	for (; *s && o + 2 < cap; s++) {
-		if (*s == ',')
-			buf[o++] = ',';
-		buf[o++] = *s;
-	}
-	buf[o] = '\0';
-	return buf;
-}
-
 /* The guest RAM backend and the mode's extra arguments. */
 static void build_mode(struct argv *a, const struct vm_spec *s, int qmp, bool key)
 {
-	char e1[8192];
 	arg(a, "-object");
 	if (key)
 		arg(a, "memory-backend,id=ram,size=%ldM", s->set->memory_mb);
@@ -90,8 +95,7 @@ static void build_mode(struct argv *a, const struct vm_spec *s, int qmp, bool ke
 		arg(a, "memory-backend-file,id=ram,size=%ldM,mem-path=/proc/self/fd/%d,share=on",
 		    s->set->memory_mb, s->ram_fd);
 	else if (s->mode == VM_RESTORE)
-		arg(a, "memory-backend-file,id=ram,size=%ldM,mem-path=%s,share=off", s->set->memory_mb,
-		    esc(s->ram_path, e1, sizeof e1));
+		arg(a, "memory-backend-file,id=ram,size=%ldM,mem-path=/vm/ram,share=off", s->set->memory_mb);
 	else
 		/* Guest RAM from a memfd: shmem gets 4 KiB pages (the host's THP
 		 * setting for shmem is "never" by default) where anonymous RAM gets
@@ -110,17 +114,31 @@ static void build_mode(struct argv *a, const struct vm_spec *s, int qmp, bool ke
 	}
 }
 
+/* The fds qemu inherits; -1 where none. */
+struct vmfds {
+	int ctl, stream, console, qmp;
+};
+
 /* key: the line a template is keyed by (no fds, no paths of shares, no ports). */
-static void build(struct argv *a, const struct vm_spec *s, int ctl, int stream, int console, int qmp, bool key)
+static void build(struct argv *a, const struct vm_spec *s, const struct vmfds *f, bool key)
 {
-	char e1[8192];
-	arg(a, "qemu-system-x86_64");
+	arg(a, QEMU_EXE);
 	arg(a, "-nodefaults");
 	arg(a, "-no-user-config");
 	arg(a, "-display");
 	arg(a, "none");
 	arg(a, "-no-reboot");
-	build_mode(a, s, qmp, key);
+	arg(a, "-sandbox");
+	arg(a, SANDBOX);
+	if (!key) {
+		arg(a, "-add-fd");
+		arg(a, "fd=%d,set=%d", f->console, FDSET_CONSOLE);
+		if (!s->rootfs) {
+			arg(a, "-add-fd");
+			arg(a, "fd=%d,set=%d", s->root_fd, FDSET_ROOT);
+		}
+	}
+	build_mode(a, s, f->qmp, key);
 	arg(a, "-machine");
 	arg(a, "%s,memory-backend=ram,accel=%s", s->conf->machine, s->set->accel);
 	arg(a, "-m");
@@ -129,16 +147,16 @@ static void build(struct argv *a, const struct vm_spec *s, int ctl, int stream, 
 	arg(a, "%ld", s->set->cpus);
 	if (!strcmp(s->set->boot, "cbfs")) {
 		arg(a, "-drive");
-		arg(a, "if=pflash,format=raw,readonly=on,file=%s", esc(s->bios, e1, sizeof e1));
+		arg(a, "if=pflash,format=raw,readonly=on,file=/vm/bios");
 		arg(a, "-drive");
-		arg(a, "if=pflash,format=raw,readonly=on,file=%s", esc(s->cbfs, e1, sizeof e1));
+		arg(a, "if=pflash,format=raw,readonly=on,file=/vm/cbfs");
 	} else {
 		arg(a, "-bios");
-		arg(a, "%s", s->bios);
+		arg(a, "/vm/bios");
 		arg(a, "-kernel");
-		arg(a, "%s", s->kernel);
+		arg(a, "/vm/kernel");
 		arg(a, "-initrd");
-		arg(a, "%s", s->initrd);
+		arg(a, "/vm/initrd");
 		char net[128] = "";
 		if (s->network && net_kernel_arg(net + 1, sizeof net - 1) == 0)
 			net[0] = ' ';
@@ -155,7 +173,7 @@ static void build(struct argv *a, const struct vm_spec *s, int ctl, int stream, 
 		arg(a, "%s%s%s%s%s", s->conf->cmdline, tsc, net, root, s->debug ? " qpod.debug loglevel=7" : "");
 	}
 	arg(a, "-chardev");
-	arg(a, "file,id=con,path=/proc/self/fd/%d", console);
+	arg(a, "file,id=con,path=/dev/fdset/%d,append=on", FDSET_CONSOLE);
 	arg(a, "-serial");
 	arg(a, "chardev:con");
 	/* max_ports=3: port 0 (kept for a console) and our two. The default, 31,
@@ -163,16 +181,16 @@ static void build(struct argv *a, const struct vm_spec *s, int ctl, int stream, 
 	arg(a, "-device");
 	arg(a, "virtio-serial-pci,id=vs0,max_ports=3");
 	arg(a, "-chardev");
-	arg(a, "socket,id=ctl,fd=%d", ctl);
+	arg(a, "socket,id=ctl,fd=%d", f->ctl);
 	arg(a, "-device");
 	arg(a, "virtserialport,bus=vs0.0,chardev=ctl,name=%s", QP_PORT_CTL);
 	arg(a, "-chardev");
-	arg(a, "socket,id=stream,fd=%d", stream);
+	arg(a, "socket,id=stream,fd=%d", f->stream);
 	arg(a, "-device");
 	arg(a, "virtserialport,bus=vs0.0,chardev=stream,name=%s", QP_PORT_STREAM);
 	if (s->network) {
 		char nd[4096];
-		if (net_netdev(s->ports, key ? 0 : s->nports, nd, sizeof nd) < 0)
+		if (net_netdev(s->ports, key ? 0 : s->nports, !s->host_loopback, nd, sizeof nd) < 0)
 			a->err = -E2BIG;
 		arg(a, "-netdev");
 		arg(a, "%s", nd);
@@ -186,7 +204,7 @@ static void build(struct argv *a, const struct vm_spec *s, int ctl, int stream, 
 	 * that a user unpacked keeps the image's owners in xattrs. */
 	if (s->rootfs) {
 		arg(a, "-fsdev");
-		arg(a, "local,id=root,path=%s,security_model=%s,readonly=on", key ? "-" : esc(s->rootfs, e1, sizeof e1),
+		arg(a, "local,id=root,path=/vm/root,security_model=%s,readonly=on,multidevs=remap",
 		    key ? "-" : s->root_mapped ? VIRTFS_MODEL : "none");
 		arg(a, "-device");
 		arg(a, "virtio-9p-pci,fsdev=root,mount_tag=%s", VM_ROOT_TAG);
@@ -198,8 +216,8 @@ static void build(struct argv *a, const struct vm_spec *s, int ctl, int stream, 
 		 * a migration comes in), which concurrent VMs share. */
 		arg(a, "-blockdev");
 		arg(a, "driver=raw,node-name=root,read-only=on,offset=%ju,size=%ju,file.driver=file,"
-		    "file.filename=/dev/fd/%d,file.drop-cache=off", key ? 0 : (uintmax_t)s->root_off, (uintmax_t)s->root_size,
-		    key ? -1 : s->root_fd);
+		    "file.filename=/dev/fdset/%d,file.drop-cache=off", key ? 0 : (uintmax_t)s->root_off,
+		    (uintmax_t)s->root_size, FDSET_ROOT);
 		arg(a, "-device");
 		arg(a, "virtio-blk-pci,drive=root");
 	}
@@ -207,7 +225,7 @@ static void build(struct argv *a, const struct vm_spec *s, int ctl, int stream, 
 		char tag[VM_TAG_MAX];
 		vm_vol_tag(i, tag);
 		arg(a, "-fsdev");
-		arg(a, "local,id=%s,path=%s,security_model=none%s", tag, key ? "-" : esc(s->vols[i].host, e1, sizeof e1),
+		arg(a, "local,id=%s,path=/vm/%s,security_model=%s,multidevs=remap%s", tag, tag, VIRTFS_MODEL,
 		    s->vols[i].read_only && !key ? ",readonly=on" : "");
 		arg(a, "-device");
 		arg(a, "virtio-9p-pci,fsdev=%s,mount_tag=%s", tag, tag);
@@ -218,7 +236,7 @@ int vm_key_args(const struct vm_spec *s, char *out, size_t cap)
 {
 	struct argv a = { .n = 0 };
 	size_t o = 0;
-	build(&a, s, -1, -1, -1, -1, true);
+	build(&a, s, &(struct vmfds){ -1, -1, -1, -1 }, true);
 	for (int i = 0; !a.err && i < a.n; i++) {
 		int n = snprintf(out + o, cap - o, "%s\n", a.v[i]);
 		if (n < 0 || (size_t)n >= cap - o)
@@ -236,52 +254,99 @@ char *vm_vol_tag(size_t i, char tag[VM_TAG_MAX])
 	return tag;
 }
 
-static int keep(int fd)
+int vm_qemu_exe(char *out, size_t cap, struct qerr *err)
 {
-	return fcntl(fd, F_SETFD, 0);
+	const char *path = getenv("PATH");
+	if (!path || !*path)
+		path = "/usr/local/bin:/usr/bin:/bin";
+	for (const char *p = path; *p;) {
+		size_t n = strcspn(p, ":");
+		snprintf(out, cap, "%.*s/%s", (int)n, n ? p : ".", QEMU_EXE);
+		if (access(out, X_OK) == 0)
+			return 0;
+		p += n + (p[n] == ':');
+	}
+	return qerr_set(err, ENOENT, "%s is not in PATH", QEMU_EXE);
 }
 
-__attribute__((noreturn))
-static void child(char **argv, int log, const int *fds, size_t nfds)
+/* Everything qemu opens by path, bound where build() names it. As root,
+ * what it reads through the VM's id mapping (it is not other-readable
+ * where the cache is private), and what a guest may write always. */
+static void jail_of(struct jail *j, const struct vm_spec *s)
 {
-	/* Die with the runner; and if it is already gone, do not start at all. */
-	prctl(PR_SET_PDEATHSIG, SIGKILL);
-	if (getppid() == 1)
-		_exit(127);
-	sigset_t none;
-	sigemptyset(&none);
-	sigprocmask(SIG_SETMASK, &none, NULL);
-	signal(SIGPIPE, SIG_DFL); /* the runner ignores these */
-	signal(SIGTTIN, SIG_DFL);
-	signal(SIGTTOU, SIG_DFL);
-	int null = open("/dev/null", O_RDWR | O_CLOEXEC);
-	if (null < 0 || dup2(null, 0) < 0 || dup2(log, 1) < 0 || dup2(log, 2) < 0)
-		_exit(127);
-	for (size_t i = 0; i < nfds; i++)
-		if (fds[i] >= 0 && keep(fds[i]) < 0)
-			_exit(127);
-	/* qemu must not take over the runner's terminal job control. */
-	setpgid(0, 0);
-	execvp(argv[0], argv);
-	dprintf(2, "qpod: cannot run %s: %s\n", argv[0], strerror(errno));
-	_exit(127);
+	jail_init(j);
+	j->netns = !(s->network && s->host_loopback);
+	/* slirp forwards the guest's DNS to its namespace's resolver: the
+	 * host's own, or pasta's forward to it. */
+	if (!j->netns && access("/etc/resolv.conf", R_OK) == 0)
+		jail_add(j, "/etc/resolv.conf", JAIL_FILE, "/etc/resolv.conf");
+	else if (s->network)
+		snprintf(j->resolv, sizeof j->resolv, "nameserver %s\n", NET_DNS_FWD);
+	if (!strcmp(s->set->accel, "kvm"))
+		jail_add(j, "/dev/kvm", JAIL_DEV | JAIL_RW | JAIL_FILE, "/dev/kvm");
+	jail_add(j, s->bios, JAIL_FILE | JAIL_MAP, "/vm/bios");
+	if (!strcmp(s->set->boot, "cbfs")) {
+		jail_add(j, s->cbfs, JAIL_FILE | JAIL_MAP, "/vm/cbfs");
+	} else {
+		jail_add(j, s->kernel, JAIL_FILE | JAIL_MAP, "/vm/kernel");
+		jail_add(j, s->initrd, JAIL_FILE | JAIL_MAP, "/vm/initrd");
+	}
+	if (s->mode == VM_RESTORE)
+		jail_add(j, s->ram_path, JAIL_FILE | JAIL_RW | JAIL_MAP, "/vm/ram");
+	if (s->rootfs)
+		jail_add(j, s->rootfs, JAIL_MAP, "/vm/root");
+	for (size_t i = 0; i < s->nvols; i++) {
+		const struct volume *v = &s->vols[i];
+		char tag[VM_TAG_MAX];
+		unsigned rw = v->read_only ? 0 : JAIL_RW;
+		vm_vol_tag(i, tag);
+		/* A file goes alone into a directory of the jail's (read-only):
+		 * the share holds nothing else, and nothing can be made beside it. */
+		if (v->file)
+			jail_add(j, v->path, rw | JAIL_MAP | JAIL_FILE, "/vm/%s/%s", tag, v->file);
+		else
+			jail_add(j, v->path, rw | JAIL_MAP, "/vm/%s", tag);
+	}
+}
+
+/* The console's file for qemu: the same file, write-only (-add-fd wants the
+ * access mode qemu asks for), appending whatever vm_console_trim did. */
+static int console_for_qemu(int console)
+{
+	char p[32];
+	snprintf(p, sizeof p, "/proc/self/fd/%d", console);
+	return open(p, O_WRONLY | O_APPEND | O_CLOEXEC);
+}
+
+/* --console FILE: never through a link, never what is not a file of ours. */
+static int console_file(const char *path)
+{
+	struct stat st;
+	int fd = open(path, O_RDWR | O_CREAT | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return -1;
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_uid != geteuid() || ftruncate(fd, 0) < 0 ||
+	    io_nonblock(fd, 0) < 0) {
+		io_close(&fd);
+		errno = EPERM;
+	}
+	return fd;
 }
 
 int vm_start(const struct vm_spec *s, struct vm *vm, struct qerr *err)
 {
-	int ctl[2] = { -1, -1 }, st[2] = { -1, -1 }, qmp[2] = { -1, -1 }, e = 0;
+	static struct jail j; /* large: not on the stack */
+	int ctl[2] = { -1, -1 }, st[2] = { -1, -1 }, qmp[2] = { -1, -1 }, con = -1, e = 0;
 	struct argv a = { .n = 0 };
+	char exe[PATH_MAX];
 	*vm = VM_NONE;
 
-	if (s->console_path)
-		vm->console = open(s->console_path, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-	else
-		vm->console = memfd_create("qpod-console", MFD_CLOEXEC);
+	vm->console = s->console_path ? console_file(s->console_path) : memfd_create("qpod-console", MFD_CLOEXEC);
 	if (vm->console < 0) {
 		e = qerr_sys(err, errno, "console log %s", s->console_path ? s->console_path : "(memfd)");
 		goto fail;
 	}
-	if ((vm->qemu_log = memfd_create("qpod-qemu", MFD_CLOEXEC)) < 0 ||
+	if ((con = console_for_qemu(vm->console)) < 0 || (vm->qemu_log = memfd_create("qpod-qemu", MFD_CLOEXEC)) < 0 ||
 	    socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, ctl) < 0 ||
 	    socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, st) < 0) {
 		e = qerr_sys(err, errno, "set up the VM's channels");
@@ -291,25 +356,29 @@ int vm_start(const struct vm_spec *s, struct vm *vm, struct qerr *err)
 		e = qerr_sys(err, errno, "set up the VM's monitor");
 		goto fail;
 	}
-	build(&a, s, ctl[1], st[1], vm->console, qmp[1], false);
+	build(&a, s, &(struct vmfds){ ctl[1], st[1], con, qmp[1] }, false);
 	if (a.err) {
 		e = qerr_set(err, E2BIG, "qemu command line too long");
 		goto fail;
 	}
-	if ((vm->pid = fork()) < 0) {
-		e = qerr_sys(err, errno, "fork");
+	if ((e = vm_qemu_exe(exe, sizeof exe, err)))
 		goto fail;
-	}
-	if (vm->pid == 0) {
-		int fds[] = { ctl[1], st[1], vm->console, qmp[1], s->mode == VM_SAVE ? s->ram_fd : -1,
-			      s->mode == VM_RESTORE ? s->state_fd : -1, s->rootfs ? -1 : s->root_fd };
-		child(a.v, vm->qemu_log, fds, sizeof fds / sizeof *fds);
-	}
+	jail_of(&j, s);
+	int fds[] = { ctl[1], st[1], con, qmp[1], s->mode == VM_SAVE ? s->ram_fd : -1,
+		      s->mode == VM_RESTORE ? s->state_fd : -1, s->rootfs ? -1 : s->root_fd };
+	struct jail_exec x = { .exe = exe, .argv = a.v, .out_fd = vm->qemu_log, .keep = fds,
+			       .nkeep = sizeof fds / sizeof *fds };
+	if ((e = jail_start(&j, &x, &vm->pid, err)))
+		goto fail;
+	if (s->network && !s->host_loopback &&
+	    (e = pasta_start(vm->pid, s->ports, s->nports, &vm->pasta, err)))
+		goto fail;
 	vm->ctl = ctl[0];
 	vm->stream = st[0];
 	vm->qmp = qmp[0];
 	ctl[0] = st[0] = qmp[0] = -1;
 fail:
+	io_close(&con);
 	io_close(&ctl[0]);
 	io_close(&ctl[1]);
 	io_close(&st[0]);
@@ -320,6 +389,34 @@ fail:
 	if (e)
 		vm_close(vm);
 	return e;
+}
+
+int vm_net_ready(struct vm *vm, double deadline, struct qerr *err)
+{
+	return pasta_ready(&vm->pasta, deadline, err);
+}
+
+/* The first `cut` bytes of a log let go: taken out of a file (collapse),
+ * or, where the filesystem cannot (a memfd), punched (bytes read as
+ * zeros, blocks freed; the tail keeps its offsets). */
+static void trim(int fd)
+{
+	struct stat st;
+	if (fd < 0 || fstat(fd, &st) < 0 || (uint64_t)st.st_blocks * 512 <= 2 * VM_LOG_KEEP)
+		return;
+	off_t cut = (st.st_size - VM_LOG_KEEP) & ~(off_t)(st.st_blksize > 4096 ? st.st_blksize - 1 : 4095);
+	if (cut > 0 && fallocate(fd, FALLOC_FL_COLLAPSE_RANGE, 0, cut) < 0)
+		fallocate(fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, 0, cut);
+}
+
+void vm_console_trim(struct vm *vm, double now)
+{
+	if (now - vm->console_trimmed < 1.0)
+		return;
+	vm->console_trimmed = now;
+	trim(vm->console);
+	trim(vm->qemu_log);
+	trim(vm->pasta.log);
 }
 
 void vm_kill(struct vm *vm)
@@ -377,6 +474,7 @@ void vm_print_tail(const struct vm *vm, FILE *out)
 {
 	struct stat st;
 	tail(vm->qemu_log, "[qemu] ", 10, out);
+	tail(vm->pasta.log, "[pasta] ", 5, out);
 	tail(vm->console, "[console] ", 20, out);
 	if (vm->console >= 0 && fstat(vm->console, &st) == 0 && st.st_size == 0)
 		fprintf(out, "[console] (empty: the guest prints only errors; --debug shows its boot log)\n");
@@ -385,6 +483,7 @@ void vm_print_tail(const struct vm *vm, FILE *out)
 void vm_close(struct vm *vm)
 {
 	vm_kill(vm);
+	pasta_stop(&vm->pasta);
 	io_close(&vm->ctl);
 	io_close(&vm->stream);
 	io_close(&vm->console);

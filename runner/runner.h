@@ -34,10 +34,13 @@ struct volume {
 	char *host;        /* absolute host directory (a file volume's directory) */
 	char *guest;       /* absolute guest path */
 	char *file;        /* a single-file volume: the file's name in host; NULL: all of host */
+	char *path;        /* what is shared: host, or host/file */
 	bool read_only;
 };
 
 /* net.c: --network, -p, --dns, --add-host (docker's meaning). */
+#define NET_HOST    "10.0.2.2"   /* the gateway; the host's loopback only when asked for */
+#define NET_DNS_FWD "10.0.2.3"   /* the resolver qemu's namespace asks: pasta's forward (pasta.c) */
 struct publish {
 	const char *spec;  /* as given, for messages */
 	char ip[16];       /* host address, "" for every address */
@@ -49,12 +52,25 @@ int net_parse_publish(const char *spec, struct publish *p, struct qerr *err);
 int net_parse_add_host(const char *spec, struct qp_host *h, struct qerr *err);
 int net_parse_dns(const char *ip, struct qerr *err);
 int net_check_ports(const struct publish *p, size_t n, struct qerr *err);
-int net_netdev(const struct publish *p, size_t n, char *out, size_t cap);
+/* in_ns: qemu runs in a namespace of its own, where each port is taken
+ * on every address at its host port's number (pasta brings it there). */
+int net_netdev(const struct publish *p, size_t n, bool in_ns, char *out, size_t cap);
 /* "qpod.net=DEV,ADDR/PREFIX,GATEWAY" for the kernel command line. */
 int net_kernel_arg(char *out, size_t cap);
 /* hosts must have room for nextra + 2 entries. */
-void net_guest(bool nic, char **dns, const struct qp_host *extra, size_t nextra, struct qp_net *out,
-	       struct qp_host *hosts);
+void net_guest(bool nic, bool host_loopback, char **dns, const struct qp_host *extra, size_t nextra,
+	       struct qp_net *out, struct qp_host *hosts);
+
+/* pasta.c: the way out of qemu's network namespace (pasta, of passt). */
+struct pasta {
+	pid_t pid;
+	int log;           /* its messages (memfd) */
+	int ready;         /* its pid arrives here once it is set up; -1 after */
+};
+int pasta_start(pid_t qemu, const struct publish *p, size_t n, struct pasta *ps, struct qerr *err);
+/* Wait until it is set up (a failure says why). */
+int pasta_ready(struct pasta *ps, double deadline, struct qerr *err);
+void pasta_stop(struct pasta *ps);
 
 /* What the user asked for (opts.c). */
 struct opts {
@@ -74,6 +90,7 @@ struct opts {
 	bool no_tls_verify; /* --tls-verify=false */
 	char *creds, *authfile; /* --creds USER:PASSWORD, --authfile FILE */
 	bool network;      /* --network user (default) rather than none */
+	bool host_loopback; /* the guest may reach the host's loopback (net.c) */
 	bool no_snapshot;  /* --no-snapshot: boot cold, whatever templates there are */
 	bool network_set;  /* --network was given */
 	char *verify_key;  /* --verify-key PUBKEY: a bundle must be signed by it */
@@ -180,9 +197,12 @@ struct vm {
 	int console;       /* console log (memfd or --console file) */
 	int qemu_log;      /* qemu's own stderr (memfd) */
 	int qmp;           /* our end of its QMP socket (VM_SAVE, VM_RESTORE), else -1 */
+	struct pasta pasta; /* the default network's way out (pid -1: none) */
+	double console_trimmed; /* when vm_console_trim last looked */
 };
 
-#define VM_NONE ((struct vm){ .pid = -1, .ctl = -1, .stream = -1, .console = -1, .qemu_log = -1, .qmp = -1 })
+#define VM_NONE ((struct vm){ .pid = -1, .ctl = -1, .stream = -1, .console = -1, .qemu_log = -1, .qmp = -1, \
+			      .pasta = { .pid = -1, .log = -1, .ready = -1 } })
 
 enum vm_mode {
 	VM_COLD,           /* boot */
@@ -205,6 +225,7 @@ struct vm_spec {
 	const char *console_path;  /* NULL: in memory */
 	bool debug;
 	bool network;              /* a NIC on qemu's user-mode network */
+	bool host_loopback;        /* which reaches the host's loopback (else qemu has a network namespace) */
 	unsigned long tsc_khz;     /* tsc_early_khz= for the guest, or 0 (tsc.c) */
 	const struct publish *ports;
 	size_t nports;
@@ -220,10 +241,18 @@ struct vm_spec {
 char *vm_vol_tag(size_t i, char tag[VM_TAG_MAX]);
 
 int vm_start(const struct vm_spec *s, struct vm *vm, struct qerr *err);
+/* qemu's program, as execvp would find it in our PATH (its identity keys templates). */
+int vm_qemu_exe(char *out, size_t cap, struct qerr *err);
 /* The qemu line without fds, share paths and published ports, one argument
  * a line: what a template is keyed by. */
 int vm_key_args(const struct vm_spec *s, char *out, size_t cap);
 void vm_kill(struct vm *vm);
+/* The network is up (pasta set up), or why not. */
+int vm_net_ready(struct vm *vm, double deadline, struct qerr *err);
+/* Keep the console's and qemu's logs bounded (the last VM_LOG_KEEP bytes);
+ * cheap, at most once a second: call it from every loop turn. */
+#define VM_LOG_KEEP (256 * 1024)
+void vm_console_trim(struct vm *vm, double now);
 void vm_print_tail(const struct vm *vm, FILE *out);
 /* Append qemu's last message (its stderr) to err's. */
 void vm_last_error(const struct vm *vm, struct qerr *err);

@@ -229,9 +229,17 @@ static void started(struct session *s, struct sproc *p, const char *why)
 		proc_free(s, p);
 }
 
+#define NET_READY_TIMEOUT 10.0  /* s; pasta is set up in 20-30 ms */
+
 static void send_start(struct session *s)
 {
 	struct jw w;
+	struct qerr e;
+	/* The command may reach out at once: its network is up first. */
+	if (vm_net_ready(s->s->vm, now_s() + NET_READY_TIMEOUT, &e) < 0) {
+		fail(s, e.code, "%s", e.msg);
+		return;
+	}
 	jw_init(&w);
 	qp_pod_write(&w, s->s->pod);
 	send_json(s, QP_STARTPOD, &w, -1);
@@ -688,7 +696,12 @@ int session_open(struct session *s, const struct session_spec *spec, struct sess
 int session_loop(struct session *s)
 {
 	while (!step(s)) {
-		double owner_next = s->hooks.turn ? s->hooks.turn(s->hooks.ctx) : 0;
+		double owner_next = s->hooks.turn ? s->hooks.turn(s->hooks.ctx) : 0, t = now_s();
+		/* The guest writes its console and qemu its log without us:
+		 * look at them every second, whatever else happens. */
+		vm_console_trim(s->s->vm, t);
+		if (!owner_next || owner_next > t + 1)
+			owner_next = t + 1;
 		watches(s);
 		int n = loop_wait(&s->loop, wait_ms(s, owner_next));
 		if (n < 0) {

@@ -61,22 +61,6 @@
 
 /* ---- the key ------------------------------------------------------------ */
 
-/* An executable in $PATH, as execvp finds it. */
-static int find_exe(const char *name, char *out, size_t cap)
-{
-	const char *path = getenv("PATH");
-	if (!path || !*path)
-		path = "/usr/local/bin:/usr/bin:/bin";
-	for (const char *p = path; *p;) {
-		size_t n = strcspn(p, ":");
-		snprintf(out, cap, "%.*s/%s", (int)n, n ? p : ".", name);
-		if (access(out, X_OK) == 0)
-			return 0;
-		p += n + (p[n] == ':');
-	}
-	return -ENOENT;
-}
-
 int tmpl_prepare(struct tmpl *t, const struct vm_spec *vs, struct qerr *err)
 {
 	char *cache = NULL, qemu[PATH_MAX], dk[HEX64], di[HEX64], db[HEX64], sub[PATH_MAX + 16];
@@ -90,8 +74,10 @@ int tmpl_prepare(struct tmpl *t, const struct vm_spec *vs, struct qerr *err)
 	snprintf(sub, sizeof sub, "%s/digests", t->dir);
 	if ((e = private_dir(t->dir, err)) || (e = private_dir(sub, err)))
 		return e;
-	if (find_exe("qemu-system-x86_64", qemu, sizeof qemu) < 0 || stat(qemu, &st) < 0)
-		return qerr_set(err, ENOENT, "qemu-system-x86_64 is not in PATH");
+	if ((e = vm_qemu_exe(qemu, sizeof qemu, err)))
+		return e;
+	if (stat(qemu, &st) < 0)
+		return qerr_sys(err, errno, "%s", qemu);
 	if ((e = file_sha256(t->dir, vs->kernel, dk, err)) || (e = file_sha256(t->dir, vs->initrd, di, err)) ||
 	    (e = file_sha256(t->dir, vs->bios, db, err)))
 		return e;
@@ -122,6 +108,35 @@ static bool owned_file(int dfd, const char *name, off_t size, struct stat *st)
 	       st->st_uid == geteuid() && (size < 0 ? st->st_size > 0 : st->st_size == size);
 }
 
+/* A template's RAM is mapped by a qemu that could write it (7.2 opens it
+ * read-write even to map it private): its seal is the file's change time,
+ * which only a write or a change of its attributes moves, and no
+ * unprivileged process can set. A RAM that is not as it was saved is
+ * never restored. */
+static int seal_of(const char *path, char *out, size_t cap, struct qerr *err)
+{
+	struct stat st;
+	if (lstat(path, &st) < 0)
+		return qerr_sys(err, errno, "%s", path);
+	snprintf(out, cap, "%llu %lld.%09ld %lld\n", (unsigned long long)st.st_ino, (long long)st.st_ctim.tv_sec,
+		 st.st_ctim.tv_nsec, (long long)st.st_size);
+	return 0;
+}
+
+/* KEY/ram is as its seal says (seal_of). */
+static bool sealed(int dfd, const char *dir)
+{
+	char want[64], have[64], ram[PATH_MAX + 8];
+	int fd = openat(dfd, "seal", O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	ssize_t n = fd < 0 ? -1 : io_read_full(fd, want, sizeof want - 1);
+	io_close(&fd);
+	snprintf(ram, sizeof ram, "%s/ram", dir);
+	if (n <= 0 || seal_of(ram, have, sizeof have, NULL) < 0)
+		return false;
+	want[n] = '\0';
+	return !strcmp(want, have);
+}
+
 int tmpl_find(struct tmpl *t, struct qerr *err)
 {
 	char p[PATH_MAX], text[16384];
@@ -140,6 +155,8 @@ int tmpl_find(struct tmpl *t, struct qerr *err)
 		e = qerr_set(err, EINVAL, "template %s: its key file does not match", p);
 	else if (!owned_file(dfd, "ram", (off_t)t->memory_mb << 20, &st))
 		e = qerr_set(err, EINVAL, "template %s: ram is not %ld MiB", p, t->memory_mb);
+	else if (!sealed(dfd, p))
+		e = qerr_set(err, EINVAL, "template %s: ram changed since it was saved", p);
 	else if (!owned_file(dfd, "state", -1, &st) ||
 		 (t->state_fd = openat(dfd, "state", O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) < 0)
 		e = qerr_set(err, EINVAL, "template %s: no state", p);
@@ -314,6 +331,14 @@ int tmpl_save(struct tmpl *t, struct vm *vm, double deadline, bool *running, str
 	if (!e) {
 		snprintf(p, sizeof p, "%s/ram", tmp);
 		e = copy_ram(t->ram_fd, p, (off_t)t->memory_mb << 20, err);
+	}
+	if (!e) {
+		snprintf(p, sizeof p, "%s/ram", tmp);
+		char seal[64];
+		e = seal_of(p, seal, sizeof seal, err);
+		snprintf(p, sizeof p, "%s/seal", tmp);
+		if (!e)
+			e = write_file(p, seal, err);
 	}
 	if (!e) {
 		snprintf(p, sizeof p, "%s/key", tmp);

@@ -123,12 +123,36 @@ wait_http() {
 	[ "$(cat "$BATS_TEST_TMPDIR/got")" = datagram-42 ]
 }
 
-@test "the guest reaches a host server on 127.0.0.1 as host.containers.internal" {
+# host_server: a web server on the host's 127.0.0.1 that logs each request to $BATS_TEST_TMPDIR/hits
+host_server() {
 	port=$(free_port)
-	python3 -m http.server "$port" --bind 127.0.0.1 --directory "$WWW" >/dev/null 2>&1 &
+	python3 -m http.server "$port" --bind 127.0.0.1 --directory "$WWW" >/dev/null 2>"$BATS_TEST_TMPDIR/hits" &
 	srv=$!
 	wait_http "http://127.0.0.1:$port/host.txt"
-	run ./run "$ROOT" wget -qO- "http://host.containers.internal:$port/host.txt"
+	: > "$BATS_TEST_TMPDIR/hits"
+}
+
+@test "by default the guest reaches no server on the host's 127.0.0.1, at whatever address of its network" {
+	host_server
+	run ./run "$ROOT" sh -c "for a in 10.0.2.2 10.0.2.3 10.0.2.77 10.0.2.255; do
+		nc -w 5 \$a $port </dev/null && echo \"reached \$a\"; done; grep -c host.containers.internal /etc/hosts || true"
+	[ "$status" -eq 0 ]
+	[[ "$output" != *reached* ]]
+	[ "${lines[-1]}" = 0 ]
+	[ ! -s "$BATS_TEST_TMPDIR/hits" ]
+}
+
+@test "--network user:allow_host_loopback=true: the host's 127.0.0.1 as host.containers.internal" {
+	host_server
+	run ./run --network user:allow_host_loopback=true "$ROOT" wget -qO- "http://host.containers.internal:$port/host.txt"
+	[ "$status" -eq 0 ]
+	[ "$output" = "hello from the host" ]
+	[ -s "$BATS_TEST_TMPDIR/hits" ]
+}
+
+@test "--add-host NAME:host-gateway: docker's way to ask for the host's loopback" {
+	host_server
+	run ./run --add-host hostbox:host-gateway "$ROOT" wget -qO- "http://hostbox:$port/host.txt"
 	[ "$status" -eq 0 ]
 	[ "$output" = "hello from the host" ]
 }
@@ -184,7 +208,7 @@ wait_http() {
 	port=$(free_port)
 	./run -p "127.0.0.1:$port:81" "$ROOT" sleep 8 &
 	bg=$!
-	for i in $(seq 100); do pgrep -f "qemu-system.*hostfwd=tcp:127.0.0.1:$port-" >/dev/null && break; sleep 0.1; done
+	for i in $(seq 100); do pgrep -f "qemu-system.*hostfwd=tcp::$port-" >/dev/null && break; sleep 0.1; done
 	sleep 2
 	run timeout 20 curl -s -m 10 "http://127.0.0.1:$port/"
 	[ "$status" -ne 124 ]
@@ -206,6 +230,6 @@ wait_http() {
 	run timeout 30 bash -c "while kill -0 $bg 2>/dev/null; do sleep 0.1; done"
 	[ "$status" -eq 0 ]
 	exec 5>&-
-	run pgrep -f "qemu-system.*hostfwd=tcp:127.0.0.1:$port-"
+	run pgrep -f "qemu-system.*hostfwd=tcp::$port-"
 	[ "$status" -eq 1 ]
 }

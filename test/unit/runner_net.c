@@ -29,10 +29,13 @@ static void publish(void)
 	struct publish two[2];
 	net_parse_publish("127.0.0.1:8080:80", &two[0], &err);
 	net_parse_publish("9000:9000/udp", &two[1], &err);
-	ok(net_netdev(two, 2, nd, sizeof nd) == 0, "netdev fits");
+	ok(net_netdev(two, 2, false, nd, sizeof nd) == 0, "netdev fits");
 	ok(strstr(nd, ",hostfwd=tcp:127.0.0.1:8080-10.0.2.15:80,hostfwd=udp::9000-10.0.2.15:9000") != NULL,
 	   "host forwards in qemu's syntax");
-	ok(net_netdev(two, 2, nd, 40) < 0, "a netdev that does not fit is refused");
+	ok(net_netdev(two, 2, true, nd, sizeof nd) == 0, "netdev in a namespace of its own fits");
+	ok(strstr(nd, ",hostfwd=tcp::8080-10.0.2.15:80,hostfwd=udp::9000-10.0.2.15:9000") != NULL,
+	   "in its namespace qemu takes each host port on every address (pasta brings it from the IP asked)");
+	ok(net_netdev(two, 2, false, nd, 40) < 0, "a netdev that does not fit is refused");
 }
 
 static void hosts(void)
@@ -64,7 +67,7 @@ static void wire(void)
 	struct jw w;
 	const char *json;
 	size_t len;
-	net_guest(true, NULL, extra, 1, &pod.net, buf);
+	net_guest(true, true, NULL, extra, 1, &pod.net, buf);
 	jw_init(&w);
 	qp_pod_write(&w, &pod);
 	ok(jw_done(&w, &json, &len) == 0, "STARTPOD encodes");
@@ -74,12 +77,21 @@ static void wire(void)
 	is_int(got.net.prefix, 24, "prefix");
 	is_str(got.net.gateway, "10.0.2.2", "gateway");
 	is_str(got.net.dns ? got.net.dns[0] : NULL, "10.0.2.3", "qemu's resolver by default");
-	is_int(got.net.nhosts, 3, "host.containers.internal, host.docker.internal, db");
+	is_int(got.net.nhosts, 3, "with the host's loopback: host.containers.internal, host.docker.internal, db");
 	is_str(got.net.nhosts == 3 ? got.net.hosts[2].name : NULL, "db", "--add-host last");
 	qp_pod_free(&got);
 	jw_free(&w);
 
-	net_guest(false, NULL, NULL, 0, &pod.net, buf);
+	net_guest(true, false, NULL, extra, 1, &pod.net, buf);
+	jw_init(&w);
+	qp_pod_write(&w, &pod);
+	jw_done(&w, &json, &len);
+	ok(qp_pod_read((const uint8_t *)json, len, &got, &err) == 0, "the default network decodes");
+	is_int(got.net.nhosts, 1, "without the host's loopback no name points at it: db only");
+	qp_pod_free(&got);
+	jw_free(&w);
+
+	net_guest(false, false, NULL, NULL, 0, &pod.net, buf);
 	jw_init(&w);
 	qp_pod_write(&w, &pod);
 	jw_done(&w, &json, &len);
