@@ -2,7 +2,8 @@
 # lint.bats: test/lint-bats.py, which finds assertions that cannot fail (an
 # && list or a `! cmd` that is not a body's last statement), on its own
 # fixtures (test/lint/bad.bats must be flagged exactly on its "# flag"
-# lines, test/lint/good.bats not at all) and then on every suite and helper.
+# lines, test/lint/good.bats not at all) and then on every suite and helper;
+# and test/mutate.sh -n: every mutation of make mutate still applies.
 # test/run.sh runs this suite before all others.
 bats_require_minimum_version 1.5.0
 
@@ -38,4 +39,18 @@ setup() {
 	run python3 test/lint-bats.py test/*.bats test/*.bash
 	echo "$output"
 	[ "$status" -eq 0 ]
+}
+
+# make mutate is slow and rarely run; its dry run is seconds, so it runs here
+# on every make test: a mutation whose function or text the code no longer
+# has goes red now, named, instead of when someone next runs make mutate.
+@test "mutate: every mutation still applies to today's code (test/mutate.sh -n)" {
+	MUTATE_DIR=$BATS_TEST_TMPDIR/mutate run test/mutate.sh -n
+	echo "$output"
+	[ "$status" -eq 0 ]
+	local want
+	want=$(grep -cE '^	"[a-z_]+\|' test/mutate.sh)
+	[ "$want" -gt 0 ]
+	[ "$(grep -c '^== ' <<<"$output")" -eq "$want" ]
+	[ "$(grep -c '^+.*/\* mutant: ' <<<"$output")" -eq "$want" ]
 }
