@@ -21,8 +21,12 @@ set -u
 MUTATIONS=(
 	"whiteouts|packer hostile images|layer_entry|the packer skips every whiteout entry"
 	"dotdot|unit-packer_paths packer hostile|push|path_clean lets a .. above the root through (dropped, not refused)"
+	"symlink_escape|hostile|openat2_in_root|a layer's symlinks resolve against the host's /, not the rootfs"
+	"cache_owner|packer|cache_open|the packer uses a cache directory that belongs to another uid"
 	"signal_exit|runner|record_exit|hyperstart reports exit 0 for a command killed by a signal"
 	"stdin_tail|runner|relay_stdin|the runner drops the last stdin chunk before EOF"
+	"template_private|snapshot|tmpl_find|a template directory others may read is restored"
+	"ctl_peer|appliance|ctl_peer_ok|a detached VM's monitor answers a peer of another uid"
 	"frame_len|unit-proto_frame fuzz-proto_stream|qp_reader_next|the frame reader delivers one payload byte short"
 )
 
@@ -35,6 +39,14 @@ edit_dotdot() {
 	replace push $'if (*o == 0)\n\t\t\treturn -EXDEV;' \
 		$'if (*o == 0)\n\t\t\treturn 0; /* mutant: .. above the root dropped */'
 }
+edit_symlink_escape() {
+	replace openat2_in_root $'.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS' \
+		$'.resolve = RESOLVE_NO_MAGICLINKS /* mutant: links followed out of the root */'
+}
+edit_cache_owner() {
+	replace cache_open $'if (st.st_uid != geteuid())' \
+		$'if (0 && st.st_uid != geteuid()) /* mutant: any owner will do */'
+}
 edit_signal_exit() {
 	replace record_exit $'x->signal = WTERMSIG(st);\n\t\tx->status = 128 + x->signal;' \
 		$'x->signal = 0; /* mutant: a signal death reported as exit 0 */\n\t\tx->status = 0;'
@@ -42,6 +54,14 @@ edit_signal_exit() {
 edit_stdin_tail() {
 	replace relay_stdin $'if (n > 0) {\n\t\tqp_put_stream(r->tx, r->seq, buf, (size_t)n);' \
 		$'if (n > 0) { /* mutant: each chunk held back until the next; the last one is dropped at EOF */\n\t\tstatic uint8_t held[QP_STREAM_PAYLOAD];\n\t\tstatic size_t nheld;\n\t\tif (nheld)\n\t\t\tqp_put_stream(r->tx, r->seq, held, nheld);\n\t\tmemcpy(held, buf, (size_t)n);\n\t\tnheld = (size_t)n;'
+}
+edit_template_private() {
+	replace tmpl_find $'st.st_uid != geteuid() || (st.st_mode & 077)' \
+		$'st.st_uid != geteuid() /* mutant: others may read it */'
+}
+edit_ctl_peer() {
+	replace ctl_peer_ok $'(cr.uid == geteuid() || cr.uid == 0)' \
+		$'(1 || cr.uid == geteuid() || cr.uid == 0) /* mutant: any peer */'
 }
 edit_frame_len() {
 	replace qp_reader_next $'f->len = (uint32_t)(len - r->hdr);\n\tf->data = p + r->hdr;' \
