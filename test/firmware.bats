@@ -2,20 +2,15 @@
 # firmware: qboot.rom, bios-qboot.bin and cbfs.rom (firmware/firmware.mk).
 # Checks the images against their sources, rebuilds them to compare bytes,
 # and boots hyperstart from CBFS flash alone (no -kernel) up to its READY
-# frame. Images come from $QPOD_OUT/images (default out/images).
+# frame. Images come from $QPOD_OUT/images (default out/images); a test whose
+# images are missing fails (need_images, helpers.bash).
+
+load helpers
 
 setup() {
-	cd "$BATS_TEST_DIRNAME/.." || return 1
-	OUT=${QPOD_OUT:-out}
-	IMG=$OUT/images
+	cd "$REPO" || return 1
+	IMG=$IMAGES
 	T=$BATS_TEST_TMPDIR
-}
-
-need_images() { # need_images NAME...: skip unless the build made them
-	local f
-	for f; do
-		[ -f "$IMG/$f" ] || skip "$IMG/$f missing (run make image)"
-	done
 }
 
 be32() { # be32 FILE OFFSET: the big-endian u32 at OFFSET
