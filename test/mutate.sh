@@ -114,7 +114,12 @@ run_suites() { # run_suites LABEL SUITES: build and test in $tree; leaves $scrat
 		return 1
 	fi
 	SUITES=$suites make -C "$tree" O="$tree/out" test >> "$log" 2>&1
-	local s
+	# A mutant that lets a layer escape (symlink_escape) really writes on the
+	# host; hostile.bats names each such file ("# escaped: PATH"): remove them.
+	local s p
+	for p in $(sed -n 's/^# escaped: //p' "$log" | tr ' ' '\n' | sort -u); do
+		[[ "$p" == */qpod-hostile-* ]] && [ -f "$p" ] && rm -f "$p"
+	done
 	for s in $suites; do
 		[ -f "$tree/out/test/logs/$s.tap" ] || { echo "$s: suite did not run"; continue; }
 		sed -n "s/^not ok \([0-9]* \)\{0,1\}\(- \)\{0,1\}/$s: /p" "$tree/out/test/logs/$s.tap"
