@@ -9,13 +9,13 @@ list or a negated command, except the body's last statement (or the last
 statement of an if branch, a case arm ending in ;; or a { } group that is
 last, or of a lone ( ) subshell, whose failure set -e does see). A loop
 body is never last: a loop swallows a failure of any but its last
-iteration. Not flagged: &&
-inside quotes, $(...), [[ ]] and (( )); if/elif/while/until conditions;
-lists that end in `|| ...`; control flow `&& break`, `&& continue`,
-`&& return [0]`. Prints "file:line: ..." per finding (TAP lines with
---tap, one test per file) and exits 1 if it found any. A closer that does
-not match what is open (a ")" or "fi" it has lost track of) is reported as
-"cannot parse": a file the lint cannot follow fails, never passes.
+iteration. Not flagged: && inside quotes, $(...), [[ ]], (( )) and
+heredoc bodies; if/elif/while/until conditions; lists that end in
+`|| ...`; control flow `&& break`, `&& continue`, `&& return [0]`.
+Prints "file:line: ..." per finding (TAP lines with --tap, one test per
+file) and exits 1 if it found any. A closer that does not match what is
+open (a ")" or "fi" it has lost track of) is reported as "cannot parse":
+a file the lint cannot follow fails, never passes.
 Fixtures: test/lint/*.bats, checked by test/lint.bats."""
 import re
 import sys
@@ -153,7 +153,8 @@ def statements(src):
     """Every and-or list inside a function or test body, as a dict: line,
     words (a compound command inside is one word, "<if>", "<(>", ...),
     frame (the compound or body it sits in) and branch (its list of
-    statements: a body, a group, one branch of an if, a loop's body)."""
+    statements: a body, a group, one branch of an if, a case arm, a loop's
+    body), and the places it could not follow ("cannot parse")."""
     stack, out, errors = [], [], []
     cur, closed, line = [], [], 0  # closed: compounds that are words of cur
     pending_body = False  # a name() / @test / function header: its { is a body
