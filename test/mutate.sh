@@ -188,7 +188,7 @@ for m in "${MUTATIONS[@]}"; do
 	results+=("$name|$suites")
 done
 
-printf '\n%-12s %-36s %-7s %s\n' MUTATION SUITES VERDICT "TESTS THAT WENT RED (green in the baseline)"
+printf '\n%-16s %-36s %-7s %s\n' MUTATION SUITES VERDICT "TESTS THAT WENT RED (green in the baseline)"
 missed=0
 for r in "${results[@]}"; do
 	IFS='|' read -r name suites <<<"$r"
@@ -203,9 +203,9 @@ for r in "${results[@]}"; do
 	first=1
 	while IFS= read -r t; do
 		if [ "$first" = 1 ]; then
-			printf '%-12s %-36s %-7s %s\n' "$name" "$suites" "$verdict" "$t"
+			printf '%-16s %-36s %-7s %s\n' "$name" "$suites" "$verdict" "$t"
 		else
-			printf '%-12s %-36s %-7s %s\n' "" "" "" "$t"
+			printf '%-16s %-36s %-7s %s\n' "" "" "" "$t"
 		fi
 		first=0
 	done < "$scratch/$name.new"
