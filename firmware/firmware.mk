@@ -21,11 +21,12 @@ QBOOT_BUILD      := $(OBJ)/firmware/qboot-build
 
 # meson.build's files, in its order (the patch appends cbfs.c), and its flags
 # at Debian's -O2: with these the unpatched tree builds byte-identical to
-# Debian's qboot.rom. A plain rule needs no meson on the build host.
+# Debian's qboot.rom (test/firmware.bats builds it with QBOOT_PATCHES= and
+# compares). A plain rule needs no meson on the build host.
 QBOOT_CC      ?= gcc
 QBOOT_FILES   := code16.c code32seg.c cstart.S entry.S fw_cfg.c hwsetup.c \
                  linuxboot.c main.c malloc.c mptable.c pci.c printf.c string.c \
-                 smbios.c tables.c cbfs.c
+                 smbios.c tables.c $(if $(QBOOT_PATCHES),cbfs.c)
 QBOOT_CFLAGS  := -O2 -Wall -m32 -march=i386 -mregparm=3 -fno-stack-protector \
                  -fno-delete-null-pointer-checks -ffreestanding \
                  -mstringop-strategy=rep_byte -minline-all-stringops -fno-pic

@@ -62,8 +62,10 @@ void usage(FILE *f)
 	      "      --stop-signal SIG   the signal a stop sends first (default: the image's, or TERM)\n"
 	      "      --stop-timeout S    seconds from the stop signal to SIGKILL (default 10)\n"
 	      "      --log-max-size SIZE a detached VM's log bound (default 10m)\n"
-	      "      --rm, --init        accepted for docker's sake: every run is removed, and\n"
-	      "                          hyperstart already reaps as an init does\n"
+	      "      --rm                a foreground run leaves nothing behind anyway;\n"
+	      "                          refused with -d (a detached VM stays until qpod rm)\n"
+	      "      --init              the command is never PID 1 anyway: hyperstart is,\n"
+	      "                          and reaps orphans and forwards signals as docker's does\n"
 	      "      --accel auto|kvm|tcg  accelerator (auto: KVM only where it works)\n"
 	      "      --boot fwcfg|cbfs   firmware path: qboot + fw_cfg, or a CBFS flash image\n"
 	      "      --no-snapshot       boot cold: no VM template is restored or saved (also\n"
@@ -225,9 +227,10 @@ static int flag(struct opts *o, int c, const char *v)
 		return opt_one_of("--network", v, "user", "none", NULL);
 	case O_DNS: return opt_add_dns(o, v);
 	case O_ADDHOST: return opt_add_host(o, v);
-	case O_RM: case O_INIT: {
-		bool unused;
-		return opt_bool(c == O_RM ? "rm" : "init", v, &unused);
+	case O_RM: return opt_bool("rm", v, &o->rm);
+	case O_INIT: {
+		bool init; /* what docker's --init adds, hyperstart (PID 1) does for every run: parity.bats */
+		return opt_bool("init", v, &init);
 	}
 	case O_SIGPROXY: return opt_bool("sig-proxy", v, &o->sig_proxy);
 	case 'd': o->detach = true; return 0;
@@ -335,6 +338,8 @@ int opts_parse(int argc, char **argv, struct opts *o)
 		return opt_bad("%s", "no IMAGE given");
 	if (o->name && !o->detach)
 		return opt_bad("%s", "--name names a detached VM: add -d");
+	if (o->rm && o->detach)
+		return opt_bad("%s", "--rm with -d: not supported; a detached VM stays until qpod rm");
 	if (o->restart && strcmp(o->restart, "no") && !o->detach)
 		return opt_bad("--restart %s keeps a VM running: add -d", o->restart);
 	if (o->tty && o->interactive && !isatty(0) && !o->detach) {

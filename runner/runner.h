@@ -112,6 +112,7 @@ struct opts {
 	char **groups;     /* --group-add, NULL-terminated */
 	size_t ngroups;
 	bool detach;       /* -d: a monitor keeps the VM; print its id */
+	bool rm;           /* --rm: refused with -d; a foreground run leaves nothing anyway */
 	char *name;        /* --name */
 	char *restart;     /* --restart no|on-failure[:N]|always|unless-stopped */
 	int stop_signal;   /* --stop-signal, 0: the image's, else SIGTERM */

@@ -238,6 +238,45 @@ teardown() {
 	[[ "$output" == *PermissionError* ]]
 }
 
+# ctl_probe SOCKET JSON [SETPRIV-ARGS...]: send one request to a monitor's
+# socket (as another user with setpriv's arguments) and print its answer, or
+# "closed" when the monitor hangs up unanswered.
+ctl_probe() {
+	local sock=$1 req=$2
+	shift 2
+	env -i setpriv "$@" /usr/bin/python3 -I -c '
+import socket, sys
+s = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+s.settimeout(10)
+s.connect(sys.argv[1])
+try:
+    s.send(sys.argv[2].encode())
+    print(s.recv(4096).decode() or "closed")
+except (BrokenPipeError, ConnectionResetError):
+    print("closed")' "$sock" "$req"
+}
+
+@test "the monitor answers no other uid, even one that gets past the private directory" {
+	[ "$(id -u)" = 0 ] || skip "cannot run here: becoming another uid needs root"
+	id=$(./qpod run -d --name peer "$ROOT" sleep 600)
+	# a short link keeps the path within a socket address's length
+	ln -s "$QPOD_STATE/$id/ctl.sock" "/tmp/qpod-test-peer.$$"
+	# the probe works: the owner is answered (an unknown request, refused)
+	run ctl_probe "/tmp/qpod-test-peer.$$" '{"op":"nosuch"}'
+	[ "$status" -eq 0 ]
+	[[ "$output" == *'"event":"error"'* ]]
+	# uid 65534 with CAP_DAC_OVERRIDE reaches the socket through the 0700
+	# directory; SO_PEERCRED names it, and the monitor hangs up
+	run ctl_probe "/tmp/qpod-test-peer.$$" '{"op":"kill","signal":9}' --reuid=65534 --regid=65534 \
+		--clear-groups --inh-caps=+dac_override --ambient-caps=+dac_override
+	rm -f "/tmp/qpod-test-peer.$$"
+	[ "$status" -eq 0 ]
+	[ "$output" = closed ]
+	run ./qpod ps --format json
+	[ "$status" -eq 0 ]
+	[ "$(jq -r '.[0].status' <<<"$output")" = running ]
+}
+
 @test "foreground run: SIGTERM is a graceful stop: the stop signal, then SIGKILL after --stop-timeout" {
 	./qpod run --stop-timeout 1 "$ROOT" sh -c 'trap "" TERM; echo ready; while :; do sleep 0.2; done' > "$BATS_TEST_TMPDIR/f1" &
 	pid=$!

@@ -1,19 +1,12 @@
 #!/usr/bin/env bats
 # build.bats: the kernel, initrd and manifest that `make image` leaves in
 # $QPOD_OUT/images, and a TCG boot of them to hyperstart's READY frame.
-# Tests that need the images skip (saying so) only when they are missing.
+# A test whose images are missing fails (need_images, helpers.bash).
 
-REPO=$BATS_TEST_DIRNAME/..
-OUT=${QPOD_OUT:-$REPO/out}
-IMG=$OUT/images
+load helpers
+IMG=$IMAGES
 
 fail() { echo "$*" >&2; return 1; }
-need_images() {
-	local f
-	for f in "$@"; do
-		[ -f "$IMG/$f" ] || skip "$IMG/$f is missing: run make image"
-	done
-}
 
 @test "make image leaves the kernel, initrd, cmdline, config and manifest" {
 	local f missing=

@@ -47,7 +47,10 @@ setup() {
 	run ./qpod cache prune
 	[ "$status" -eq 0 ]
 	run ./qpod cache ls
+	[ "$status" -eq 0 ]
 	[[ "$output" != *"qpod/busybox:latest"* ]]
+	[ "${#lines[@]}" -eq 1 ] # the header alone
+	[[ "${lines[0]}" == "IMAGE "* ]]
 	run ./qpod cache bogus
 	[ "$status" -eq 125 ]
 }

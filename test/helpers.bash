@@ -32,9 +32,17 @@ fixtures_dir() {
 	echo "$d"
 }
 
+# need_images [FILE...]: each FILE of $IMAGES, or without one the runner and
+# the boot images, or the test fails naming what is missing. Never a skip: a
+# missing image is a broken build, and CI must not pass by skipping.
 need_images() {
-	[ -x "$QPOD" ] && [ -f "$IMAGES/vmlinuz" ] && [ -f "$IMAGES/initrd.img" ] ||
-		fail_now "no runner or boot images in $OUT: run \`make image\` first"
+	local f missing=
+	[ $# -gt 0 ] || [ -x "$QPOD" ] || missing=" $QPOD"
+	[ $# -gt 0 ] || set -- vmlinuz initrd.img
+	for f; do
+		[ -f "$IMAGES/$f" ] || missing="$missing $IMAGES/$f"
+	done
+	[ -z "$missing" ] || fail_now "missing:$missing: run \`make image\` first"
 }
 
 fail_now() {

@@ -6,22 +6,28 @@ that is not the last of an && list, and a failing `! cmd`; the list's
 status only matters when it becomes the body's own. So, inside a test
 (@test ... {}) or function body, this flags every statement that is an &&
 list or a negated command, except the body's last statement (or the last
-statement of an if branch or { } group that is last, or of a lone ( )
-subshell, whose failure set -e does see). A loop body is never last: a
-loop swallows a failure of any but its last iteration. Not flagged: &&
-inside quotes, $(...), [[ ]] and (( )); if/elif/while/until conditions;
-lists that end in `|| ...`; control flow `&& break`, `&& continue`,
-`&& return [0]`. Prints "file:line: ..." per finding (TAP lines with
---tap, one test per file) and exits 1 if it found any. Fixtures:
-test/lint/{bad,good}.bats, checked by test/lint.bats."""
+statement of an if branch, a case arm ending in ;; or a { } group that is
+last, or of a lone ( ) subshell, whose failure set -e does see). A loop
+body is never last: a loop swallows a failure of any but its last
+iteration. Not flagged: && inside quotes, $(...), [[ ]], (( )) and
+heredoc bodies; if/elif/while/until conditions; lists that end in
+`|| ...`; control flow `&& break`, `&& continue`, `&& return [0]`.
+Prints "file:line: ..." per finding (TAP lines with --tap, one test per
+file) and exits 1 if it found any. A closer that does not match what is
+open (a ")" or "fi" it has lost track of) is reported as "cannot parse":
+a file the lint cannot follow fails, never passes.
+Fixtures: test/lint/*.bats, checked by test/lint.bats."""
+import re
 import sys
 
+ARRAY = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(\[[^]]*\])?\+?=$")  # a word that opens an array: x=( x+=(
 CONTROL = {("break",), ("continue",), ("return",), ("return", "0"), ("exit", "0")}
 
 
 def tokens(src):
     """(line, kind, text): kind "w" (a word, quotes and $(...) inside it) or
-    "op" (&& || | ; & ( ) and newline)."""
+    "op" (&& || | ; & ( ) ;; ;& and newline; ;;& is read as ;&). A heredoc's
+    body is skipped; NAME=( ... ) is one word."""
     i, n, line = 0, len(src), 1
 
     def skip_quoted(j, end):  # j after the opening quote: index after the closing one
@@ -50,6 +56,29 @@ def tokens(src):
             j += 1
         return j
 
+    def heredoc_op(j):  # j at "<<": (index after the delimiter word, (delimiter, strip tabs))
+        j += 2
+        dash = src.startswith("-", j)
+        j += dash
+        while j < n and src[j] in " \t":
+            j += 1
+        k = j
+        while k < n and src[k] not in " \t\n;&|()<>":
+            k = skip_quoted(k + 1, src[k]) if src[k] in "'\"" else k + 1
+        return k, (src[j:k].replace("'", "").replace('"', "").replace("\\", ""), dash)
+
+    def skip_heredocs(j, docs):  # j at the start of a line: index after the last body
+        for delim, dash in docs:
+            while j < n:
+                end = src.find("\n", j)
+                end = n if end < 0 else end
+                text = src[j:end]
+                j = end + 1
+                if (text.lstrip("\t") if dash else text) == delim:
+                    break
+        return min(j, n)
+
+    heredocs = []  # delimiters of the current line's << operators: their bodies follow it
     while i < n:
         c, start = src[i], i
         if c == "\\" and src.startswith("\n", i + 1):
@@ -61,7 +90,12 @@ def tokens(src):
                 i += 1
         elif c == "\n":
             yield line, "op", c
-            i += 1
+            i = skip_heredocs(i + 1, heredocs)
+            heredocs = []
+        elif src.startswith("<<", i) and not src.startswith("<<<", i):
+            i, doc = heredoc_op(i)
+            heredocs.append(doc)
+            yield line, "w", src[start:i]
         elif src.startswith("((", i):
             i = skip_paren(i + 1)
             yield line, "w", src[start:i]
@@ -76,16 +110,26 @@ def tokens(src):
                     j += 1
             i = j + 2
             yield line, "w", "[[ ]]"
-        elif src[i:i + 2] in ("&&", "||", ";;"):
+        elif src[i:i + 3] == ";;&":
+            i += 3
+            yield line, "op", ";&"
+        elif src[i:i + 2] in ("&&", "||", ";;", ";&"):
             i += 2
             yield line, "op", src[start:i]
         elif c in ";&|()" and not src.startswith("&>", i):
             i += 1
             yield line, "op", c
         else:
-            while i < n and (src[i] not in " \t\n;&|()" or src.startswith("&>", i)):
+            while i < n and (src[i] not in " \t\n;&|()" or src.startswith("&>", i)
+                             or (src[i] == "(" and ARRAY.match(src, start, i))):
                 ch = src[i]
-                if ch in "'\"`":
+                if src.startswith("<<<", i):  # a here-string: part of the word
+                    i += 3
+                elif src.startswith("<<", i):
+                    break  # a heredoc: its own token
+                elif ch == "(":  # NAME=( ... ): an array is one word
+                    i = skip_paren(i + 1)
+                elif ch in "'\"`":
                     i = skip_quoted(i + 1, ch)
                 elif ch == "\\":
                     i += 2
@@ -102,14 +146,16 @@ def tokens(src):
 
 LISTOPS = ("&&", "||", "|")
 LOOPS = ("while", "until", "for")
+CLOSES = {")": ("(",), "}": ("{",), "fi": ("if",), "done": LOOPS, "esac": ("case",)}
 
 
 def statements(src):
     """Every and-or list inside a function or test body, as a dict: line,
     words (a compound command inside is one word, "<if>", "<(>", ...),
     frame (the compound or body it sits in) and branch (its list of
-    statements: a body, a group, one branch of an if, a loop's body)."""
-    stack, out = [], []
+    statements: a body, a group, one branch of an if, a case arm, a loop's
+    body), and the places it could not follow ("cannot parse")."""
+    stack, out, errors = [], [], []
     cur, closed, line = [], [], 0  # closed: compounds that are words of cur
     pending_body = False  # a name() / @test / function header: its { is a body
 
@@ -132,9 +178,12 @@ def statements(src):
                           branches=[[]], outer=None))
         cur, closed = [], []
 
-    def close():
+    def close(ln, t):
         nonlocal cur, closed, line
         flush()
+        if not stack or stack[-1]["kind"] not in CLOSES[t]:
+            errors.append((ln, "cannot parse: `%s` closes %s: the lint is wrong here, fix it" %
+                           (t, "`%s`" % stack[-1]["kind"] if stack else "nothing")))
         if stack:
             e = stack.pop()
             cur, closed, line = e["saved"]
@@ -151,6 +200,25 @@ def statements(src):
 
     for ln, kind, t in tokens(src):
         at_start = not cur or cur[-1] in LISTOPS or cur == ["!"]
+        top = stack[-1] if stack else None
+        if top and top["kind"] == "case" and top["cond"]:
+            # case WORD in, then a pattern list up to its ")": no statements
+            if kind == "w" and t == "in" and not top["in"]:
+                top["in"] = True
+            elif kind == "w" and t == "esac" and top["in"]:
+                close(ln, t)
+            elif kind == "op" and t == ")" and top["in"]:
+                top["cond"] = False  # an arm: a branch of its own, as an if's
+                if top["arms"]:
+                    top["branches"].append([])
+                top["arms"] += 1
+            continue
+        if top and top["kind"] == "case" and kind == "op" and t in (";;", ";&"):
+            flush()
+            if t == ";&" and top["branches"][-1]:  # ;& and ;;& go on: the arm's status is not the case's
+                top["branches"][-1].append(None)
+            top["cond"] = True  # the next pattern, or esac
+            continue
         if kind == "op":
             if t in LISTOPS:
                 cur.append(t)
@@ -161,7 +229,7 @@ def statements(src):
             elif t == ")" and cur and cur[-1] == "(":  # name() {
                 pending_body, cur = True, []
             elif t == ")":
-                close()
+                close(ln, t)
             elif cur and cur[-1] in LISTOPS:
                 pass  # a list goes on over a newline
             else:
@@ -187,8 +255,12 @@ def statements(src):
             if t == "else" and stack:
                 new_branch()
                 continue
-            if t in ("fi", "done", "}"):
-                close()
+            if t == "case":
+                open_(t, ln, cond=True)
+                stack[-1].update({"in": False, "arms": 0})
+                continue
+            if t in ("fi", "done", "}", "esac"):
+                close(ln, t)
                 continue
             if t == "{":
                 open_("{", ln)
@@ -200,7 +272,9 @@ def statements(src):
             line = ln
         cur.append(t)
     flush()
-    return out
+    if stack:
+        errors.append((ln, "cannot parse: `%s` is never closed: the lint is wrong here, fix it" % stack[-1]["kind"]))
+    return out, errors
 
 
 def counts(st):
@@ -219,8 +293,8 @@ def counts(st):
 
 
 def check(path):
-    found = []
-    for st in statements(open(path).read()):
+    sts, found = statements(open(path).read())
+    for st in sts:
         words = st["words"]
         andor = [w for w in words if w in ("&&", "||")]
         if andor and andor[-1] == "||" or counts(st):
@@ -232,7 +306,7 @@ def check(path):
             if tuple(tail) in CONTROL:
                 continue
             found.append((st["line"], "an && list as a statement: a failure before its last command is ignored; split it or end it with || return 1"))
-    return found
+    return sorted(found)
 
 
 def main(argv):

@@ -12,34 +12,56 @@
 # whichever tracked .c file defines it (files may move; line numbers are
 # never used). It fails loudly when the function or the text is not found
 # exactly once: then fix the mutation, not the code. -n only applies each
-# mutation and prints its diff (no build, no tests).
+# mutation and prints its diff (no build, no tests: seconds); test/lint.bats
+# runs it on every make test, so a mutation the code has outgrown fails
+# there, named, instead of rotting until the next make mutate.
 set -u
 
 # ---- the mutations: NAME|SUITES|FUNCTION|what breaks ----------------------
 MUTATIONS=(
 	"whiteouts|packer hostile images|layer_entry|the packer skips every whiteout entry"
 	"dotdot|unit-packer_paths packer hostile|push|path_clean lets a .. above the root through (dropped, not refused)"
+	"symlink_escape|hostile|openat2_in_root|a layer's symlinks resolve against the host's /, not the rootfs"
+	"cache_owner|packer|cache_open|the packer uses a cache directory that belongs to another uid"
 	"signal_exit|runner|record_exit|hyperstart reports exit 0 for a command killed by a signal"
-	"stdin_tail|runner|pump_stdin|the runner drops the last stdin chunk before EOF"
+	"stdin_tail|runner|relay_stdin|the runner drops the last stdin chunk before EOF"
+	"template_private|snapshot|tmpl_find|a template directory others may read is restored"
+	"ctl_peer|appliance|ctl_peer_ok|a detached VM's monitor answers a peer of another uid"
 	"frame_len|unit-proto_frame fuzz-proto_stream|qp_reader_next|the frame reader delivers one payload byte short"
 )
 
 # old text, then new text, per mutation (bash $'...' for tabs and newlines)
 edit_whiteouts() {
-	replace layer_entry $'return whiteout(ap, parent, base, path);' \
-		$'return 0 && whiteout(ap, parent, base, path); /* mutant: whiteouts skipped */'
+	replace layer_entry $'return whiteout_apply(ap, parent, base, path);' \
+		$'return 0 && whiteout_apply(ap, parent, base, path); /* mutant: whiteouts skipped */'
 }
 edit_dotdot() {
 	replace push $'if (*o == 0)\n\t\t\treturn -EXDEV;' \
 		$'if (*o == 0)\n\t\t\treturn 0; /* mutant: .. above the root dropped */'
+}
+edit_symlink_escape() {
+	replace openat2_in_root $'.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS' \
+		$'.resolve = RESOLVE_NO_MAGICLINKS /* mutant: links followed out of the root */'
+}
+edit_cache_owner() {
+	replace cache_open $'if (st.st_uid != geteuid())' \
+		$'if (0 && st.st_uid != geteuid()) /* mutant: any owner will do */'
 }
 edit_signal_exit() {
 	replace record_exit $'x->signal = WTERMSIG(st);\n\t\tx->status = 128 + x->signal;' \
 		$'x->signal = 0; /* mutant: a signal death reported as exit 0 */\n\t\tx->status = 0;'
 }
 edit_stdin_tail() {
-	replace pump_stdin $'if (n > 0) {\n\t\tqp_put_stream(&s->st_q, SEQ_OUT, buf, (size_t)n);' \
-		$'if (n > 0) { /* mutant: each chunk held back until the next; the last one is dropped at EOF */\n\t\tstatic uint8_t held[QP_STREAM_PAYLOAD];\n\t\tstatic size_t nheld;\n\t\tif (nheld)\n\t\t\tqp_put_stream(&s->st_q, SEQ_OUT, held, nheld);\n\t\tmemcpy(held, buf, (size_t)n);\n\t\tnheld = (size_t)n;'
+	replace relay_stdin $'if (n > 0) {\n\t\tqp_put_stream(r->tx, r->seq, buf, (size_t)n);' \
+		$'if (n > 0) { /* mutant: each chunk held back until the next; the last one is dropped at EOF */\n\t\tstatic uint8_t held[QP_STREAM_PAYLOAD];\n\t\tstatic size_t nheld;\n\t\tif (nheld)\n\t\t\tqp_put_stream(r->tx, r->seq, held, nheld);\n\t\tmemcpy(held, buf, (size_t)n);\n\t\tnheld = (size_t)n;'
+}
+edit_template_private() {
+	replace tmpl_find $'st.st_uid != geteuid() || (st.st_mode & 077)' \
+		$'st.st_uid != geteuid() /* mutant: others may read it */'
+}
+edit_ctl_peer() {
+	replace ctl_peer_ok $'(cr.uid == geteuid() || cr.uid == 0)' \
+		$'(1 || cr.uid == geteuid() || cr.uid == 0) /* mutant: any peer */'
 }
 edit_frame_len() {
 	replace qp_reader_next $'f->len = (uint32_t)(len - r->hdr);\n\tf->data = p + r->hdr;' \
@@ -92,7 +114,12 @@ run_suites() { # run_suites LABEL SUITES: build and test in $tree; leaves $scrat
 		return 1
 	fi
 	SUITES=$suites make -C "$tree" O="$tree/out" test >> "$log" 2>&1
-	local s
+	# A mutant that lets a layer escape (symlink_escape) really writes on the
+	# host; hostile.bats names each such file ("# escaped: PATH"): remove them.
+	local s p
+	for p in $(sed -n 's/^# escaped: //p' "$log" | tr ' ' '\n' | sort -u); do
+		[[ "$p" == */qpod-hostile-* ]] && [ -f "$p" ] && rm -f "$p"
+	done
 	for s in $suites; do
 		[ -f "$tree/out/test/logs/$s.tap" ] || { echo "$s: suite did not run"; continue; }
 		sed -n "s/^not ok \([0-9]* \)\{0,1\}\(- \)\{0,1\}/$s: /p" "$tree/out/test/logs/$s.tap"
@@ -108,6 +135,9 @@ if [ "${1:-}" = -n ]; then
 	shift
 fi
 names=("$@")
+for n in "${names[@]}"; do # a misspelt name would silently run nothing
+	[[ " ${MUTATIONS[*]%%|*} " == *" $n "* ]] || { echo "mutate: no mutation named $n"; exit 2; }
+done
 mkdir -p "$scratch"
 echo "mutate: scratch dir $scratch"
 all_suites=
@@ -118,18 +148,28 @@ for m in "${MUTATIONS[@]}"; do
 done
 all_suites=$(tr ' ' '\n' <<<"$all_suites" | awk 'NF && !seen[$0]++' | tr '\n' ' ')
 
-# Every mutation must apply before anything runs: a stale one fails here.
+# Every mutation must apply before anything runs: a stale one fails here,
+# and each stale one is named (make test runs -n in test/lint.bats).
+stale=
 for m in "${MUTATIONS[@]}"; do
 	IFS='|' read -r name suites func what <<<"$m"
 	want "$name" || continue
 	copy_tree
-	"edit_$name" > /dev/null || { echo "mutate: mutation $name does not apply: update it"; exit 2; }
+	if ! "edit_$name" > /dev/null; then
+		echo "mutate: mutation $name does not apply: update it"
+		stale="$stale $name"
+		continue
+	fi
 	if [ -n "$dry" ]; then
 		echo "== $name ($suites): $what"
 		f=$(cd "$tree" && find . -name '*.c' -newer "$scratch/stamp" | head -1)
 		diff -U1 "$src/$f" "$tree/$f" | tail -n +3
 	fi
 done
+if [ -n "$dry" ] && [ -z "${MUTATE_DIR:-}" ]; then
+	rm -rf "$scratch" # a dry run keeps nothing
+fi
+[ -z "$stale" ] || { echo "mutate: stale:$stale"; exit 2; }
 [ -z "$dry" ] || exit 0
 
 echo "mutate: baseline (no mutation): $all_suites"
@@ -148,7 +188,7 @@ for m in "${MUTATIONS[@]}"; do
 	results+=("$name|$suites")
 done
 
-printf '\n%-12s %-36s %-7s %s\n' MUTATION SUITES VERDICT "TESTS THAT WENT RED (green in the baseline)"
+printf '\n%-16s %-36s %-7s %s\n' MUTATION SUITES VERDICT "TESTS THAT WENT RED (green in the baseline)"
 missed=0
 for r in "${results[@]}"; do
 	IFS='|' read -r name suites <<<"$r"
@@ -163,9 +203,9 @@ for r in "${results[@]}"; do
 	first=1
 	while IFS= read -r t; do
 		if [ "$first" = 1 ]; then
-			printf '%-12s %-36s %-7s %s\n' "$name" "$suites" "$verdict" "$t"
+			printf '%-16s %-36s %-7s %s\n' "$name" "$suites" "$verdict" "$t"
 		else
-			printf '%-12s %-36s %-7s %s\n' "" "" "" "$t"
+			printf '%-16s %-36s %-7s %s\n' "" "" "" "$t"
 		fi
 		first=0
 	done < "$scratch/$name.new"

@@ -170,6 +170,7 @@ host_server() {
 	[[ "$output" == *$'10.0.2.2\tgw'* ]]
 	[ "${lines[-1]}" = "nameserver 10.0.2.3" ]
 	run ./run --network none "$ROOT" cat /etc/hosts
+	[ "$status" -eq 0 ]
 	[[ "$output" != *host.containers.internal* ]]
 	[[ "$output" == *$'127.0.1.1\t'* ]]
 }

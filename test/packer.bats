@@ -407,6 +407,15 @@ without_manifest() { # without_manifest IN OUT: the archive minus manifest.json 
 	for d in images refs locks tmp; do [ "$(stat -c %a "$QPOD_CACHE/$d")" = 700 ]; done
 }
 
+@test "a cache that belongs to another uid is refused: 125, one line naming its owner, nothing written" {
+	[ "$(id -u)" = 0 ] || skip "cannot run here: making a directory of another uid needs root"
+	mkdir -m 700 "$QPOD_CACHE"
+	chown 65534:65534 "$QPOD_CACHE"
+	refused "belongs to uid 65534, not to you" "$FIX/ggcr-crane-tarball-whiteout-dir-recreate.tar"
+	[ -z "$(ls -A "$QPOD_CACHE")" ]
+	[ "$(stat -c %u:%a "$QPOD_CACHE")" = 65534:700 ]
+}
+
 @test "the default cache is \${XDG_CACHE_HOME:-~/.cache}/qpod" {
 	unset QPOD_CACHE
 	XDG_CACHE_HOME=$BATS_TEST_TMPDIR/xdg packed "$FIX/ggcr-crane-tarball-whiteout-dir-recreate.tar"

@@ -351,7 +351,8 @@ copies() { grep -c '^--command-timeout=[0-9]*s --tmpdir .* copy ' "$SKOPEO_LOG" 
 	"${B[@]}" rm "$c" > /dev/null
 	run ./run "containers-storage:[vfs@$S/root+$S/run]localhost/qpod/built:1"
 	echo "$output"
-	[ "$status" -eq 0 ] && [ "$output" = from-buildah ]
+	[ "$status" -eq 0 ]
+	[ "$output" = from-buildah ]
 	PATH=$BATS_FILE_TMPDIR/failing:$PATH packed "containers-storage:[vfs@$S/root+$S/run]localhost/qpod/built:1"
 	refused "no such image" "containers-storage:[vfs@$S/root+$S/run]localhost/qpod/absent:1"
 }

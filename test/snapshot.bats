@@ -202,10 +202,11 @@ boot() {
 	[ "$(jq -r .boot "$BATS_TEST_TMPDIR/d.json")" = restore ]
 }
 
-@test "a truncated or garbage template boots cold, the run succeeds, and a new one is saved" {
+@test "a truncated, garbage or not private template boots cold, the run succeeds, and a new one is saved" {
 	./run "$ROOT" true
 	for damage in "truncate -s 1000 state" "head -c 100000 /dev/urandom > state" "truncate -s 1m ram" \
-		"dd if=/dev/urandom of=ram bs=1M count=128 conv=notrunc status=none" "echo other > key" "rm state"; do
+		"dd if=/dev/urandom of=ram bs=1M count=128 conv=notrunc status=none" "echo other > key" "rm state" \
+		"chmod 750 ."; do
 		t=$(templates)
 		(cd "$QPOD_CACHE/templates/$t" && eval "$damage")
 		run ./run --result "$BATS_TEST_TMPDIR/r.json" "$ROOT" echo ok
