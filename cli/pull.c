@@ -25,23 +25,25 @@ static void pull_usage(FILE *f)
 	      "\n"
 	      "      --platform OS/ARCH  the platform to pick from an index (default linux/amd64)\n"
 	      "      --tls-verify=false  plain HTTP or unverified TLS to the registry\n"
-	      "      --creds USER:PASS   registry credentials\n"
-	      "      --authfile FILE     skopeo's auth.json\n"
+	      "      --creds USER --password-stdin  registry credentials, the password from stdin's first line\n"
+	      "      --authfile FILE     an auth.json (default: REGISTRY_AUTH_FILE, then skopeo's own)\n"
 	      "  -q, --quiet             no progress line\n"
 	      "      --help              this text\n", f);
 }
 
-enum { P_PLATFORM = 256, P_TLS, P_CREDS, P_AUTHFILE, P_HELP };
+enum { P_PLATFORM = 256, P_TLS, P_CREDS, P_PASSWORD_STDIN, P_AUTHFILE, P_HELP };
 
 int cmd_pull(int argc, char **argv)
 {
 	static const struct option longopts[] = {
 		{ "platform", required_argument, NULL, P_PLATFORM }, { "tls-verify", optional_argument, NULL, P_TLS },
-		{ "creds", required_argument, NULL, P_CREDS }, { "authfile", required_argument, NULL, P_AUTHFILE },
+		{ "creds", required_argument, NULL, P_CREDS }, { "password-stdin", no_argument, NULL, P_PASSWORD_STDIN },
+		{ "authfile", required_argument, NULL, P_AUTHFILE },
 		{ "quiet", no_argument, NULL, 'q' }, { "help", no_argument, NULL, P_HELP }, { 0 },
 	};
 	struct pack_opts po = { .pull = PULL_ALWAYS, .progress = isatty(2) };
-	bool verify;
+	bool verify, password_stdin = false;
+	char *creds = NULL;
 	int c;
 	opterr = 0;
 	optind = 1;
@@ -53,7 +55,11 @@ int cmd_pull(int argc, char **argv)
 				return EXIT_QPOD;
 			po.no_tls_verify = !verify;
 			break;
-		case P_CREDS: po.creds = optarg; break;
+		case P_CREDS:
+			if (opt_creds(optarg, &creds))
+				return EXIT_QPOD;
+			break;
+		case P_PASSWORD_STDIN: password_stdin = true; break;
 		case P_AUTHFILE: po.authfile = optarg; break;
 		case 'q': po.progress = false; break;
 		case P_HELP: pull_usage(stdout); return 0;
@@ -61,6 +67,9 @@ int cmd_pull(int argc, char **argv)
 		default: opt_bad("%s: unknown flag", argv[optind - 1]); return EXIT_QPOD;
 		}
 	}
+	if (opt_password(&creds, password_stdin, false))
+		return EXIT_QPOD;
+	po.creds = creds;
 	if (optind != argc - 1) {
 		opt_bad("%s", optind == argc ? "no IMAGE given" : "qpod pull takes one IMAGE");
 		return EXIT_QPOD;

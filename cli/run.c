@@ -135,7 +135,9 @@ int cmd_run(int argc, char **argv)
 	vm_close(&l.vm);
 	if (l.o.timings)
 		report_timings(&res, stderr);
-	if (l.o.result && report_result(l.o.result, &res, e ? l.err.msg : NULL, &l.err) < 0) {
+	/* --result's file is written only where it may be (else that was the error) */
+	if (l.o.result && report_check(l.o.result, NULL) == 0 &&
+	    report_result(l.o.result, &res, e ? l.err.msg : NULL, &l.err) < 0) {
 		fprintf(stderr, "qpod: %s\n", l.err.msg);
 		status = EXIT_QPOD;
 	}

@@ -1,6 +1,7 @@
 /* io.c: EINTR and short-transfer helpers (see io.h). */
 #include <errno.h>
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "io.h"
@@ -68,4 +69,21 @@ void io_close(int *fd)
 		errno = saved;
 	}
 	*fd = -1;
+}
+
+int io_create_own(const char *path, int flags, mode_t mode)
+{
+	struct stat st;
+	int fd = open(path, flags | O_CREAT | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC, mode), e = 0;
+	if (fd < 0)
+		return -errno;
+	if (fstat(fd, &st) < 0)
+		e = -errno;
+	else if (!S_ISREG(st.st_mode) || st.st_uid != geteuid())
+		e = -EPERM;
+	else if (ftruncate(fd, 0) < 0 || (e = io_nonblock(fd, 0)) < 0)
+		e = e ? e : -errno;
+	if (e)
+		io_close(&fd);
+	return e ? e : fd;
 }

@@ -17,6 +17,10 @@ ssize_t io_read(int fd, void *buf, size_t n);
 ssize_t io_write(int fd, const void *buf, size_t n);
 /* Set O_NONBLOCK on or off. 0, or -errno. */
 int io_nonblock(int fd, int on);
+/* Open path for writing (flags: O_WRONLY or O_RDWR), empty: made with mode
+ * if missing, else only a regular file of ours, never through a symlink,
+ * and never blocking on a fifo. The fd, or -errno (-EPERM: not ours). */
+int io_create_own(const char *path, int flags, mode_t mode);
 /* close() that keeps errno and ignores fd < 0; sets *fd to -1. */
 void io_close(int *fd);
 

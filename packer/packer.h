@@ -43,7 +43,7 @@ struct pack_opts {
 	/* pulling (skopeo's meaning for each) */
 	enum pack_pull pull;     /* default PULL_MISSING */
 	bool no_tls_verify;      /* --tls-verify=false: plain HTTP or unverified TLS */
-	const char *creds;       /* --creds USER:PASSWORD (given to skopeo in a private authfile) */
+	const char *creds;       /* USER:PASSWORD (given to skopeo in a private authfile; pack_creds) */
 	const char *authfile;    /* --authfile FILE */
 	unsigned pull_timeout;   /* seconds for a copy; 0: 1800 (inspecting: at most 60) */
 };
@@ -73,6 +73,10 @@ struct image {
 				without root): share rootfs with security_model=VIRTFS_MODEL */
 };
 
+/* --creds USER --password-stdin: "USER:PASSWORD" from fd's first line
+ * (a password never comes from a command line, which every local user
+ * reads). 0, or -errno with err set. */
+int pack_creds(const char *user, int fd, char *pair, size_t cap, struct qerr *err);
 int pack_image(const char *spec, const struct pack_opts *opts, struct image *img, struct qerr *err);
 /* Copy an archive from fd (a pipe: `qpod run -`) into the cache's tmp/ as a
  * private file; *path gets its name. The caller packs it with no_ref and

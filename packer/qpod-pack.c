@@ -13,7 +13,7 @@
  * Options: --cache DIR, --platform OS/ARCH[/VARIANT], --max-bytes N[KMG],
  *          --max-entries N, --progress / --no-progress (default: if stderr
  *          is a terminal); for images skopeo fetches: --pull missing|always|never,
- *          --tls-verify[=true|false], --creds USER:PASSWORD, --authfile FILE,
+ *          --tls-verify[=true|false], --creds USER --password-stdin, --authfile FILE,
  *          --pull-timeout SECONDS.
  * Exit: 0, 125 when the image cannot be used (the runner's code; one line on
  * stderr says why), 2 for usage errors.
@@ -33,7 +33,7 @@ static void usage(void)
 {
 	fputs("usage: qpod-pack [--cache DIR] [--platform P] [--max-bytes N[KMG]] [--max-entries N]\n"
 	      "                 [--progress|--no-progress] [--pull missing|always|never]\n"
-	      "                 [--tls-verify=false] [--creds USER:PASS] [--authfile FILE]\n"
+	      "                 [--tls-verify=false] [--creds USER --password-stdin] [--authfile FILE]\n"
 	      "                 [--pull-timeout SECONDS] SPEC [-- CMD...]\n"
 	      "       qpod-pack [--cache DIR] --cache-ls\n"
 	      "       qpod-pack [--cache DIR] --cache-prune [--older-than SECONDS]\n"
@@ -99,8 +99,8 @@ static int run_holding(char **argv)
 	return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
 }
 
-enum { O_LS = 256, O_PRUNE, O_OLDER, O_PROGRESS, O_NOPROGRESS, O_ENTRIES, O_PULL, O_TLS, O_CREDS, O_AUTHFILE,
-       O_PULLTIMEOUT };
+enum { O_LS = 256, O_PRUNE, O_OLDER, O_PROGRESS, O_NOPROGRESS, O_ENTRIES, O_PULL, O_TLS, O_CREDS, O_PASSWORD,
+       O_AUTHFILE, O_PULLTIMEOUT };
 
 static bool boolean(const char *flag, const char *v)
 {
@@ -122,9 +122,13 @@ static int parse(int argc, char **argv, struct pack_opts *po, uint64_t *older)
 		{ "older-than", required_argument, NULL, O_OLDER }, { "progress", no_argument, NULL, O_PROGRESS },
 		{ "no-progress", no_argument, NULL, O_NOPROGRESS }, { "help", no_argument, NULL, 'h' },
 		{ "pull", required_argument, NULL, O_PULL }, { "tls-verify", optional_argument, NULL, O_TLS },
-		{ "creds", required_argument, NULL, O_CREDS }, { "authfile", required_argument, NULL, O_AUTHFILE },
+		{ "creds", required_argument, NULL, O_CREDS }, { "password-stdin", no_argument, NULL, O_PASSWORD },
+		{ "authfile", required_argument, NULL, O_AUTHFILE },
 		{ "pull-timeout", required_argument, NULL, O_PULLTIMEOUT }, { 0 },
 	};
+	static char pair[4400];
+	const char *user = NULL;
+	bool password = false;
 	int mode = 0, c;
 	while ((c = getopt_long(argc, argv, "+c:p:m:h", opts, NULL)) != -1) {
 		switch (c) {
@@ -143,7 +147,8 @@ static int parse(int argc, char **argv, struct pack_opts *po, uint64_t *older)
 			}
 			break;
 		case O_TLS: po->no_tls_verify = !boolean("--tls-verify", optarg); break;
-		case O_CREDS: po->creds = optarg; break;
+		case O_CREDS: user = optarg; break;
+		case O_PASSWORD: password = true; break;
 		case O_AUTHFILE: po->authfile = optarg; break;
 		case O_PULLTIMEOUT: {
 			uint64_t t = number(optarg);
@@ -157,6 +162,16 @@ static int parse(int argc, char **argv, struct pack_opts *po, uint64_t *older)
 		default: usage();
 		}
 	}
+	struct qerr err;
+	if (!user != !password) {
+		fprintf(stderr, "qpod-pack: --creds USER and --password-stdin go together\n");
+		exit(2);
+	}
+	if (user && pack_creds(user, 0, pair, sizeof pair, &err) < 0) {
+		fprintf(stderr, "qpod: %s\n", err.msg);
+		exit(125);
+	}
+	po->creds = user ? pair : NULL;
 	return mode;
 }
 

@@ -9,5 +9,5 @@ install -m 0755 "$out/bin/qpod" "$prefix/bin/qpod"
 for f in vmlinuz vmlinux vmlinux-up kernel-up.config initrd.img qboot.rom bios-qboot.bin cbfs.rom cmdline vm.conf kernel.config manifest.json busybox.tar; do
 	[ -f "$out/images/$f" ] && install -m 0644 "$out/images/$f" "$images/$f"
 done
-"$(dirname "$0")/../toolchain/account.sh"
+"$(dirname "$0")/../toolchain/host.sh"
 echo "installed $prefix/bin/qpod and $images"

@@ -17,7 +17,8 @@
  *   drop     the capability bounding set and ambient set emptied, root's
  *            exemptions locked off (securebits), every capability cleared,
  *            rlimits, no_new_privs, the parent-death signal
- *   exec     /vm/exe with an empty environment and only the fds it is given
+ *   exec     the program (at its own path) with an empty environment and only
+ *            the fds it is given
  *
  * A failure before exec is written to a pipe as "ERRNO message"; the parent
  * reads it (end of file means the exec happened) and reports it.
@@ -177,8 +178,11 @@ static int make_userns(const struct ids *id, struct qerr *err)
 		goto out;
 	}
 	if (c == 0) {
+		/* Made by the account, so it is the namespace's owner: pasta,
+		 * running as the account, may then join it (pasta.c). */
 		close(hold[1]);
-		if (unshare(CLONE_NEWUSER) == 0 && write(sync[1], "u", 1) == 1)
+		if (setgroups(0, NULL) == 0 && setresgid(id->gid, id->gid, id->gid) == 0 &&
+		    setresuid(id->uid, id->uid, id->uid) == 0 && unshare(CLONE_NEWUSER) == 0 && write(sync[1], "u", 1) == 1)
 			(void)!read(hold[0], &b, 1);
 		_exit(0);
 	}
@@ -319,15 +323,17 @@ static void build_root(const struct plan *p, const struct jail *j)
 			fail(p, errno, "jail: /etc/resolv.conf");
 		close(fd);
 	}
+	/* While the host's /proc is still in the namespace: without one fully
+	 * visible, a user namespace may not mount its own. */
+	if (mount("proc", "proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC | MS_RDONLY, NULL) < 0)
+		fail(p, errno, "jail: /proc");
 	if (syscall(SYS_pivot_root, ".", ".") < 0 || umount2(".", MNT_DETACH) < 0 || chdir("/") < 0)
 		fail(p, errno, "jail: pivot_root");
-	if (mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC | MS_RDONLY, NULL) < 0)
-		fail(p, errno, "jail: /proc");
 	if (mount(NULL, "/", NULL, MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0)
 		fail(p, errno, "jail: a read-only root");
 }
 
-static void drop(const struct plan *p, const struct jail *j)
+static void drop_privileges(const struct plan *p, const struct jail *j)
 {
 	if (p->root) {
 		if (setns(p->userns, CLONE_NEWUSER) < 0)
@@ -367,7 +373,7 @@ static void child(const struct plan *p, const struct jail *j, const struct jail_
 	if (io_read_full(p->go, &b, 1) != 1)
 		_exit(127); /* the parent is gone, or gave up */
 	build_root(p, j);
-	drop(p, j);
+	drop_privileges(p, j);
 	/* Set after the last change of credentials (which clears it), then
 	 * checked: a parent that died before this would leave qemu behind. */
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
@@ -389,7 +395,7 @@ static void child(const struct plan *p, const struct jail *j, const struct jail_
 			fail(p, errno, "jail: fd %d", x->keep[i]);
 	setpgid(0, 0); /* qemu must not take over the runner's terminal job control */
 	char *env[] = { NULL };
-	execve("/vm/exe", x->argv, env);
+	execve(x->exe, x->argv, env);
 	fail(p, errno, "cannot run %s", x->exe);
 }
 
@@ -438,7 +444,9 @@ int jail_start(const struct jail *j0, const struct jail_exec *x, pid_t *pid, str
 	struct ids id = { 0 };
 	*pid = -1;
 	j = *j0;
-	jail_add(&j, x->exe, JAIL_FILE | JAIL_EXEC, "/vm/exe");
+	/* At its own path: qemu finds its data (/usr/share/qemu) relative to it. */
+	if (strncmp(x->exe, "/usr/", 5))
+		jail_add(&j, x->exe, JAIL_FILE | JAIL_EXEC, "%s", x->exe);
 	if (j.err)
 		return qerr_set(err, -j.err, "jail: %s", j.why);
 	host_links(&p);
@@ -469,6 +477,8 @@ int jail_start(const struct jail *j0, const struct jail_exec *x, pid_t *pid, str
 	io_close(&go[0]);
 	if (!p.root)
 		e = map_self(c, err);
+	if (!e && x->placed && (e = x->placed(x->ctx, c)) < 0)
+		e = qerr_sys(err, -e, "jail: place qemu in its cgroup");
 	if (!e && io_write_all(go[1], "g", 1) < 0)
 		e = qerr_sys(err, EPIPE, "jail: start");
 	if (e)

@@ -66,11 +66,14 @@ __attribute__((format(printf, 4, 5)))
 void jail_add(struct jail *j, const char *src, unsigned flags, const char *dst, ...);
 
 struct jail_exec {
-	const char *exe;           /* the program's host path: bound at /vm/exe */
+	const char *exe;           /* the program: an absolute path, under /usr or bound at the same path */
 	char *const *argv;
 	int out_fd;                /* its stdout and stderr */
 	const int *keep;           /* fds it inherits at the same numbers (-1 skipped) */
 	size_t nkeep;
+	/* Called with the child's pid before it goes on (its cgroup); non-zero fails the start. */
+	int (*placed)(void *ctx, pid_t pid);
+	void *ctx;
 };
 
 /* Start x->exe in j; 0 with *pid (our child) once it runs, or -errno with

@@ -154,7 +154,8 @@ int launch_prepare(struct launch *l)
 {
 	const struct opts *o = &l->o;
 	int e;
-	if ((e = launch_vm(l)) || (l->root_fd < 0 && (e = image_open(o, &l->img, &l->err))))
+	if ((o->result && (e = report_check(o->result, &l->err))) || (e = launch_vm(l)) ||
+	    (l->root_fd < 0 && (e = image_open(o, &l->img, &l->err))))
 		return e;
 	root_disk(l);
 	warm_name(l);
@@ -221,8 +222,12 @@ int launch_warm(struct launch *l, bool image)
 		vs.rootfs = "/"; /* any directory: the template is saved before the guest mounts it */
 	if ((e = tmpl_prepare(&l->tmpl, &vs, &l->err)))
 		return e;
-	if (!image)
-		vs.rootfs = l->tmpl.dir;
+	static char empty[PATH_MAX + 8];
+	snprintf(empty, sizeof empty, "%s/empty", l->tmpl.dir);
+	if (!image && (e = private_dir(empty, &l->err)))
+		return e;
+	if (!image) /* shared, never mounted: an empty directory, not the templates beside it */
+		vs.rootfs = empty;
 	if ((e = tmpl_find(&l->tmpl, &l->err)) == 1)
 		return 0;
 	if (e < 0)
@@ -239,7 +244,16 @@ int launch_warm(struct launch *l, bool image)
 	return e;
 }
 
+static int boot(struct launch *l);
+
 int launch_boot(struct launch *l)
+{
+	int e = boot(l);
+	snprintf(l->boot.cgroup, sizeof l->boot.cgroup, "%s", l->vm.cg.why);
+	return e;
+}
+
+static int boot(struct launch *l)
 {
 	struct vm_spec vs = spec_of(l);
 	struct qerr terr;

@@ -85,7 +85,8 @@ void usage(FILE *f)
 	      "      --pull missing|always|never  use the cached image of a reference (missing,\n"
 	      "                          the default), ask the registry first, or never pull\n"
 	      "      --tls-verify=false  plain HTTP or unverified TLS to the registry\n"
-	      "      --creds USER:PASS   registry credentials;  --authfile FILE  skopeo's auth.json\n"
+	      "      --creds USER --password-stdin  registry credentials, the password from stdin's first line\n"
+	      "      --authfile FILE     an auth.json (default: REGISTRY_AUTH_FILE, then skopeo's own)\n"
 	      "      --verify-key PUBKEY  IMAGE must be a bundle signed by this ssh key (APP.qpod.sig)\n"
 	      "      --timings           print how long each phase took (stderr)\n"
 	      "      --result FILE       write the outcome as JSON to FILE\n"
@@ -103,7 +104,7 @@ enum { O_ENTRYPOINT = 256, O_CPUS, O_TIMEOUT, O_ACCEL, O_BOOT, O_CONSOLE, O_KERN
        O_PLATFORM, O_MAXBYTES, O_RESULT, O_TIMINGS, O_DEBUG, O_CACHE, O_VERSION, O_HELP, O_NETWORK,
        O_DNS, O_ADDHOST, O_ENVFILE, O_RM, O_INIT, O_READONLY, O_TMPFS, O_SHMSIZE, O_ULIMIT, O_UMASK,
        O_GROUPADD, O_SIGPROXY, O_INTERACTIVE, O_TTY, O_DETACH, O_NAME, O_RESTART, O_STOPSIGNAL,
-       O_STOPTIMEOUT, O_LOGMAX, O_PULL, O_TLSVERIFY, O_CREDS, O_AUTHFILE, O_VERIFYKEY, O_NOSNAPSHOT };
+       O_STOPTIMEOUT, O_LOGMAX, O_PULL, O_TLSVERIFY, O_CREDS, O_PASSWORD_STDIN, O_AUTHFILE, O_VERIFYKEY, O_NOSNAPSHOT };
 
 static const struct option longopts[] = {
 	{ "env", required_argument, NULL, 'e' },
@@ -149,6 +150,7 @@ static const struct option longopts[] = {
 	{ "pull", required_argument, NULL, O_PULL },
 	{ "tls-verify", optional_argument, NULL, O_TLSVERIFY },
 	{ "creds", required_argument, NULL, O_CREDS },
+	{ "password-stdin", no_argument, NULL, O_PASSWORD_STDIN },
 	{ "authfile", required_argument, NULL, O_AUTHFILE },
 	{ "result", required_argument, NULL, O_RESULT },
 	{ "timings", no_argument, NULL, O_TIMINGS },
@@ -284,7 +286,8 @@ static int flag(struct opts *o, int c, const char *v)
 		o->no_tls_verify = !verify;
 		return 0;
 	}
-	case O_CREDS: o->creds = (char *)v; return 0;
+	case O_CREDS: return opt_creds(v, &o->creds);
+	case O_PASSWORD_STDIN: o->password_stdin = true; return 0;
 	case O_AUTHFILE: o->authfile = (char *)v; return 0;
 	case O_RESULT: o->result = (char *)v; return 0;
 	case O_VERIFYKEY: o->verify_key = (char *)v; return 0;
@@ -336,6 +339,8 @@ int opts_parse(int argc, char **argv, struct opts *o)
 		return optind == argc ? 0 : opt_bad("--cache %s takes no image or command", o->cache_cmd);
 	if (optind == argc)
 		return opt_bad("%s", "no IMAGE given");
+	if ((e = opt_password(&o->creds, o->password_stdin, o->interactive)))
+		return e;
 	if (o->name && !o->detach)
 		return opt_bad("%s", "--name names a detached VM: add -d");
 	if (o->rm && o->detach)

@@ -426,3 +426,30 @@ void opts_free(struct opts *o)
 	free(o->groups);
 	memset(o, 0, sizeof *o);
 }
+
+int opt_creds(const char *v, char **creds)
+{
+	if (strchr(v, ':'))
+		return opt_bad("%s", "--creds USER:PASSWORD: a password in the command line is readable by every "
+			       "local user (/proc/PID/cmdline); give --creds USER --password-stdin, or an auth.json "
+			       "(--authfile)");
+	*creds = (char *)v;
+	return 0;
+}
+
+int opt_password(char **creds, bool from_stdin, bool interactive)
+{
+	static char pair[4400];  /* USER:PASSWORD: *creds points here after */
+	struct qerr err;
+	if (!*creds && !from_stdin)
+		return 0;
+	if (!*creds || !from_stdin)
+		return opt_bad("%s", *creds ? "--creds USER needs --password-stdin (the password on stdin's first line)"
+					    : "--password-stdin needs --creds USER");
+	if (interactive)
+		return opt_bad("%s", "--password-stdin and -i both want stdin");
+	if (pack_creds(*creds, 0, pair, sizeof pair, &err) < 0)
+		return opt_bad("%s", err.msg);
+	*creds = pair;
+	return 0;
+}

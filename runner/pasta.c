@@ -19,7 +19,8 @@
  * pasta joins the namespaces through fds of qemu's (jail_ns_fds), runs
  * as the caller, or for root as the qpod account where the host lets it
  * open /dev/net/tun (else as root in pasta's own sandbox), with an empty
- * environment and its log in a memfd of ours.
+ * environment, no fd but its own, and its log in a memfd of ours. A small
+ * guardian process between us and pasta ends it with us (see guardian()).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -31,8 +32,10 @@
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#include <linux/close_range.h>
 
 #include "io.h"
 #include "jail.h"
@@ -40,14 +43,16 @@
 
 #define PASTA_ARGS 64
 
-/* pasta's --runas for root: the account, where it may open /dev/net/tun. */
-static const char *runas(char *buf, size_t cap)
+/* pasta's --runas for root: the account, where it may open /dev/net/tun;
+ * the pipe it reopens to say it is ready becomes the account's too. */
+static const char *runas(char *buf, size_t cap, int ready)
 {
 	struct passwd *pw = getpwnam(QPOD_ACCOUNT);
 	struct stat st;
 	if (!jail_as_root())
 		return NULL;
-	if (pw && stat("/dev/net/tun", &st) == 0 && (st.st_mode & 0006) == 0006) {
+	if (pw && stat("/dev/net/tun", &st) == 0 && (st.st_mode & 0006) == 0006 &&
+	    fchown(ready, pw->pw_uid, pw->pw_gid) == 0) {
 		snprintf(buf, cap, "%u:%u", (unsigned)pw->pw_uid, (unsigned)pw->pw_gid);
 		return buf;
 	}
@@ -55,26 +60,56 @@ static const char *runas(char *buf, size_t cap)
 }
 
 __attribute__((noreturn))
-static void child(char **argv, int log, const int *keep, size_t nkeep)
+static void exec_pasta(char **argv, int log, const int *keep, size_t nkeep)
 {
-	prctl(PR_SET_PDEATHSIG, SIGKILL);
-	if (getppid() == 1)
-		_exit(127);
 	sigset_t none;
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
 	signal(SIGPIPE, SIG_DFL);
 	int null = open("/dev/null", O_RDWR | O_CLOEXEC);
-	if (null < 0 || dup2(null, 0) < 0 || dup2(log, 1) < 0 || dup2(log, 2) < 0)
+	if (null < 0 || dup2(null, 0) < 0 || dup2(log, 1) < 0 || dup2(log, 2) < 0 ||
+	    syscall(SYS_close_range, 3, ~0U, CLOSE_RANGE_CLOEXEC) < 0)
 		_exit(127);
 	for (size_t i = 0; i < nkeep; i++)
 		if (fcntl(keep[i], F_SETFD, 0) < 0)
 			_exit(127);
-	setpgid(0, 0);
 	char *env[] = { NULL };
 	execvpe(argv[0], argv, env);
 	dprintf(2, "qpod: cannot run pasta (Debian's passt package): %s\n", strerror(errno));
 	_exit(127);
+}
+
+/* pasta's guardian, our child: pasta changes its credentials, which clears
+ * a parent-death signal, so the guardian keeps one for it. It ends pasta
+ * when told to (SIGTERM) or when we die, and ends when pasta does; its
+ * end means pasta's, and the ports pasta held are free. */
+__attribute__((noreturn))
+static void guardian(char **argv, int log, const int *keep, size_t nkeep)
+{
+	sigset_t set;
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGCHLD);
+	sigprocmask(SIG_BLOCK, &set, NULL);
+	prctl(PR_SET_PDEATHSIG, SIGTERM);
+	if (getppid() == 1)
+		_exit(127);
+	setpgid(0, 0);
+	pid_t p = fork();
+	if (p < 0)
+		_exit(127);
+	if (p == 0)
+		exec_pasta(argv, log, keep, nkeep);
+	for (;;) {
+		siginfo_t si;
+		int st = 0;
+		if (sigwaitinfo(&set, &si) < 0)
+			continue;
+		if (si.si_signo == SIGTERM)
+			kill(p, SIGKILL);
+		if (waitpid(p, &st, si.si_signo == SIGTERM ? 0 : WNOHANG) == p)
+			_exit(WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st));
+	}
 }
 
 int pasta_start(pid_t qemu, const struct publish *p, size_t n, struct pasta *ps, struct qerr *err)
@@ -96,7 +131,7 @@ int pasta_start(pid_t qemu, const struct publish *p, size_t n, struct pasta *ps,
 				"--netns", net, "-P", pidf };
 	for (size_t i = 0; i < sizeof fixed / sizeof *fixed; i++)
 		argv[k++] = (char *)fixed[i];
-	const char *as = runas(who, sizeof who);
+	const char *as = runas(who, sizeof who, ready[1]);
 	if (as) {
 		argv[k++] = "--runas";
 		argv[k++] = (char *)as;
@@ -125,8 +160,9 @@ int pasta_start(pid_t qemu, const struct publish *p, size_t n, struct pasta *ps,
 		goto out;
 	}
 	if (ps->pid == 0)
-		child(argv, ps->log, keep, sizeof keep / sizeof *keep);
+		guardian(argv, ps->log, keep, sizeof keep / sizeof *keep);
 	ps->ready = ready[0];
+	ps->ports = n > 0;
 	ready[0] = -1;
 out:
 	io_close(&u);
@@ -164,9 +200,10 @@ int pasta_ready(struct pasta *ps, double deadline, struct qerr *err)
 	return qerr_set(err, ENETUNREACH, "pasta could not set up the VM's network%s%s", *msg ? ": " : "", msg);
 }
 
-/* Killed pastas not reaped yet: a pasta takes 20-30 ms to die (its tap and
- * sockets go), which no run should wait for. Reaped on later calls; what
- * is left at exit goes to init. */
+/* Stopped pastas not reaped yet: a pasta takes 20-30 ms to die (its tap and
+ * sockets go), which a run waits for only when it published ports (the
+ * next run may want them). Reaped on later calls; what is left at exit
+ * goes to init. */
 static pid_t dying[16];
 
 static void reap(void)
@@ -180,8 +217,8 @@ void pasta_stop(struct pasta *ps)
 {
 	reap();
 	if (ps->pid > 0) {
-		kill(ps->pid, SIGKILL);
-		size_t i = 0;
+		kill(ps->pid, SIGTERM); /* the guardian's: pasta goes, then it */
+		size_t i = ps->ports ? sizeof dying / sizeof *dying : 0; /* its ports are free once it is gone */
 		while (i < sizeof dying / sizeof *dying && dying[i] > 0)
 			i++;
 		if (i < sizeof dying / sizeof *dying)

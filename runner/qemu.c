@@ -120,7 +120,7 @@ struct vmfds {
 };
 
 /* key: the line a template is keyed by (no fds, no paths of shares, no ports). */
-static void build(struct argv *a, const struct vm_spec *s, const struct vmfds *f, bool key)
+static void qemu_argv(struct argv *a, const struct vm_spec *s, const struct vmfds *f, bool key)
 {
 	arg(a, QEMU_EXE);
 	arg(a, "-nodefaults");
@@ -236,7 +236,7 @@ int vm_key_args(const struct vm_spec *s, char *out, size_t cap)
 {
 	struct argv a = { .n = 0 };
 	size_t o = 0;
-	build(&a, s, &(struct vmfds){ -1, -1, -1, -1 }, true);
+	qemu_argv(&a, s, &(struct vmfds){ -1, -1, -1, -1 }, true);
 	for (int i = 0; !a.err && i < a.n; i++) {
 		int n = snprintf(out + o, cap - o, "%s\n", a.v[i]);
 		if (n < 0 || (size_t)n >= cap - o)
@@ -261,15 +261,16 @@ int vm_qemu_exe(char *out, size_t cap, struct qerr *err)
 		path = "/usr/local/bin:/usr/bin:/bin";
 	for (const char *p = path; *p;) {
 		size_t n = strcspn(p, ":");
-		snprintf(out, cap, "%.*s/%s", (int)n, n ? p : ".", QEMU_EXE);
-		if (access(out, X_OK) == 0)
+		char cand[PATH_MAX];
+		snprintf(cand, sizeof cand, "%.*s/%s", (int)n, n ? p : ".", QEMU_EXE);
+		if (access(cand, X_OK) == 0 && realpath(cand, out)) /* cap: PATH_MAX, as realpath wants */
 			return 0;
 		p += n + (p[n] == ':');
 	}
 	return qerr_set(err, ENOENT, "%s is not in PATH", QEMU_EXE);
 }
 
-/* Everything qemu opens by path, bound where build() names it. As root,
+/* Everything qemu opens by path, bound where qemu_argv() names it. As root,
  * what it reads through the VM's id mapping (it is not other-readable
  * where the cache is private), and what a guest may write always. */
 static void jail_of(struct jail *j, const struct vm_spec *s)
@@ -318,19 +319,9 @@ static int console_for_qemu(int console)
 	return open(p, O_WRONLY | O_APPEND | O_CLOEXEC);
 }
 
-/* --console FILE: never through a link, never what is not a file of ours. */
-static int console_file(const char *path)
+static int placed(void *ctx, pid_t pid)
 {
-	struct stat st;
-	int fd = open(path, O_RDWR | O_CREAT | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC, 0600);
-	if (fd < 0)
-		return -1;
-	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_uid != geteuid() || ftruncate(fd, 0) < 0 ||
-	    io_nonblock(fd, 0) < 0) {
-		io_close(&fd);
-		errno = EPERM;
-	}
-	return fd;
+	return cgroup_enter(ctx, pid);
 }
 
 int vm_start(const struct vm_spec *s, struct vm *vm, struct qerr *err)
@@ -341,9 +332,17 @@ int vm_start(const struct vm_spec *s, struct vm *vm, struct qerr *err)
 	char exe[PATH_MAX];
 	*vm = VM_NONE;
 
-	vm->console = s->console_path ? console_file(s->console_path) : memfd_create("qpod-console", MFD_CLOEXEC);
+	/* --console FILE: never through a link, never what is not a file of ours */
+	if (s->console_path)
+		vm->console = io_create_own(s->console_path, O_RDWR, 0600);
+	else if ((vm->console = memfd_create("qpod-console", MFD_CLOEXEC)) < 0)
+		vm->console = -errno;
+	if (vm->console == -EPERM || vm->console == -ELOOP) {
+		e = qerr_set(err, EPERM, "--console %s: %s", s->console_path, NOT_OURS);
+		goto fail;
+	}
 	if (vm->console < 0) {
-		e = qerr_sys(err, errno, "console log %s", s->console_path ? s->console_path : "(memfd)");
+		e = qerr_sys(err, -vm->console, "--console %s", s->console_path ? s->console_path : "(memfd)");
 		goto fail;
 	}
 	if ((con = console_for_qemu(vm->console)) < 0 || (vm->qemu_log = memfd_create("qpod-qemu", MFD_CLOEXEC)) < 0 ||
@@ -356,7 +355,7 @@ int vm_start(const struct vm_spec *s, struct vm *vm, struct qerr *err)
 		e = qerr_sys(err, errno, "set up the VM's monitor");
 		goto fail;
 	}
-	build(&a, s, &(struct vmfds){ ctl[1], st[1], con, qmp[1] }, false);
+	qemu_argv(&a, s, &(struct vmfds){ ctl[1], st[1], con, qmp[1] }, false);
 	if (a.err) {
 		e = qerr_set(err, E2BIG, "qemu command line too long");
 		goto fail;
@@ -364,10 +363,13 @@ int vm_start(const struct vm_spec *s, struct vm *vm, struct qerr *err)
 	if ((e = vm_qemu_exe(exe, sizeof exe, err)))
 		goto fail;
 	jail_of(&j, s);
+	char parent[PATH_MAX];
+	if (cgroup_parent(parent, sizeof parent, vm->cg.why, sizeof vm->cg.why) == 0)
+		cgroup_make(&vm->cg, parent, s->set->memory_mb);
 	int fds[] = { ctl[1], st[1], con, qmp[1], s->mode == VM_SAVE ? s->ram_fd : -1,
 		      s->mode == VM_RESTORE ? s->state_fd : -1, s->rootfs ? -1 : s->root_fd };
 	struct jail_exec x = { .exe = exe, .argv = a.v, .out_fd = vm->qemu_log, .keep = fds,
-			       .nkeep = sizeof fds / sizeof *fds };
+			       .nkeep = sizeof fds / sizeof *fds, .placed = placed, .ctx = &vm->cg };
 	if ((e = jail_start(&j, &x, &vm->pid, err)))
 		goto fail;
 	if (s->network && !s->host_loopback &&
@@ -484,6 +486,7 @@ void vm_close(struct vm *vm)
 {
 	vm_kill(vm);
 	pasta_stop(&vm->pasta);
+	cgroup_remove(&vm->cg);
 	io_close(&vm->ctl);
 	io_close(&vm->stream);
 	io_close(&vm->console);

@@ -7,6 +7,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -36,6 +37,7 @@ void report_timings(const struct session_result *r, FILE *out)
 	};
 	fprintf(out, "qpod boot: %s (%s), root: %s\n", b->restored ? "restore" : "cold",
 		b->snapshot[0] ? b->snapshot : "-", b->root[0] ? b->root : "-");
+	fprintf(out, "qpod cgroup: %s\n", b->cgroup[0] ? b->cgroup : "-");
 	fprintf(out, "qpod timings (ms since qemu start, and since the previous phase):\n");
 	double prev = t->qemu_start;
 	for (size_t i = 0; i < sizeof rows / sizeof *rows; i++) {
@@ -85,6 +87,7 @@ int report_result(const char *path, const struct session_result *r, const char *
 	jw_kv_str(&w, "boot", r->boot.restored ? "restore" : "cold");
 	jw_kv_str(&w, "snapshot", r->boot.snapshot);
 	jw_kv_str(&w, "root", r->boot.root);
+	jw_kv_str(&w, "cgroup", r->boot.cgroup);
 	jw_key(&w, "qemuMaxRssKb");
 	if (r->qemu_maxrss_kb)
 		jw_int(&w, r->qemu_maxrss_kb);
@@ -104,14 +107,28 @@ int report_result(const char *path, const struct session_result *r, const char *
 	jw_end(&w);
 	int e = jw_done(&w, &json, &len);
 	if (e == 0) {
-		int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-		if (fd < 0 || io_write_all(fd, json, len) < 0 || io_write_all(fd, "\n", 1) < 0)
-			e = qerr_sys(err, errno, "--result %s", path);
-		if (fd >= 0)
-			close(fd);
+		/* never through a link, never what is not a file of ours */
+		int fd = io_create_own(path, O_WRONLY, 0644);
+		if (fd == -EPERM || fd == -ELOOP)
+			e = qerr_set(err, EPERM, "--result %s: %s", path, NOT_OURS);
+		else if (fd < 0)
+			e = qerr_sys(err, -fd, "--result %s", path);
+		else if ((e = io_write_all(fd, json, len)) < 0 || (e = io_write_all(fd, "\n", 1)) < 0)
+			e = qerr_sys(err, -e, "--result %s", path);
+		io_close(&fd);
 	} else {
 		e = qerr_set(err, ENOMEM, "--result: out of memory");
 	}
 	jw_free(&w);
 	return e;
+}
+
+int report_check(const char *path, struct qerr *err)
+{
+	struct stat st;
+	if (lstat(path, &st) < 0)
+		return errno == ENOENT ? 0 : qerr_sys(err, errno, "--result %s", path);
+	if (!S_ISREG(st.st_mode) || st.st_uid != geteuid())
+		return qerr_set(err, EPERM, "--result %s: %s", path, NOT_OURS);
+	return 0;
 }

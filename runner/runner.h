@@ -63,9 +63,10 @@ void net_guest(bool nic, bool host_loopback, char **dns, const struct qp_host *e
 
 /* pasta.c: the way out of qemu's network namespace (pasta, of passt). */
 struct pasta {
-	pid_t pid;
+	pid_t pid;         /* its guardian's (pasta.c) */
 	int log;           /* its messages (memfd) */
 	int ready;         /* its pid arrives here once it is set up; -1 after */
+	bool ports;        /* it holds published ports: pasta_stop waits for its end */
 };
 int pasta_start(pid_t qemu, const struct publish *p, size_t n, struct pasta *ps, struct qerr *err);
 /* Wait until it is set up (a failure says why). */
@@ -88,7 +89,8 @@ struct opts {
 	char *cache_cmd;   /* --cache ls|prune */
 	int pull;          /* --pull: enum pack_pull (missing, always, never) */
 	bool no_tls_verify; /* --tls-verify=false */
-	char *creds, *authfile; /* --creds USER:PASSWORD, --authfile FILE */
+	char *creds, *authfile; /* USER:PASSWORD (--creds USER --password-stdin), --authfile FILE */
+	bool password_stdin;
 	bool network;      /* --network user (default) rather than none */
 	bool host_loopback; /* the guest may reach the host's loopback (net.c) */
 	bool no_snapshot;  /* --no-snapshot: boot cold, whatever templates there are */
@@ -148,6 +150,10 @@ int opt_set_user(struct opts *o, const char *spec);
 int opt_add_group(struct opts *o, const char *g);
 int opt_set_name(struct opts *o, const char *name);
 int opt_set_restart(struct opts *o, const char *policy);
+/* --creds USER (never a password in argv, which every local user reads);
+ * then, once every flag is in, its password from stdin's first line. */
+int opt_creds(const char *v, char **creds);
+int opt_password(char **creds, bool from_stdin, bool interactive);
 
 /* restart.c: docker's restart policies and their growing delay. */
 struct restart {
@@ -191,6 +197,18 @@ int conf_kernel(const struct vmconf *c, long cpus, const char *override, char *o
 /* accel.c */
 const char *accel_pick(const char *want, struct qerr *err);
 
+/* cgroup.c: a cgroup v2 per VM where the host delegates one. */
+struct vmcg {
+	char path[PATH_MAX];   /* the VM's leaf, or "" */
+	char why[200];         /* its path, or "none: " and why (--result) */
+};
+/* The cgroup VMs' leaves go under (QPOD_CGROUP, or qpod's own), or -ENOTSUP with why. */
+int cgroup_parent(char *out, size_t cap, char *why, size_t wcap);
+/* A leaf under parent with the VM's limits; -errno with c->why set. */
+int cgroup_make(struct vmcg *c, const char *parent, long memory_mb);
+int cgroup_enter(const struct vmcg *c, pid_t pid);
+void cgroup_remove(struct vmcg *c);
+
 /* qemu.c */
 struct vm {
 	pid_t pid;
@@ -199,6 +217,7 @@ struct vm {
 	int qemu_log;      /* qemu's own stderr (memfd) */
 	int qmp;           /* our end of its QMP socket (VM_SAVE, VM_RESTORE), else -1 */
 	struct pasta pasta; /* the default network's way out (pid -1: none) */
+	struct vmcg cg;    /* its cgroup, if the host delegates one */
 	double console_trimmed; /* when vm_console_trim last looked */
 };
 
@@ -282,6 +301,7 @@ struct bootinfo {
 	bool restored;     /* from a template; else booted cold */
 	char snapshot[320];  /* what happened to the fast path: "restored", "saved", "off: ..." */
 	char root[200];      /* the image root: "disk" (squashfs), or "9p" and why */
+	char cgroup[200];    /* the VM's cgroup, or "none: " and why */
 	double restored_at;  /* qemu resumed the restored guest */
 	double resumed_at;   /* hyperstart answered RESUME */
 };
@@ -643,5 +663,9 @@ int monitor_run(struct launch *l, const char *dir, struct vmstate *st, int ready
 /* report.c: --timings and --result. */
 void report_timings(const struct session_result *r, FILE *out);
 int report_result(const char *path, const struct session_result *r, const char *error, struct qerr *err);
+/* What --result and --console say of a path they will not write. */
+#define NOT_OURS "not a file of yours (a link, a fifo or device, or another's), which qpod will not write"
+/* Before the run: --result's file is new, or a regular file of ours. */
+int report_check(const char *path, struct qerr *err);
 
 #endif

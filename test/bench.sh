@@ -34,7 +34,8 @@
 #             (qpod-pack, warm) on each, interleaved
 #   bundle    qpod bundle busybox.tar: build time and size; ./run APP.qpod true
 #             in the same rounds as ./run busybox.tar true; with BENCH_BASE=OUT
-#             (another build's out/, e.g. of main) its ./run busybox.tar true
+#             (another build's out/, e.g. of main, or of the tree before the
+#             jail: its cost) its ./run busybox.tar true, restored and cold,
 #             too, in the same rounds; verify's hash rate; the re-check of a
 #             verified bundle (qpod inspect: open, framing, identity record);
 #             an exec-heavy and a metadata-heavy command on the squashfs disk
@@ -153,6 +154,7 @@ v_floor() {
 }
 v_bundle() { ./run "$@" "$app" true; }
 v_base() { "$base/bin/qpod" run "$@" "$IMAGES/busybox.tar" true; }
+v_basecold() { "$base/bin/qpod" run --no-snapshot "$@" "$IMAGES/busybox.tar" true; }
 v_none() { ./run --network none "$@" "$IMAGES/busybox.tar" true; }
 v_dir() { ./run "$@" "$work/root" true; }
 v_first() { ./run "$@" "$IMAGES/busybox.tar" echo x; }
@@ -188,7 +190,7 @@ after_detach() {
 	./qpod rm -f $(cat "$work/detached" 2>/dev/null) > /dev/null 2>&1 || true
 	: > "$work/detached"
 }
-rounds "$RUNS" tar cold floor bundle ${base:+base} none dir first ref layout exec detach "stock:$STOCK_RUNS" "cloud:$STOCK_RUNS"
+rounds "$RUNS" tar cold floor bundle ${base:+base basecold} none dir first ref layout exec detach "stock:$STOCK_RUNS" "cloud:$STOCK_RUNS"
 # An idle VM's CPU: bench-exec's qemu and monitor over 5 s, % of one core.
 cputicks() { local p; for p in "$@"; do cat "/proc/$p/stat"; done | awk '{ s += $14 + $15 } END { print s }'; }
 idle_pids=$(./qpod inspect bench-exec | jq -r '.[0] | "\(.qemuPid) \(.monitorPid)"')
@@ -271,9 +273,15 @@ row "./run APP.qpod true (wall; squashfs disk)" "$(wall bundle)"
 read -r b _ < <(stats "$work/bundle.wall")
 row "  bundle - busybox.tar (median difference)" "$(awk -v q="$q" -v b="$b" 'BEGIN { printf "%+.0f ms", b - q }')"
 if [ -n "$base" ]; then
+	# BENCH_BASE's build in the same rounds: e.g. the tree before a change
+	# (the jail's cost: a build without it; issue 25's goal, within 5% or 10 ms)
+	diff_row() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%+.0f ms (%+.1f%%)", a - b, (a - b) * 100 / b }'; }
 	row "./run busybox.tar true, BENCH_BASE's build (wall)" "$(wall base)"
 	read -r bb _ < <(stats "$work/base.wall")
-	row "  this build - BENCH_BASE (median difference)" "$(awk -v q="$q" -v b="$bb" 'BEGIN { printf "%+.0f ms", q - b }')"
+	row "  this build - BENCH_BASE, restored (median difference)" "$(diff_row "$q" "$bb")"
+	row "./run --no-snapshot busybox.tar true, BENCH_BASE's build" "$(wall basecold)"
+	read -r bc _ < <(stats "$work/basecold.wall")
+	row "  this build - BENCH_BASE, cold (median difference)" "$(diff_row "$c" "$bc")"
 fi
 row "cloud kernel: qemu start to hyperstart READY" "" \
 	"$(us2ms "$(field cloud .timingsUs.ready)") (${cloud%% *}, no 9p)"

@@ -28,6 +28,19 @@ MUTATIONS=(
 	"template_private|snapshot|tmpl_find|a template directory others may read is restored"
 	"ctl_peer|appliance|ctl_peer_ok|a detached VM's monitor answers a peer of another uid"
 	"frame_len|unit-proto_frame fuzz-proto_stream|qp_reader_next|the frame reader delivers one payload byte short"
+	"jail_caps|jail|drop_privileges|qemu keeps its capability bounding set"
+	"jail_seccomp|jail|qemu_argv|qemu starts without its seccomp filter (-sandbox)"
+	"jail_root_fs|jail|jail_init|qemu's jail shows it the host's /home"
+	"host_loopback|network escape|opts_parse|the default network reaches the host's loopback"
+	"volume_model|escape|qemu_argv|volumes are shared security_model=none: what guest root makes lands on the host as is"
+	"file_volume|escape|jail_of|a single-file volume shares its whole directory"
+	"console_trim|escape|vm_console_trim|the guest's console grows without bound"
+	"result_link|escape|io_create_own|--result and --console write through a symlink"
+	"creds_argv|escape|opt_creds|--creds USER:PASSWORD is taken from the command line"
+	"pasta_guardian|jail|guardian|pasta outlives a run killed outright"
+	"template_seal|escape|tmpl_find|a template whose RAM was written after it was saved is restored"
+	"vm_restart|escape|monitor_run|a VM that dies under its command is booted again at once, for ever"
+	"cgroup_limit|unit-runner_cgroup|cgroup_make|a VM's cgroup gets no memory limit"
 )
 
 # old text, then new text, per mutation (bash $'...' for tabs and newlines)
@@ -66,6 +79,58 @@ edit_ctl_peer() {
 edit_frame_len() {
 	replace qp_reader_next $'f->len = (uint32_t)(len - r->hdr);\n\tf->data = p + r->hdr;' \
 		$'f->len = (uint32_t)(len - r->hdr - (len > r->hdr)); /* mutant: one byte short */\n\tf->data = p + r->hdr;'
+}
+edit_jail_caps() {
+	replace drop_privileges $'for (int c = 0; prctl(PR_CAPBSET_READ, c, 0, 0, 0) >= 0; c++)' \
+		$'for (int c = 0; 0 && prctl(PR_CAPBSET_READ, c, 0, 0, 0) >= 0; c++) /* mutant: bounding set kept */'
+}
+edit_jail_seccomp() {
+	replace qemu_argv $'arg(a, "-sandbox");\n\targ(a, SANDBOX);' \
+		$'/* mutant: no -sandbox */'
+}
+edit_jail_root_fs() {
+	replace jail_init $'if (access(base[i].src, F_OK) == 0 || i == 0)' \
+		$'if ((access(base[i].src, F_OK) == 0 || i == 0) && !(i == 1 && (jail_add(j, "/home", 0, "/home"), 0))) /* mutant: /home too */'
+}
+edit_host_loopback() {
+	replace opts_parse $'o->network = true;' \
+		$'o->network = true;\n\to->host_loopback = true; /* mutant: the host\'s loopback by default */'
+}
+edit_volume_model() {
+	replace qemu_argv $'path=/vm/%s,security_model=%s,multidevs=remap%s", tag, tag, VIRTFS_MODEL,' \
+		$'path=/vm/%s,security_model=%s,multidevs=remap%s", tag, tag, "none", /* mutant */'
+}
+edit_file_volume() {
+	replace jail_of $'jail_add(j, v->path, rw | JAIL_MAP | JAIL_FILE, "/vm/%s/%s", tag, v->file);' \
+		$'jail_add(j, v->host, rw | JAIL_MAP, "/vm/%s", tag); /* mutant: the whole directory */'
+}
+edit_console_trim() {
+	replace vm_console_trim $'if (now - vm->console_trimmed < 1.0)' \
+		$'if (1 || now - vm->console_trimmed < 1.0) /* mutant: never trimmed */'
+}
+edit_result_link() {
+	replace io_create_own $'else if (!S_ISREG(st.st_mode) || st.st_uid != geteuid())' \
+		$'else if (0) /* mutant: whatever it is */'
+}
+edit_creds_argv() {
+	replace opt_creds $'if (strchr(v, \':\'))' \
+		$'if (0 && strchr(v, \':\')) /* mutant: a password in argv */'
+}
+edit_pasta_guardian() {
+	replace guardian $'prctl(PR_SET_PDEATHSIG, SIGTERM);' \
+		$'/* mutant: no parent-death signal */'
+}
+edit_template_seal() {
+	replace tmpl_find $'else if (!sealed(dfd, p))' \
+		$'else if (0 && !sealed(dfd, p)) /* mutant: no seal */'
+}
+edit_vm_restart() {
+	replace monitor_run $'vm_fails < VM_FAILS_MAX &&' \
+		$'(vm_fails = 0) < VM_FAILS_MAX && /* mutant: no cap */'
+}
+edit_cgroup_limit() {
+	replace cgroup_make $'if ((e = write_text(c->path, "memory.max", text)) < 0 ||' \
+		$'if ((e = 0) < 0 || /* mutant: no memory.max */'
 }
 # ---------------------------------------------------------------------------
 

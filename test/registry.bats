@@ -275,8 +275,8 @@ copies() { grep -c '^--command-timeout=[0-9]*s --tmpdir .* copy ' "$SKOPEO_LOG" 
 
 @test "htpasswd auth: refused without or with wrong credentials; --creds and --authfile work" {
 	refused "the registry refused the credentials" --tls-verify=false "127.0.0.1:$AUTHREG/qpod/private:1"
-	refused "the registry refused the credentials" --tls-verify=false --creds qpod:wrong "127.0.0.1:$AUTHREG/qpod/private:1"
-	packed --tls-verify=false --creds qpod:s3cret "127.0.0.1:$AUTHREG/qpod/private:1"
+	refused "the registry refused the credentials" --tls-verify=false --creds qpod --password-stdin "127.0.0.1:$AUTHREG/qpod/private:1" <<<wrong
+	packed --tls-verify=false --creds qpod --password-stdin "127.0.0.1:$AUTHREG/qpod/private:1" <<<s3cret
 	[ -x "$R/bin/busybox" ]
 	clean_tmp
 	if grep -rq s3cret "$QPOD_CACHE"; then return 1; fi

@@ -179,7 +179,7 @@ boot() {
 	[ "$(jq -r .boot "$BATS_TEST_TMPDIR/r.json")" = restore ]
 }
 
-@test "another memory size, another kernel, a changed kernel: another template each" {
+@test "another memory size, a changed kernel: another template each; a copy of the kernel: the same" {
 	./run "$ROOT" true
 	run ./run -m 256m --result "$BATS_TEST_TMPDIR/m1.json" "$ROOT" sh -c 'grep MemTotal /proc/meminfo'
 	[ "$(boot "$BATS_TEST_TMPDIR/m1.json")" = "cold cold; template saved" ]
@@ -188,16 +188,18 @@ boot() {
 	kb=$(echo "$output" | awk '{ print $2 }')
 	[ "$kb" -gt 200000 ]
 	[ "$(templates | wc -l)" -eq 2 ]
+	# A copy of the default kernel: the same bytes, the same template
+	# (qemu reads every kernel at the same path of its jail).
 	cp "$IMAGES/vmlinux-up" "$BATS_TEST_TMPDIR/kernel"
 	./run --kernel "$BATS_TEST_TMPDIR/kernel" --result "$BATS_TEST_TMPDIR/k1.json" "$ROOT" true
-	[ "$(boot "$BATS_TEST_TMPDIR/k1.json")" = "cold cold; template saved" ]
-	./run --kernel "$BATS_TEST_TMPDIR/kernel" --result "$BATS_TEST_TMPDIR/k2.json" "$ROOT" true
-	[ "$(jq -r .boot "$BATS_TEST_TMPDIR/k2.json")" = restore ]
+	[ "$(jq -r .boot "$BATS_TEST_TMPDIR/k1.json")" = restore ]
 	# The same path with other bytes (a trailing byte the ELF loader ignores).
 	printf 'x' >> "$BATS_TEST_TMPDIR/kernel"
+	./run --kernel "$BATS_TEST_TMPDIR/kernel" --result "$BATS_TEST_TMPDIR/k2.json" "$ROOT" true
+	[ "$(boot "$BATS_TEST_TMPDIR/k2.json")" = "cold cold; template saved" ]
 	./run --kernel "$BATS_TEST_TMPDIR/kernel" --result "$BATS_TEST_TMPDIR/k3.json" "$ROOT" true
-	[ "$(boot "$BATS_TEST_TMPDIR/k3.json")" = "cold cold; template saved" ]
-	[ "$(templates | wc -l)" -eq 4 ]
+	[ "$(jq -r .boot "$BATS_TEST_TMPDIR/k3.json")" = restore ]
+	[ "$(templates | wc -l)" -eq 3 ]
 	./run --result "$BATS_TEST_TMPDIR/d.json" "$ROOT" true
 	[ "$(jq -r .boot "$BATS_TEST_TMPDIR/d.json")" = restore ]
 }
@@ -318,7 +320,7 @@ disks() {
 	[ "$(jq -r .boot "$BATS_TEST_TMPDIR/r.json")" = restore ]
 	[ "${lines[0]}" = box1 ]
 	[ "${lines[1]}" = box1 ]
-	[ "${lines[2]}" = 6 ]
+	[ "${lines[2]}" = 4 ] # localhost, ::1, box1, db: the host's loopback is not asked for
 	[ "${lines[3]}" = "10.0.2.15	box1" ]
 	[ "${lines[4]}" = "192.0.2.7	db" ]
 	[ "${lines[5]}" = "nameserver 10.0.2.3" ]

@@ -14,7 +14,7 @@ GUEST_LDFLAGS := -static -s -Wl,--gc-sections -Wl,--build-id=none
 
 deps:
 	@toolchain/deps.sh toolchain/packages
-	@toolchain/account.sh
+	@toolchain/host.sh
 
 deps-test:
 	@toolchain/deps.sh toolchain/packages toolchain/packages-test

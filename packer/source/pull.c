@@ -384,3 +384,22 @@ void pull_end(struct pull *p)
 		io_close(&p->lock);
 	}
 }
+
+int pack_creds(const char *user, int fd, char *pair, size_t cap, struct qerr *err)
+{
+	char pass[4096];
+	size_t n = 0;
+	if (!*user || strchr(user, ':') || strlen(user) > 256)
+		return qerr_set(err, EINVAL, "--creds: expected a user name (never its password: every local user "
+				"reads a command line in /proc)");
+	while (n < sizeof pass - 1 && io_read(fd, pass + n, 1) == 1 && pass[n] != '\n')
+		n++;
+	pass[n] = '\0';
+	if (n && pass[n - 1] == '\r')
+		pass[--n] = '\0';
+	int r = n ? snprintf(pair, cap, "%s:%s", user, pass) : 0;
+	explicit_bzero(pass, sizeof pass);
+	if (!n)
+		return qerr_set(err, EINVAL, "--password-stdin: no password on stdin's first line");
+	return r > 0 && (size_t)r < cap ? 0 : qerr_set(err, E2BIG, "--password-stdin: the password is too long");
+}

@@ -1,11 +1,20 @@
 #!/bin/sh
-# account.sh: the system account qemu runs as when qpod runs as root
-# (runner/jail.h): `qpod`, no login, no home, with 65536 subordinate uids
-# and gids (its VMs' ids 1-65535). Made once, by root (make deps, make
-# install); a normal user needs no account and this does nothing for one.
+# host.sh: what qpod needs of the host beyond packages, set by root (make
+# deps, make install); as a normal user it does nothing.
+#   - the system account qemu runs as when qpod runs as root (runner/jail.h):
+#     `qpod`, no login, no home, with 65536 subordinate uids and gids (its
+#     VMs' ids 1-65535)
+#   - /dev/net/tun open to everyone (0666), as Debian's udev makes it: pasta
+#     opens it, as the caller, to give a VM's network namespace its way out
+#     (runner/pasta.c); only a holder of CAP_NET_ADMIN over a network
+#     namespace can make a tap with it
 set -eu
 name=qpod
 [ "$(id -u)" = 0 ] || exit 0
+if [ -c /dev/net/tun ] && [ "$(stat -c %a /dev/net/tun)" != 666 ]; then
+	chmod 0666 /dev/net/tun
+	echo "qpod: /dev/net/tun is 0666 now, as Debian's udev rules make it" >&2
+fi
 if ! getent passwd "$name" >/dev/null; then
 	useradd --system --no-create-home --home-dir /nonexistent --shell /usr/sbin/nologin "$name"
 	echo "qpod: made the system account $name (qemu runs as it under root)" >&2
