@@ -167,7 +167,7 @@ int launch_prepare(struct launch *l)
 		return e;
 	l->stop_signal = o->stop_signal ? o->stop_signal : l->img.config.stop_signal ? l->img.config.stop_signal : SIGTERM;
 	l->stop_timeout = o->stop_timeout >= 0 ? o->stop_timeout : 10;
-	return net_check_ports(o->ports, o->nports, &l->err);
+	return net_check_ports(o->ports, o->nports, o->host_loopback, &l->err);
 }
 
 #define RESTORE_TIMEOUT 10.0  /* s; a restore that works takes well under one */

@@ -2,13 +2,19 @@
  * net.c: the VM's network, docker's flags with qemu's user-mode network.
  *
  *   --network user   (default) a virtio-net NIC on qemu's slirp: the guest
- *                    is 10.0.2.15/24, its gateway and the host's loopback
- *                    are 10.0.2.2 (host.containers.internal), its resolver
- *                    10.0.2.3; no root and no host configuration needed
+ *                    is 10.0.2.15/24, its gateway 10.0.2.2, its resolver
+ *                    10.0.2.3; qemu has a network namespace of its own
+ *                    (jail.c) whose way out is pasta (pasta.c), so what
+ *                    slirp maps to "the host's loopback" is that empty
+ *                    namespace's; no root and no host configuration needed
+ *   --network user:allow_host_loopback=true, or --add-host NAME:host-gateway
+ *                    qemu stays in the host's network namespace: 10.0.2.2
+ *                    is the host's 127.0.0.1 (host.containers.internal)
  *   --network none   loopback only
  *   -p [IP:]HOSTPORT:GUESTPORT[/tcp|/udp]
- *                    a slirp host forward; without IP on every host
- *                    address, as docker does
+ *                    a slirp host forward (through pasta from the host into
+ *                    qemu's namespace); without IP on every host address,
+ *                    as docker does
  *   --dns IP, --add-host NAME:IP, -h NAME   resolv.conf, hosts, hostname
  *
  * The addresses are given to qemu explicitly (-netdev user,net=...,host=...)
@@ -122,8 +128,11 @@ int net_parse_dns(const char *ip, struct qerr *err)
 }
 
 /* Bind each published port as slirp will (SO_REUSEADDR), then let go. */
-int net_check_ports(const struct publish *p, size_t n, struct qerr *err)
+int net_check_ports(const struct publish *p, size_t n, bool host_loopback, struct qerr *err)
 {
+	if (n && !host_loopback && !pasta_way_out())
+		return qerr_set(err, ENETUNREACH, "--publish %s: a port reaches the VM through pasta, which needs a "
+				"default route on the host, and this host has none", p[0].spec);
 	for (size_t i = 0; i < n; i++) {
 		struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons(p[i].host) };
 		if (*p[i].ip)

@@ -16,6 +16,11 @@
  *   --dns-forward       NET_DNS_FWD (the jail's resolv.conf) to the host's resolver
  *   -P /proc/self/fd/W  its pid once it is set up: our readiness signal
  *
+ * pasta needs the host to have a default route (it copies the host's
+ * addresses and routes). On a host without one the guest is offline as its
+ * host is: qemu keeps its empty namespace, no pasta is started, and a
+ * published port is refused before boot (it has no way in).
+ *
  * pasta joins the namespaces through fds of qemu's (jail_ns_fds), runs
  * as the caller, or for root as the qpod account where the host lets it
  * open /dev/net/tun (else as root in pasta's own sandbox), with an empty
@@ -83,10 +88,36 @@ static void exec_pasta(char **argv, int log, const int *keep, size_t nkeep)
  * a parent-death signal, so the guardian keeps one for it. It ends pasta
  * when told to (SIGTERM) or when we die, and ends when pasta does; its
  * end means pasta's, and the ports pasta held are free. */
+/* Close every fd but stdio, log and keep's (the guardian never execs: what
+ * it kept open, a monitor's lock among them, would outlive its owner). */
+static void close_others(int log, const int *keep, size_t nkeep)
+{
+	int want[8], n = 0;
+	want[n++] = log;
+	for (size_t i = 0; i < nkeep && n < 8; i++)
+		want[n++] = keep[i];
+	for (int i = 1; i < n; i++) /* a few: insertion sort */
+		for (int k = i; k > 0 && want[k - 1] > want[k]; k--) {
+			int t = want[k];
+			want[k] = want[k - 1];
+			want[k - 1] = t;
+		}
+	unsigned from = 3;
+	for (int i = 0; i < n; i++) {
+		if (want[i] < 3 || (unsigned)want[i] < from)
+			continue;
+		if ((unsigned)want[i] > from)
+			syscall(SYS_close_range, from, (unsigned)want[i] - 1, 0);
+		from = (unsigned)want[i] + 1;
+	}
+	syscall(SYS_close_range, from, ~0U, 0);
+}
+
 __attribute__((noreturn))
 static void guardian(char **argv, int log, const int *keep, size_t nkeep)
 {
 	sigset_t set;
+	close_others(log, keep, nkeep);
 	sigemptyset(&set);
 	sigaddset(&set, SIGTERM);
 	sigaddset(&set, SIGCHLD);
@@ -110,6 +141,23 @@ static void guardian(char **argv, int log, const int *keep, size_t nkeep)
 		if (waitpid(p, &st, si.si_signo == SIGTERM ? 0 : WNOHANG) == p)
 			_exit(WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st));
 	}
+}
+
+bool pasta_way_out(void)
+{
+	char line[256];
+	bool found = false;
+	FILE *f = fopen("/proc/net/route", "re");
+	while (f && !found && fgets(line, sizeof line, f)) {
+		char dev[64];
+		unsigned long dst, flags;
+		/* Iface Destination Gateway Flags ...: a default route is up (RTF_UP) to 0 */
+		if (sscanf(line, "%63s %lx %*x %lx", dev, &dst, &flags) == 3 && dst == 0 && (flags & 1))
+			found = true;
+	}
+	if (f)
+		fclose(f);
+	return found;
 }
 
 int pasta_start(pid_t qemu, const struct publish *p, size_t n, struct pasta *ps, struct qerr *err)

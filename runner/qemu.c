@@ -372,7 +372,7 @@ int vm_start(const struct vm_spec *s, struct vm *vm, struct qerr *err)
 			       .nkeep = sizeof fds / sizeof *fds, .placed = placed, .ctx = &vm->cg };
 	if ((e = jail_start(&j, &x, &vm->pid, err)))
 		goto fail;
-	if (s->network && !s->host_loopback &&
+	if (s->network && !s->host_loopback && pasta_way_out() &&
 	    (e = pasta_start(vm->pid, s->ports, s->nports, &vm->pasta, err)))
 		goto fail;
 	vm->ctl = ctl[0];

@@ -51,7 +51,7 @@ struct publish {
 int net_parse_publish(const char *spec, struct publish *p, struct qerr *err);
 int net_parse_add_host(const char *spec, struct qp_host *h, struct qerr *err);
 int net_parse_dns(const char *ip, struct qerr *err);
-int net_check_ports(const struct publish *p, size_t n, struct qerr *err);
+int net_check_ports(const struct publish *p, size_t n, bool host_loopback, struct qerr *err);
 /* in_ns: qemu runs in a namespace of its own, where each port is taken
  * on every address at its host port's number (pasta brings it there). */
 int net_netdev(const struct publish *p, size_t n, bool in_ns, char *out, size_t cap);
@@ -68,6 +68,8 @@ struct pasta {
 	int ready;         /* its pid arrives here once it is set up; -1 after */
 	bool ports;        /* it holds published ports: pasta_stop waits for its end */
 };
+/* Whether the host has a default route, which pasta needs to set up a way out. */
+bool pasta_way_out(void);
 int pasta_start(pid_t qemu, const struct publish *p, size_t n, struct pasta *ps, struct qerr *err);
 /* Wait until it is set up (a failure says why). */
 int pasta_ready(struct pasta *ps, double deadline, struct qerr *err);

@@ -66,3 +66,10 @@ rm_all_vms() {
 		./qpod rm -f "$id" >/dev/null 2>&1 || true
 	done
 }
+
+# stop_bg: the test's background run ($bg) and server ($srv), if any, in a teardown.
+stop_bg() {
+	[ -z "${bg:-}" ] || kill $bg 2>/dev/null || true
+	[ -z "${srv:-}" ] || kill $srv 2>/dev/null || true
+	wait 2>/dev/null || true
+}

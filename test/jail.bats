@@ -25,8 +25,7 @@ setup() {
 }
 
 teardown() {
-	[ -z "${bg:-}" ] || kill $bg 2>/dev/null || true
-	wait 2>/dev/null || true
+	stop_bg
 	rm_all_vms
 }
 

@@ -98,7 +98,7 @@ edit_host_loopback() {
 }
 edit_volume_model() {
 	replace qemu_argv $'path=/vm/%s,security_model=%s,multidevs=remap%s", tag, tag, VIRTFS_MODEL,' \
-		$'path=/vm/%s,security_model=%s,multidevs=remap%s", tag, tag, "none", /* mutant */'
+		$'path=/vm/%s,security_model=%s,multidevs=remap%s", tag, tag, "none", /* mutant: security_model=none */'
 }
 edit_file_volume() {
 	replace jail_of $'jail_add(j, v->path, rw | JAIL_MAP | JAIL_FILE, "/vm/%s/%s", tag, v->file);' \

@@ -24,9 +24,7 @@ setup() {
 }
 
 teardown() {
-	[ -z "${bg:-}" ] || kill $bg 2>/dev/null || true
-	[ -z "${srv:-}" ] || kill $srv 2>/dev/null || true
-	wait 2>/dev/null || true
+	stop_bg
 }
 
 # A free TCP (or UDP, with "udp") port on 127.0.0.1.
@@ -140,6 +138,19 @@ host_server() {
 	[[ "$output" != *reached* ]]
 	[ "${lines[-1]}" = 0 ]
 	[ ! -s "$BATS_TEST_TMPDIR/hits" ]
+}
+
+@test "a host without a default route: the guest is offline as its host, a published port is refused before boot" {
+	run --separate-stderr unshare -n sh -c 'ip link set lo up && exec ./run "$0" sh -c "ip -o -4 addr show eth0 | wc -l; echo ran"' "$ROOT"
+	echo "$stderr"
+	[ "$status" -eq 0 ]
+	[ "$output" = "$(printf '1\nran')" ]
+	run --separate-stderr unshare -n sh -c 'ip link set lo up && exec ./run -p 127.0.0.1:8080:80 "$0" echo never' "$ROOT"
+	echo "$stderr"
+	[ "$status" -eq 125 ]
+	[ "$output" = "" ]
+	[ "${#stderr_lines[@]}" -eq 1 ]
+	[[ "$stderr" == *"needs a default route on the host, and this host has none"* ]]
 }
 
 @test "--network user:allow_host_loopback=true: the host's 127.0.0.1 as host.containers.internal" {

@@ -165,6 +165,35 @@ no_devices() { grep -v -e '^\./opt/null ' -e '^\./opt/disk '; }
 	[ "$(stat -c %U "$UDIR/vol/dir/f")" = "$RUSER" ]
 }
 
+@test "as the user, qemu is jailed as for root, under the user's own namespace, and a rw volume gets only plain files of the user's" {
+	as_user mkdir -p "$UDIR/plant"
+	as_user "$QPOD" run -v "$UDIR/plant:/rw" "$UDIR/owners.tar" sh -c \
+		'cd /rw && cp /bin/busybox suid && chmod 4755 suid && mknod dev c 1 3 && ln -s /etc/shadow link && chown 1234 suid'
+	[ -z "$(find "$UDIR/plant" -perm /6000 -o ! -type f ! -type d -o ! -user "$RUSER")" ]
+	as_user "$QPOD" run "$UDIR/owners.tar" sleep 30 &
+	local bg=$! q= i
+	for i in $(seq 200); do
+		q=$(pgrep -u "$RUSER" -f '^qemu-system-x86_64 -nodefaults' | head -1)
+		if [ -n "$q" ] && grep -q $'^Seccomp:\t2$' "/proc/$q/status"; then break; fi
+		sleep 0.05
+	done
+	st=$(cat "/proc/$q/status")
+	nss=$(for ns in mnt pid net user; do readlink "/proc/$q/ns/$ns"; done)
+	kill $bg
+	echo "$st" | grep -E '^(Uid|Cap|NoNewPrivs|Seccomp)'
+	uid=$(id -u "$RUSER")
+	[[ "$st" == *$'\nUid:\t'"$uid"$'\t'"$uid"$'\t'"$uid"$'\t'"$uid"$'\n'* ]]
+	[[ "$st" == *$'\nCapEff:\t0000000000000000\n'* ]]
+	[[ "$st" == *$'\nCapBnd:\t0000000000000000\n'* ]]
+	[[ "$st" == *$'\nNoNewPrivs:\t1\n'* ]]
+	[[ "$st" == *$'\nSeccomp:\t2\n'* ]]
+	[ "$(echo "$nss" | grep -c .)" -eq 4 ]
+	for ns in mnt pid net user; do
+		[[ "$nss" != *"$(readlink /proc/self/ns/$ns)"* ]]
+	done
+	wait $bg || true
+}
+
 @test "a cache on a filesystem without user xattrs (ramfs): 125, one line naming it, nothing left" {
 	mkdir -p "$UDIR/ram"
 	run --separate-stderr unshare -m sh -c 'mount -t ramfs none "$1" && chown "$2:" "$1" &&
