@@ -117,7 +117,12 @@ void jail_add(struct jail *j, const char *src, unsigned flags, const char *dst, 
 struct ids {
 	uid_t uid, sub_uid;
 	gid_t gid, sub_gid;
+	gid_t kvm;         /* the host's kvm group, or 0: mapped to KVM_GID */
 };
+
+/* Where the namespace sees the host's kvm group (past the 65536 ids of the
+ * account), so that qemu, a member, may open /dev/kvm (root:kvm 0660). */
+#define KVM_GID 65536
 
 /* NAME's (or UID's) range in /etc/subuid or /etc/subgid with room for SUB_COUNT ids. */
 static int sub_range(const char *file, const char *name, unsigned long id, unsigned long *start)
@@ -153,7 +158,9 @@ static int account_ids(struct ids *id, struct qerr *err)
 	    sub_range("/etc/subgid", QPOD_ACCOUNT, pw->pw_uid, &sg))
 		return qerr_set(err, ENOENT, "the account \"%s\" has no range of %u ids in /etc/subuid and "
 				"/etc/subgid (make deps adds them)", QPOD_ACCOUNT, SUB_COUNT);
-	*id = (struct ids){ .uid = pw->pw_uid, .gid = pw->pw_gid, .sub_uid = (uid_t)su, .sub_gid = (gid_t)sg };
+	struct group *kvm = getgrnam("kvm");
+	*id = (struct ids){ .uid = pw->pw_uid, .gid = pw->pw_gid, .sub_uid = (uid_t)su, .sub_gid = (gid_t)sg,
+			    .kvm = kvm && kvm->gr_gid > 0 ? kvm->gr_gid : 0 };
 	return 0;
 }
 
@@ -196,7 +203,9 @@ static int make_userns(const struct ids *id, struct qerr *err)
 		e = qerr_sys(err, -e, "jail: the user namespace's uid_map");
 		goto out;
 	}
-	snprintf(map, sizeof map, "0 %u 1\n1 %u %u\n", (unsigned)id->gid, (unsigned)id->sub_gid, SUB_COUNT);
+	int k = snprintf(map, sizeof map, "0 %u 1\n1 %u %u\n", (unsigned)id->gid, (unsigned)id->sub_gid, SUB_COUNT);
+	if (id->kvm)
+		snprintf(map + k, sizeof map - (size_t)k, "%u %u 1\n", KVM_GID, (unsigned)id->kvm);
 	if ((e = write_file(c, "gid_map", map))) {
 		e = qerr_sys(err, -e, "jail: the user namespace's gid_map");
 		goto out;
@@ -220,6 +229,7 @@ out:
 struct plan {
 	bool root;
 	int userns;        /* root: the VM's user namespace */
+	bool kvm_group;    /* root: the host's kvm group is mapped (KVM_GID) */
 	int errp;          /* failures go here */
 	int go;            /* the parent's go-ahead */
 	int parent;        /* a pidfd of the parent, or -1 */
@@ -340,7 +350,8 @@ static void drop_privileges(const struct plan *p, const struct jail *j)
 			fail(p, errno, "jail: enter the VM's user namespace");
 		if (j->netns && unshare(CLONE_NEWNET) < 0)
 			fail(p, errno, "jail: a network namespace");
-		if (setgroups(0, NULL) < 0)
+		gid_t kvm = KVM_GID; /* with KVM, the host's kvm group (make_userns maps it) */
+		if (setgroups(j->kvm && p->kvm_group ? 1 : 0, &kvm) < 0)
 			fail(p, errno, "jail: setgroups");
 	}
 	if (setresgid(0, 0, 0) < 0 || setresuid(0, 0, 0) < 0)
@@ -452,6 +463,7 @@ int jail_start(const struct jail *j0, const struct jail_exec *x, pid_t *pid, str
 	host_links(&p);
 	if (p.root && ((e = account_ids(&id, err)) || (e = p.userns = make_userns(&id, err)) < 0))
 		return e;
+	p.kvm_group = id.kvm != 0;
 	e = 0;
 	p.parent = (int)syscall(SYS_pidfd_open, getpid(), 0); /* -1 on old kernels: no check */
 	if (pipe2(errp, O_CLOEXEC) < 0 || pipe2(go, O_CLOEXEC) < 0) {

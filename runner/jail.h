@@ -55,6 +55,7 @@ struct jail {
 	size_t n;
 	char resolv[128];          /* the jail's /etc/resolv.conf; "" for none */
 	bool netns;                /* a network namespace of its own */
+	bool kvm;                  /* /dev/kvm, and as root the host's kvm group to open it */
 	int err;                   /* the first jail_add failure (-errno) */
 	char why[200];             /* and what it was */
 };

@@ -283,7 +283,7 @@ static void jail_of(struct jail *j, const struct vm_spec *s)
 		jail_add(j, "/etc/resolv.conf", JAIL_FILE, "/etc/resolv.conf");
 	else if (s->network)
 		snprintf(j->resolv, sizeof j->resolv, "nameserver %s\n", NET_DNS_FWD);
-	if (!strcmp(s->set->accel, "kvm"))
+	if ((j->kvm = !strcmp(s->set->accel, "kvm")))
 		jail_add(j, "/dev/kvm", JAIL_DEV | JAIL_RW | JAIL_FILE, "/dev/kvm");
 	jail_add(j, s->bios, JAIL_FILE | JAIL_MAP, "/vm/bios");
 	if (!strcmp(s->set->boot, "cbfs")) {
