@@ -166,6 +166,21 @@ static int group_gid(int rootfd, const char *group, gid_t *gid, char *why, size_
 	return 0;
 }
 
+int user_name(int rootfd, uid_t uid, char *out, size_t cap)
+{
+	struct ids ids;
+	struct pw_query q = { .uid = uid, .ids = &ids };
+	char *db = slurp(rootfd, "/etc/passwd");
+	if (db)
+		each_line(db, 7, pw_match, &q);
+	free(db);
+	if (q.found)
+		snprintf(out, cap, "%s", q.namebuf);
+	else
+		snprintf(out, cap, "%u", (unsigned)uid);
+	return q.found ? 0 : -ENOENT;
+}
+
 static struct {
 	bool set;
 	struct ids ids;
