@@ -13,6 +13,7 @@
 #include <ctype.h>
 
 #include "format.h"
+#include "when.h"
 
 #define MAX_ARGS 3
 #define MAX_PIPE 3
@@ -435,38 +436,6 @@ static int apply(struct ctx *c, enum fn fn, struct val *a, int na, struct val *o
 
 /* ---- printing ------------------------------------------------------------------ */
 
-static void print_duration(FILE *o, int64_t ns)
-{
-	if (ns == 0) {
-		fputs("0s", o);
-		return;
-	}
-	if (ns < 0) {
-		fputc('-', o);
-		ns = -ns;
-	}
-	if (ns < 1000000000) {
-		const char *u = ns < 1000 ? "ns" : ns < 1000000 ? "µs" : "ms";
-		int64_t div = ns < 1000 ? 1 : ns < 1000000 ? 1000 : 1000000;
-		char frac[16];
-		snprintf(frac, sizeof frac, "%0*" PRId64, div == 1 ? 1 : div == 1000 ? 3 : 6, ns % div);
-		for (size_t k = strlen(frac); k > 0 && frac[k - 1] == '0'; k--)
-			frac[k - 1] = '\0';
-		fprintf(o, "%" PRId64 "%s%s%s", ns / div, *frac && div > 1 ? "." : "", div > 1 ? frac : "", u);
-		return;
-	}
-	int64_t s = ns / 1000000000, h = s / 3600, m = s / 60 % 60;
-	char frac[16];
-	snprintf(frac, sizeof frac, "%09" PRId64, ns % 1000000000);
-	for (size_t k = strlen(frac); k > 0 && frac[k - 1] == '0'; k--)
-		frac[k - 1] = '\0';
-	if (h)
-		fprintf(o, "%" PRId64 "h", h);
-	if (h || m)
-		fprintf(o, "%" PRId64 "m", m);
-	fprintf(o, "%" PRId64 "%s%ss", s % 60, *frac ? "." : "", frac);
-}
-
 static bool is_duration_key(const struct val *v)
 {
 	static const char *const keys[] = { "Interval", "Timeout", "StartPeriod", "StartInterval" };
@@ -502,9 +471,11 @@ static void print_go(struct ctx *c, int idx, const struct val *as)
 	case JSON_NULL: fputs("<nil>", c->out); return;
 	case JSON_NUMBER: {
 		int64_t n;
-		if (as && is_duration_key(as) && json_int(c->j, idx, &n) == 0)
-			print_duration(c->out, n);
-		else
+		char d[40];
+		if (as && is_duration_key(as) && json_int(c->j, idx, &n) == 0) {
+			when_go_duration(n, d, sizeof d);
+			fputs(d, c->out);
+		} else
 			fwrite(c->j->src + t->start, 1, t->len, c->out);
 		return;
 	}

@@ -157,3 +157,37 @@ int when_parse(const char *s, int64_t now_ns, int64_t *ns)
 	*ns = now_ns - d;
 	return 0;
 }
+
+/* The digits of frac (width wide) without their trailing zeros, after a '.'. */
+static void fraction(int64_t frac, int width, char *out, size_t cap)
+{
+	snprintf(out, cap, ".%0*lld", width, (long long)frac);
+	for (size_t k = strlen(out); k > 0 && (out[k - 1] == '0' || out[k - 1] == '.'); k--)
+		out[k - 1] = '\0';
+}
+
+void when_go_duration(int64_t ns, char *out, size_t cap)
+{
+	char frac[16];
+	const char *sign = ns < 0 ? "-" : "";
+	if (ns < 0)
+		ns = -ns;
+	if (ns == 0) {
+		snprintf(out, cap, "0s");
+	} else if (ns < 1000) {
+		snprintf(out, cap, "%s%lldns", sign, (long long)ns);
+	} else if (ns < 1000000000) {
+		int64_t div = ns < 1000000 ? 1000 : 1000000;
+		fraction(ns % div, div == 1000 ? 3 : 6, frac, sizeof frac);
+		snprintf(out, cap, "%s%lld%s%s", sign, (long long)(ns / div), frac, div == 1000 ? "µs" : "ms");
+	} else {
+		int64_t s = ns / 1000000000, h = s / 3600, m = s / 60 % 60;
+		size_t n = (size_t)snprintf(out, cap, "%s", sign);
+		fraction(ns % 1000000000, 9, frac, sizeof frac);
+		if (h)
+			n += (size_t)snprintf(out + n, cap > n ? cap - n : 0, "%lldh", (long long)h);
+		if (h || m)
+			n += (size_t)snprintf(out + n, cap > n ? cap - n : 0, "%lldm", (long long)m);
+		snprintf(out + n, cap > n ? cap - n : 0, "%lld%ss", (long long)(s % 60), frac);
+	}
+}

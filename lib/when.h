@@ -14,6 +14,8 @@ void when_rfc3339(int64_t ns, char *out, size_t cap);
  * unix seconds ("1700000000", "1700000000.5"), or an RFC 3339 date or time
  * (a fraction after '.' or ','; without a zone, local time). -EINVAL else. */
 int when_parse(const char *s, int64_t now_ns, int64_t *ns);
+/* A duration as Go's time.Duration prints it ("30s", "1m30s", "1.5s", "50ms"). */
+void when_go_duration(int64_t ns, char *out, size_t cap);
 /* CLOCK_REALTIME in ns. */
 int64_t when_now(void);
 

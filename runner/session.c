@@ -204,6 +204,16 @@ void session_destroy(struct session *s)
 	s->destroying = true;
 }
 
+int session_request(struct session *s, uint32_t type, struct jw *w)
+{
+	if (s->ph != PH_RUNNING || s->destroying) {
+		jw_free(w);
+		return -ESRCH;
+	}
+	send_json(s, type, w, -1);
+	return 0;
+}
+
 /* The command, once more in the same container (a restart policy). */
 int session_restart(struct session *s, struct qerr *err)
 {
@@ -271,6 +281,11 @@ static void on_reply(struct session *s, const struct qp_frame *f)
 		qp_error_read(f->data, f->len, msg, sizeof msg);
 		if (req == QP_WINSIZE || req == QP_SIGNALPROCESS || req == QP_KILLCONTAINER || req == QP_CLOSEOUTPUT)
 			return; /* the process may have just ended: nothing to do */
+		if (req == QP_TOP) {
+			if (s->hooks.answer)
+				s->hooks.answer(s->hooks.ctx, req, f, *msg ? msg : "the guest refused it");
+			return;
+		}
 		if (req == QP_EXECCMD && slot >= 0) {
 			started(s, &s->procs[slot], *msg ? msg : "the guest refused it");
 			return;
@@ -310,6 +325,10 @@ static void on_reply(struct session *s, const struct qp_frame *f)
 	case QP_EXECCMD:
 		if (slot >= 0)
 			started(s, &s->procs[slot], NULL);
+		break;
+	case QP_TOP:
+		if (s->hooks.answer)
+			s->hooks.answer(s->hooks.ctx, req, f, NULL);
 		break;
 	default:
 		break;

@@ -54,7 +54,7 @@ tree_digest() {
 # monitor and no state outlive a test.
 rm_all_vms() {
 	local id
-	for id in $(./qpod ps -a --format json 2>/dev/null | jq -r '.[].id' 2>/dev/null); do
+	for id in $(./qpod ps -aq --no-trunc 2>/dev/null); do
 		./qpod rm -f "$id" >/dev/null 2>&1 || true
 	done
 }
