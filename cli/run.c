@@ -125,7 +125,7 @@ int cmd_run(int argc, char **argv)
 	b.fd = -1;
 	int e = opts_parse(argc, argv, &l.o);
 	if (e)
-		return e > 0 ? 0 : EXIT_QPOD;
+		return e > 0 ? 0 : e == -EEXIST ? 1 : EXIT_QPOD;
 	if (l.o.cache_cmd)
 		return cache_run(l.o.cache_cmd);
 	e = attach_bundle(&l, &b, &baked);

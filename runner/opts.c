@@ -315,7 +315,8 @@ static int flag(struct opts *o, int c, const char *v, int idx)
 	return -EINVAL;
 }
 
-/* Returns 0 to run, 1 when --help/--version was answered, -errno on a bad flag. */
+/* Returns 0 to run, 1 when --help/--version was answered, -errno on a bad flag
+ * (-EEXIST: -a with -d, which docker answers with exit 1). */
 int opts_parse(int argc, char **argv, struct opts *o)
 {
 	int c, e = 0, idx;
@@ -355,8 +356,8 @@ int opts_parse(int argc, char **argv, struct opts *o)
 		return optind == argc ? 0 : opt_bad("--cache %s takes no image or command", o->cache_cmd);
 	if (optind == argc)
 		return opt_bad("%s", "no IMAGE given");
-	if (o->attach && o->detach)
-		return opt_bad("%s", "Conflicting options: -a and -d");
+	if (o->attach && o->detach) /* docker's CLI says so with exit 1, not 125 */
+		return opt_bad("%s", "Conflicting options: -a and -d") ? -EEXIST : 0;
 	if (opt_health_check(o))
 		return -EINVAL;
 	if (o->restart && strcmp(o->restart, "no") && !o->detach)

@@ -90,16 +90,11 @@ void runcfg_health_write(struct jw *w, const struct healthcfg *h)
 {
 	jw_obj(w);
 	jw_kv_strv(w, "Test", h->test);
-	if (h->interval)
-		jw_kv_int(w, "Interval", h->interval);
-	if (h->timeout)
-		jw_kv_int(w, "Timeout", h->timeout);
-	if (h->start_period)
-		jw_kv_int(w, "StartPeriod", h->start_period);
-	if (h->start_interval)
-		jw_kv_int(w, "StartInterval", h->start_interval);
-	if (h->retries)
-		jw_kv_int(w, "Retries", h->retries);
+	jw_kv_int(w, "Interval", h->interval);   /* all of them, 0 too: templates name them */
+	jw_kv_int(w, "Timeout", h->timeout);
+	jw_kv_int(w, "StartPeriod", h->start_period);
+	jw_kv_int(w, "StartInterval", h->start_interval);
+	jw_kv_int(w, "Retries", h->retries);
 	jw_end(w);
 }
 
