@@ -117,8 +117,7 @@ static void record(struct monitor *m, int code, const char *out)
 		sd_notify_send(ev);
 		if (!strcmp(m->st->health, "healthy") && !m->ready_sent && m->l->o.sdnotify &&
 		    !strcmp(m->l->o.sdnotify, "healthy")) {
-			snprintf(ev, sizeof ev, "READY=1\nMAINPID=%d", (int)getpid());
-			m->ready_sent = sd_notify_send(ev) >= 0;
+			m->ready_sent = sd_notify_send("READY=1") >= 0;
 		}
 	}
 	h->running = false;

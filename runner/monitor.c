@@ -14,8 +14,9 @@
  * the command runs, else "STATUS reason" (125, 126, 127). If the monitor is
  * killed, qemu goes with it (PR_SET_PDEATHSIG) and the lock it held is
  * free, so ps shows the VM as exited (monitor lost). With $NOTIFY_SOCKET
- * (systemd, Type=notify) it says READY=1 and MAINPID once the command runs,
- * or, with --sdnotify healthy, once its health check passed (notify.c).
+ * (systemd, Type=notify, NotifyAccess=all) it says MAINPID= (itself) once
+ * the command runs, and READY=1 then, or, with --sdnotify healthy, once its
+ * health check passed (notify.c).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -138,15 +139,18 @@ void mon_stop(struct monitor *m, int sig, double timeout, bool again)
 	}
 }
 
-/* systemd: the unit is up once the command runs (or is healthy, if asked). */
-static void notify_ready(struct monitor *m, bool healthy)
+/* systemd: the monitor is the unit's main process from the command's start
+ * (before `run -d` exits), and the unit is up then, or once the health
+ * check passed with --sdnotify healthy (monhealth.c says READY=1 then). */
+static void notify_start(struct monitor *m)
 {
 	const char *want = m->l->o.sdnotify ? m->l->o.sdnotify : "conmon";
 	char msg[64];
-	if (m->ready_sent || !strcmp(want, "ignore") || (!strcmp(want, "healthy") && !healthy))
+	if (m->ready_sent || !strcmp(want, "ignore"))
 		return;
-	snprintf(msg, sizeof msg, "READY=1\nMAINPID=%d", (int)getpid());
-	m->ready_sent = sd_notify_send(msg) >= 0;
+	bool now = strcmp(want, "healthy") || !m->h.on;
+	snprintf(msg, sizeof msg, "MAINPID=%d%s", (int)getpid(), now ? "\nREADY=1" : "");
+	m->ready_sent = sd_notify_send(msg) >= 0 && now;
 }
 
 /* ---- the session's hooks ------------------------------------------------------ */
@@ -175,10 +179,10 @@ static void h_running(void *ctx, struct sproc *p)
 	m->st->stopped_by_user = false;
 	m->again = false;
 	mon_status(m, "running");
+	health_reset(m);
+	notify_start(m);
 	mon_ready(m, 0, NULL);
 	mon_event(m, "start", NULL, NULL);
-	health_reset(m);
-	notify_ready(m, !m->h.on);
 	mon_tell(m, C_RESTART, CEV_OK, NULL);
 }
 

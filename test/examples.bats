@@ -10,6 +10,11 @@ setup() {
 	cd "$REPO"
 }
 
+teardown() {
+	[ -z "${LISTENER:-}" ] || kill "$LISTENER" 2>/dev/null || true
+	[ -z "${QPOD_STATE:-}" ] || rm_all_vms
+}
+
 @test "examples/systemd/qpod-app.service passes systemd-analyze verify" {
 	command -v systemd-analyze >/dev/null || fail_now "systemd-analyze is missing (make deps-test)"
 	unit=$BATS_TEST_TMPDIR/qpod-app.service
@@ -19,6 +24,54 @@ setup() {
 	echo "$output"
 	[ "$status" -eq 0 ]
 	[[ "$output" != *"Unknown"* ]]
+}
+
+@test "examples/systemd/qpod-health.service passes systemd-analyze verify" {
+	command -v systemd-analyze >/dev/null || fail_now "systemd-analyze is missing (make deps-test)"
+	unit=$BATS_TEST_TMPDIR/qpod-health.service
+	sed "s|/usr/local/bin/qpod|$QPOD|" examples/systemd/qpod-health.service > "$unit"
+	run systemd-analyze verify "$unit"
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[[ "$output" != *"Unknown"* ]]
+}
+
+# unit_line UNIT KEY: the value of KEY= in UNIT, continuation lines joined.
+unit_line() {
+	sed -e ':a' -e '/\\$/N; s/\\\n[[:space:]]*/ /; ta' "$1" | sed -n "s|^$2=-\{0,1\}||p"
+}
+
+@test "qpod-health.service's commands as written: READY=1 once the health check passed, then stop" {
+	export QPOD_STATE=$BATS_TEST_TMPDIR/state QPOD_CACHE=$BATS_TEST_TMPDIR/cache
+	app=$BATS_TEST_TMPDIR/app.tar sock=$BATS_TEST_TMPDIR/notify.sock out=$BATS_TEST_TMPDIR/notify.out
+	test/compat/image-config.py "$IMAGES/busybox.tar" "$app" \
+		'{"Cmd":["sh","-c","sleep 2; mkdir /www; cp /etc/passwd /www/index.html; exec httpd -f -p 80 -h /www"]}'
+	port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+	python3 -c 'import socket, sys
+s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+s.bind(sys.argv[1])
+with open(sys.argv[2], "a") as f:
+    while True:
+        f.write(s.recv(4096).decode().replace("\n", " ") + "\n")
+        f.flush()' "$sock" "$out" &
+	LISTENER=$!
+	for i in $(seq 50); do [ -S "$sock" ] && break; sleep 0.1; done
+	unit=examples/systemd/qpod-health.service
+	fix() { sed -e "s|/usr/local/bin/qpod|$QPOD|" -e "s|/srv/qpod/app.tar|$app|" -e "s|:8080:|:$port:|"; }
+	eval "$(unit_line "$unit" ExecStartPre | fix)" || true
+	run eval "NOTIFY_SOCKET=$sock $(unit_line "$unit" ExecStart | fix)"
+	[ "$status" -eq 0 ]
+	[ "$(./qpod inspect -f '{{.State.Health.Status}}' app)" = starting ]
+	grep -q "^MAINPID=" "$out"
+	for i in $(seq 600); do grep -q READY=1 "$out" && break; sleep 0.1; done
+	[ "$(./qpod inspect -f '{{.State.Health.Status}}' app)" = healthy ]
+	run curl -sf -m 5 "http://127.0.0.1:$port/"
+	[[ "$output" == root:* ]]
+	run eval "$(unit_line "$unit" ExecStop | fix)"
+	[ "$output" = app ]
+	# --rm: nothing of it is left once it ended
+	for i in $(seq 100); do [ -z "$(./qpod ps -aq)" ] && break; sleep 0.1; done
+	[ -z "$(./qpod ps -aq)" ]
 }
 
 @test "examples/kubernetes/job.yaml is exact to the Kubernetes API (python3-kubernetes' models)" {
