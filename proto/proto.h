@@ -31,7 +31,7 @@
 #include "err.h"
 #include "json.h"
 
-#define QP_VERSION        1000004u  /* this implementation (1000004: RESUME; 1000003: EXECCMD, rootDevice) */
+#define QP_VERSION        1000005u  /* this implementation (1000005: TOP, pidNamespace; 1000004: RESUME; 1000003: EXECCMD, rootDevice) */
 #define QP_VERSION_MIN    1000004u  /* oldest peer it talks to */
 
 #define QP_PORT_CTL       "sh.hyper.channel.0"
