@@ -39,6 +39,13 @@ int vm_inspect(int argc, char **argv);  /* vminspect.c: inspect's VMs */
  * on after a failure); the exit status is the worst: 0, 1, 125. */
 int vm_each(int argc, char **argv, int first, int (*fn)(struct vm_ref *v, const char *arg, void *ctx),
 	    void *ctx, const char *usage);
+/* stop's and restart's -t/--time SECONDS (-1 in: for ever) and -s SIGNAL
+ * (0: the VM's stop signal); 0, or the exit status after one line. */
+struct stop_args {
+	double t;
+	int sig;
+};
+int vm_stop_flags(int argc, char **argv, struct stop_args *a, const char *usage);
 /* A signal as docker's kill -s and podman's take it: NAME, SIGNAME, N, with
  * a leading '-' or '=' dropped; -1 after one line on stderr. */
 int vm_signal_arg(const char *s);

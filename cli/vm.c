@@ -56,21 +56,34 @@ int vm_signal_arg(const char *s)
 	return sig;
 }
 
-static double opt_seconds(const char *flag, const char *v)
+/* stop's and restart's flags: -t/--time/--timeout SECONDS (docker's -1:
+ * for ever), -s/--signal SIGNAL. 0, or 125 after one line. */
+int vm_stop_flags(int argc, char **argv, struct stop_args *a, const char *usage)
 {
-	char *end;
-	double d = strtod(v, &end);
-	if (*end || end == v || d < -1 || d > 1e6) {
-		fprintf(stderr, "qpod: %s %s: expected seconds (see --help)\n", flag, v);
-		exit(EXIT_QPOD);
+	static const struct option lo[] = { { "time", required_argument, NULL, 't' },
+					    { "timeout", required_argument, NULL, 't' },
+					    { "signal", required_argument, NULL, 's' }, { 0 } };
+	int c;
+	*a = (struct stop_args){ .t = -1 };
+	optind = 0;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "t:s:", lo, NULL)) != -1) {
+		const char *v = *optarg == '=' ? optarg + 1 : optarg;
+		char *end;
+		if (c == 't' && (a->t = strtod(v, &end), end != v && !*end && a->t >= -1 && a->t <= 1e6)) {
+			a->t = a->t < 0 ? 1e6 : a->t;
+		} else if (c == 't') {
+			fprintf(stderr, "qpod: --time %s: expected seconds (see --help)\n", v);
+			return EXIT_QPOD;
+		} else if (c != 's') {
+			fprintf(stderr, "qpod: usage: %s\n", usage);
+			return EXIT_QPOD;
+		} else if ((a->sig = vm_signal_arg(v)) < 0) {
+			return EXIT_QPOD;
+		}
 	}
-	return d < 0 ? 1e6 : d; /* docker: -1 waits for ever */
+	return 0;
 }
-
-struct stop_args {
-	double t;
-	int sig;
-};
 
 static int stop_one(struct vm_ref *v, const char *arg, void *ctx)
 {
@@ -89,21 +102,10 @@ static int stop_one(struct vm_ref *v, const char *arg, void *ctx)
 
 int cmd_stop(int argc, char **argv)
 {
-	static const struct option lo[] = { { "time", required_argument, NULL, 't' },
-					    { "timeout", required_argument, NULL, 't' },
-					    { "signal", required_argument, NULL, 's' }, { 0 } };
-	struct stop_args a = { .t = -1 };
-	int c;
-	optind = 0;
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, "t:s:", lo, NULL)) != -1) {
-		if (c == 't')
-			a.t = opt_seconds("--time", *optarg == '=' ? optarg + 1 : optarg);
-		else if (c != 's' || (a.sig = vm_signal_arg(optarg)) < 0)
-			return c == 's' ? EXIT_QPOD : (fprintf(stderr, "qpod: usage: qpod stop [-t SECONDS] [-s SIGNAL] NAME...\n"),
-						       EXIT_QPOD);
-	}
-	return vm_each(argc, argv, optind, stop_one, &a, "qpod stop [-t SECONDS] [-s SIGNAL] NAME...");
+	static const char usage[] = "qpod stop [-t SECONDS] [-s SIGNAL] NAME...";
+	struct stop_args a;
+	int rc = vm_stop_flags(argc, argv, &a, usage);
+	return rc ? rc : vm_each(argc, argv, optind, stop_one, &a, usage);
 }
 
 static int kill_one(struct vm_ref *v, const char *arg, void *ctx)

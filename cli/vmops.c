@@ -7,21 +7,15 @@
  * Exit codes as vm.c's: 0; 1 for what docker's daemon refuses; 125.
  */
 #include <errno.h>
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cli.h"
 
-struct restart_args {
-	double t;
-	int sig;
-};
-
 static int restart_one(struct vm_ref *v, const char *arg, void *ctx)
 {
-	const struct restart_args *a = ctx;
+	const struct stop_args *a = ctx;
 	struct ctl_req req = { .op = CTL_RESTART, .timeout = a->t, .signal = a->sig };
 	struct ctl_rep r;
 	int k = 0;
@@ -42,30 +36,10 @@ static int restart_one(struct vm_ref *v, const char *arg, void *ctx)
 
 int cmd_restart(int argc, char **argv)
 {
-	static const struct option lo[] = { { "time", required_argument, NULL, 't' },
-					    { "timeout", required_argument, NULL, 't' },
-					    { "signal", required_argument, NULL, 's' }, { 0 } };
-	struct restart_args a = { .t = -1 };
-	int c;
-	optind = 0;
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, "t:s:", lo, NULL)) != -1) {
-		char *end;
-		if (c == 't') {
-			a.t = strtod(*optarg == '=' ? optarg + 1 : optarg, &end);
-			if (*end || a.t < 0 || a.t > 1e6) {
-				fprintf(stderr, "qpod: --time %s: expected seconds (see --help)\n", optarg);
-				return EXIT_QPOD;
-			}
-		} else if (c == 's') {
-			if ((a.sig = vm_signal_arg(optarg)) < 0)
-				return EXIT_QPOD;
-		} else {
-			fprintf(stderr, "qpod: usage: qpod restart [-t SECONDS] [-s SIGNAL] NAME...\n");
-			return EXIT_QPOD;
-		}
-	}
-	return vm_each(argc, argv, optind, restart_one, &a, "qpod restart [-t SECONDS] [-s SIGNAL] NAME...");
+	static const char usage[] = "qpod restart [-t SECONDS] [-s SIGNAL] NAME...";
+	struct stop_args a;
+	int rc = vm_stop_flags(argc, argv, &a, usage);
+	return rc ? rc : vm_each(argc, argv, optind, restart_one, &a, usage);
 }
 
 static int pause_one(struct vm_ref *v, const char *arg, void *ctx)

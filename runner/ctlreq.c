@@ -30,11 +30,21 @@ static const char *const ops[] = { "exec", "signal", "winsize", "stop", "kill", 
 				   "unpause", "top" };
 static const char *const events[] = { "ok", "error", "started", "running", "exit", "top" };
 
+/* One finished document as one message (w is freed). */
+static int send_doc(int fd, struct jw *w, const int *fds, int nfds)
+{
+	const char *json;
+	size_t len;
+	int e = jw_done(w, &json, &len);
+	if (!e)
+		e = ctl_send(fd, json, len, fds, nfds);
+	jw_free(w);
+	return e;
+}
+
 int ctl_req_send(int fd, const struct ctl_req *r, const int *fds, int nfds)
 {
 	struct jw w;
-	const char *json;
-	size_t len;
 	jw_init(&w);
 	jw_obj(&w);
 	jw_kv_str(&w, "op", ops[r->op]);
@@ -52,11 +62,7 @@ int ctl_req_send(int fd, const struct ctl_req *r, const int *fds, int nfds)
 		qp_process_write(&w, r->exec);
 	}
 	jw_end(&w);
-	int e = jw_done(&w, &json, &len);
-	if (!e)
-		e = ctl_send(fd, json, len, fds, nfds);
-	jw_free(&w);
-	return e;
+	return send_doc(fd, &w, fds, nfds);
 }
 
 static int64_t num(struct json *j, const char *key, int64_t dflt)
@@ -100,8 +106,6 @@ int ctl_req_read(const char *buf, size_t n, struct ctl_req *r, struct qp_process
 int ctl_rep_send(int fd, const struct ctl_rep *r)
 {
 	struct jw w;
-	const char *json;
-	size_t len;
 	jw_init(&w);
 	jw_obj(&w);
 	jw_kv_str(&w, "event", events[r->ev]);
@@ -118,11 +122,7 @@ int ctl_rep_send(int fd, const struct ctl_rep *r)
 		jw_raw(&w, r->top, strlen(r->top));
 	}
 	jw_end(&w);
-	int e = jw_done(&w, &json, &len);
-	if (!e)
-		e = ctl_send(fd, json, len, NULL, 0);
-	jw_free(&w);
-	return e;
+	return send_doc(fd, &w, NULL, 0);
 }
 
 /* r->top, for a top reply, points into buf (its text as JSON). */

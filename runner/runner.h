@@ -593,7 +593,7 @@ unsigned long tsc_khz(const char *dir);
 /* state.c: detached VMs, one private directory each, no daemon. */
 struct vmstate {
 	char id[65], name[64];
-	char image[512], command[1024], ports[512], restart[40];
+	char image[512], command[1024], restart[40];   /* ports: config.json's PortBindings */
 	char status[16];   /* created, starting, running, restarting, stopping, exited */
 	char boot[16];     /* how its VM came up: restore (a template) or cold */
 	int exit_code, signal;

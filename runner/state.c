@@ -168,7 +168,6 @@ int state_json(struct jw *w, const struct vmstate *st)
 	jw_kv_int(w, "failingStreak", st->failing_streak);
 	jw_kv_int(w, "restartCount", st->restarts);
 	jw_kv_str(w, "restartPolicy", st->restart);
-	jw_kv_str(w, "ports", st->ports);
 	jw_kv_str(w, "boot", st->boot);
 	jw_kv_int(w, "monitorPid", st->monitor_pid);
 	jw_kv_int(w, "qemuPid", st->qemu_pid);
@@ -237,7 +236,6 @@ int state_load(const char *dir, struct vmstate *st, struct qerr *err)
 	get_s(&j, "command", st->command, sizeof st->command);
 	get_s(&j, "status", st->status, sizeof st->status);
 	get_s(&j, "restartPolicy", st->restart, sizeof st->restart);
-	get_s(&j, "ports", st->ports, sizeof st->ports);
 	get_s(&j, "boot", st->boot, sizeof st->boot);
 	get_s(&j, "error", st->error, sizeof st->error);
 	st->exit_code = (int)get_i(&j, "exitCode");

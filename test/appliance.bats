@@ -20,18 +20,6 @@ setup() {
 	export QPOD_STATE=$BATS_TEST_TMPDIR/state
 }
 
-# wait_log NAME TEXT: until the VM's log has TEXT (a command that set its
-# traps says so), at most 30 s.
-wait_log() {
-	local i
-	for i in $(seq 300); do
-		./qpod logs "$1" 2>&1 | grep -q "$2" && return 0
-		sleep 0.1
-	done
-	echo "no \"$2\" in the log of $1"
-	return 1
-}
-
 teardown() {
 	rm_all_vms
 }

@@ -25,17 +25,6 @@ teardown() {
 	rm_all_vms
 }
 
-# wait_log NAME TEXT: until NAME's log has TEXT, at most 30 s.
-wait_log() {
-	local i
-	for i in $(seq 300); do
-		./qpod logs "$1" 2>&1 | grep -q "$2" && return 0
-		sleep 0.1
-	done
-	echo "no \"$2\" in the log of $1"
-	return 1
-}
-
 # wait_state NAME STATUS: until inspect says State.Status, at most 30 s.
 wait_state() {
 	local i

@@ -140,24 +140,10 @@ wait_health() {
 	[ "$(jq -r .Actor.Attributes.name <<<"${lines[0]}")" = ev ]
 }
 
-# listen SOCKET OUT: a systemd notify socket that writes each datagram to OUT, a line each.
-listen() {
-	python3 -c 'import socket, sys
-s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
-s.bind(sys.argv[1])
-with open(sys.argv[2], "a") as f:
-    while True:
-        f.write(s.recv(4096).decode().replace("\n", " ") + "\n")
-        f.flush()' "$1" "$2" &
-	LISTENER=$!
-	for i in $(seq 50); do [ -S "$1" ] && return 0; sleep 0.1; done
-	return 1
-}
-
 @test "systemd readiness: READY=1 and MAINPID once the command runs, or once healthy with --sdnotify healthy" {
 	# podman 260-sdnotify "sdnotify : conmon", "sdnotify : healthy"
 	sock=$BATS_TEST_TMPDIR/notify.sock out=$BATS_TEST_TMPDIR/notify.out
-	listen "$sock" "$out"
+	notify_listen "$sock" "$out"
 	NOTIFY_SOCKET=$sock ./qpod run -d --name cm "$HCTAR" sleep 120 > /dev/null
 	for i in $(seq 50); do grep -q READY=1 "$out" && break; sleep 0.1; done
 	[ "$(grep -c READY=1 "$out")" -eq 1 ]
