@@ -21,22 +21,12 @@
 #include "vmview.h"
 #include "when.h"
 
+/* A file of the VM's directory; a state file is small (4 MiB at most). */
 static char *slurp(const char *dir, const char *name)
 {
 	char path[4200];
-	struct stat st;
 	snprintf(path, sizeof path, "%s/%s", dir, name);
-	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-	char *buf = fd >= 0 && fstat(fd, &st) == 0 && st.st_size < (1 << 22) ? malloc((size_t)st.st_size + 1) : NULL;
-	ssize_t n = buf ? io_read_full(fd, buf, (size_t)st.st_size) : -1;
-	if (fd >= 0)
-		close(fd);
-	if (n < 0) {
-		free(buf);
-		return NULL;
-	}
-	buf[n] = '\0';
-	return buf;
+	return io_slurp(open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW), 4u << 20);
 }
 
 int vmview_load(struct vmview *v, const char *dir, const struct vmstate *st)

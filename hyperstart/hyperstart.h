@@ -9,7 +9,9 @@
  * read-only image root (a 9p share, or a bundle's squashfs disk), in which
  * it starts the container's command ("init", NEWCONTAINER) and, while the VM lives, more processes
  * (EXECCMD: `qpod exec`, or "init" again when a restart policy restarts
- * it). When "init" ends, every other process of the container ends too.
+ * it). A detached VM's command is PID 1 of a PID namespace of its own, which
+ * the others join (proc.c); TOP lists them (top.c). When "init" ends, every
+ * other process of the container ends too.
  * A VM restored from a template (saved right after READY) gets RESUME
  * first: host entropy for the RNG and the host's clock (resume.c).
  *

@@ -32,21 +32,7 @@
 
 static char *slurp(int rootfd, const char *file)
 {
-	struct stat st;
-	int fd = root_open(rootfd, file, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return NULL;
-	/* Sized by the file (PID 1 then allocates what it reads), bounded. */
-	size_t cap = fstat(fd, &st) == 0 && st.st_size >= 0 && (uint64_t)st.st_size < DB_MAX ? (size_t)st.st_size : DB_MAX;
-	char *buf = malloc(cap + 1);
-	ssize_t n = buf ? io_read_full(fd, buf, cap) : -1;
-	close(fd);
-	if (n < 0) {
-		free(buf);
-		return NULL;
-	}
-	buf[n] = '\0';
-	return buf;
+	return io_slurp(root_open(rootfd, file, O_RDONLY | O_CLOEXEC), DB_MAX);
 }
 
 /* Split a line into up to max ':'-separated fields; returns the count. */

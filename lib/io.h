@@ -17,6 +17,9 @@ ssize_t io_read(int fd, void *buf, size_t n);
 ssize_t io_write(int fd, const void *buf, size_t n);
 /* Set O_NONBLOCK on or off. 0, or -errno. */
 int io_nonblock(int fd, int on);
+/* A whole file, its first max bytes at most, NUL-terminated (malloc'ed),
+ * or NULL; fd is closed either way (fd < 0: NULL). */
+char *io_slurp(int fd, size_t max);
 /* close() that keeps errno and ignores fd < 0; sets *fd to -1. */
 void io_close(int *fd);
 

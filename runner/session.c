@@ -15,7 +15,8 @@
  *            latter's ACK (the guest is idle, nothing mounted), then the rest.
  *            the command's stdin flows only after the last ACK
  *   running  streams both ways; EXECCMD adds processes; signals go to
- *            SIGNALPROCESS, SIGWINCH to WINSIZE (deadline: --timeout, then
+ *            SIGNALPROCESS, SIGWINCH to WINSIZE; an owner's requests (TOP)
+ *            get their answer through a hook (deadline: --timeout, then
  *            the VM is killed: exit 124)
  *   destroy  once the command has ended (and its owner lets the VM go) and
  *            every process's output is out: DESTROYPOD (the guest kills
