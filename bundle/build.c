@@ -134,6 +134,7 @@ static int image_config(struct build *b, const struct runcfg *c, const char *lay
 		jw_kv_str(&w, "WorkingDir", c->workdir);
 	if (c->user && *c->user)
 		jw_kv_str(&w, "User", c->user);
+	runcfg_extra_write(&w, c); /* Healthcheck, Labels: only an image's own */
 	jw_end(&w);
 	jw_key(&w, "rootfs");
 	jw_obj(&w);

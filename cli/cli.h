@@ -25,23 +25,52 @@ int cmd_kill(int argc, char **argv);
 int cmd_wait(int argc, char **argv);
 int cmd_rm(int argc, char **argv);
 int cmd_inspect(int argc, char **argv);
+struct vm_ref;
 int cmd_warm(int argc, char **argv);
-int vm_inspect(int argc, char **argv);  /* vm.c: inspect's VMs */
+int cmd_restart(int argc, char **argv);
+int cmd_pause(int argc, char **argv);
+int cmd_unpause(int argc, char **argv);
+int cmd_port(int argc, char **argv);
+int cmd_top(int argc, char **argv);
+int cmd_events(int argc, char **argv);
+int vm_inspect(int argc, char **argv);  /* vminspect.c: inspect's VMs */
 
-/* client.c: a detached VM, found and asked. */
+/* vm.c: docker's way over several VMs: each NAME in turn (the others go
+ * on after a failure); the exit status is the worst: 0, 1, 125. */
+int vm_each(int argc, char **argv, int first, int (*fn)(struct vm_ref *v, const char *arg, void *ctx),
+	    void *ctx, const char *usage);
+/* stop's and restart's -t/--time SECONDS (-1 in: for ever) and -s SIGNAL
+ * (0: the VM's stop signal); 0, or the exit status after one line. */
+struct stop_args {
+	double t;
+	int sig;
+};
+int vm_stop_flags(int argc, char **argv, struct stop_args *a, const char *usage);
+/* A signal as docker's kill -s and podman's take it: NAME, SIGNAME, N, with
+ * a leading '-' or '=' dropped; -1 after one line on stderr. */
+int vm_signal_arg(const char *s);
+
+/* client.c: a VM, found and asked. */
+#define CLIENT_REFUSED 1   /* docker's code for what its daemon refuses */
 struct vm_ref {
 	char dir[PATH_MAX];
 	struct vmstate st;
 };
-int client_find(const char *ref, struct vm_ref *v);    /* one line on stderr when not found */
+/* 0, -ENOENT (no such VM: exit 1) or -EIO; one line on stderr when not found. */
+int client_find(const char *ref, struct vm_ref *v);
 int client_connect(struct vm_ref *v);                  /* the socket, or -errno (said) */
-int client_send(int fd, struct jw *w, const int *fds, int nfds);
-int client_reply(int fd, struct json *j, char *buf, size_t cap, int timeout_ms);
-int client_status(struct json *j);
+int client_reply(int fd, struct ctl_rep *r, char *buf, size_t cap, int timeout_ms);
+/* One request, one reply: 0; else the exit status (said): CLIENT_REFUSED
+ * (not running, or the monitor refused), EXIT_QPOD. A monitor that ended
+ * as asked gives ev CEV_EXIT with status -1 (the state says how it ended). */
+int client_ask(struct vm_ref *v, const struct ctl_req *req, int timeout_ms, struct ctl_rep *r);
 
 struct launch;
-/* detach.c: run -d. */
+/* detach.c: run -d; and an ended VM booted again (qpod restart). */
 int detach_run(struct launch *l);
+int detach_again(struct vm_ref *v);
+/* named.c: a named foreground run, a VM others can reach while it runs. */
+int named_run(struct launch *l, const struct relay_spec *io, struct session_result *res);
 
 /* cache.c: `qpod cache ls|prune`, also run's --cache. */
 int cache_run(const char *what);

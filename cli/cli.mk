@@ -3,6 +3,9 @@
 
 QPOD := $(BIN)/qpod
 CLI_SRCS := $(wildcard cli/*.c)
+# Unit tests and fuzzers (test/unit/cli_*.c, test/fuzz/cli_*.c): the template module.
+CLI_TEST_SRCS := cli/format.c $(LIB_SRCS)
+CLI_TEST_LIBS := -Icli
 
 $(OBJ)/host/cli/%.o: HOST_CFLAGS += -Irunner -Ipacker -Ibundle -DQPOD_VERSION=\"$(QPOD_VERSION)\"
 

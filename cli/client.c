@@ -1,8 +1,13 @@
 /*
- * client.c: how a qpod command reaches a detached VM: find it (name, id or
- * id prefix; state.c), connect to its monitor's socket (ctlmsg.c), send one
- * request, read the replies. A VM whose monitor is gone has no socket: the
- * caller is told, never left waiting.
+ * client.c: how a qpod command reaches a VM: find it (name, id or id
+ * prefix; state.c), connect to its monitor's socket (ctlmsg.c), send one
+ * request and read the replies (ctlreq.c). A VM whose monitor is gone has
+ * no socket: the caller is told, never left waiting.
+ *
+ * Exit codes, as docker's CLI gives them: 1 for what docker's daemon would
+ * refuse (no such VM, not running, paused, running: stop it first), 125
+ * for qpod's own failures (a monitor that does not answer, I/O) and for
+ * bad flags.
  */
 #include <errno.h>
 #include <poll.h>
@@ -19,7 +24,7 @@ int client_find(const char *ref, struct vm_ref *v)
 	struct qerr err;
 	if (state_find(ref, v->dir, sizeof v->dir, &v->st, &err) < 0) {
 		fprintf(stderr, "qpod: %s\n", err.msg);
-		return -ENOENT;
+		return err.code == ENOENT ? -ENOENT : -EIO;
 	}
 	return 0;
 }
@@ -37,42 +42,45 @@ int client_connect(struct vm_ref *v)
 	return fd;
 }
 
-int client_send(int fd, struct jw *w, const int *fds, int nfds)
-{
-	const char *json;
-	size_t len;
-	int e = jw_done(w, &json, &len);
-	if (!e)
-		e = ctl_send(fd, json, len, fds, nfds);
-	jw_free(w);
-	return e;
-}
-
-/* The next reply as parsed JSON (caller frees), within timeout_ms (-1: no
+/* The next reply into r (its text in buf), within timeout_ms (-1: no
  * limit); -ETIMEDOUT, or -EPIPE when the monitor went away. */
-int client_reply(int fd, struct json *j, char *buf, size_t cap, int timeout_ms)
+int client_reply(int fd, struct ctl_rep *r, char *buf, size_t cap, int timeout_ms)
 {
 	int fds[3];
 	struct pollfd p = { .fd = fd, .events = POLLIN };
-	int r = poll(&p, 1, timeout_ms);
-	if (r == 0)
+	int k = poll(&p, 1, timeout_ms);
+	if (k == 0)
 		return -ETIMEDOUT;
 	ssize_t n = ctl_recv(fd, buf, cap, fds);
 	for (int i = 0; i < 3; i++)
 		io_close(&fds[i]);
 	if (n <= 0)
 		return n == 0 ? -EPIPE : (int)n;
-	if (json_parse_alloc(j, buf, (size_t)n) < 0 || j->t[0].type != JSON_OBJECT) {
-		if (j->t)
-			json_free(j);
-		return -EPROTO;
-	}
-	return 0;
+	return ctl_rep_read(buf, (size_t)n, r);
 }
 
-int client_status(struct json *j)
+int client_ask(struct vm_ref *v, const struct ctl_req *req, int timeout_ms, struct ctl_rep *r)
 {
-	int64_t v = EXIT_QPOD;
-	json_int(j, json_get(j, 0, "status"), &v);
-	return v >= 0 && v <= 255 ? (int)v : EXIT_QPOD;
+	static char buf[CTL_MSG_MAX + 1];
+	int fd = client_connect(v);
+	if (fd < 0)
+		return fd == -ESRCH ? CLIENT_REFUSED : EXIT_QPOD;
+	int e = ctl_req_send(fd, req, NULL, 0);
+	if (!e)
+		e = client_reply(fd, r, buf, sizeof buf, timeout_ms);
+	close(fd);
+	if (e == -EPIPE) {
+		r->ev = CEV_EXIT; /* the monitor ended as asked: the state says how */
+		r->exit.status = -1;
+		return 0;
+	}
+	if (e) {
+		fprintf(stderr, "qpod: %s: %s\n", v->st.name, e == -ETIMEDOUT ? "no answer in time" : strerror(-e));
+		return EXIT_QPOD;
+	}
+	if (r->ev == CEV_ERROR) {
+		fprintf(stderr, "qpod: %s\n", r->message);
+		return CLIENT_REFUSED;
+	}
+	return 0;
 }

@@ -1,10 +1,15 @@
 /*
  * detach.c: `qpod run -d`: launch as a foreground run would (every error
- * is reported here, exit 125), claim the name and the VM's directory, and
- * hand the VM to a monitor of its own (runner/monitor.c), a grandchild in
- * a session of its own so that no terminal or shell takes it down. Print
- * the id once the command runs in the guest; or its reason and status
- * (125, 126, 127) if it could not start.
+ * is reported here, exit 125), claim the name and the VM's directory, write
+ * what it was started with (vmconfig.c), and hand the VM to a monitor of
+ * its own (runner/monitor.c), a grandchild in a session of its own so that
+ * no terminal or shell takes it down. Print the id once the command runs in
+ * the guest; or its reason and status (125, 126, 127) if it could not start.
+ *
+ * `qpod restart` of a VM whose monitor has ended (detach_again) boots it
+ * again the same way, from the flags and directory config.json keeps, into
+ * the same id, name and directory (its log goes on; its writable layer was
+ * the ended VM's memory and is gone).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -13,36 +18,33 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "cli.h"
 #include "io.h"
 #include "runner.h"
+#include "vmview.h"
+#include "when.h"
 
-static void describe(const struct launch *l, struct vmstate *st)
+static struct vm_ref *again;    /* detach_again: the VM to boot again */
+
+void detach_describe(const struct launch *l, struct vmstate *st)
 {
 	const struct opts *o = &l->o;
 	size_t n = 0;
 	snprintf(st->image, sizeof st->image, "%s", o->image);
 	for (char **a = l->proc.args; a && *a && n < sizeof st->command - 1; a++)
 		n += (size_t)snprintf(st->command + n, sizeof st->command - n, "%s%s", n ? " " : "", *a);
-	n = 0;
-	for (size_t i = 0; i < o->nports && n < sizeof st->ports - 1; i++) {
-		const struct publish *p = &o->ports[i];
-		n += (size_t)snprintf(st->ports + n, sizeof st->ports - n, "%s%s:%u->%u/%s", n ? ", " : "",
-				      *p->ip ? p->ip : "0.0.0.0", p->host, p->guest, p->udp ? "udp" : "tcp");
-	}
 	snprintf(st->restart, sizeof st->restart, "%s", o->restart ? o->restart : "no");
-	struct timespec ts;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	st->created = (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+	if (!st->created)
+		st->created = when_now();
 	snprintf(st->status, sizeof st->status, "created");
 }
 
 __attribute__((noreturn))
 static void become_monitor(struct launch *l, const char *dir, struct vmstate *st, int ready)
 {
+	static struct session_result res;
 	char log[4200];
 	setsid();
 	if (fork() != 0)
@@ -56,7 +58,8 @@ static void become_monitor(struct launch *l, const char *dir, struct vmstate *st
 		dup2(out, 2);
 	if (chdir("/") < 0)
 		_exit(EXIT_QPOD);
-	monitor_run(l, dir, st, ready);
+	struct monitor_spec ms = { .dir = dir, .ready_fd = ready };
+	monitor_run(l, &ms, st, &res);
 	_exit(0);
 }
 
@@ -87,17 +90,32 @@ static int wait_ready(int fd, double deadline, char *why, size_t cap)
 	return (int)status;
 }
 
+/* A new VM's name and directory; or, booting one again, its own. */
+static int claim(struct launch *l, struct vmstate *st, char *dir, size_t cap)
+{
+	if (!again)
+		return state_new(l->o.name, st, dir, cap, &l->err);
+	snprintf(dir, cap, "%s", again->dir);
+	*st = (struct vmstate){ .created = again->st.created, .restarts = again->st.restarts };
+	snprintf(st->id, sizeof st->id, "%s", again->st.id);
+	snprintf(st->name, sizeof st->name, "%s", again->st.name);
+	return 0;
+}
+
 int detach_run(struct launch *l)
 {
 	struct vmstate st = { 0 };
 	char dir[4200], why[512];
 	int rd[2] = { -1, -1 }, e;
-	if ((e = launch_prepare(l)) || (e = state_new(l->o.name, &st, dir, sizeof dir, &l->err))) {
+	if ((e = launch_prepare(l)) || (e = claim(l, &st, dir, sizeof dir))) {
 		fprintf(stderr, "qpod: %s\n", l->err.msg);
 		return EXIT_QPOD;
 	}
-	describe(l, &st);
-	if ((e = state_save(dir, &st, &l->err)) || pipe2(rd, O_CLOEXEC) < 0) {
+	detach_describe(l, &st);
+	/* docker's: the command is PID 1 of its namespace (--init: hyperstart is its init) */
+	l->container.pid_namespace = !l->o.init;
+	if ((e = state_save(dir, &st, &l->err)) || (e = vmconfig_write(dir, l, l->o.argv, &l->err)) ||
+	    pipe2(rd, O_CLOEXEC) < 0) {
 		fprintf(stderr, "qpod: %s\n", e ? l->err.msg : strerror(errno));
 		return EXIT_QPOD;
 	}
@@ -120,6 +138,44 @@ int detach_run(struct launch *l)
 		fprintf(stderr, "qpod: %s: %s\n", st.name, *why ? why : "the command did not start");
 		return status < 0 ? EXIT_QPOD : status;
 	}
-	printf("%s\n", st.id);
+	if (!again)
+		printf("%s\n", st.id);
 	return 0;
+}
+
+/* The run line config.json keeps ("Qpod": {"Argv", "Cwd"}), as argv. */
+static char **saved_argv(const struct vmview *v, char *cwd, size_t cap)
+{
+	int a = vmview_get(v, "Qpod.Argv"), c = vmview_get(v, "Qpod.Cwd"), it;
+	uint32_t k;
+	if (json_type(&v->cj, a) != JSON_ARRAY || json_str(&v->cj, c, cwd, cap) < 0)
+		return NULL;
+	char **argv = calloc(v->cj.t[a].size + 2, sizeof *argv);
+	if (!argv)
+		return NULL;
+	argv[0] = strdup("run");
+	JSON_EACH(&v->cj, a, it, k)
+		argv[k + 1] = json_strdup(&v->cj, it);
+	return argv;
+}
+
+int detach_again(struct vm_ref *v)
+{
+	struct vmview cfg;
+	char cwd[4096];
+	vmview_load(&cfg, v->dir, &v->st);
+	char **argv = saved_argv(&cfg, cwd, sizeof cwd);
+	vmview_free(&cfg);
+	int argc = 0;
+	while (argv && argv[argc])
+		argc++;
+	if (!argv || argc < 2 || chdir(cwd) < 0) {
+		fprintf(stderr, "qpod: %s: how it was started is not known (config.json), or its directory %s is gone\n",
+			v->st.name, argv ? cwd : "");
+		return EXIT_QPOD;
+	}
+	again = v;
+	int rc = cmd_run(argc, argv);
+	again = NULL;
+	return rc;
 }

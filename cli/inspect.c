@@ -52,7 +52,7 @@ static int start(int argc, char **argv, const char *help, const char **file, con
 }
 
 /* qpod inspect ARG...: a bundle when the last argument is a file; else
- * detached VMs by name or id (vm.c), as docker inspect takes any object. */
+ * VMs by name or id (vminspect.c), as docker inspect takes any object. */
 int cmd_inspect(int argc, char **argv)
 {
 	struct stat st;

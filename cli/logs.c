@@ -1,9 +1,13 @@
 /*
- * logs.c: `qpod logs [-f] [-t] [--tail N] NAME`: a detached VM's command
- * output from its log (runner/log.c), stdout to stdout and stderr to
- * stderr, as docker logs does; -t puts an RFC 3339 time before each line;
- * --tail N shows the last N lines only; -f goes on as the log grows (and
- * across its rotation) until the VM's monitor has ended.
+ * logs.c: `qpod logs [-f] [-t] [-n|--tail N] [--since T] [--until T] NAME`:
+ * a detached VM's command output from its log (runner/log.c), stdout to
+ * stdout and stderr to stderr, as docker logs does, its flags before or
+ * after NAME; -t puts an RFC 3339 time before each line; --tail N shows the
+ * last N lines only (all, or a negative N: every line); --since and --until
+ * keep the lines written in that time (a date and time, unix seconds, or a
+ * duration back from now: 10m; lib/when.c); -f goes on as the log grows
+ * (and across its rotation) until the VM's monitor has ended, or until
+ * --until has passed.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -16,6 +20,7 @@
 
 #include "cli.h"
 #include "io.h"
+#include "when.h"
 
 struct out {
 	bool stamps;
@@ -23,6 +28,7 @@ struct out {
 	uint64_t lines;        /* counting pass: lines seen */
 	bool counting;
 	bool at_start[3];      /* per stream: the next byte starts a line */
+	int64_t since, until;  /* ns; 0: no bound */
 };
 
 static void stamp(int fd, uint64_t ns)
@@ -40,6 +46,8 @@ static int record(void *ctx, const struct log_rec *r)
 {
 	struct out *o = ctx;
 	int fd = r->stream == 1 ? 1 : 2;
+	if ((o->since && (int64_t)r->time_ns < o->since) || (o->until && (int64_t)r->time_ns > o->until))
+		return 0;
 	const uint8_t *p = r->data, *end = r->data + r->len;
 	while (p < end) {
 		const uint8_t *nl = memchr(p, '\n', (size_t)(end - p));
@@ -90,42 +98,61 @@ static int follow(const char *path, const char *dir, struct out *o)
 		int e = log_read_file(path, &off, record, o);
 		if (e)
 			return e;
-		if (!alive)
+		if (!alive || (o->until && when_now() > o->until))
 			return 0;
 		nanosleep(&(struct timespec){ 0, 100000000 }, NULL);
 	}
 }
 
+static int logs_usage(void)
+{
+	fprintf(stderr, "qpod: usage: qpod logs [-f] [-t] [-n|--tail N] [--since T] [--until T] NAME\n");
+	return EXIT_QPOD;
+}
+
+static int when_arg(const char *flag, const char *v, int64_t *ns)
+{
+	if (when_parse(v, when_now(), ns) == 0)
+		return 0;
+	fprintf(stderr, "qpod: %s %s: expected a date and time, unix seconds or a duration (10m)\n", flag, v);
+	return -EINVAL;
+}
+
 int cmd_logs(int argc, char **argv)
 {
 	static const struct option lo[] = { { "follow", no_argument, NULL, 'f' }, { "timestamps", no_argument, NULL, 't' },
-					    { "tail", required_argument, NULL, 'n' }, { 0 } };
+					    { "tail", required_argument, NULL, 'n' }, { "since", required_argument, NULL, 'S' },
+					    { "until", required_argument, NULL, 'U' }, { 0 } };
 	struct out o = { 0 };
 	bool f = false;
 	long long tail = -1;
 	int c;
 	optind = 0;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, "+ftn:", lo, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "ftn:", lo, NULL)) != -1) {
+		const char *v = optarg && *optarg == '=' ? optarg + 1 : optarg;
 		char *end;
 		if (c == 'f')
 			f = true;
 		else if (c == 't')
 			o.stamps = true;
-		else if (c == 'n' && (!strcmp(optarg, "all") || ((tail = strtoll(optarg, &end, 10)) >= 0 && !*end)))
-			tail = !strcmp(optarg, "all") ? -1 : tail;
-		else {
-			fprintf(stderr, "qpod: usage: qpod logs [-f] [-t] [--tail N] NAME\n");
-			return EXIT_QPOD;
+		else if (c == 'n' && !strcmp(v, "all"))
+			tail = -1;
+		else if (c == 'n' && (tail = strtoll(v, &end, 10), *v && !*end))
+			tail = tail < 0 ? -1 : tail; /* docker: a negative count is every line */
+		else if (c == 'S' || c == 'U') {
+			if (when_arg(c == 'S' ? "--since" : "--until", v, c == 'S' ? &o.since : &o.until))
+				return EXIT_QPOD;
+		} else {
+			return logs_usage();
 		}
 	}
 	struct vm_ref v;
-	if (optind != argc - 1) {
-		fprintf(stderr, "qpod: usage: qpod logs [-f] [-t] [--tail N] NAME\n");
-		return EXIT_QPOD;
-	}
-	if (client_find(argv[optind], &v) < 0)
-		return EXIT_QPOD;
+	if (optind != argc - 1)
+		return logs_usage();
+	int found = client_find(argv[optind], &v);
+	if (found)
+		return found == -ENOENT ? CLIENT_REFUSED : EXIT_QPOD;
 	char path[4200];
 	snprintf(path, sizeof path, "%s/log", v.dir);
 	int e = 0;

@@ -15,6 +15,7 @@
  * kernel, initrd and firmware with its squashfs as the root disk.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -22,6 +23,7 @@
 
 #include "bundle.h"
 #include "cli.h"
+#include "io.h"
 #include "runner.h"
 
 /* IMAGE a bundle? Then its signature (--verify-key), every byte, then its
@@ -61,10 +63,22 @@ static int attach_bundle(struct launch *l, struct bundle *b, struct opts *baked)
 	return 0;
 }
 
+/* The command's stdio: ours, or /dev/null for a stream --attach leaves out. */
+static struct relay_spec attached(const struct opts *o, int *null)
+{
+	bool all = !o->attach;
+	if (!all && (o->attach & 6) != 6)
+		*null = open("/dev/null", O_WRONLY | O_CLOEXEC);
+	return (struct relay_spec){ .in = o->interactive && (all || (o->attach & 1)) ? 0 : -1,
+				    .out = all || (o->attach & 2) ? 1 : *null, .err = all || (o->attach & 4) ? 2 : *null,
+				    .seq = QP_SEQ_STDIO, .seq_err = QP_SEQ_STDERR, .tty = o->tty };
+}
+
 static int foreground(struct launch *l, struct session_result *res, bool *vm_failed)
 {
 	const struct opts *o = &l->o;
 	sigset_t sigs;
+	int null = -1, e;
 	session_signals(&sigs, o->sig_proxy);
 	sigprocmask(SIG_BLOCK, &sigs, NULL);
 	if (o->tty)
@@ -72,15 +86,16 @@ static int foreground(struct launch *l, struct session_result *res, bool *vm_fai
 	/* A reader of our stdout or stderr that goes away is the relay's
 	 * business (EPIPE), not a reason to die; qemu gets SIG_DFL back. */
 	signal(SIGPIPE, SIG_IGN);
+	struct relay_spec io = attached(o, &null);
 	res->t.qemu_start = now_s();
-	int e = launch_boot(l);
-	if (e)
-		return e;
-	struct session_spec ss;
-	struct relay_spec io = { .in = o->interactive ? 0 : -1, .out = 1, .err = 2, .seq = QP_SEQ_STDIO,
-				 .seq_err = QP_SEQ_STDERR, .tty = o->tty };
-	launch_spec(l, &ss, &io);
-	e = session_run(&ss, res, &l->err);
+	if (o->name) {
+		e = named_run(l, &io, res);
+	} else if (!(e = launch_boot(l))) {
+		struct session_spec ss;
+		launch_spec(l, &ss, &io);
+		e = session_run(&ss, res, &l->err);
+	}
+	io_close(&null);
 	*vm_failed = e && !res->timed_out && e != -EINTR;
 	return e;
 }
@@ -98,6 +113,11 @@ int cmd_run(int argc, char **argv)
 	signal(SIGTTOU, SIG_IGN);
 	static struct bundle b;
 	static struct opts baked;
+	/* Afresh at each call: qpod restart boots several ended VMs in a row. */
+	memset(&l, 0, sizeof l);
+	memset(&res, 0, sizeof res);
+	memset(&b, 0, sizeof b);
+	memset(&baked, 0, sizeof baked);
 	l.vm = VM_NONE;
 	l.img.lock_fd = -1;
 	l.root_fd = -1;
@@ -105,7 +125,7 @@ int cmd_run(int argc, char **argv)
 	b.fd = -1;
 	int e = opts_parse(argc, argv, &l.o);
 	if (e)
-		return e > 0 ? 0 : EXIT_QPOD;
+		return e > 0 ? 0 : e == -EEXIST ? 1 : EXIT_QPOD;
 	if (l.o.cache_cmd)
 		return cache_run(l.o.cache_cmd);
 	e = attach_bundle(&l, &b, &baked);

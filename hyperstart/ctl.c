@@ -79,6 +79,7 @@ static void newcontainer(struct hs *hs, const struct qp_frame *f)
 		ctl_error(hs, "NEWCONTAINER: %s", err.msg);
 		return;
 	}
+	hs->pidns = c.pid_namespace;
 	int e = mount_container(&c, &hs->pod, &err);
 	if (!e && c.proc.workdir && (e = root_mkdirs(c.proc.workdir, &err)) >= 0) {
 		close(e); /* docker creates a missing workdir */
@@ -99,7 +100,8 @@ static void newcontainer(struct hs *hs, const struct qp_frame *f)
 }
 
 /* EXECCMD: one more process in the running container, or its command
- * again ("init", after it ended: a restart). ACK once it runs. */
+ * again ("init", after it ended: a restart). ACK once it runs. Only the
+ * command's workdir is made when missing (docker's); an exec's must be there. */
 static void execcmd(struct hs *hs, const struct qp_frame *f)
 {
 	struct qp_process p;
@@ -113,7 +115,7 @@ static void execcmd(struct hs *hs, const struct qp_frame *f)
 		return;
 	}
 	int e = 0;
-	if (p.workdir && (e = root_mkdirs(p.workdir, &err)) >= 0) {
+	if (p.workdir && !strcmp(p.id, "init") && (e = root_mkdirs(p.workdir, &err)) >= 0) {
 		close(e);
 		e = 0;
 	}
@@ -177,6 +179,13 @@ static void dispatch(struct hs *hs, const struct qp_frame *f)
 		}
 		stdout_close(hs, seq);
 		ctl_reply(hs, QP_ACK, NULL, 0);
+		break;
+	case QP_TOP:
+		if (!hs->container_started) {
+			ctl_error(hs, "TOP: no container yet");
+			break;
+		}
+		top_answer(hs);
 		break;
 	case QP_PING:
 	case QP_READY:

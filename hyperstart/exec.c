@@ -21,6 +21,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mount.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -29,6 +30,7 @@
 #include "io.h"
 
 #define DEFAULT_PATH "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+#define PROC_IN_ROOT "/run/qpod/root/proc"
 
 __attribute__((noreturn, format(printf, 3, 4)))
 static void fail(int errfd, int code, const char *fmt, ...)
@@ -79,11 +81,12 @@ static char **build_env(const struct qp_process *spec, const struct ids *ids, ch
 	return env;
 }
 
-/* docker's defaults (RLIMIT_NOFILE 1048576), then each --ulimit. */
+/* docker's defaults (RLIMIT_NOFILE and RLIMIT_NPROC 1048576: a small
+ * guest's kernel would give nproc a few hundred), then each --ulimit. */
 static int set_limits(const struct qp_process *spec)
 {
-	struct rlimit nofile = { 1048576, 1048576 };
-	if (setrlimit(RLIMIT_NOFILE, &nofile) < 0)
+	struct rlimit many = { 1048576, 1048576 };
+	if (setrlimit(RLIMIT_NOFILE, &many) < 0 || setrlimit(RLIMIT_NPROC, &many) < 0)
 		return -errno;
 	for (size_t i = 0; i < spec->nrlimits; i++) {
 		const struct qp_rlimit *r = &spec->rlimits[i];
@@ -159,6 +162,10 @@ void exec_child(const struct exec_plan *pl, int errfd)
 	 * kernel gave PID 1. Only the mask is PID 1's own. */
 	sigprocmask(SIG_SETMASK, &none, NULL);
 
+	/* PID 1 of a new namespace: the container's /proc shows that one. */
+	if (pl->new_proc && (umount2(PROC_IN_ROOT, MNT_DETACH) < 0 ||
+			     mount("proc", PROC_IN_ROOT, "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0))
+		fail(errfd, 126, "mount the container's /proc: %s", strerror(errno));
 	if (chroot(container_root) < 0 || chdir("/") < 0)
 		fail(errfd, 126, "enter the container root: %s", strerror(errno));
 	if (!pl->env)
@@ -167,8 +174,8 @@ void exec_child(const struct exec_plan *pl, int errfd)
 	if (e < 0)
 		fail(errfd, 126, "set resource limits: %s", strerror(-e));
 	const char *wd = spec->workdir && *spec->workdir ? spec->workdir : "/";
-	if (chdir(wd) < 0)
-		fail(errfd, 126, "chdir to workdir %s: %s", wd, strerror(errno));
+	if (chdir(wd) < 0) /* an exec's -w that is not there: 127, as podman */
+		fail(errfd, errno == ENOENT ? 127 : 126, "chdir to `%s`: %s", wd, strerror(errno));
 	const struct ids *ids = &pl->ids;
 	if (setgroups((size_t)ids->ngroups, ids->groups) < 0 || setgid(ids->gid) < 0 || setuid(ids->uid) < 0)
 		fail(errfd, 126, "set user %u:%u: %s", ids->uid, ids->gid, strerror(errno));

@@ -9,7 +9,9 @@
  * read-only image root (a 9p share, or a bundle's squashfs disk), in which
  * it starts the container's command ("init", NEWCONTAINER) and, while the VM lives, more processes
  * (EXECCMD: `qpod exec`, or "init" again when a restart policy restarts
- * it). When "init" ends, every other process of the container ends too.
+ * it). A detached VM's command is PID 1 of a PID namespace of its own, which
+ * the others join (proc.c); TOP lists them (top.c). When "init" ends, every
+ * other process of the container ends too.
  * A VM restored from a template (saved right after READY) gets RESUME
  * first: host entropy for the RNG and the host's clock (resume.c).
  *
@@ -72,6 +74,9 @@ struct hs {
 	uint32_t peer_version;
 	struct qp_pod pod;
 	bool pod_started, container_started;
+	bool pidns;                  /* the container's command is PID 1 of its own PID namespace */
+	int init_ns;                 /* that namespace (an fd of /proc/PID/ns/pid) while it lives, or -1 */
+	int own_ns;                  /* hyperstart's own PID namespace, to come back to after an exec's clone */
 	uint64_t oom_kills_setup;    /* oom_kill at setup (the first command's count) */
 	struct proc procs[QP_MAX_PROCS];
 };
@@ -166,6 +171,8 @@ struct ids {
 };
 /* ROOTFD: the container root, a directory fd. 0, or -ENOENT with why. */
 int user_resolve(int rootfd, const char *spec, char *const *add, struct ids *ids, char *why, size_t whylen);
+/* uid's name in the container's /etc/passwd, else the number: 0 or -ENOENT. */
+int user_name(int rootfd, uid_t uid, char *out, size_t cap);
 /* The root user's answer, resolved at setup (warm.c) and taken by the
  * lookups until user_warm_drop: once the container has a mount (it may
  * cover /etc), or once the first process runs (it may change the files). */
@@ -176,6 +183,7 @@ void user_warm_drop(void);
  * fails with why (126). */
 struct exec_plan {
 	const struct qp_process *spec;
+	bool new_proc;          /* PID 1 of a new PID namespace: the container's /proc is made anew */
 	struct ids ids;
 	char **env;
 	char home_kv[sizeof ((struct ids *)0)->home + 5];  /* HOME=, when the spec has none */
@@ -187,6 +195,10 @@ __attribute__((noreturn)) void exec_child(const struct exec_plan *pl, int errfd)
 
 /* resume.c: RESUME (a VM restored from a template): reseed the RNG, set the clock. */
 void resume(struct hs *hs, const struct qp_frame *f);
+
+/* top.c: TOP's answer (ACK): the processes in the container's PID
+ * namespace, or without one every process but PID 1 and the kernel's. */
+void top_answer(struct hs *hs);
 
 /* power.c */
 __attribute__((noreturn)) void power_off(struct hs *hs);

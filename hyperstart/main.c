@@ -126,7 +126,7 @@ static void setup(struct hs *hs)
 
 int main(void)
 {
-	static struct hs hs = { .epfd = -1, .sigfd = -1, .ctl = -1, .stream = -1 };
+	static struct hs hs = { .epfd = -1, .sigfd = -1, .ctl = -1, .stream = -1, .init_ns = -1, .own_ns = -1 };
 	for (int tag = 0; tag < EV_COUNT; tag++)
 		hs.ev_fd[tag] = -1;
 	if (getpid() != 1) {

@@ -240,6 +240,16 @@ int mount_root_early(struct qerr *err)
 	return 0;
 }
 
+/* Mount i's path depth: its count of '/' (volumes first, then tmpfs). */
+static size_t depth(const struct qp_container *c, size_t i)
+{
+	const char *p = i < c->nmounts ? c->mounts[i].path : c->tmpfs[i - c->nmounts].path;
+	size_t d = 0;
+	for (; *p; p++)
+		d += *p == '/' && p[1];
+	return d;
+}
+
 int mount_container(const struct qp_container *c, const struct qp_pod *pod, struct qerr *err)
 {
 	int e;
@@ -256,17 +266,30 @@ int mount_container(const struct qp_container *c, const struct qp_pod *pod, stru
 	 * symlink): then the files decide, not setup's answer. */
 	if (c->nmounts || c->ntmpfs)
 		user_warm_drop();
-	for (size_t i = 0; i < c->nmounts; i++) {
-		const struct qp_mount *m = &c->mounts[i];
-		e = m->file ? mount_file(m, i, err)
-			    : mount_in_root(m->source, m->path, "9p", m->read_only ? MS_RDONLY : 0, P9_VOL_OPTS, err);
-		if (e)
-			return qerr_wrap(err, "volume %zu", i + 1);
-	}
-	for (size_t i = 0; i < c->ntmpfs; i++) {
-		const struct qp_tmpfs *t = &c->tmpfs[i];
-		if ((e = mount_in_root("tmpfs", t->path, "tmpfs", MS_NOSUID | MS_NODEV, t->options, err)))
-			return qerr_wrap(err, "--tmpfs %s", t->path);
+	/* Parents before what they hold, as docker sorts them: --tmpfs /a then
+	 * /a/b, or a volume inside a tmpfs, whatever order they were given in. */
+	size_t n = c->nmounts + c->ntmpfs, order[QP_MAX_MOUNTS + QP_MAX_TMPFS];
+	for (size_t i = 0; i < n; i++)
+		order[i] = i;
+	for (size_t i = 1; i < n; i++)
+		for (size_t k = i; k > 0 && depth(c, order[k]) < depth(c, order[k - 1]); k--) {
+			size_t t = order[k];
+			order[k] = order[k - 1];
+			order[k - 1] = t;
+		}
+	for (size_t k = 0; k < n; k++) {
+		size_t i = order[k];
+		if (i < c->nmounts) {
+			const struct qp_mount *m = &c->mounts[i];
+			e = m->file ? mount_file(m, i, err)
+				    : mount_in_root(m->source, m->path, "9p", m->read_only ? MS_RDONLY : 0, P9_VOL_OPTS, err);
+			if (e)
+				return qerr_wrap(err, "volume %zu", i + 1);
+		} else {
+			const struct qp_tmpfs *t = &c->tmpfs[i - c->nmounts];
+			if ((e = mount_in_root("tmpfs", t->path, "tmpfs", MS_NOSUID | MS_NODEV, t->options, err)))
+				return qerr_wrap(err, "--tmpfs %s", t->path);
+		}
 	}
 	return 0;
 }

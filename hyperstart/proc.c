@@ -14,6 +14,13 @@
  * exit, so no page table is copied and no page of PID 1's is copied on
  * write just to be thrown away at exec (under TCG, fork's and exec's memory
  * work is a large part of a run's start). exec.c says what the child may do.
+ *
+ * A container with a PID namespace (a detached VM's, as docker's): its
+ * command is cloned into a new one (CLONE_NEWPID) and is PID 1 there, with
+ * PID 1's rules (a signal it has no handler for is not delivered; SIGKILL
+ * from outside still is), and a /proc of its own; every other process of
+ * the container is cloned into that namespace (setns around the clone) for
+ * as long as the command lives.
  */
 #include <errno.h>
 #include <sched.h>
@@ -167,9 +174,45 @@ static int child_main(void *arg)
 	exec_child(c->plan, c->errfd);
 }
 
+/* Where the next child goes: a new PID namespace for the command, the
+ * command's for the others; 0, or -errno with err set. */
+static int pidns_enter(struct hs *hs, bool init, int *flags, struct qerr *err)
+{
+	if (!hs->pidns)
+		return 0;
+	if (init) {
+		*flags |= CLONE_NEWPID;
+		return 0;
+	}
+	if (hs->init_ns < 0)
+		return qerr_set(err, ESRCH, "the container's command is not running");
+	if (hs->own_ns < 0 && (hs->own_ns = open("/proc/self/ns/pid", O_RDONLY | O_CLOEXEC)) < 0)
+		return qerr_sys(err, errno, "open the PID namespace");
+	if (setns(hs->init_ns, CLONE_NEWPID) < 0)
+		return qerr_sys(err, errno, "enter the container's PID namespace");
+	return 0;
+}
+
+static void pidns_leave(struct hs *hs, bool init, pid_t pid)
+{
+	char path[64];
+	if (!hs->pidns)
+		return;
+	if (!init) {
+		if (setns(hs->own_ns, CLONE_NEWPID) < 0)
+			log_err("leave the container's PID namespace: %s", strerror(errno));
+		return;
+	}
+	io_close(&hs->init_ns);
+	snprintf(path, sizeof path, "/proc/%d/ns/pid", (int)pid);
+	if (pid > 0 && (hs->init_ns = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+		log_err("open %s: %s", path, strerror(errno));
+}
+
 int proc_start(struct hs *hs, const struct qp_process *spec, struct qerr *err)
 {
-	int child[3] = { -1, -1, -1 }, ep[2];
+	int child[3] = { -1, -1, -1 }, ep[2], flags = CLONE_VM | CLONE_VFORK | SIGCHLD;
+	bool init = !spec->id || !*spec->id || !strcmp(spec->id, "init");
 	struct proc *p = proc_new(hs, spec, err);
 	if (!p)
 		return -err->code;
@@ -187,10 +230,17 @@ int proc_start(struct hs *hs, const struct qp_process *spec, struct qerr *err)
 	p->oom_kills = hs->container_started ? oom_kills() : hs->oom_kills_setup;
 	p->exit.started_ns = boottime_ns();
 	struct exec_plan plan;
+	if ((e = pidns_enter(hs, init, &flags, err))) {
+		close(ep[0]);
+		close(ep[1]);
+		goto out;
+	}
 	exec_plan(&plan, spec);
+	plan.new_proc = (flags & CLONE_NEWPID) != 0;
 	struct child c = { .plan = &plan, .fds = child, .errfd = ep[1] };
-	pid_t pid = clone(child_main, child_stack + sizeof child_stack, CLONE_VM | CLONE_VFORK | SIGCHLD, &c);
+	pid_t pid = clone(child_main, child_stack + sizeof child_stack, flags, &c);
 	int clone_errno = errno;
+	pidns_leave(hs, init, pid);
 	exec_plan_free(&plan);
 	close(ep[1]);
 	if (pid < 0) {
@@ -279,8 +329,10 @@ void proc_reap(struct hs *hs)
 		stdin_drop(hs, p);
 		/* The container ends with its main process: every other one goes
 		 * too, which also closes the last writers of the output pipes. */
-		if (!strcmp(p->id, "init"))
+		if (!strcmp(p->id, "init")) {
 			kill(-1, SIGKILL);
+			io_close(&hs->init_ns);
+		}
 	}
 }
 

@@ -32,21 +32,7 @@
 
 static char *slurp(int rootfd, const char *file)
 {
-	struct stat st;
-	int fd = root_open(rootfd, file, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return NULL;
-	/* Sized by the file (PID 1 then allocates what it reads), bounded. */
-	size_t cap = fstat(fd, &st) == 0 && st.st_size >= 0 && (uint64_t)st.st_size < DB_MAX ? (size_t)st.st_size : DB_MAX;
-	char *buf = malloc(cap + 1);
-	ssize_t n = buf ? io_read_full(fd, buf, cap) : -1;
-	close(fd);
-	if (n < 0) {
-		free(buf);
-		return NULL;
-	}
-	buf[n] = '\0';
-	return buf;
+	return io_slurp(root_open(rootfd, file, O_RDONLY | O_CLOEXEC), DB_MAX);
 }
 
 /* Split a line into up to max ':'-separated fields; returns the count. */
@@ -164,6 +150,21 @@ static int group_gid(int rootfd, const char *group, gid_t *gid, char *why, size_
 	}
 	*gid = gq.gid;
 	return 0;
+}
+
+int user_name(int rootfd, uid_t uid, char *out, size_t cap)
+{
+	struct ids ids;
+	struct pw_query q = { .uid = uid, .ids = &ids };
+	char *db = slurp(rootfd, "/etc/passwd");
+	if (db)
+		each_line(db, 7, pw_match, &q);
+	free(db);
+	if (q.found)
+		snprintf(out, cap, "%s", q.namebuf);
+	else
+		snprintf(out, cap, "%u", (unsigned)uid);
+	return q.found ? 0 : -ENOENT;
 }
 
 static struct {

@@ -1,6 +1,8 @@
 /* io.c: EINTR and short-transfer helpers (see io.h). */
 #include <errno.h>
 #include <fcntl.h>
+#include <stdint.h>
+#include <stdlib.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -86,4 +88,22 @@ int io_create_own(const char *path, int flags, mode_t mode)
 	if (e)
 		io_close(&fd);
 	return e ? e : fd;
+}
+
+char *io_slurp(int fd, size_t max)
+{
+	struct stat st;
+	if (fd < 0)
+		return NULL;
+	/* Sized by the file (nothing more is allocated), at most max. */
+	size_t cap = fstat(fd, &st) == 0 && st.st_size >= 0 && (uint64_t)st.st_size < max ? (size_t)st.st_size : max;
+	char *buf = malloc(cap + 1);
+	ssize_t n = buf ? io_read_full(fd, buf, cap) : -1;
+	close(fd);
+	if (n < 0) {
+		free(buf);
+		return NULL;
+	}
+	buf[n] = '\0';
+	return buf;
 }

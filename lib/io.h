@@ -21,6 +21,9 @@ int io_nonblock(int fd, int on);
  * if missing, else only a regular file of ours, never through a symlink,
  * and never blocking on a fifo. The fd, or -errno (-EPERM: not ours). */
 int io_create_own(const char *path, int flags, mode_t mode);
+/* A whole file, its first max bytes at most, NUL-terminated (malloc'ed),
+ * or NULL; fd is closed either way (fd < 0: NULL). */
+char *io_slurp(int fd, size_t max);
 /* close() that keeps errno and ignores fd < 0; sets *fd to -1. */
 void io_close(int *fd);
 

@@ -85,6 +85,7 @@ void jw_obj(struct jw *w);
 void jw_arr(struct jw *w);
 void jw_end(struct jw *w);              /* closes the innermost object or array */
 void jw_key(struct jw *w, const char *key);
+void jw_keyn(struct jw *w, const char *key, size_t n);
 void jw_str(struct jw *w, const char *s);
 void jw_strn(struct jw *w, const char *s, size_t n);
 void jw_int(struct jw *w, int64_t v);

@@ -117,15 +117,20 @@ void jw_str(struct jw *w, const char *s)
 	jw_strn(w, s, strlen(s));
 }
 
-void jw_key(struct jw *w, const char *key)
+void jw_keyn(struct jw *w, const char *key, size_t n)
 {
 	if (!((w->in_obj >> w->depth) & 1) || w->after_key) {
 		w->err = -EINVAL;
 		return;
 	}
-	jw_str(w, key);
+	jw_strn(w, key, n);
 	put(w, ":", 1);
 	w->after_key = true;
+}
+
+void jw_key(struct jw *w, const char *key)
+{
+	jw_keyn(w, key, strlen(key));
 }
 
 void jw_int(struct jw *w, int64_t v)

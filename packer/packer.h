@@ -59,8 +59,23 @@ struct runcfg {
 	char *workdir;       /* NULL or "" when unset */
 	char *user;          /* NULL or "" when unset */
 	int stop_signal;     /* config.StopSignal, 0 when unset */
+	char **labels;       /* config.Labels as "KEY=VALUE", or NULL */
+	struct healthcfg {   /* config.Healthcheck (common/runextra.c) */
+		char **test;     /* ["CMD-SHELL", cmd], ["CMD", arg...], ["NONE"]; NULL: none */
+		int64_t interval, timeout, start_period, start_interval;  /* ns; 0: docker's default */
+		int retries;     /* 0: docker's default (3) */
+	} health;
 };
 void runcfg_free(struct runcfg *c);
+/* Healthcheck and Labels of a config object (an image's, or a cache
+ * entry's): 0, or -EINVAL for a field of the wrong type. */
+struct json;
+struct jw;
+int runcfg_extra_read(const struct json *j, int cfg, struct runcfg *c);
+/* The same keys written into an open object (only those that are set). */
+void runcfg_extra_write(struct jw *w, const struct runcfg *c);
+void runcfg_health_write(struct jw *w, const struct healthcfg *h);
+void runcfg_labels_write(struct jw *w, char *const *labels);
 
 /* A cache entry in use: where its root is, and the image's run config. */
 struct image {

@@ -196,7 +196,8 @@ int qp_container_read(const uint8_t *buf, size_t n, struct qp_container *c, stru
 		return e;
 	if (!(e = get_str(&d, 0, "id", &c->id)) && !(e = read_mounts(&d, 0, c)) && !(e = read_tmpfs(&d, 0, c)) &&
 	    !(e = get_u64(&d, 0, "shmSize", UINT64_MAX >> 1, &c->shm_size)) &&
-	    !(e = get_bool(&d, 0, "readOnly", &c->read_only)))
+	    !(e = get_bool(&d, 0, "readOnly", &c->read_only)) &&
+	    !(e = get_bool(&d, 0, "pidNamespace", &c->pid_namespace)))
 		e = read_process(&d, json_get(&d.j, 0, "process"), &c->proc);
 	doc_close(&d);
 	if (e)
@@ -251,13 +252,14 @@ static void write_env(struct jw *w, char **env)
 	jw_end(w);
 }
 
-static void write_process(struct jw *w, const struct qp_process *p)
+void qp_process_write(struct jw *w, const struct qp_process *p)
 {
 	jw_obj(w);
 	jw_kv_str(w, "id", p->id ? p->id : "init");
 	jw_kv_strv(w, "args", p->args);
 	write_env(w, p->env);
-	jw_kv_str(w, "workdir", p->workdir && *p->workdir ? p->workdir : "/");
+	if (p->workdir && *p->workdir) /* none: the guest's "/" (an exec: the container's, host-side) */
+		jw_kv_str(w, "workdir", p->workdir);
 	jw_kv_str(w, "user", p->user ? p->user : "");
 	jw_kv_bool(w, "terminal", p->terminal);
 	jw_kv_bool(w, "stdinOpen", p->stdin_open);
@@ -312,8 +314,10 @@ int qp_container_write(struct jw *w, const struct qp_container *c)
 	if (c->shm_size)
 		jw_kv_int(w, "shmSize", (int64_t)c->shm_size);
 	jw_kv_bool(w, "readOnly", c->read_only);
+	if (c->pid_namespace)
+		jw_kv_bool(w, "pidNamespace", true);
 	jw_key(w, "process");
-	write_process(w, &c->proc);
+	qp_process_write(w, &c->proc);
 	jw_end(w);
 	return w->err;
 }
@@ -323,7 +327,7 @@ int qp_exec_write(struct jw *w, const struct qp_process *p)
 	jw_obj(w);
 	jw_kv_str(w, "container", "qpod");
 	jw_key(w, "process");
-	write_process(w, p);
+	qp_process_write(w, p);
 	jw_end(w);
 	return w->err;
 }

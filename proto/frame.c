@@ -28,6 +28,7 @@ const char *qp_type_name(uint32_t type)
 	case QP_SIGNALPROCESS: return "SIGNALPROCESS";
 	case QP_CLOSEOUTPUT: return "CLOSEOUTPUT";
 	case QP_RESUME: return "RESUME";
+	case QP_TOP: return "TOP";
 	default: return "unknown";
 	}
 }

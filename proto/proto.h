@@ -31,7 +31,7 @@
 #include "err.h"
 #include "json.h"
 
-#define QP_VERSION        1000004u  /* this implementation (1000004: RESUME; 1000003: EXECCMD, rootDevice) */
+#define QP_VERSION        1000005u  /* this implementation (1000005: TOP, pidNamespace; 1000004: RESUME; 1000003: EXECCMD, rootDevice) */
 #define QP_VERSION_MIN    1000004u  /* oldest peer it talks to */
 
 #define QP_PORT_CTL       "sh.hyper.channel.0"
@@ -70,6 +70,7 @@ enum qp_type {
 	/* qpod's own, numbered from 1000, clear of hyperstart's codes */
 	QP_CLOSEOUTPUT = 1000,     /* H->G {"seq":N}: the host's reader of output stream N is gone */
 	QP_RESUME = 1001,          /* H->G {"entropy","realtimeNs"}: a VM restored from a template is a new machine */
+	QP_TOP = 1002,             /* H->G {"container"}: ACK {"Titles":[..],"Processes":[[..]..]}, the container's processes */
 };
 
 const char *qp_type_name(uint32_t type);
@@ -236,6 +237,7 @@ struct qp_container {
 	size_t ntmpfs;
 	uint64_t shm_size;    /* /dev/shm in bytes; 0: 64 MiB, as docker */
 	bool read_only;       /* --read-only: the root is mounted read-only */
+	bool pid_namespace;   /* the command is PID 1 of a PID namespace of its own; execs join it */
 	struct qp_process proc;
 };
 
@@ -268,6 +270,9 @@ int qp_exit_read(const uint8_t *buf, size_t n, struct qp_exit *e, struct qerr *e
 /* EXECCMD {"container","process":{...}}: one more process in the running
  * container (an exec, or the container's command again: id "init"). */
 int qp_exec_write(struct jw *w, const struct qp_process *p);
+/* The "process" object alone (a monitor's exec request carries it too); no
+ * workdir when p has none (the guest takes /). */
+void qp_process_write(struct jw *w, const struct qp_process *p);
 int qp_exec_read(const uint8_t *buf, size_t n, struct qp_process *p, struct qerr *err);
 void qp_process_free(struct qp_process *p);
 /* A process id as the protocol takes it. */
@@ -300,6 +305,12 @@ int qp_resume_write(struct jw *w, const uint8_t *entropy, size_t n, uint64_t rea
 /* entropy has room for QP_ENTROPY_MAX bytes; *n gets the count. */
 int qp_resume_read(const uint8_t *buf, size_t len, uint8_t *entropy, size_t *n, uint64_t *realtime_ns,
 		   struct qerr *err);
+
+/* TOP's ACK: {"Titles":[...],"Processes":[[...],...]} of strings, every row
+ * as long as Titles (top.c). 0, or -EINVAL with err set. */
+#define QP_TOP_COLS       16u
+#define QP_TOP_ROWS       4096u
+int qp_top_check(const uint8_t *buf, size_t n, struct qerr *err);
 
 /* READY payload {"boottimeNs":N} (guest CLOCK_BOOTTIME); ERROR payload {"message":"..."}. */
 int qp_ready_read(const uint8_t *buf, size_t n, uint64_t *boottime_ns);

@@ -14,7 +14,8 @@
  *   -p [IP:]HOSTPORT:GUESTPORT[/tcp|/udp]
  *                    a slirp host forward (through pasta from the host into
  *                    qemu's namespace); without IP on every host address,
- *                    as docker does
+ *                    as docker does; HOSTPORT and GUESTPORT may be ranges
+ *                    of one length (8000-8002:80-82): one forward each
  *   --dns IP, --add-host NAME:IP, -h NAME   resolv.conf, hosts, hostname
  *
  * The addresses are given to qemu explicitly (-netdev user,net=...,host=...)
@@ -92,9 +93,23 @@ int net_parse_publish(const char *spec, struct publish *p, struct qerr *err)
 		if (inet_pton(AF_INET, p->ip, &a) != 1)
 			return qerr_set(err, EINVAL, "--publish %s: %s is not an IPv4 address", spec, p->ip);
 	}
-	int e1 = port_num(host, strlen(host), &p->host), e2 = port_num(c2 + 1, strlen(c2 + 1), &p->guest);
+	/* A range, docker's 8000-8002:80-82: as many ports on both sides. */
+	const char *guest = c2 + 1, *hd = strchr(host, '-'), *gd = strchr(guest, '-');
+	uint16_t hend = 0, gend = 0;
+	size_t hl = hd ? (size_t)(hd - host) : strlen(host), gl = gd ? (size_t)(gd - guest) : strlen(guest);
+	int e1 = port_num(host, hl, &p->host), e2 = port_num(guest, gl, &p->guest);
+	if (!e1 && hd)
+		e1 = port_num(hd + 1, strlen(hd + 1), &hend);
+	if (!e2 && gd)
+		e2 = port_num(gd + 1, strlen(gd + 1), &gend);
 	if (e1 || e2)
 		return qerr_set(err, EINVAL, "--publish %s: ports must be numbers from 1 to 65535", spec);
+	p->count = 1;
+	if (!hd && !gd)
+		return 0;
+	if (!hd || !gd || hend < p->host || gend < p->guest || hend - p->host != gend - p->guest)
+		return qerr_set(err, EINVAL, "--publish %s: a range needs as many host ports as guest ports", spec);
+	p->count = (uint16_t)(hend - p->host + 1);
 	return 0;
 }
 

@@ -57,15 +57,26 @@ void usage(FILE *f)
 	      "      --timeout SECONDS   kill the VM after this long; exit 124\n"
 	      "      --sig-proxy=false   do not forward signals: they end qpod and the VM\n"
 	      "  -d, --detach            keep the VM running in the background; print its id\n"
-	      "      --name NAME         name the detached VM (default: a generated one)\n"
+	      "      --name NAME         name the VM, detached or not (default: a generated one);\n"
+	      "                          qpod ps, exec, stop, kill reach it by NAME\n"
+	      "  -a, --attach STREAM     STDIN, STDOUT or STDERR: show only these (default: all)\n"
+	      "  -l, --label KEY=VALUE   a label (inspect's Config.Labels, ps --filter label=)\n"
+	      "      --health-cmd CMD    a health check run in the VM (sh -c CMD; exit 0: healthy)\n"
+	      "      --health-interval, --health-timeout, --health-start-period,\n"
+	      "      --health-start-interval DURATION, --health-retries N   its timing (docker's\n"
+	      "                          defaults 30s, 30s, 0s, 5s, 3), each over the image's HEALTHCHECK\n"
+	      "      --no-healthcheck    run no health check, not even the image's\n"
+	      "      --sdnotify conmon|healthy|ignore  with $NOTIFY_SOCKET (systemd Type=notify):\n"
+	      "                          READY=1 once the command runs (conmon), or once healthy\n"
 	      "      --restart POLICY    no, on-failure[:N], always or unless-stopped\n"
 	      "      --stop-signal SIG   the signal a stop sends first (default: the image's, or TERM)\n"
 	      "      --stop-timeout S    seconds from the stop signal to SIGKILL (default 10)\n"
 	      "      --log-max-size SIZE a detached VM's log bound (default 10m)\n"
-	      "      --rm                a foreground run leaves nothing behind anyway;\n"
-	      "                          refused with -d (a detached VM stays until qpod rm)\n"
-	      "      --init              the command is never PID 1 anyway: hyperstart is,\n"
-	      "                          and reaps orphans and forwards signals as docker's does\n"
+	      "      --rm                with -d: remove the VM once it ends (a foreground run\n"
+	      "                          always is)\n"
+	      "      --init              with -d: the command is not PID 1 of a PID namespace of\n"
+	      "                          its own; hyperstart reaps and signals reach it as docker's\n"
+	      "                          --init (tini) has them (a foreground run's never is)\n"
 	      "      --accel auto|kvm|tcg  accelerator (auto: KVM only where it works)\n"
 	      "      --boot fwcfg|cbfs   firmware path: qboot + fw_cfg, or a CBFS flash image\n"
 	      "      --no-snapshot       boot cold: no VM template is restored or saved (also\n"
@@ -104,7 +115,8 @@ enum { O_ENTRYPOINT = 256, O_CPUS, O_TIMEOUT, O_ACCEL, O_BOOT, O_CONSOLE, O_KERN
        O_PLATFORM, O_MAXBYTES, O_RESULT, O_TIMINGS, O_DEBUG, O_CACHE, O_VERSION, O_HELP, O_NETWORK,
        O_DNS, O_ADDHOST, O_ENVFILE, O_RM, O_INIT, O_READONLY, O_TMPFS, O_SHMSIZE, O_ULIMIT, O_UMASK,
        O_GROUPADD, O_SIGPROXY, O_INTERACTIVE, O_TTY, O_DETACH, O_NAME, O_RESTART, O_STOPSIGNAL,
-       O_STOPTIMEOUT, O_LOGMAX, O_PULL, O_TLSVERIFY, O_CREDS, O_PASSWORD_STDIN, O_AUTHFILE, O_VERIFYKEY, O_NOSNAPSHOT };
+       O_STOPTIMEOUT, O_LOGMAX, O_PULL, O_TLSVERIFY, O_CREDS, O_PASSWORD_STDIN, O_AUTHFILE, O_VERIFYKEY,
+       O_NOSNAPSHOT, O_HEALTH, O_NOHEALTH, O_SDNOTIFY };
 
 static const struct option longopts[] = {
 	{ "env", required_argument, NULL, 'e' },
@@ -133,6 +145,16 @@ static const struct option longopts[] = {
 	{ "sig-proxy", optional_argument, NULL, O_SIGPROXY },
 	{ "detach", optional_argument, NULL, O_DETACH },
 	{ "name", required_argument, NULL, O_NAME },
+	{ "attach", required_argument, NULL, 'a' },
+	{ "label", required_argument, NULL, 'l' },
+	{ "health-cmd", required_argument, NULL, O_HEALTH },
+	{ "health-interval", required_argument, NULL, O_HEALTH },
+	{ "health-timeout", required_argument, NULL, O_HEALTH },
+	{ "health-start-period", required_argument, NULL, O_HEALTH },
+	{ "health-start-interval", required_argument, NULL, O_HEALTH },
+	{ "health-retries", required_argument, NULL, O_HEALTH },
+	{ "no-healthcheck", no_argument, NULL, O_NOHEALTH },
+	{ "sdnotify", required_argument, NULL, O_SDNOTIFY },
 	{ "restart", required_argument, NULL, O_RESTART },
 	{ "stop-signal", required_argument, NULL, O_STOPSIGNAL },
 	{ "stop-timeout", required_argument, NULL, O_STOPTIMEOUT },
@@ -175,8 +197,8 @@ static bool long_exact(char **argv, int idx, const char *value)
 	       (word[2 + n] == '\0' || word[2 + n] == '=');
 }
 
-/* One flag; 1 when --help/--version was answered. */
-static int flag(struct opts *o, int c, const char *v)
+/* One flag (idx: its longopts entry, or -1); 1 when --help/--version was answered. */
+static int flag(struct opts *o, int c, const char *v, int idx)
 {
 	double d;
 	switch (c) {
@@ -230,14 +252,16 @@ static int flag(struct opts *o, int c, const char *v)
 	case O_DNS: return opt_add_dns(o, v);
 	case O_ADDHOST: return opt_add_host(o, v);
 	case O_RM: return opt_bool("rm", v, &o->rm);
-	case O_INIT: {
-		bool init; /* what docker's --init adds, hyperstart (PID 1) does for every run: parity.bats */
-		return opt_bool("init", v, &init);
-	}
+	case O_INIT: return opt_bool("init", v, &o->init);
 	case O_SIGPROXY: return opt_bool("sig-proxy", v, &o->sig_proxy);
 	case 'd': o->detach = true; return 0;
 	case O_DETACH: return opt_bool("detach", v, &o->detach);
 	case O_NAME: return opt_set_name(o, v);
+	case 'a': return opt_attach(o, v);
+	case 'l': return opt_add_label(o, v);
+	case O_HEALTH: return opt_health(o, longopts[idx].name + 7, v);
+	case O_NOHEALTH: o->no_healthcheck = true; return 0;
+	case O_SDNOTIFY: return opt_sdnotify(o, v);
 	case O_RESTART: return opt_set_restart(o, v);
 	case O_STOPSIGNAL:
 		if ((o->stop_signal = sig_parse(v)) < 0)
@@ -302,18 +326,22 @@ static int flag(struct opts *o, int c, const char *v)
 	return -EINVAL;
 }
 
-/* Returns 0 to run, 1 when --help/--version was answered, -errno on a bad flag. */
+/* Returns 0 to run, 1 when --help/--version was answered, -errno on a bad flag
+ * (-EEXIST: -a with -d, which docker answers with exit 1). */
 int opts_parse(int argc, char **argv, struct opts *o)
 {
 	int c, e = 0, idx;
+	optind = 0; /* from the start, however often it is called (qpod restart) */
 	opterr = 0;
 	o->network = true;
 	o->sig_proxy = true;
 	o->umask = -1;
 	o->stop_timeout = -1;
+	o->health = (struct healthcfg){ .interval = -1, .timeout = -1, .start_period = -1, .start_interval = -1,
+					.retries = -1 };
 	for (;;) {
 		idx = -1;
-		if (e || (c = getopt_long(argc, argv, "+:e:w:u:itdv:m:h:p:", longopts, &idx)) == -1)
+		if (e || (c = getopt_long(argc, argv, "+:e:w:u:itdv:m:h:p:a:l:", longopts, &idx)) == -1)
 			break;
 		const char *word = argv[optind - 1];
 		if (c == ':')
@@ -329,7 +357,7 @@ int opts_parse(int argc, char **argv, struct opts *o)
 		} else if (optarg && optarg[0] == '=' && optarg == word + 2) {
 			optarg++; /* docker's -e=K=V */
 		}
-		e = flag(o, c, optarg);
+		e = flag(o, c, optarg, idx);
 		if (e == 1)
 			return 1;
 	}
@@ -341,10 +369,10 @@ int opts_parse(int argc, char **argv, struct opts *o)
 		return opt_bad("%s", "no IMAGE given");
 	if ((e = opt_password(&o->creds, o->password_stdin, o->interactive)))
 		return e;
-	if (o->name && !o->detach)
-		return opt_bad("%s", "--name names a detached VM: add -d");
-	if (o->rm && o->detach)
-		return opt_bad("%s", "--rm with -d: not supported; a detached VM stays until qpod rm");
+	if (o->attach && o->detach) /* docker's CLI says so with exit 1, not 125 */
+		return opt_bad("%s", "Conflicting options: -a and -d") ? -EEXIST : 0;
+	if (opt_health_check(o))
+		return -EINVAL;
 	if (o->restart && strcmp(o->restart, "no") && !o->detach)
 		return opt_bad("--restart %s keeps a VM running: add -d", o->restart);
 	if (o->tty && o->interactive && !isatty(0) && !o->detach) {
@@ -353,5 +381,6 @@ int opts_parse(int argc, char **argv, struct opts *o)
 	}
 	o->image = argv[optind];
 	o->cmd = argv + optind + 1;
+	o->argv = argv + 1;
 	return 0;
 }

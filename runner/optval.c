@@ -192,12 +192,31 @@ static int opt_say(int e, const struct qerr *err)
 	return e;
 }
 
+/* -p, one forward per port of a range (each with a spec of its own, so a
+ * bundle's launch config keeps them one by one). */
 int opt_add_publish(struct opts *o, const char *spec)
 {
 	struct qerr err;
-	if (opt_grow(&o->ports, &o->nports, sizeof *o->ports) < 0)
-		return -ENOMEM;
-	return opt_say(net_parse_publish(spec, &o->ports[o->nports++], &err), &err);
+	struct publish p;
+	if (opt_say(net_parse_publish(spec, &p, &err), &err))
+		return -EINVAL;
+	for (uint16_t k = 0; k < p.count; k++) {
+		if (o->nports >= 65536 || opt_grow(&o->ports, &o->nports, sizeof *o->ports) < 0)
+			return -ENOMEM;
+		struct publish *q = &o->ports[o->nports++];
+		*q = p;
+		q->host = (uint16_t)(p.host + k);
+		q->guest = (uint16_t)(p.guest + k);
+		q->count = 1;
+		if (p.count > 1) {
+			char *s;
+			if (asprintf(&s, "%s%s%u:%u/%s", p.ip, *p.ip ? ":" : "", q->host, q->guest, p.udp ? "udp" : "tcp") < 0)
+				return -ENOMEM;
+			q->spec = s;
+			q->spec_owned = true;
+		}
+	}
+	return 0;
 }
 
 int opt_add_host(struct opts *o, const char *spec)
@@ -418,12 +437,17 @@ void opts_free(struct opts *o)
 		free(o->tmpfs[i].path); /* options point into it */
 	free(o->env);
 	free(o->vols);
+	for (size_t i = 0; i < o->nports; i++)
+		if (o->ports[i].spec_owned)
+			free((char *)o->ports[i].spec);
 	free(o->ports);
 	free(o->dns);
 	free(o->hosts);
 	free(o->tmpfs);
 	free(o->rlimits);
 	free(o->groups);
+	free(o->labels);
+	free(o->health.test);
 	memset(o, 0, sizeof *o);
 }
 

@@ -3,7 +3,8 @@
  *   no               never (the default)
  *   on-failure[:N]   after a non-zero status, at most N times (0: no limit)
  *   always           whatever the status; unless-stopped the same here:
- *                    a stop (qpod stop, qpod kill) is never undone
+ *                    a stop is never undone (qpod stop; qpod kill with
+ *                    SIGKILL or the stop signal: monctl.c has moby's rule)
  * The command runs again in the same VM (its writable layer survives, as
  * with docker restart); the delay grows as docker's does.
  */

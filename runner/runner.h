@@ -45,7 +45,9 @@ struct publish {
 	const char *spec;  /* as given, for messages */
 	char ip[16];       /* host address, "" for every address */
 	uint16_t host, guest;
+	uint16_t count;    /* net_parse_publish: ports in the range given (1: one); opts expand it */
 	bool udp;
+	bool spec_owned;   /* spec was made for one port of a range (opts_free frees it) */
 };
 
 int net_parse_publish(const char *spec, struct publish *p, struct qerr *err);
@@ -116,14 +118,22 @@ struct opts {
 	char **groups;     /* --group-add, NULL-terminated */
 	size_t ngroups;
 	bool detach;       /* -d: a monitor keeps the VM; print its id */
-	bool rm;           /* --rm: refused with -d; a foreground run leaves nothing anyway */
+	bool rm;           /* --rm: a detached VM is removed once it ends */
+	bool init;         /* --init: a detached VM's command is not PID 1 of its own namespace */
 	char *name;        /* --name */
 	char *restart;     /* --restart no|on-failure[:N]|always|unless-stopped */
 	int stop_signal;   /* --stop-signal, 0: the image's, else SIGTERM */
 	double stop_timeout;  /* --stop-timeout, -1: 10 s */
 	uint64_t log_max;  /* --log-max-size, 0: the default */
+	char **labels;     /* --label KEY=VALUE, NULL-terminated (optdetach.c) */
+	size_t nlabels;
+	struct healthcfg health;  /* --health-*: test NULL without --health-cmd; other fields -1 when not given */
+	bool no_healthcheck;
+	int attach;        /* --attach: bit 0 stdin, 1 stdout, 2 stderr; 0: docker's default (all) */
+	char *sdnotify;    /* --sdnotify conmon|healthy|ignore; NULL: conmon when $NOTIFY_SOCKET is set */
 	const char *image;
 	char **cmd;        /* NULL-terminated, may be empty */
+	char **argv;       /* the flags and arguments after `run`, NULL-terminated (qpod restart) */
 };
 
 int opts_parse(int argc, char **argv, struct opts *o);
@@ -156,6 +166,15 @@ int opt_set_restart(struct opts *o, const char *policy);
  * then, once every flag is in, its password from stdin's first line. */
 int opt_creds(const char *v, char **creds);
 int opt_password(char **creds, bool from_stdin, bool interactive);
+/* optdetach.c: labels, health checks, --attach, --sdnotify. */
+int opt_add_label(struct opts *o, const char *kv);
+int opt_health(struct opts *o, const char *which, const char *v);
+int opt_attach(struct opts *o, const char *v);
+int opt_sdnotify(struct opts *o, const char *v);
+int opt_health_check(const struct opts *o);
+/* The health check a VM runs, the flags over the image's, docker's defaults
+ * filled in: 1, or 0 when it has none (out->test NULL). */
+int health_config(const struct opts *o, const struct runcfg *img, struct healthcfg *out);
 
 /* restart.c: docker's restart policies and their growing delay. */
 struct restart {
@@ -522,6 +541,8 @@ struct session_hooks {
 	bool (*signal)(void *ctx, int sig);
 	/* Before each wait: set the owner's watches; its next deadline (0: none). */
 	double (*turn)(void *ctx);
+	/* The guest's answer to session_request (f: its ACK), or why it refused. */
+	void (*answer)(void *ctx, uint32_t type, const struct qp_frame *f, const char *error);
 };
 
 #define SESSION_MAX_PENDING 128
@@ -562,6 +583,8 @@ void session_signal(struct session *s, const char *id, int sig);
 void session_winsize(struct session *s, const char *id, uint16_t rows, uint16_t cols);
 void session_stop(struct session *s, int sig, double timeout);
 void session_destroy(struct session *s);
+/* A request whose ACK the owner wants (hooks.answer): -ESRCH unless running. */
+int session_request(struct session *s, uint32_t type, struct jw *w);
 int session_restart(struct session *s, struct qerr *err);
 
 double now_s(void);
@@ -621,11 +644,15 @@ unsigned long tsc_khz(const char *dir);
 /* state.c: detached VMs, one private directory each, no daemon. */
 struct vmstate {
 	char id[65], name[64];
-	char image[512], command[1024], ports[512], restart[40];
+	char image[512], command[1024], restart[40];   /* ports: config.json's PortBindings */
 	char status[16];   /* created, starting, running, restarting, stopping, exited */
 	char boot[16];     /* how its VM came up: restore (a template) or cold */
 	int exit_code, signal;
 	bool oom, monitor_lost;
+	bool paused;       /* qpod pause: its qemu is stopped */
+	bool stopped_by_user;  /* qpod stop or kill ended it (podman's StoppedByUser) */
+	char health[12];   /* "" (no check), starting, healthy, unhealthy */
+	int failing_streak;
 	unsigned restarts;
 	pid_t monitor_pid, qemu_pid;
 	int64_t created, started, finished;   /* CLOCK_REALTIME ns */
@@ -659,8 +686,49 @@ ssize_t ctl_recv(int fd, char *buf, size_t cap, int fds[3]);
 /* The peer is this user (or root): SO_PEERCRED. */
 bool ctl_peer_ok(int fd);
 
-/* monitor.c: a detached VM's monitor; ready_fd gets "0" or "STATUS reason". */
-int monitor_run(struct launch *l, const char *dir, struct vmstate *st, int ready_fd);
+/* ctlreq.c: the requests and replies on that socket (its header lists them). */
+enum ctl_op { CTL_EXEC, CTL_SIGNAL, CTL_WINSIZE, CTL_STOP, CTL_KILL, CTL_WAIT, CTL_RESTART, CTL_PAUSE,
+	      CTL_UNPAUSE, CTL_TOP };
+struct ctl_req {
+	enum ctl_op op;
+	int signal;            /* signal, kill, stop: 0 for the VM's default */
+	double timeout;        /* stop, restart: -1 for the VM's own */
+	uint16_t rows, cols;   /* winsize */
+	bool detach;           /* exec -d: the client goes once it runs */
+	const struct qp_process *exec;  /* exec (sending) */
+};
+int ctl_req_send(int fd, const struct ctl_req *r, const int *fds, int nfds);
+/* An exec's process goes to p (the caller frees it with qp_process_free). */
+int ctl_req_read(const char *buf, size_t n, struct ctl_req *r, struct qp_process *p, struct qerr *err);
+enum ctl_event { CEV_OK, CEV_ERROR, CEV_STARTED, CEV_RUNNING, CEV_EXIT, CEV_TOP };
+struct ctl_rep {
+	enum ctl_event ev;
+	char message[512];     /* an error's */
+	struct qp_exit exit;   /* exit: status, signal, oom, error */
+	char *top;             /* top: {"Titles":[...],"Processes":[[...]]} as JSON text */
+};
+int ctl_rep_send(int fd, const struct ctl_rep *r);
+/* Read a reply out of buf (top points into it); -EPROTO when it is not one. */
+int ctl_rep_read(char *buf, size_t n, struct ctl_rep *r);
+
+/* vmconfig.c: ROOT/ID/config.json, docker's Config, HostConfig and Mounts
+ * of the VM and the run's argv (NULL-terminated) to boot it again. */
+int vmconfig_write(const char *dir, const struct launch *l, char **argv, struct qerr *err);
+
+/* monitor.c: a VM's monitor: a detached VM's (ready_fd gets "0" or "STATUS
+ * reason"), or a named foreground run's (our stdio; signals go to the
+ * command as in any foreground run; no restart). res: the command's result. */
+struct monitor_spec {
+	const char *dir;
+	int ready_fd;              /* -1: none */
+	bool foreground;
+	const struct relay_spec *io;  /* foreground: the command's stdio */
+};
+int monitor_run(struct launch *l, const struct monitor_spec *ms, struct vmstate *st, struct session_result *res);
+
+/* notify.c: systemd's sd_notify: a datagram to $NOTIFY_SOCKET (a path, or
+ * @abstract), e.g. "READY=1\nMAINPID=N"; 0 when there is no socket. */
+int sd_notify_send(const char *text);
 
 /* report.c: --timings and --result. */
 void report_timings(const struct session_result *r, FILE *out);

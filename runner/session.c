@@ -15,7 +15,8 @@
  *            latter's ACK (the guest is idle, nothing mounted), then the rest.
  *            the command's stdin flows only after the last ACK
  *   running  streams both ways; EXECCMD adds processes; signals go to
- *            SIGNALPROCESS, SIGWINCH to WINSIZE (deadline: --timeout, then
+ *            SIGNALPROCESS, SIGWINCH to WINSIZE; an owner's requests (TOP)
+ *            get their answer through a hook (deadline: --timeout, then
  *            the VM is killed: exit 124)
  *   destroy  once the command has ended (and its owner lets the VM go) and
  *            every process's output is out: DESTROYPOD (the guest kills
@@ -204,6 +205,16 @@ void session_destroy(struct session *s)
 	s->destroying = true;
 }
 
+int session_request(struct session *s, uint32_t type, struct jw *w)
+{
+	if (s->ph != PH_RUNNING || s->destroying) {
+		jw_free(w);
+		return -ESRCH;
+	}
+	send_json(s, type, w, -1);
+	return 0;
+}
+
 /* The command, once more in the same container (a restart policy). */
 int session_restart(struct session *s, struct qerr *err)
 {
@@ -279,6 +290,11 @@ static void on_reply(struct session *s, const struct qp_frame *f)
 		qp_error_read(f->data, f->len, msg, sizeof msg);
 		if (req == QP_WINSIZE || req == QP_SIGNALPROCESS || req == QP_KILLCONTAINER || req == QP_CLOSEOUTPUT)
 			return; /* the process may have just ended: nothing to do */
+		if (req == QP_TOP) {
+			if (s->hooks.answer)
+				s->hooks.answer(s->hooks.ctx, req, f, *msg ? msg : "the guest refused it");
+			return;
+		}
 		if (req == QP_EXECCMD && slot >= 0) {
 			started(s, &s->procs[slot], *msg ? msg : "the guest refused it");
 			return;
@@ -318,6 +334,10 @@ static void on_reply(struct session *s, const struct qp_frame *f)
 	case QP_EXECCMD:
 		if (slot >= 0)
 			started(s, &s->procs[slot], NULL);
+		break;
+	case QP_TOP:
+		if (s->hooks.answer)
+			s->hooks.answer(s->hooks.ctx, req, f, NULL);
 		break;
 	default:
 		break;

@@ -10,6 +10,9 @@
  *                    that can be taken means the monitor is gone, whatever
  *                    state.json says (a crash is detected, not trusted)
  *     ctl.sock       the monitor's control socket
+ *     config.json    what it was started with, docker's shape (vmconfig.c)
+ *     health.json    its health check's last results (monhealth.c)
+ *     events         docker's events of its life, one JSON object a line
  *     log, log.1     the command's output (log.c)
  *   ROOT/names/NAME  a symlink to ID: symlink() is the atomic claim of a name
  */
@@ -127,7 +130,7 @@ int state_find(const char *ref, char *dir, size_t cap, struct vmstate *st, struc
 		/* An id, or a unique prefix of one (docker's way). */
 		size_t len = strlen(ref), hits = 0;
 		if (!len || len > 64 || strspn(ref, "0123456789abcdef") != len)
-			return qerr_set(err, ENOENT, "no such VM: %s", ref);
+			return qerr_set(err, ENOENT, "No such container: %s", ref);
 		DIR *d = opendir(root);
 		if (!d)
 			return qerr_sys(err, errno, "%s", root);
@@ -136,7 +139,7 @@ int state_find(const char *ref, char *dir, size_t cap, struct vmstate *st, struc
 				snprintf(target, sizeof target, "%s", de->d_name);
 		closedir(d);
 		if (hits != 1)
-			return qerr_set(err, hits ? EINVAL : ENOENT, hits ? "%s names more than one VM" : "no such VM: %s", ref);
+			return qerr_set(err, hits ? EINVAL : ENOENT, hits ? "%s names more than one VM" : "No such container: %s", ref);
 	}
 	snprintf(dir, cap, "%s/%s", root, target);
 	return state_load(dir, st, err);
@@ -159,9 +162,12 @@ int state_json(struct jw *w, const struct vmstate *st)
 	jw_kv_int(w, "signal", st->signal);
 	jw_kv_bool(w, "oom", st->oom);
 	jw_kv_bool(w, "monitorLost", st->monitor_lost);
+	jw_kv_bool(w, "paused", st->paused);
+	jw_kv_bool(w, "stoppedByUser", st->stopped_by_user);
+	jw_kv_str(w, "health", st->health);
+	jw_kv_int(w, "failingStreak", st->failing_streak);
 	jw_kv_int(w, "restartCount", st->restarts);
 	jw_kv_str(w, "restartPolicy", st->restart);
-	jw_kv_str(w, "ports", st->ports);
 	jw_kv_str(w, "boot", st->boot);
 	jw_kv_int(w, "monitorPid", st->monitor_pid);
 	jw_kv_int(w, "qemuPid", st->qemu_pid);
@@ -230,12 +236,15 @@ int state_load(const char *dir, struct vmstate *st, struct qerr *err)
 	get_s(&j, "command", st->command, sizeof st->command);
 	get_s(&j, "status", st->status, sizeof st->status);
 	get_s(&j, "restartPolicy", st->restart, sizeof st->restart);
-	get_s(&j, "ports", st->ports, sizeof st->ports);
 	get_s(&j, "boot", st->boot, sizeof st->boot);
 	get_s(&j, "error", st->error, sizeof st->error);
 	st->exit_code = (int)get_i(&j, "exitCode");
 	st->signal = (int)get_i(&j, "signal");
 	json_bool(&j, json_get(&j, 0, "oom"), &st->oom);
+	json_bool(&j, json_get(&j, 0, "paused"), &st->paused);
+	json_bool(&j, json_get(&j, 0, "stoppedByUser"), &st->stopped_by_user);
+	get_s(&j, "health", st->health, sizeof st->health);
+	st->failing_streak = (int)get_i(&j, "failingStreak");
 	st->restarts = (unsigned)get_i(&j, "restartCount");
 	st->monitor_pid = (pid_t)get_i(&j, "monitorPid");
 	st->qemu_pid = (pid_t)get_i(&j, "qemuPid");
@@ -246,6 +255,7 @@ int state_load(const char *dir, struct vmstate *st, struct qerr *err)
 	/* Not exited, and nobody holds the lock: the monitor died. */
 	if (strcmp(st->status, "exited") && strcmp(st->status, "created") && !state_alive(dir)) {
 		st->monitor_lost = true;
+		st->paused = false;
 		snprintf(st->status, sizeof st->status, "exited");
 	}
 	return 0;
@@ -297,7 +307,8 @@ int state_each(int (*fn)(void *ctx, const char *dir, const struct vmstate *st), 
 
 int state_remove(const char *dir, const struct vmstate *st, struct qerr *err)
 {
-	static const char *const files[] = { "state.json", "lock", "ctl.sock", "log", "log.1", "monitor.log" };
+	static const char *const files[] = { "state.json", "config.json", "health.json", "events", "lock", "ctl.sock",
+					     "log", "log.1", "monitor.log" };
 	char path[4200], root[4096];
 	int e = state_root(root, sizeof root, err);
 	if (e)

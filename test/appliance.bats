@@ -20,18 +20,6 @@ setup() {
 	export QPOD_STATE=$BATS_TEST_TMPDIR/state
 }
 
-# wait_log NAME TEXT: until the VM's log has TEXT (a command that set its
-# traps says so), at most 30 s.
-wait_log() {
-	local i
-	for i in $(seq 300); do
-		./qpod logs "$1" 2>&1 | grep -q "$2" && return 0
-		sleep 0.1
-	done
-	echo "no \"$2\" in the log of $1"
-	return 1
-}
-
 teardown() {
 	rm_all_vms
 }
@@ -46,9 +34,10 @@ teardown() {
 	[[ "${lines[1]}" == "${id:0:12}  "* ]]
 	[[ "${lines[1]}" == *" Up "* ]]
 	[[ "${lines[1]}" == *" svc" ]]
+	# docker's ps --format json: one object a line, the command quoted
 	run ./qpod ps --format json
-	[ "$(jq -r '.[0].status' <<<"$output")" = running ]
-	[ "$(jq -r '.[0].command' <<<"$output")" = "sleep 600" ]
+	[ "$(jq -r .State <<<"$output")" = running ]
+	[ "$(jq -r .Command <<<"$output")" = '"sleep 600"' ]
 	run ./qpod ps -q
 	[ "$status" -eq 0 ]
 	[ "$output" = "${id:0:12}" ]
@@ -56,8 +45,8 @@ teardown() {
 	[ "$status" -eq 125 ]
 	[[ "$stderr" == *"the name svc is in use"* ]]
 	run ./qpod inspect "${id:0:8}"
-	[ "$(jq -r '.[0].name' <<<"$output")" = svc ]
-	[ "$(jq '.[0].monitorPid > 0' <<<"$output")" = true ]
+	[ "$(jq -r '.[0].Name' <<<"$output")" = /svc ]
+	[ "$(jq '.[0].State.ConmonPid > 0' <<<"$output")" = true ]
 }
 
 @test "run -d: a command that cannot start gives 127 or 126 and its reason" {
@@ -65,16 +54,17 @@ teardown() {
 	[[ "$stderr" == *'exec "no-such-command": executable file not found'* ]]
 	run --separate-stderr ./qpod run -d "$ROOT" /etc/passwd
 	[ "$status" -eq 126 ]
-	run ./qpod ps -a --format json
-	[ "$(jq -r 'map(select(.name == "nf"))[0].status' <<<"$output")" = exited ]
+	run ./qpod ps -a --filter name=nf --format '{{.State}}'
+	[ "$output" = exited ]
 	run ./qpod ps -q
 	[ -z "$output" ]
 	run ./qpod ps -a -q
 	[ "${#lines[@]}" -eq 2 ]
 	[[ "${lines[0]}" =~ ^[0-9a-f]{12}$ ]]
-	run --separate-stderr ./qpod run --name x "$ROOT" true
-	[ "$status" -eq 125 ]
-	[[ "$stderr" == *"--name names a detached VM"* ]]
+	# A name without -d names a foreground run (docker's), freed when it ends.
+	run --separate-stderr ./qpod run --name x "$ROOT" sh -c 'exit 4'
+	[ "$status" -eq 4 ]
+	[ ! -e "$QPOD_STATE/names/x" ]
 }
 
 @test "logs: stdout and stderr apart, -t, --tail, -f until the VM ends" {
@@ -97,7 +87,7 @@ teardown() {
 
 @test "the log has a bound: --log-max-size" {
 	./qpod run -d --name big --log-max-size 64k "$ROOT" sh -c 'yes 0123456789abcdef | head -c 3000000; sleep 600'
-	id=$(./qpod inspect big | jq -r '.[0].id')
+	id=$(./qpod inspect --format '{{.Id}}' big)
 	for i in $(seq 300); do [ -f "$QPOD_STATE/$id/log.1" ] && break; sleep 0.1; done
 	sleep 2
 	size=$(cat "$QPOD_STATE/$id/log" "$QPOD_STATE/$id/log.1" | wc -c)
@@ -111,8 +101,8 @@ teardown() {
 	[ "$status" -eq 7 ]
 	run ./qpod exec ex sh -c 'echo "$FROM_RUN|$FROM_EXEC|$(id -u)|$(pwd)"'
 	[ "$output" = "yes||0|/" ]
-	run ./qpod exec -e FROM_EXEC=1 -u qpod -w /tmp/wd ex sh -c 'echo "$FROM_RUN|$FROM_EXEC|$(id -u)|$(pwd)"'
-	[ "$output" = "yes|1|1000|/tmp/wd" ]
+	run ./qpod exec -e FROM_EXEC=1 -u qpod -w /tmp ex sh -c 'echo "$FROM_RUN|$FROM_EXEC|$(id -u)|$(pwd)"'
+	[ "$output" = "yes|1|1000|/tmp" ]
 	run bash -c "printf 'a\nb\n' | ./qpod exec -i ex wc -l"
 	[ "$output" = 2 ]
 	run -127 ./qpod exec ex no-such
@@ -151,16 +141,17 @@ teardown() {
 	wait $b
 	run ./qpod wait st2
 	[ "$output" = 137 ]
+	# docker: exec into a container that is not running is the daemon's refusal, 1
 	run ./qpod exec st2 true
-	[ "$status" -eq 125 ]
+	[ "$status" -eq 1 ]
 }
 
 @test "kill -s, wait, rm, rm -f: nothing of the VM is left" {
 	id=$(./qpod run -d --name kk "$ROOT" sh -c 'trap "exit 9" HUP; echo ready; while :; do sleep 0.2; done')
 	wait_log kk ready
 	run ./qpod rm kk
-	[ "$status" -eq 125 ]
-	[[ "$output" == *"is running"* ]]
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"cannot remove a running container"* ]]
 	./qpod kill -s HUP kk
 	run ./qpod wait kk
 	[ "$output" = 9 ]
@@ -177,7 +168,7 @@ teardown() {
 	run kill -0 "$qemu"
 	[ "$status" -ne 0 ]
 	run ./qpod inspect ff
-	[ "$status" -eq 125 ]
+	[ "$status" -eq 1 ]
 }
 
 @test "restart on-failure:2 keeps the writable layer and counts the restarts" {
@@ -185,20 +176,20 @@ teardown() {
 		'n=$(cat /tmp/n 2>/dev/null || echo 0); n=$((n + 1)); echo $n > /tmp/n; echo run$n; exit 3'
 	run timeout 60 ./qpod wait rs
 	[ "$output" = 3 ]
-	run ./qpod inspect rs
-	[ "$(jq '.[0].restartCount' <<<"$output")" = 2 ]
+	run ./qpod inspect --format '{{.RestartCount}}' rs
+	[ "$output" = 2 ]
 	run ./qpod logs rs
 	[ "$output" = "$(printf 'run1\nrun2\nrun3')" ]
 }
 
 @test "restart always: stop ends it for good; an exit 0 comes back" {
 	./qpod run -d --name ra --restart always "$ROOT" sh -c 'echo up; sleep 1; exit 0'
-	for i in $(seq 300); do [ "$(./qpod inspect ra | jq '.[0].restartCount')" -ge 1 ] && break; sleep 0.1; done
-	[ "$(./qpod inspect ra | jq '.[0].restartCount')" -ge 1 ]
+	for i in $(seq 300); do [ "$(./qpod inspect -f '{{.RestartCount}}' ra)" -ge 1 ] && break; sleep 0.1; done
+	[ "$(./qpod inspect -f '{{.RestartCount}}' ra)" -ge 1 ]
 	run ./qpod stop -t 2 ra
 	[ "$status" -eq 0 ]
-	run ./qpod inspect ra
-	[ "$(jq -r '.[0].status' <<<"$output")" = exited ]
+	run ./qpod inspect -f '{{.State.Status}}' ra
+	[ "$output" = exited ]
 }
 
 @test "a SIGKILLed monitor takes its qemu along; ps says monitor lost" {
@@ -212,7 +203,7 @@ teardown() {
 	run ./qpod ps -a
 	[[ "$output" == *"Exited (monitor lost)"*ml* ]]
 	run ./qpod exec ml true
-	[ "$status" -eq 125 ]
+	[ "$status" -eq 1 ]
 	run ./qpod rm ml
 	[ "$status" -eq 0 ]
 }
@@ -315,9 +306,10 @@ except (BrokenPipeError, ConnectionResetError):
 	[ "$status" -eq 0 ]
 	[ "$output" = "$(printf 'bundled\n/bin/busybox')" ]
 	run ./qpod inspect bun
-	[ "$(jq -r '.[0].image' <<<"$output")" = "$BATS_TEST_TMPDIR/app.qpod" ]
+	[ "$(jq -r '.[0].Config.Image' <<<"$output")" = "$BATS_TEST_TMPDIR/app.qpod" ]
+	# sleep is PID 1 of its namespace, as in docker: SIGTERM does not reach it, SIGKILL does
 	run ./qpod stop -t 1 bun
 	[ "$status" -eq 0 ]
 	run ./qpod wait bun
-	[ "$output" = 143 ]
+	[ "$output" = 137 ]
 }

@@ -193,7 +193,7 @@ after_detach() {
 rounds "$RUNS" tar cold floor bundle ${base:+base basecold} none dir first ref layout exec detach "stock:$STOCK_RUNS" "cloud:$STOCK_RUNS"
 # An idle VM's CPU: bench-exec's qemu and monitor over 5 s, % of one core.
 cputicks() { local p; for p in "$@"; do cat "/proc/$p/stat"; done | awk '{ s += $14 + $15 } END { print s }'; }
-idle_pids=$(./qpod inspect bench-exec | jq -r '.[0] | "\(.qemuPid) \(.monitorPid)"')
+idle_pids=$(./qpod inspect -f '{{.Qpod.QemuPid}} {{.Qpod.MonitorPid}}' bench-exec)
 # shellcheck disable=SC2086
 i0=$(cputicks $idle_pids)
 sleep 5

@@ -10,15 +10,52 @@ setup() {
 	cd "$REPO"
 }
 
-@test "examples/systemd/qpod-app.service passes systemd-analyze verify" {
+teardown() {
+	[ -z "${LISTENER:-}" ] || kill "$LISTENER" 2>/dev/null || true
+	[ -z "${QPOD_STATE:-}" ] || rm_all_vms
+}
+
+@test "examples/systemd's units pass systemd-analyze verify" {
 	command -v systemd-analyze >/dev/null || fail_now "systemd-analyze is missing (make deps-test)"
-	unit=$BATS_TEST_TMPDIR/qpod-app.service
-	# The unit names the installed path; verify it against the built runner.
-	sed "s|/usr/local/bin/qpod|$QPOD|" examples/systemd/qpod-app.service > "$unit"
-	run systemd-analyze verify "$unit"
-	echo "$output"
+	for name in qpod-app qpod-health; do
+		unit=$BATS_TEST_TMPDIR/$name.service
+		# The units name the installed path; verify them against the built runner.
+		sed "s|/usr/local/bin/qpod|$QPOD|" "examples/systemd/$name.service" > "$unit"
+		run systemd-analyze verify "$unit"
+		echo "$output"
+		[ "$status" -eq 0 ] || return 1
+		[[ "$output" != *"Unknown"* ]] || return 1
+	done
+}
+
+# unit_line UNIT KEY: the value of KEY= in UNIT, continuation lines joined.
+unit_line() {
+	sed -e ':a' -e '/\\$/N; s/\\\n[[:space:]]*/ /; ta' "$1" | sed -n "s|^$2=-\{0,1\}||p"
+}
+
+@test "qpod-health.service's commands as written: READY=1 once the health check passed, then stop" {
+	export QPOD_STATE=$BATS_TEST_TMPDIR/state QPOD_CACHE=$BATS_TEST_TMPDIR/cache
+	app=$BATS_TEST_TMPDIR/app.tar sock=$BATS_TEST_TMPDIR/notify.sock out=$BATS_TEST_TMPDIR/notify.out
+	test/compat/image-config.py "$IMAGES/busybox.tar" "$app" \
+		'{"Cmd":["sh","-c","sleep 2; mkdir /www; cp /etc/passwd /www/index.html; exec httpd -f -p 80 -h /www"]}'
+	port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+	notify_listen "$sock" "$out"
+	unit=examples/systemd/qpod-health.service
+	fix() { sed -e "s|/usr/local/bin/qpod|$QPOD|" -e "s|/srv/qpod/app.tar|$app|" -e "s|:8080:|:$port:|"; }
+	eval "$(unit_line "$unit" ExecStartPre | fix)" || true
+	run eval "NOTIFY_SOCKET=$sock $(unit_line "$unit" ExecStart | fix)"
 	[ "$status" -eq 0 ]
-	[[ "$output" != *"Unknown"* ]]
+	[ "$(./qpod inspect -f '{{.State.Health.Status}}' app)" = starting ]
+	grep -q "^MAINPID=" "$out"
+	for i in $(seq 600); do grep -q READY=1 "$out" && break; sleep 0.1; done
+	[ "$(./qpod inspect -f '{{.State.Health.Status}}' app)" = healthy ]
+	run curl -sf -m 5 "http://127.0.0.1:$port/"
+	[[ "$output" == root:* ]]
+	run eval "$(unit_line "$unit" ExecStop | fix)"
+	[ "$output" = app ]
+	# --rm: nothing of it is left once it ended
+	for i in $(seq 100); do [ -z "$(./qpod ps -aq)" ] && break; sleep 0.1; done
+	[ -z "$(./qpod ps -aq)" ]
 }
 
 @test "examples/kubernetes/job.yaml is exact to the Kubernetes API (python3-kubernetes' models)" {

@@ -62,7 +62,7 @@ tree_digest() {
 # monitor and no state outlive a test.
 rm_all_vms() {
 	local id
-	for id in $(./qpod ps -a --format json 2>/dev/null | jq -r '.[].id' 2>/dev/null); do
+	for id in $(./qpod ps -aq --no-trunc 2>/dev/null); do
 		./qpod rm -f "$id" >/dev/null 2>&1 || true
 	done
 }
@@ -72,4 +72,33 @@ stop_bg() {
 	[ -z "${bg:-}" ] || kill $bg 2>/dev/null || true
 	[ -z "${srv:-}" ] || kill $srv 2>/dev/null || true
 	wait 2>/dev/null || true
+}
+
+# wait_log NAME TEXT: until the VM's log has TEXT (a command that set its
+# traps says so), at most 30 s.
+wait_log() {
+	local i
+	for i in $(seq 300); do
+		./qpod logs "$1" 2>&1 | grep -q "$2" && return 0
+		sleep 0.1
+	done
+	echo "no \"$2\" in the log of $1"
+	return 1
+}
+
+# notify_listen SOCKET OUT: a systemd notify socket (for $NOTIFY_SOCKET) that
+# writes each datagram to OUT, a line each, its newlines turned to spaces;
+# its pid in LISTENER (the caller's teardown kills it).
+notify_listen() {
+	python3 -c 'import socket, sys
+s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+s.bind(sys.argv[1])
+with open(sys.argv[2], "a") as f:
+    while True:
+        f.write(s.recv(4096).decode().replace("\n", " ") + "\n")
+        f.flush()' "$1" "$2" &
+	LISTENER=$!
+	local i
+	for i in $(seq 50); do [ -S "$1" ] && return 0; sleep 0.1; done
+	return 1
 }

@@ -429,10 +429,10 @@ disks() {
 	export QPOD_STATE=$BATS_TEST_TMPDIR/state
 	./run "$ROOT" true
 	id=$(./qpod run -d "$ROOT" sleep 1000)
-	[ "$(./qpod inspect "$id" | jq -r ".[0].boot")" = restore ]
+	[ "$(./qpod inspect -f '{{.Qpod.Boot}}' "$id")" = restore ]
 	run ./qpod exec "$id" echo inside
 	[ "$output" = inside ]
 	./qpod rm -f "$id"
 	id=$(QPOD_NO_SNAPSHOT=1 ./qpod run -d "$ROOT" sleep 1000)
-	[ "$(./qpod inspect "$id" | jq -r ".[0].boot")" = cold ]
+	[ "$(./qpod inspect -f '{{.Qpod.Boot}}' "$id")" = cold ]
 }

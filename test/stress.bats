@@ -39,8 +39,8 @@ print(" ".join(str(s.getsockname()[1]) for s in ss))')
 		pids+=($!)
 	done
 	for pid in "${pids[@]}"; do wait "$pid"; done
-	run ./qpod ps --format json
-	[ "$(jq 'map(select(.status == "running")) | length' <<<"$output")" -eq "$N" ]
+	run ./qpod ps --filter status=running -q
+	[ "${#lines[@]}" -eq "$N" ]
 	pids=()
 	for i in $(seq "$N"); do
 		timeout 60 ./qpod exec "s$i" sh -c "exit $i" &
@@ -59,8 +59,8 @@ print(" ".join(str(s.getsockname()[1]) for s in ss))')
 	names=$(seq -f 's%g' 1 "$N")
 	run timeout 120 ./qpod stop -t 2 $names
 	[ "$status" -eq 0 ]
-	run ./qpod ps --format json
-	[ "$(jq length <<<"$output")" -eq 0 ]
+	run ./qpod ps -q
+	[ -z "$output" ]
 	run timeout 60 ./qpod rm $names
 	[ "$status" -eq 0 ]
 	[ -z "$(ls "$QPOD_STATE" | grep -v '^names$')" ]

@@ -2,7 +2,8 @@
  * config.c: the image config (docker "image JSON" / OCI "image config").
  *
  * Read: os, architecture, variant; config.{Entrypoint, Cmd, Env, WorkingDir,
- * User}; rootfs.diff_ids. A missing or null "config" leaves everything unset
+ * User, StopSignal, Healthcheck, Labels} (the last two: common/runextra.c);
+ * rootfs.diff_ids. A missing or null "config" leaves everything unset
  * (docker runs such an image only with a command). Entrypoint and Cmd may be
  * a string, as docker's strslice accepts. Anything else in the config is
  * ignored; a field of the wrong type is an error, not a guess.
@@ -88,6 +89,8 @@ static int read_run_config(const struct json *j, int cfg, struct runcfg *c, stru
 		if (json_str(j, ss, sig, sizeof sig) < 0 || (c->stop_signal = sig_parse(sig)) < 0)
 			return qerr_set(err, EINVAL, "config.StopSignal is not a signal name");
 	}
+	if (runcfg_extra_read(j, cfg, c) < 0)
+		return qerr_set(err, EINVAL, "config.Healthcheck or config.Labels is not docker's shape");
 	return 0;
 }
 
@@ -124,6 +127,8 @@ void runcfg_free(struct runcfg *c)
 	strv_free(c->env);
 	free(c->workdir);
 	free(c->user);
+	strv_free(c->labels);
+	strv_free(c->health.test);
 	*c = (struct runcfg){ 0 };
 }
 

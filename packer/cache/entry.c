@@ -8,7 +8,10 @@
  *    "platform": "linux/amd64", "layers": 3, "size": <bytes>, "files": N,
  *    "unpacked": <unix time>, "owners": "host" | "mapped-xattr",
  *    "config": {"Entrypoint": [..] | null, "Cmd": .., "Env": ..,
- *               "WorkingDir": "..", "User": ".."}}
+ *               "WorkingDir": "..", "User": "..", "StopSignal": N,
+ *               "Healthcheck": {..}, "Labels": {..}}}   (the last two only when
+ *               the image has them; an entry unpacked before they were kept has
+ *               neither: qpod cache prune and a new run bring them)
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -46,6 +49,7 @@ int entry_json(const struct entry_meta *e, struct jw *w)
 	jw_kv_str(w, "User", c->user);
 	if (c->stop_signal)
 		jw_kv_int(w, "StopSignal", c->stop_signal);
+	runcfg_extra_write(w, c);
 	jw_end(w);
 	jw_end(w);
 	const char *out;
@@ -119,6 +123,8 @@ int entry_read(struct cache *c, const char *key, struct image *img, struct qerr 
 	int64_t ss = 0;
 	if (json_int(&j, json_get(&j, cfg, "StopSignal"), &ss) == 0 && ss > 0 && ss <= 64)
 		rc->stop_signal = (int)ss;
+	if (runcfg_extra_read(&j, cfg, rc) < 0)
+		r = qerr_set(err, EINVAL, "cache entry %s: a bad Healthcheck or Labels in config.json (prune the entry)", key);
 	if (!img->rootfs || !img->id || strv_from(&j, json_get(&j, cfg, "Entrypoint"), &rc->entrypoint) < 0 ||
 	    strv_from(&j, json_get(&j, cfg, "Cmd"), &rc->cmd) < 0 || strv_from(&j, json_get(&j, cfg, "Env"), &rc->env) < 0)
 		r = qerr_set(err, ENOMEM, "cache entry %s: out of memory or bad config.json", key);

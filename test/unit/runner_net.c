@@ -19,6 +19,11 @@ static void publish(void)
 	is_str(p.ip, "127.0.0.1", "the IP");
 	ok(p.udp, "udp");
 	ok(net_parse_publish("1:65535/tcp", &p, &err) == 0, "the extremes, /tcp");
+	ok(net_parse_publish("8000-8002:80-82", &p, &err) == 0 && p.count == 3 && p.host == 8000 && p.guest == 80,
+	   "docker's range HOST-HOST:GUEST-GUEST: three ports from the first");
+	const char *bad_ranges[] = { "8000-8001:80-82", "8002-8000:82-80", "8000-8002:80", "80:80-82" };
+	for (size_t i = 0; i < sizeof bad_ranges / sizeof *bad_ranges; i++)
+		ok(net_parse_publish(bad_ranges[i], &p, &err) < 0 && strstr(err.msg, "a range needs"), bad_ranges[i]);
 	const char *bad[] = { "70000:80", "abc", "80:80/sctp", "80", ":80", "80:", "0:80", "1.2.3:80:80",
 			      "[::1]:80:80", "-1:80", "80:80/", "8080:80x", "999999:1" };
 	for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
@@ -116,7 +121,7 @@ static void wire(void)
 
 int main(void)
 {
-	plan(56);
+	plan(61);
 	publish();
 	hosts();
 	wire();
