@@ -263,9 +263,9 @@ except (BrokenPipeError, ConnectionResetError):
 	rm -f "/tmp/qpod-test-peer.$$"
 	[ "$status" -eq 0 ]
 	[ "$output" = closed ]
-	run ./qpod ps --format json
+	run ./qpod inspect -f '{{.State.Status}}' peer
 	[ "$status" -eq 0 ]
-	[ "$(jq -r '.[0].status' <<<"$output")" = running ]
+	[ "$output" = running ]
 }
 
 @test "foreground run: SIGTERM is a graceful stop: the stop signal, then SIGKILL after --stop-timeout" {

@@ -170,6 +170,10 @@ marked() {
 	find "$QPOD_CACHE" | sort > "$BATS_TEST_TMPDIR/before"
 	# the probe sees a marked process (so an empty answer below means something)
 	env QPOD_TEST_MARK="$BATS_TEST_TMPDIR" sleep 30 &
+	for i in $(seq 50); do
+		if [ -n "$(marked "$BATS_TEST_TMPDIR")" ]; then break; fi
+		sleep 0.1 # until env has exec'd sleep with the mark
+	done
 	[ -n "$(marked "$BATS_TEST_TMPDIR")" ]
 	kill $!
 	run env QPOD_TEST_MARK="$BATS_TEST_TMPDIR" ./run --rm "$ROOT" echo ok
