@@ -22,7 +22,10 @@ MUTATIONS=(
 	"whiteouts|packer hostile images|layer_entry|the packer skips every whiteout entry"
 	"dotdot|unit-packer_paths packer hostile|push|path_clean lets a .. above the root through (dropped, not refused)"
 	"symlink_escape|hostile|openat2_in_root|a layer's symlinks resolve against the host's /, not the rootfs"
-	"cache_owner|packer|cache_open|the packer uses a cache directory that belongs to another uid"
+	"cache_owner|packer trust|judge_last|a cache, state or cache directory (or part) of another uid is trusted"
+	"trust_ancestor|trust|judge_ancestor|a directory of another uid above the one checked (a planted cache's) is trusted"
+	"trust_symlink|trust|trust_walk|a symlinked cache, state or cache subdirectory is followed"
+	"trust_writable|trust|judge_last|a group-writable cache, state directory or part is trusted"
 	"signal_exit|runner|record_exit|hyperstart reports exit 0 for a command killed by a signal"
 	"stdin_tail|runner|relay_stdin|the runner drops the last stdin chunk before EOF"
 	"template_private|snapshot|tmpl_find|a template directory others may read is restored"
@@ -57,8 +60,20 @@ edit_symlink_escape() {
 		$'.resolve = RESOLVE_NO_MAGICLINKS /* mutant: links followed out of the root */'
 }
 edit_cache_owner() {
-	replace cache_open $'if (st.st_uid != geteuid())' \
-		$'if (0 && st.st_uid != geteuid()) /* mutant: any owner will do */'
+	replace judge_last $'if (st->st_uid != geteuid())' \
+		$'if (0 && st->st_uid != geteuid()) /* mutant: any owner will do */'
+}
+edit_trust_ancestor() {
+	replace judge_ancestor $'if (st->st_uid != 0 && st->st_uid != geteuid())' \
+		$'if (0 && st->st_uid != 0 && st->st_uid != geteuid()) /* mutant: any owner above */'
+}
+edit_trust_symlink() {
+	replace trust_walk $'if (end || (st.st_uid' \
+		$'if ((0 && end) /* mutant: the last one followed */ || (st.st_uid'
+}
+edit_trust_writable() {
+	replace judge_last $'if (st->st_mode & 022)' \
+		$'if (0 && st->st_mode & 022) /* mutant: group-writable will do */'
 }
 edit_signal_exit() {
 	replace record_exit $'x->signal = WTERMSIG(st);\n\t\tx->status = 128 + x->signal;' \
