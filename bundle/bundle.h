@@ -160,13 +160,25 @@ int bundle_sign(const char *key, const char *digest_hex, const char *sig_path, s
 int bundle_check_sig(const char *pubkey, const char *digest_hex, const char *sig_path, struct qerr *err);
 void bundle_sig_path(const char *bundle_path, char *out, size_t cap);
 
+/* policy.c: the host's or the user's policy.json for bundles (containers'
+ * policy.json's shape: insecureAcceptAnything, reject, signedBy keyPaths).
+ * 0: this bundle may run; -EPERM (err names the policy and why), -errno. */
+#define BD_POLICY_HOST "/etc/qpod/policy.json"
+int bundle_policy(const char *shown, const char *digest_hex, const char *sig_path, struct qerr *err);
+
+/* bounds.c: memory and vCPUs the bundle asks for (asked: not from the run
+ * line) within this host's; 0 or -E2BIG. */
+int bundle_bounds(const struct bundle *b, long memory_mb, bool memory_asked, long cpus, bool cpus_asked,
+		  struct qerr *err);
+
 /* baked.c: the launch config, what `qpod bundle` was given of run's flags,
  * as JSON; and the run line over it. */
 int baked_write(const struct opts *o, char **json, size_t *len, struct qerr *err);
 /* Parse the JSON into *o (bounded, checked); strings are copies owned by o. */
 int baked_read(const char *json, size_t n, struct opts *o, struct qerr *err);
 /* The run line's flags over the baked ones: run wins field by field; env is
- * baked then run (-e of the same name replaces in place). Takes baked's
+ * baked then run (-e of the same name replaces in place); baked ports, when
+ * the run line has none, are published on 127.0.0.1 only. Takes baked's
  * allocations. */
 int baked_merge(struct opts *run, struct opts *baked, struct qerr *err);
 void baked_free(struct opts *o);

@@ -66,7 +66,7 @@ static int recorded(const char *dir, const char *id, const char *digest, struct 
 	char p[4200], want[80], have[80] = "";
 	snprintf(p, sizeof p, "%s/verified/%s", dir, id);
 	snprintf(want, sizeof want, "sha256:%s", digest);
-	int fd = trust_file(p, err);
+	int fd = trust_file(p, 0, err);
 	if (fd == -ENOENT)
 		return 0;
 	if (fd < 0)
@@ -142,7 +142,7 @@ static int published(const char *dir, struct qerr *err)
 			continue;
 		close(fd);
 		snprintf(p, sizeof p, "%s/%s", dir, bd_parts[k].file);
-		fd = trust_file(p, err);
+		fd = trust_file(p, 0, err);
 	}
 	if (fd < 0)
 		return qerr_wrap(err, "cache");

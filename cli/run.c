@@ -10,9 +10,10 @@
  * that goes away is passed on to the command (relay.c, CLOSEOUTPUT).
  * SIGTERM starts a graceful stop, as a supervisor expects (session.c).
  * A bundle (bundle/bundle.h) is known by its content: its signature
- * (--verify-key) and every digest are checked before qemu starts, its
- * launch config goes under the run line's flags, and it boots its own
- * kernel, initrd and firmware with its squashfs as the root disk.
+ * (--verify-key, and the policy.json's keys: policy.c) and every digest are
+ * checked before qemu starts, its launch config goes under the run line's
+ * flags, what it asks of the host is bounded (bounds.c), and it boots its
+ * own kernel, initrd and firmware with its squashfs as the root disk.
  */
 #include <errno.h>
 #include <signal.h>
@@ -38,18 +39,23 @@ static int attach_bundle(struct launch *l, struct bundle *b, struct opts *baked)
 			return qerr_set(&l->err, EINVAL, "--verify-key: %s is not a bundle (qpod bundle makes one)", o->image);
 		return 0;
 	}
-	if (o->verify_key) {
-		char sig[4200];
-		bundle_sig_path(o->image, sig, sizeof sig);
-		if ((e = bundle_check_sig(o->verify_key, b->digest, sig, &l->err)))
-			return e;
-	}
+	char sig[4200];
+	bundle_sig_path(o->image, sig, sizeof sig);
+	if (o->verify_key && (e = bundle_check_sig(o->verify_key, b->digest, sig, &l->err)))
+		return e;
+	if ((e = bundle_policy(b->shown, b->digest, sig, &l->err)))
+		return e;
 	const struct bd_blob *lb = b->part[P_LAUNCH];
 	if ((e = bundle_verify(b, true, &l->err)))
 		return e;
 	if ((e = baked_read(lb->data, lb->size, baked, &l->err)))
 		return qerr_wrap(&l->err, "%s", b->shown);
-	if ((e = baked_merge(o, baked, &l->err)) || (e = conf_load_dir(&l->conf, b->dir, &l->err)))
+	bool mem_asked = !o->memory_mb, cpus_asked = !o->cpus; /* not the run line's */
+	if ((e = conf_load_dir(&l->conf, b->dir, &l->err)))
+		return qerr_wrap(&l->err, "%s", b->shown);
+	if ((e = baked_merge(o, baked, &l->err)) ||
+	    (e = bundle_bounds(b, o->memory_mb ? o->memory_mb : l->conf.memory_mb, mem_asked,
+			       o->cpus ? o->cpus : l->conf.cpus, cpus_asked, &l->err)))
 		return e;
 	l->img.config = b->config_run;
 	b->config_run = (struct runcfg){ 0 };

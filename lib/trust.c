@@ -37,7 +37,7 @@ static int judge_last(const struct stat *st, bool file, unsigned flags, const ch
 {
 	if (file ? !S_ISREG(st->st_mode) : !S_ISDIR(st->st_mode))
 		return qerr_set(err, EPERM, "%s is not a %s", shown, file ? "regular file" : "directory");
-	if (st->st_uid != geteuid())
+	if (st->st_uid != geteuid() && !(flags & TRUST_ROOT && st->st_uid == 0))
 		return qerr_set(err, EPERM, "%s belongs to uid %u, not to you", shown, (unsigned)st->st_uid);
 	if (st->st_mode & 022)
 		return qerr_set(err, EPERM, "%s is writable by group or others", shown);
@@ -184,7 +184,7 @@ int trust_dir(const char *path, unsigned flags, struct qerr *err)
 	return trust_walk(path, flags, false, err);
 }
 
-int trust_file(const char *path, struct qerr *err)
+int trust_file(const char *path, unsigned flags, struct qerr *err)
 {
-	return trust_walk(path, 0, true, err);
+	return trust_walk(path, flags & TRUST_ROOT, true, err);
 }

@@ -11,7 +11,8 @@
  *                  caller, not writable by group or others unless sticky
  *                  (/tmp); a symlink among them is followed only when root
  *                  or the caller owns it (/var/run), and never a "..".
- *   the directory  itself never a symlink, owned by the caller, not
+ *   the directory  itself never a symlink, owned by the caller (or, with
+ *                  TRUST_ROOT, root), not
  *                  writable by group or others (TRUST_PRIVATE: no access
  *                  for them at all)
  *   a file         trust_file: the same for a regular file in such a
@@ -31,12 +32,13 @@
 enum {
 	TRUST_CREATE  = 1 << 0,  /* make it, and missing parents, 0700 */
 	TRUST_PRIVATE = 1 << 1,  /* no bit at all for group and others */
+	TRUST_ROOT    = 1 << 2,  /* root may own it too (a host's configuration) */
 };
 
 /* A trusted directory: an fd of it (O_RDONLY|O_DIRECTORY|O_CLOEXEC), or -errno. */
 int trust_dir(const char *path, unsigned flags, struct qerr *err);
 /* A trusted regular file, opened O_RDONLY|O_CLOEXEC: its fd, or -errno
  * (-ENOENT with err set when it does not exist). */
-int trust_file(const char *path, struct qerr *err);
+int trust_file(const char *path, unsigned flags, struct qerr *err);
 
 #endif

@@ -150,7 +150,7 @@ int rootdisk_open(const struct image *img, struct rootdisk *d, struct qerr *err)
 found:
 	if (e == 1) {
 		e = 0;
-		if ((d->fd = trust_file(path, err)) < 0) { /* -EPERM: the run stops (launch.c) */
+		if ((d->fd = trust_file(path, 0, err)) < 0) { /* -EPERM: the run stops (launch.c) */
 			e = d->fd;
 			d->fd = -1;
 		} else if (fstat(d->fd, &st) < 0 || st.st_size <= 0) {

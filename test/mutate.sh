@@ -26,6 +26,10 @@ MUTATIONS=(
 	"trust_ancestor|trust|judge_ancestor|a directory of another uid above the one checked (a planted cache's) is trusted"
 	"trust_symlink|trust|trust_walk|a symlinked cache, state or cache subdirectory is followed"
 	"trust_writable|trust|judge_last|a group-writable cache, state directory or part is trusted"
+	"baked_loopback|consent|baked_merge|a bundle's baked ports are published on every host address"
+	"machine_allowlist|consent|machine_ok|vm.conf's machine may carry any option into -machine"
+	"bundle_bounds|consent|bundle_bounds|a bundle's memory beyond the host's is accepted"
+	"policy_signed|consent|bundle_policy|policy.json's signedBy lets any bundle run"
 	"signal_exit|runner|record_exit|hyperstart reports exit 0 for a command killed by a signal"
 	"stdin_tail|runner|relay_stdin|the runner drops the last stdin chunk before EOF"
 	"template_private|snapshot|tmpl_find|a template directory others may read is restored"
@@ -60,8 +64,8 @@ edit_symlink_escape() {
 		$'.resolve = RESOLVE_NO_MAGICLINKS /* mutant: links followed out of the root */'
 }
 edit_cache_owner() {
-	replace judge_last $'if (st->st_uid != geteuid())' \
-		$'if (0 && st->st_uid != geteuid()) /* mutant: any owner will do */'
+	replace judge_last $'if (st->st_uid != geteuid() &&' \
+		$'if (0 && st->st_uid != geteuid() && /* mutant: any owner will do */'
 }
 edit_trust_ancestor() {
 	replace judge_ancestor $'if (st->st_uid != 0 && st->st_uid != geteuid())' \
@@ -74,6 +78,22 @@ edit_trust_symlink() {
 edit_trust_writable() {
 	replace judge_last $'if (st->st_mode & 022)' \
 		$'if (0 && st->st_mode & 022) /* mutant: group-writable will do */'
+}
+edit_baked_loopback() {
+	replace baked_merge $'snprintf(run->ports[i].ip, sizeof run->ports[i].ip, "127.0.0.1");' \
+		$'(void)0; /* mutant: baked ports on every address */'
+}
+edit_machine_allowlist() {
+	replace machine_ok $'if (!one_of(w, CONF_MACHINE_OPTS))' \
+		$'if (0 && !one_of(w, CONF_MACHINE_OPTS)) /* mutant: any option */'
+}
+edit_bundle_bounds() {
+	replace bundle_bounds $'if (memory_asked && mb > 0' \
+		$'if (0 && memory_asked && mb > 0 /* mutant: any memory */'
+}
+edit_policy_signed() {
+	replace bundle_policy $'e = -EPERM;\n\tfor' \
+		$'e = 0; /* mutant: signedBy lets anything through */\n\tfor'
 }
 edit_signal_exit() {
 	replace record_exit $'x->signal = WTERMSIG(st);\n\t\tx->status = 128 + x->signal;' \
