@@ -175,38 +175,6 @@ static int cmp_blob(const void *a, const void *b)
 	return strcmp(((const struct blob *)a)->hex, ((const struct blob *)b)->hex);
 }
 
-static int put(int fd, const char *name, const void *data, const char *path, uint64_t size, int64_t mtime,
-	       struct qerr *err)
-{
-	unsigned char h[BD_HDR];
-	static const char zero[512];
-	int e = bd_tar_header(name, size, mtime, h);
-	if (e < 0)
-		return qerr_sys(err, -e, "tar header for %s", name);
-	if ((e = io_write_all(fd, h, BD_HDR)) < 0)
-		return qerr_sys(err, -e, "write");
-	if (data && (e = io_write_all(fd, data, size)) < 0)
-		return qerr_sys(err, -e, "write");
-	if (path) {
-		int in = open(path, O_RDONLY | O_CLOEXEC);
-		if (in < 0)
-			return qerr_sys(err, errno, "open %s", path);
-		uint64_t done = 0;
-		while (done < size) {
-			ssize_t n = copy_file_range(in, NULL, fd, NULL, size - done, 0);
-			if (n <= 0) {
-				close(in);
-				return qerr_sys(err, n < 0 ? errno : EIO, "copy %s", path);
-			}
-			done += (uint64_t)n;
-		}
-		close(in);
-	}
-	if (bd_pad(size) != size && (e = io_write_all(fd, zero, bd_pad(size) - size)) < 0)
-		return qerr_sys(err, -e, "write");
-	return 0;
-}
-
 static int write_tar(struct build *b, const char *index, size_t index_len, struct qerr *err)
 {
 	const struct bundle_spec *s = b->s;
@@ -217,15 +185,15 @@ static int write_tar(struct build *b, const char *index, size_t index_len, struc
 	if (fd < 0)
 		return qerr_sys(err, errno, "create %s", tmp);
 	qsort(b->blobs, b->n, sizeof *b->blobs, cmp_blob);
-	e = put(fd, "oci-layout", BD_OCI_LAYOUT, NULL, sizeof BD_OCI_LAYOUT - 1, s->epoch, err);
+	e = bd_tar_put(fd, "oci-layout", BD_OCI_LAYOUT, NULL, sizeof BD_OCI_LAYOUT - 1, s->epoch, err);
 	if (!e)
-		e = put(fd, "index.json", index, NULL, index_len, s->epoch, err);
+		e = bd_tar_put(fd, "index.json", index, NULL, index_len, s->epoch, err);
 	for (size_t i = 0; !e && i < b->n; i++) {
 		char name[100];
 		if (i && !strcmp(b->blobs[i].hex, b->blobs[i - 1].hex))
 			continue; /* the same bytes twice ("{}"): one blob */
 		snprintf(name, sizeof name, "blobs/sha256/%s", b->blobs[i].hex);
-		e = put(fd, name, b->blobs[i].mem, b->blobs[i].mem ? NULL : b->blobs[i].path, b->blobs[i].size,
+		e = bd_tar_put(fd, name, b->blobs[i].mem, b->blobs[i].mem ? NULL : b->blobs[i].path, b->blobs[i].size,
 			s->epoch, err);
 	}
 	if (!e && (e = io_write_all(fd, end, sizeof end)) < 0)

@@ -120,6 +120,10 @@ int bd_write_qpod_manifest(const struct bd_doc *d, const char *created, char **o
 #define BD_HDR 512
 int bd_tar_header(const char *name, uint64_t size, int64_t mtime, unsigned char out[BD_HDR]);
 static inline uint64_t bd_pad(uint64_t n) { return (n + 511) & ~511ull; }
+/* One member: its header, then size bytes of data (or of the file at path),
+ * then the padding. 0 or -errno. */
+int bd_tar_put(int fd, const char *name, const void *data, const char *path, uint64_t size, int64_t mtime,
+	       struct qerr *err);
 
 /* An open bundle (read.c, verify.c). */
 struct bundle {

@@ -2,7 +2,9 @@
  * pull.c: `qpod pull [OPTIONS] IMAGE`: fetch IMAGE into the cache and unpack
  * it, as `podman pull` does (policy always: the registry is asked what the
  * reference is now; an unchanged digest fetches nothing), then print the
- * image ID (the cache key). IMAGE is anything `qpod run` takes. Options are
+ * image ID (the cache key). A registry reference that names a bundle
+ * (qpod push put it there) is pulled as the bundle, byte for byte, and its
+ * path in the cache printed (bundle/registry.h). IMAGE is anything `qpod run` takes. Options are
  * run's: --platform, --tls-verify, --creds, --authfile, and -q/--quiet
  * (no progress line). Exit 0, or 125 with one line on stderr.
  */
@@ -13,6 +15,7 @@
 
 #include "cli.h"
 #include "packer.h"
+#include "registry.h"
 #include "runner.h"
 
 static void pull_usage(FILE *f)
@@ -76,6 +79,18 @@ int cmd_pull(int argc, char **argv)
 	}
 	struct image img;
 	struct qerr err = { 0 };
+	/* A registry reference that names a bundle: the bundle, byte for byte
+	 * (bundle/registry.h); anything else is an image. */
+	struct reg_opts ro = { .no_tls_verify = po.no_tls_verify, .creds = po.creds, .authfile = po.authfile };
+	char path[4200];
+	int b = registry_ref(argv[optind]) ? registry_pull(argv[optind], &ro, true, path, sizeof path, &err) : 1;
+	if (b <= 0) {
+		if (b < 0)
+			fprintf(stderr, "qpod: pull: %s\n", err.msg);
+		else
+			printf("%s\n", path);
+		return b < 0 ? EXIT_QPOD : 0;
+	}
 	if (pack_image(argv[optind], &po, &img, &err) < 0) {
 		fprintf(stderr, "qpod: %s\n", err.msg);
 		return EXIT_QPOD;

@@ -23,6 +23,7 @@
 
 #include "bundle.h"
 #include "cli.h"
+#include "registry.h"
 #include "runner.h"
 
 /* IMAGE a bundle? Then its signature (--verify-key), every byte, then its
@@ -31,7 +32,21 @@
 static int attach_bundle(struct launch *l, struct bundle *b, struct opts *baked)
 {
 	struct opts *o = &l->o;
-	int e = strcmp(o->image, "-") ? bundle_open(o->image, b, &l->err) : 1;
+	const char *file = o->image;
+	static char pulled[4200]; /* b->shown points here */
+	int e = 0;
+	if (registry_ref(o->image)) { /* a bundle pushed there (bundle/registry.h)? */
+		struct reg_opts ro = { .no_tls_verify = o->no_tls_verify, .creds = o->creds, .authfile = o->authfile,
+				       .quiet = true };
+		e = o->pull == PULL_ALWAYS ? 1 : registry_cached(o->image, pulled, sizeof pulled, &l->err);
+		if (e == 1 && o->pull != PULL_NEVER)
+			e = registry_pull(o->image, &ro, true, pulled, sizeof pulled, &l->err);
+		if (e < 0)
+			return e;
+		if (e == 0)
+			file = pulled;
+	}
+	e = strcmp(file, "-") ? bundle_open(file, b, &l->err) : 1;
 	if (e < 0)
 		return e;
 	if (e == 1) {
@@ -40,7 +55,7 @@ static int attach_bundle(struct launch *l, struct bundle *b, struct opts *baked)
 		return 0;
 	}
 	char sig[4200];
-	bundle_sig_path(o->image, sig, sizeof sig);
+	bundle_sig_path(file, sig, sizeof sig);
 	if (o->verify_key && (e = bundle_check_sig(o->verify_key, b->digest, sig, &l->err)))
 		return e;
 	if ((e = bundle_policy(b->shown, b->digest, sig, &l->err)))
