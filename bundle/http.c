@@ -253,44 +253,8 @@ static void param(const char *ch, const char *key, char *out, size_t cap)
 	snprintf(out, cap, "%.*s", (int)(n < cap ? n : cap - 1), p);
 }
 
-static int perform(struct reg *r, const char *method, const char *url, const char *type, const char *accept,
-		   struct body *b, bool with_body, struct reg_resp *resp, struct qerr *err);
 
-/* The challenge's realm, asked for a token for its scope. */
-static int bearer(struct reg *r, const char *challenge, struct qerr *err)
-{
-	char realm[1024], service[256], scope[600], url[2200];
-	param(challenge, "realm", realm, sizeof realm);
-	param(challenge, "service", service, sizeof service);
-	param(challenge, "scope", scope, sizeof scope);
-	if (strncmp(realm, "https://", 8) && strncmp(realm, "http://", 7))
-		return qerr_set(err, EPROTO, "%s: a Bearer challenge without a realm", r->name);
-	char *es = curl_easy_escape(r->c, service, 0), *sc = curl_easy_escape(r->c, scope, 0);
-	snprintf(url, sizeof url, "%s%sservice=%s%s%s", realm, strchr(realm, '?') ? "&" : "?", es ? es : "",
-		 *scope ? "&scope=" : "", *scope && sc ? sc : "");
-	curl_free(es);
-	curl_free(sc);
-	struct reg_resp t = { .fd = -1, .max = 65536 };
-	struct body none = { 0 };
-	r->bearer[0] = '\0';
-	r->basic = *r->user != '\0'; /* the token server gets the credentials, if any */
-	int e = perform(r, "GET", url, NULL, NULL, &none, false, &t, err);
-	r->basic = false;
-	struct json j;
-	if (!e && t.code != 200)
-		e = qerr_set(err, EACCES, "%s: the token server %s answered %ld%s", r->name, realm, t.code,
-			     t.code == 401 ? " (the credentials were refused)" : "");
-	if (!e && (json_parse_alloc(&j, t.body, t.len) < 0 ||
-		   (json_str(&j, json_get(&j, 0, "token"), r->bearer, sizeof r->bearer) < 0 &&
-		    json_str(&j, json_get(&j, 0, "access_token"), r->bearer, sizeof r->bearer) < 0)))
-		e = qerr_set(err, EPROTO, "%s: the token server %s gave no token", r->name, realm);
-	if (t.body && !e)
-		json_free(&j);
-	free(t.body);
-	return e;
-}
-
-static int perform(struct reg *r, const char *method, const char *url, const char *type, const char *accept,
+static int http_perform(struct reg *r, const char *method, const char *url, const char *type, const char *accept,
 		   struct body *b, bool with_body, struct reg_resp *resp, struct qerr *err)
 {
 	CURL *c = r->c;
@@ -360,6 +324,40 @@ static int perform(struct reg *r, const char *method, const char *url, const cha
 	return 0;
 }
 
+/* The challenge's realm, asked for a token for its scope. */
+static int bearer(struct reg *r, const char *challenge, struct qerr *err)
+{
+	char realm[1024], service[256], scope[600], url[2200];
+	param(challenge, "realm", realm, sizeof realm);
+	param(challenge, "service", service, sizeof service);
+	param(challenge, "scope", scope, sizeof scope);
+	if (strncmp(realm, "https://", 8) && strncmp(realm, "http://", 7))
+		return qerr_set(err, EPROTO, "%s: a Bearer challenge without a realm", r->name);
+	char *es = curl_easy_escape(r->c, service, 0), *sc = curl_easy_escape(r->c, scope, 0);
+	snprintf(url, sizeof url, "%s%sservice=%s%s%s", realm, strchr(realm, '?') ? "&" : "?", es ? es : "",
+		 *scope ? "&scope=" : "", *scope && sc ? sc : "");
+	curl_free(es);
+	curl_free(sc);
+	struct reg_resp t = { .fd = -1, .max = 65536 };
+	struct body none = { 0 };
+	r->bearer[0] = '\0';
+	r->basic = *r->user != '\0'; /* the token server gets the credentials, if any */
+	int e = http_perform(r, "GET", url, NULL, NULL, &none, false, &t, err);
+	r->basic = false;
+	struct json j;
+	if (!e && t.code != 200)
+		e = qerr_set(err, EACCES, "%s: the token server %s answered %ld%s", r->name, realm, t.code,
+			     t.code == 401 ? " (the credentials were refused)" : "");
+	if (!e && (json_parse_alloc(&j, t.body, t.len) < 0 ||
+		   (json_str(&j, json_get(&j, 0, "token"), r->bearer, sizeof r->bearer) < 0 &&
+		    json_str(&j, json_get(&j, 0, "access_token"), r->bearer, sizeof r->bearer) < 0)))
+		e = qerr_set(err, EPROTO, "%s: the token server %s gave no token", r->name, realm);
+	if (t.body && !e)
+		json_free(&j);
+	free(t.body);
+	return e;
+}
+
 int reg_do(struct reg *r, const char *method, const char *path, const char *type, const char *accept,
 	   const void *mem, int fd, uint64_t off, uint64_t size, struct reg_resp *resp, struct qerr *err)
 {
@@ -373,7 +371,7 @@ int reg_do(struct reg *r, const char *method, const char *path, const char *type
 	struct body b = { .mem = mem, .fd = fd, .off = off, .size = size };
 	bool with = mem || fd >= 0;
 	uint64_t at = resp->fd >= 0 ? (uint64_t)lseek(resp->fd, 0, SEEK_CUR) : 0;
-	int e = perform(r, method, url, type, accept, &b, with, resp, err);
+	int e = http_perform(r, method, url, type, accept, &b, with, resp, err);
 	if (e || resp->code != 401)
 		return e;
 	/* Asked for credentials: answer the challenge once. */
@@ -394,7 +392,7 @@ int reg_do(struct reg *r, const char *method, const char *path, const char *type
 	}
 	free(resp->body);
 	resp->body = NULL;
-	if ((e = perform(r, method, url, type, accept, &b, with, resp, err)))
+	if ((e = http_perform(r, method, url, type, accept, &b, with, resp, err)))
 		return e;
 	if (resp->code == 401)
 		return qerr_set(err, EACCES, "%s: %s %s: 401 Unauthorized (the credentials were refused)", r->name,

@@ -401,10 +401,10 @@ static int get_sig(struct reg *r, const char *store, const char *nested_hex, con
 	snprintf(src, sizeof src, "%s/%s", store, lhex);
 	char tmp[4400];
 	snprintf(tmp, sizeof tmp, "%s.tmp", sig);
-	if (!e && (link(src, tmp) < 0 || rename(tmp, sig) < 0)) {
+	unlink(tmp);
+	if (!e && (link(src, tmp) < 0 || rename(tmp, sig) < 0))
 		e = qerr_sys(err, errno, "publish %s", sig);
-		unlink(tmp);
-	}
+	unlink(tmp); /* left where sig was that very file already */
 	return e;
 }
 

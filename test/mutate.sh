@@ -30,6 +30,9 @@ MUTATIONS=(
 	"machine_allowlist|consent|machine_ok|vm.conf's machine may carry any option into -machine"
 	"bundle_bounds|consent|bundle_bounds|a bundle's memory beyond the host's is accepted"
 	"policy_signed|consent|bundle_policy|policy.json's signedBy lets any bundle run"
+	"pull_digest|push|get_manifest|a pulled manifest that does not match its digest is taken"
+	"push_again|push|push_blob|a blob the registry has is sent again"
+	"tls_peer|push|http_perform|a registry's TLS certificate is not verified"
 	"signal_exit|runner|record_exit|hyperstart reports exit 0 for a command killed by a signal"
 	"stdin_tail|runner|relay_stdin|the runner drops the last stdin chunk before EOF"
 	"template_private|snapshot|tmpl_find|a template directory others may read is restored"
@@ -94,6 +97,18 @@ edit_bundle_bounds() {
 edit_policy_signed() {
 	replace bundle_policy $'e = -EPERM;\n\tfor' \
 		$'e = 0; /* mutant: signedBy lets anything through */\n\tfor'
+}
+edit_pull_digest() {
+	replace get_manifest $'if (*want && strcmp(hex, want))' \
+		$'if (0 && *want && strcmp(hex, want)) /* mutant: any bytes will do */'
+}
+edit_push_again() {
+	replace push_blob $'if (!e && resp.code == 200)' \
+		$'if (0 && !e && resp.code == 200) /* mutant: sent again */'
+}
+edit_tls_peer() {
+	replace http_perform $'curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 1L);' \
+		$'curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 0L); /* mutant: any certificate */'
 }
 edit_signal_exit() {
 	replace record_exit $'x->signal = WTERMSIG(st);\n\t\tx->status = 128 + x->signal;' \
