@@ -1,6 +1,6 @@
 /*
- * registry.h: bundles in an OCI registry, byte for byte (registry.c), over
- * the OCI distribution API spoken with libcurl (http.c).
+ * registry.h: bundles in an OCI registry, byte for byte (registry.c: push,
+ * pull.c: pull), over the OCI distribution API spoken with libcurl (http.c).
  *
  * push APP.qpod HOST/REPO:TAG
  *   every blob that is not a manifest (config, layer, parts, "{}"):
@@ -70,7 +70,15 @@ int reg_do(struct reg *r, const char *method, const char *path, const char *type
 	   const void *mem, int fd, uint64_t off, uint64_t size, struct reg_resp *resp, struct qerr *err);
 const char *reg_name(const struct reg *r); /* HOST/REPO, for messages */
 
-/* registry.c */
+/* registry.c: what push (there) and pull (pull.c) share. */
+#include "source/source.h"
+struct where {
+	struct source s;
+	char host[256], repo[256], tag[130];   /* tag "" for a digest */
+};
+int where_parse(const char *ref, struct where *w, struct qerr *err);
+/* An HTTP status that is not the one wanted, as one line (-ENOENT for 404). */
+int http_fail(struct reg *r, const char *what, const struct reg_resp *resp, struct qerr *err);
 /* Whether IMAGE is a registry reference (docker://..., NAME[:TAG|@DIGEST]),
  * as the packer reads it, not a local file. */
 bool registry_ref(const char *image);

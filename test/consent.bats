@@ -18,29 +18,13 @@ setup_file() {
 	export APP=$BATS_FILE_TMPDIR/app.qpod SOURCE_DATE_EPOCH=1700000000
 	"$QPOD" bundle "$IMAGES/busybox.tar" -o "$APP" > /dev/null
 	python3 "$REPO/test/bundle/mkhostile.py" --asks "$APP" "$BATS_FILE_TMPDIR/asks" > "$BATS_FILE_TMPDIR/asks.list"
-	export FAKEBIN=$BATS_FILE_TMPDIR/fakebin
-	mkdir -p "$FAKEBIN"
-	printf '#!/bin/sh\necho fake-qemu-started >&2\nexit 1\n' > "$FAKEBIN/qemu-system-x86_64"
-	chmod +x "$FAKEBIN/qemu-system-x86_64"
+	mk_fakeqemu "$BATS_FILE_TMPDIR/fakebin"
 }
 
 setup() {
 	need_images
 	cd "$BATS_TEST_TMPDIR"
 	export XDG_CONFIG_HOME=$BATS_TEST_TMPDIR/config
-}
-
-# refused WANT CMD...: 125, one line holding WANT, no qemu.
-refused() {
-	local want=$1
-	shift
-	local -x PATH="$FAKEBIN:$PATH"
-	run --separate-stderr "$@"
-	echo "$*: status $status, stderr: $stderr"
-	[ "$status" -eq 125 ]
-	[ "${#stderr_lines[@]}" -eq 1 ]
-	[[ "$stderr" == *"$want"* ]]
-	[[ "$stderr" != *fake-qemu-started* ]]
 }
 
 # A TCP port nothing listens on.
@@ -53,7 +37,10 @@ listening() {
 	local i out
 	for i in $(seq 100); do
 		out=$(ss -ltnH "sport = :$1" | awk '{print $4}' | sort)
-		[ -n "$out" ] && { echo "$out"; return 0; }
+		if [ -n "$out" ]; then
+			echo "$out"
+			return 0
+		fi
 		sleep 0.1
 	done
 	return 1
@@ -62,7 +49,7 @@ listening() {
 @test "bundles that ask too much: run refuses each (125, one line, no qemu), verify passes their bytes" {
 	local c want n=0
 	while IFS='|' read -r c want; do
-		refused "$want" "$QPOD" run "$BATS_FILE_TMPDIR/asks/$c.qpod" true
+		refused_line "$want" "$QPOD" run "$BATS_FILE_TMPDIR/asks/$c.qpod" true
 		[[ "$stderr" == "qpod: $BATS_FILE_TMPDIR/asks/$c.qpod"* ]]
 		if [ "$c" != launch-cpus-4096 ]; then
 			"$QPOD" verify "$BATS_FILE_TMPDIR/asks/$c.qpod"
@@ -105,19 +92,19 @@ listening() {
 	wait $!
 }
 
-@test "policy.json signedBy: unsigned, another key's, a tampered signature refused before boot; a good one runs" {
+@test "policy.json signedBy: unsigned, another key's, a tampered signature refused_line before boot; a good one runs" {
 	ssh-keygen -q -t ed25519 -N '' -C ci -f ci
 	ssh-keygen -q -t ed25519 -N '' -C other -f other
 	mkdir -p config/qpod
 	printf '{"bundles": {"type": "signedBy", "keyPaths": ["%s/ci.pub"]}}\n' "$PWD" > config/qpod/policy.json
 	cp "$APP" app.qpod
-	refused "requires a signature by one of its keys" "$QPOD" run app.qpod true
+	refused_line "requires a signature by one of its keys" "$QPOD" run app.qpod true
 	[[ "$stderr" == *"the bundle is not signed"* ]]
-	refused "requires a signature by one of its keys" "$QPOD" verify app.qpod
+	refused_line "requires a signature by one of its keys" "$QPOD" verify app.qpod
 	"$QPOD" bundle --sign other "$IMAGES/busybox.tar" -o app.qpod > /dev/null
-	refused "requires a signature by one of its keys" "$QPOD" run app.qpod true
+	refused_line "requires a signature by one of its keys" "$QPOD" run app.qpod true
 	# --verify-key of the other key is not the policy's word
-	refused "requires a signature by one of its keys" "$QPOD" run --verify-key other.pub app.qpod true
+	refused_line "requires a signature by one of its keys" "$QPOD" run --verify-key other.pub app.qpod true
 	"$QPOD" bundle --sign ci "$IMAGES/busybox.tar" -o app.qpod > /dev/null
 	cp app.qpod.sig good.sig
 	python3 - app.qpod.sig <<-'EOF'
@@ -130,7 +117,7 @@ listening() {
 	EOF
 	run cmp -s app.qpod.sig good.sig
 	[ "$status" -eq 1 ]
-	refused "requires a signature by one of its keys" "$QPOD" run app.qpod true
+	refused_line "requires a signature by one of its keys" "$QPOD" run app.qpod true
 	cp good.sig app.qpod.sig
 	run "$QPOD" run app.qpod sh -c 'echo signed'
 	[ "$status" -eq 0 ]
@@ -142,20 +129,23 @@ listening() {
 @test "policy.json: reject refuses every bundle, acceptAnything runs an unsigned one, a bad or open policy is refused" {
 	mkdir -p config/qpod
 	echo '{"bundles": {"type": "reject"}}' > config/qpod/policy.json
-	refused "rejects every bundle" "$QPOD" run "$APP" true
+	refused_line "rejects every bundle" "$QPOD" run "$APP" true
 	echo '{"bundles": {"type": "insecureAcceptAnything"}}' > config/qpod/policy.json
 	run "$QPOD" run "$APP" sh -c 'echo any'
 	[ "$status" -eq 0 ]
 	[ "$output" = any ]
 	chmod g+w config/qpod/policy.json
-	refused "policy.json is writable by group or others" "$QPOD" run "$APP" true
+	refused_line "policy.json is writable by group or others" "$QPOD" run "$APP" true
 	chmod g-w config/qpod/policy.json
-	echo '{"bundles": {"type": "signedBy", "keyPaths": []}}' > config/qpod/policy.json
-	refused "keyPaths" "$QPOD" run "$APP" true
-	echo '{"bundles": {"type": "signedby"}}' > config/qpod/policy.json
-	refused "\"type\" is insecureAcceptAnything, reject, or signedBy" "$QPOD" run "$APP" true
-	echo '{"images": {}}' > config/qpod/policy.json
-	refused "not {\"bundles\"" "$QPOD" run "$APP" true
+	local policy want
+	while IFS='|' read -r policy want; do
+		echo "$policy" > config/qpod/policy.json
+		refused_line "$want" "$QPOD" run "$APP" true
+	done <<-'EOF'
+	{"bundles": {"type": "signedBy", "keyPaths": []}}|"keyPaths" (1 to 16 ssh public keys)
+	{"bundles": {"type": "signedby"}}|"type" is insecureAcceptAnything, reject, or signedBy
+	{"images": {}}|not {"bundles": {"type": ...
+	EOF
 	# an image that is no bundle is not the policy's business
 	echo '{"bundles": {"type": "reject"}}' > config/qpod/policy.json
 	run "$QPOD" run "$IMAGES/busybox.tar" sh -c 'echo image'

@@ -83,17 +83,6 @@ setup() {
 	cd "$BATS_TEST_TMPDIR"
 }
 
-# refused WANT CMD...: 125, one line on stderr holding WANT.
-refused() {
-	local want=$1
-	shift
-	run --separate-stderr "$@"
-	echo "$*: status $status, stderr: $stderr"
-	[ "$status" -eq 125 ]
-	[ "${#stderr_lines[@]}" -eq 1 ]
-	[[ "$stderr" == *"$want"* ]]
-}
-
 @test "push, pull into an empty cache: the same file and signature (cmp), verify passes, run boots it" {
 	run "$QPOD" push "$APP" "$REF"
 	[ "$status" -eq 0 ]
@@ -127,18 +116,18 @@ refused() {
 }
 
 @test "TLS is verified: a registry whose CA this host does not know is refused" {
-	refused "SSL certificate problem" env XDG_CONFIG_HOME="$PWD/none" "$QPOD" push "$APP" "$REF"
-	refused "" env XDG_CONFIG_HOME="$PWD/none" QPOD_CACHE="$PWD/c" "$QPOD" pull "$REF"
+	refused_line "SSL certificate problem" env XDG_CONFIG_HOME="$PWD/none" "$QPOD" push "$APP" "$REF"
+	refused_line "" env XDG_CONFIG_HOME="$PWD/none" QPOD_CACHE="$PWD/c" "$QPOD" pull "$REF"
 	[ ! -e "$PWD/c/bundles/pulled" ] || [ -z "$(ls "$PWD/c/bundles/pulled")" ]
 }
 
 @test "a wrong password, a missing tag: 125 and one line" {
 	printf '{"auths": {"127.0.0.1:%s": {"auth": "%s"}}}\n' "$PORT" "$(printf qpod:wrong | base64)" > bad.json
-	refused "the credentials were refused" env REGISTRY_AUTH_FILE="$PWD/bad.json" "$QPOD" push "$APP" "$REF"
-	refused "" env REGISTRY_AUTH_FILE="$PWD/bad.json" QPOD_CACHE="$PWD/c" "$QPOD" pull "$REF"
+	refused_line "the credentials were refused" env REGISTRY_AUTH_FILE="$PWD/bad.json" "$QPOD" push "$APP" "$REF"
+	refused_line "" env REGISTRY_AUTH_FILE="$PWD/bad.json" QPOD_CACHE="$PWD/c" "$QPOD" pull "$REF"
 	"$QPOD" push -q "$APP" "$REF"
-	refused "" env QPOD_CACHE="$PWD/c" "$QPOD" pull "127.0.0.1:$PORT/qpod/app:nope"
-	refused "" env QPOD_CACHE="$PWD/c" "$QPOD" run "127.0.0.1:$PORT/qpod/app:nope" true
+	refused_line "" env QPOD_CACHE="$PWD/c" "$QPOD" pull "127.0.0.1:$PORT/qpod/app:nope"
+	refused_line "" env QPOD_CACHE="$PWD/c" "$QPOD" run "127.0.0.1:$PORT/qpod/app:nope" true
 }
 
 @test "a manifest the registry serves with a changed byte: 125, one line, nothing kept" {
@@ -152,8 +141,8 @@ refused() {
 	sed -i 's/image.created/image.createD/' "$data"
 	run cmp -s saved "$data"
 	[ "$status" -eq 1 ]
-	refused "the manifest sha256:${q:0:12} it served does not match its digest" env QPOD_CACHE="$PWD/c" "$QPOD" pull "$REF"
-	refused "does not match its digest" env QPOD_CACHE="$PWD/c2" "$QPOD" run "$REF" true
+	refused_line "the manifest sha256:${q:0:12} it served does not match its digest" env QPOD_CACHE="$PWD/c" "$QPOD" pull "$REF"
+	refused_line "does not match its digest" env QPOD_CACHE="$PWD/c2" "$QPOD" run "$REF" true
 	cp saved "$data"
 	[ -z "$(ls "$PWD/c/bundles/pulled")" ]
 }

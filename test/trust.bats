@@ -27,12 +27,7 @@ setup_file() {
 	"$QPOD" bundle --sign "$KEY" "$IMAGES/busybox.tar" -o "$APP" > "$BATS_FILE_TMPDIR/bundle.out"
 	DIGEST=$(cut -d' ' -f1 "$BATS_FILE_TMPDIR/bundle.out")
 	export DIGEST=${DIGEST#sha256:}
-	# A qemu that only says it started (on its stderr, which qpod shows: a
-	# mark on the host's disk could not be written from inside its jail).
-	export FAKEBIN=$BATS_FILE_TMPDIR/fakebin
-	mkdir -p "$FAKEBIN"
-	printf '#!/bin/sh\necho fake-qemu-started >&2\nexit 1\n' > "$FAKEBIN/qemu-system-x86_64"
-	chmod +x "$FAKEBIN/qemu-system-x86_64"
+	mk_fakeqemu "$BATS_FILE_TMPDIR/fakebin"
 }
 
 setup() {
@@ -49,20 +44,6 @@ warm() {
 	DISK=$ENTRY/$(cd "$QPOD_CACHE/$ENTRY" && ls rootfs.*.sqfs)
 }
 
-# refused WANT CMD...: CMD exits 125 with one line on stderr holding WANT,
-# and no qemu started.
-refused() {
-	local want=$1
-	shift
-	local -x PATH="$FAKEBIN:$PATH"
-	run --separate-stderr "$@"
-	echo "$*: status $status, stderr: $stderr"
-	[ "$status" -eq 125 ]
-	[ "${#stderr_lines[@]}" -eq 1 ]
-	[[ "$stderr" == *"$want"* ]]
-	[[ "$stderr" != *fake-qemu-started* ]]
-}
-
 run_image() { "$QPOD" run --network none "$IMAGES/busybox.tar" true; }
 run_bundle() { "$QPOD" run --network none --verify-key "$KEY.pub" "$APP" true; }
 
@@ -77,10 +58,10 @@ run_bundle() { "$QPOD" run --network none --verify-key "$KEY.pub" "$APP" true; }
 		> "$sq/bundles/$DIGEST/vm.conf"
 	echo "console=ttyS0 quiet qpod.planted=1" > "$sq/bundles/$DIGEST/cmdline"
 	chown -R "$RUSER:" "$sq"
-	QPOD_CACHE=$sq refused "$sq belongs to uid $OTHER" "$QPOD" run --network none --verify-key "$KEY.pub" "$APP" cat /proc/cmdline
-	QPOD_CACHE=$sq refused "$sq belongs to uid $OTHER" "$QPOD" run --network none "$APP" true
-	QPOD_CACHE=$sq refused "$sq belongs to uid $OTHER" "$QPOD" verify "$APP"
-	QPOD_CACHE=$sq refused "$sq belongs to uid $OTHER" "$QPOD" run --network none "$IMAGES/busybox.tar" true
+	QPOD_CACHE=$sq refused_line "$sq belongs to uid $OTHER" "$QPOD" run --network none --verify-key "$KEY.pub" "$APP" cat /proc/cmdline
+	QPOD_CACHE=$sq refused_line "$sq belongs to uid $OTHER" "$QPOD" run --network none "$APP" true
+	QPOD_CACHE=$sq refused_line "$sq belongs to uid $OTHER" "$QPOD" verify "$APP"
+	QPOD_CACHE=$sq refused_line "$sq belongs to uid $OTHER" "$QPOD" run --network none "$IMAGES/busybox.tar" true
 	# nothing of root's went into it
 	[ -z "$(find "$sq" ! -user "$RUSER")" ]
 	rm -rf "$sq"
@@ -93,7 +74,7 @@ run_bundle() { "$QPOD" run --network none --verify-key "$KEY.pub" "$APP" true; }
 		rel=${rel//ENTRY/$ENTRY} rel=${rel//DISK/$DISK} rel=${rel//DIGEST/$DIGEST}
 		[ -e "$QPOD_CACHE/$rel" ]
 		chown -h "$OTHER" "$QPOD_CACHE/$rel"
-		refused "$rel belongs to uid $OTHER, not to you" $cmd
+		refused_line "$rel belongs to uid $OTHER, not to you" $cmd
 		chown -h 0 "$QPOD_CACHE/$rel"
 	done <<-'EOF'
 	images|run_image
@@ -117,21 +98,21 @@ run_bundle() { "$QPOD" run --network none --verify-key "$KEY.pub" "$APP" true; }
 	local rec
 	rec=$(ls "$QPOD_CACHE/bundles/verified" | head -1)
 	chown "$OTHER" "$QPOD_CACHE/bundles/verified/$rec"
-	refused "$rec belongs to uid $OTHER" run_bundle
+	refused_line "$rec belongs to uid $OTHER" run_bundle
 	chown 0 "$QPOD_CACHE/bundles/verified/$rec"
 	run_bundle
 	run_image
 }
 
-@test "the state directory of another account, or its names/: run -d refused before qemu" {
+@test "the state directory of another account, or its names/: run -d refused_line before qemu" {
 	warm
 	mkdir -p "$QPOD_STATE/names"
 	chmod 700 "$QPOD_STATE" "$QPOD_STATE/names"
 	chown "$OTHER" "$QPOD_STATE"
-	refused "$QPOD_STATE belongs to uid $OTHER" "$QPOD" run -d --network none "$IMAGES/busybox.tar" sleep 5
+	refused_line "$QPOD_STATE belongs to uid $OTHER" "$QPOD" run -d --network none "$IMAGES/busybox.tar" sleep 5
 	chown 0 "$QPOD_STATE"
 	chown "$OTHER" "$QPOD_STATE/names"
-	refused "names belongs to uid $OTHER" "$QPOD" run -d --network none "$IMAGES/busybox.tar" sleep 5
+	refused_line "names belongs to uid $OTHER" "$QPOD" run -d --network none "$IMAGES/busybox.tar" sleep 5
 	chown 0 "$QPOD_STATE/names"
 }
 
@@ -139,8 +120,8 @@ run_bundle() { "$QPOD" run --network none --verify-key "$KEY.pub" "$APP" true; }
 	warm
 	mv "$QPOD_CACHE" "$PWD/real"
 	ln -s "$PWD/real" "$QPOD_CACHE"
-	refused "$QPOD_CACHE is a symbolic link" run_image
-	refused "$QPOD_CACHE is a symbolic link" run_bundle
+	refused_line "$QPOD_CACHE is a symbolic link" run_image
+	refused_line "$QPOD_CACHE is a symbolic link" run_bundle
 	rm "$QPOD_CACHE"
 	mv "$PWD/real" "$QPOD_CACHE"
 	local rel
@@ -148,15 +129,15 @@ run_bundle() { "$QPOD" run --network none --verify-key "$KEY.pub" "$APP" true; }
 		mv "$QPOD_CACHE/$rel" "$PWD/moved"
 		ln -s "$PWD/moved" "$QPOD_CACHE/$rel"
 		case $rel in
-		bundles/*) refused "$rel is a symbolic link" run_bundle ;;
-		*) refused "$rel is a symbolic link" run_image ;;
+		bundles/*) refused_line "$rel is a symbolic link" run_bundle ;;
+		*) refused_line "$rel is a symbolic link" run_image ;;
 		esac
 		rm "$QPOD_CACHE/$rel"
 		mv "$PWD/moved" "$QPOD_CACHE/$rel"
 	done
 	mkdir -m 700 "$PWD/st"
 	ln -s "$PWD/st" "$PWD/st-link"
-	QPOD_STATE=$PWD/st-link refused "st-link is a symbolic link" "$QPOD" run -d --network none "$IMAGES/busybox.tar" sleep 5
+	QPOD_STATE=$PWD/st-link refused_line "st-link is a symbolic link" "$QPOD" run -d --network none "$IMAGES/busybox.tar" sleep 5
 	run_bundle
 }
 
@@ -166,17 +147,17 @@ run_bundle() { "$QPOD" run --network none --verify-key "$KEY.pub" "$APP" true; }
 	for rel in . images "$ENTRY" templates bundles "bundles/$DIGEST" "bundles/$DIGEST/vmlinux"; do
 		chmod g+w "$QPOD_CACHE/$rel"
 		case $rel in
-		bundles/*) refused "is writable by group or others" run_bundle ;;
-		*) refused "is writable by group or others" run_image ;;
+		bundles/*) refused_line "is writable by group or others" run_bundle ;;
+		*) refused_line "is writable by group or others" run_image ;;
 		esac
 		chmod g-w "$QPOD_CACHE/$rel"
 	done
 	chmod o+w "$BATS_FILE_TMPDIR"
-	refused "$BATS_FILE_TMPDIR is writable by group or others" run_bundle
+	refused_line "$BATS_FILE_TMPDIR is writable by group or others" run_bundle
 	chmod o-w "$BATS_FILE_TMPDIR"
 	mkdir -p "$QPOD_STATE"
 	chmod 770 "$QPOD_STATE"
-	refused "$QPOD_STATE is writable by group or others" "$QPOD" run -d --network none "$IMAGES/busybox.tar" sleep 5
+	refused_line "$QPOD_STATE is writable by group or others" "$QPOD" run -d --network none "$IMAGES/busybox.tar" sleep 5
 	chmod 700 "$QPOD_STATE"
 	run_bundle
 }
@@ -192,5 +173,5 @@ run_bundle() { "$QPOD" run --network none --verify-key "$KEY.pub" "$APP" true; }
 	[ "$status" -eq 0 ]
 	ln -s "$BATS_FILE_TMPDIR" theirs
 	chown -h "$OTHER" theirs
-	QPOD_CACHE=$PWD/theirs/cache refused "theirs is a symbolic link" "$QPOD" verify "$APP"
+	QPOD_CACHE=$PWD/theirs/cache refused_line "theirs is a symbolic link" "$QPOD" verify "$APP"
 }
