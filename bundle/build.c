@@ -206,6 +206,22 @@ static int write_tar(struct build *b, const char *index, size_t index_len, struc
 	return e;
 }
 
+/* The squashfs gets its dm-verity tree (verity.c), and the command line,
+ * conf's with the mapping added, goes to path. */
+static int verity_cmdline(struct build *b, const struct vmconf *conf, const char *sqfs, char *path, size_t cap)
+{
+	char word[512], line[sizeof conf->cmdline + 600];
+	int e = bd_verity(sqfs, word, sizeof word, b->err);
+	if (e)
+		return e;
+	snprintf(path, cap, "%s/cmdline", b->tmp);
+	int n = snprintf(line, sizeof line, "%s%s\n", conf->cmdline, word);
+	int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+	if (fd < 0 || n >= (int)sizeof line || io_write_all(fd, line, (size_t)n) < 0 || close(fd) < 0)
+		return qerr_sys(b->err, errno ? errno : E2BIG, "write %s", path);
+	return 0;
+}
+
 static int build(struct build *b, const struct image *img, const struct vmconf *conf, char digest[HEX64])
 {
 	const struct bundle_spec *s = b->s;
@@ -217,18 +233,19 @@ static int build(struct build *b, const struct image *img, const struct vmconf *
 	gmtime_r(&t, &tm);
 	strftime(created, sizeof created, "%Y-%m-%dT%H:%M:%SZ", &tm);
 	int e;
-	char sqfs[4300], layer[4300];
+	char sqfs[4300], layer[4300], cmdline[4300];
 	snprintf(layer, sizeof layer, "%s/layer.tar", b->tmp);
 	snprintf(sqfs, sizeof sqfs, "%s/rootfs.squashfs", b->tmp);
 	const char *sde = getenv("SOURCE_DATE_EPOCH");
 	if ((e = rootfs_build(img->rootfs, img->mapped ? walk_meta_virtfs : walk_meta_stat, layer, layer_hex, sqfs,
-			      s->epoch, sde && *sde ? s->epoch : INT64_MAX, err)))
+			      s->epoch, sde && *sde ? s->epoch : INT64_MAX, err)) ||
+	    (e = verity_cmdline(b, conf, sqfs, cmdline, sizeof cmdline)))
 		return e;
 	for (int k = 0; k < P_N; k++) {
 		if (k == P_LAUNCH)
 			continue;
-		if (k == P_ROOTFS)
-			snprintf(p, sizeof p, "%s", sqfs);
+		if (k == P_ROOTFS || k == P_CMDLINE)
+			snprintf(p, sizeof p, "%s", k == P_ROOTFS ? sqfs : cmdline);
 		else
 			snprintf(p, sizeof p, "%s/%s", conf->dir, bd_parts[k].file);
 		if ((e = add_file(b, p, &d->part[k], bd_parts[k].media_type, bd_parts[k].file)))

@@ -26,8 +26,10 @@
  * APP.qpod.sig.
  *
  * The rootfs squashfs stays where it is: qemu reads it as a read-only
- * virtio disk from the member's data offset (no copy, no unpack); the
- * small boot parts are extracted once by digest into the cache.
+ * virtio disk from the member's data offset (no copy, no unpack); it is
+ * followed by its dm-verity hash tree, whose root hash the cmdline part
+ * holds (verity.c), so it stays verified in the guest for the VM's life.
+ * The small boot parts are extracted once by digest into the cache.
  * Errors follow lib/err.h; a bundle at fault gives one line naming the part.
  */
 #ifndef QPOD_BUNDLE_H
@@ -157,6 +159,15 @@ int bundle_verify(struct bundle *b, bool use_record, struct qerr *err);
 bool bundle_recorded(struct bundle *b);
 /* The cache's bundles/ directory (made 0700). */
 int bundle_cache_dir(char **out, struct qerr *err);
+
+/* sign.c: run a tool (argv[0] on PATH) with stdin and stdout as given, its
+ * stderr's first line into why: 0 when it exits 0, else -EPERM (or -errno
+ * when it cannot run). */
+int bd_run(char **argv, int in, int out, char *why, size_t cap);
+/* verity.c: append sqfs's dm-verity hash tree to it (veritysetup); word is
+ * the kernel command line's dm-mod.create="qpod-root,..." with its root hash. */
+#define BD_VERITY_NAME "qpod-root"
+int bd_verity(const char *sqfs, char *word, size_t cap, struct qerr *err);
 
 /* sign.c: ssh-keygen -Y. sig_path: APP.qpod.sig. */
 int bundle_sign(const char *key, const char *digest_hex, const char *sig_path, struct qerr *err);

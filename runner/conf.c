@@ -176,6 +176,11 @@ int conf_settings(const struct vmconf *c, const struct opts *o, struct settings 
 	return 0;
 }
 
+const char *conf_root_dev(const struct vmconf *c)
+{
+	return strstr(c->cmdline, " dm-mod.create=\"" VM_VERITY_NAME ",") ? "dm-0" : "vda";
+}
+
 int conf_load(struct vmconf *c, struct qerr *err)
 {
 	memset(c, 0, sizeof *c);

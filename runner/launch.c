@@ -53,7 +53,8 @@ static int pod_and_container(struct launch *l)
 	const struct opts *o = &l->o;
 	l->pod = (struct qp_pod){ .hostname = l->hostname, .share = VM_ROOT_TAG };
 	if (l->root_fd >= 0)
-		l->pod = (struct qp_pod){ .hostname = l->hostname, .root_device = "vda", .root_type = "squashfs" };
+		l->pod = (struct qp_pod){ .hostname = l->hostname, .root_device = (char *)conf_root_dev(&l->conf),
+					  .root_type = "squashfs" };
 	net_guest(o->network, o->host_loopback, o->dns, o->hosts, o->nhosts, &l->pod.net, l->hosts);
 	if (o->nvols > QP_MAX_MOUNTS)
 		return qerr_set(&l->err, E2BIG, "at most %u volumes", QP_MAX_MOUNTS);

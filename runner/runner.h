@@ -180,6 +180,11 @@ struct vmconf {
 
 int conf_load(struct vmconf *c, struct qerr *err);
 int conf_load_dir(struct vmconf *c, const char *dir, struct qerr *err);
+/* The device a disk root is mounted from: "dm-0" when the kernel command
+ * line (a bundle's, which its signature covers) maps the disk through
+ * dm-verity (dm-mod.create="qpod-root,...", bundle/verity.c), else "vda". */
+#define VM_VERITY_NAME "qpod-root"
+const char *conf_root_dev(const struct vmconf *c);
 
 /* What a run uses: the flags over vm.conf, merged once (conf_settings). */
 struct settings {

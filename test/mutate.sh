@@ -33,6 +33,7 @@ MUTATIONS=(
 	"pull_digest|push|get_manifest|a pulled manifest that does not match its digest is taken"
 	"push_again|push|push_blob|a blob the registry has is sent again"
 	"tls_peer|push|http_perform|a registry's TLS certificate is not verified"
+	"verity_cmdline|verity|verity_cmdline|a bundle's command line maps no dm-verity: the guest mounts the disk, changed blocks and all"
 	"signal_exit|runner|record_exit|hyperstart reports exit 0 for a command killed by a signal"
 	"stdin_tail|runner|relay_stdin|the runner drops the last stdin chunk before EOF"
 	"template_private|snapshot|tmpl_find|a template directory others may read is restored"
@@ -109,6 +110,10 @@ edit_push_again() {
 edit_tls_peer() {
 	replace http_perform $'curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 1L);' \
 		$'curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 0L); /* mutant: any certificate */'
+}
+edit_verity_cmdline() {
+	replace verity_cmdline $'int n = snprintf(line, sizeof line, "%s%s\\n", conf->cmdline, word);' \
+		$'int n = snprintf(line, sizeof line, "%s\\n", conf->cmdline); /* mutant: no mapping */'
 }
 edit_signal_exit() {
 	replace record_exit $'x->signal = WTERMSIG(st);\n\t\tx->status = 128 + x->signal;' \
