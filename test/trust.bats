@@ -67,6 +67,16 @@ run_bundle() { "$QPOD" run --network none --verify-key "$KEY.pub" "$APP" true; }
 	rm -rf "$sq"
 }
 
+@test "a cache of ours in another account's directory is refused: it could be renamed or replaced under us" {
+	local theirs=/var/tmp/qpod-theirs.$$
+	rm -rf "$theirs"
+	runuser -u "$RUSER" -- mkdir -m 755 "$theirs"
+	mkdir -m 700 "$theirs/cache"
+	QPOD_CACHE=$theirs/cache refused_line "$theirs belongs to uid $OTHER, not to you or root" "$QPOD" verify "$APP"
+	QPOD_CACHE=$theirs/cache refused_line "$theirs belongs to uid $OTHER, not to you or root" run_image
+	rm -rf "$theirs"
+}
+
 @test "each kind of cache directory or file handed to another account: 125, one line, no qemu" {
 	warm
 	local rel cmd
