@@ -28,6 +28,12 @@ setup_file() {
 	DIGEST=$(cut -d' ' -f1 "$BATS_FILE_TMPDIR/bundle.out")
 	export DIGEST=${DIGEST#sha256:}
 	mk_fakeqemu "$BATS_FILE_TMPDIR/fakebin"
+	# where the second account makes its directories (removed whatever happens)
+	export SQUAT=/var/tmp/qpod-squat.$$ THEIRS=/var/tmp/qpod-theirs.$$
+}
+
+teardown_file() {
+	rm -rf "${SQUAT:?}" "${THEIRS:?}"
 }
 
 setup() {
@@ -48,8 +54,7 @@ run_image() { "$QPOD" run --network none "$IMAGES/busybox.tar" true; }
 run_bundle() { "$QPOD" run --network none --verify-key "$KEY.pub" "$APP" true; }
 
 @test "a cache another account planted under a signed bundle's digest is refused, signature good or not" {
-	local sq=/var/tmp/qpod-squat.$$
-	rm -rf "$sq"
+	local sq=$SQUAT
 	QPOD_CACHE=$PWD/ref "$QPOD" verify "$APP"
 	# What qpodtest writes: the real parts, its own vm.conf and command line.
 	runuser -u "$RUSER" -- mkdir -m 755 -p "$sq/bundles/$DIGEST"
@@ -68,8 +73,7 @@ run_bundle() { "$QPOD" run --network none --verify-key "$KEY.pub" "$APP" true; }
 }
 
 @test "a cache of ours in another account's directory is refused: it could be renamed or replaced under us" {
-	local theirs=/var/tmp/qpod-theirs.$$
-	rm -rf "$theirs"
+	local theirs=$THEIRS
 	runuser -u "$RUSER" -- mkdir -m 755 "$theirs"
 	mkdir -m 700 "$theirs/cache"
 	QPOD_CACHE=$theirs/cache refused_line "$theirs belongs to uid $OTHER, not to you or root" "$QPOD" verify "$APP"
@@ -114,7 +118,7 @@ run_bundle() { "$QPOD" run --network none --verify-key "$KEY.pub" "$APP" true; }
 	run_image
 }
 
-@test "the state directory of another account, or its names/: run -d refused_line before qemu" {
+@test "the state directory of another account, or its names/: run -d refused before qemu" {
 	warm
 	mkdir -p "$QPOD_STATE/names"
 	chmod 700 "$QPOD_STATE" "$QPOD_STATE/names"
