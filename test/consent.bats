@@ -92,7 +92,7 @@ listening() {
 	wait $!
 }
 
-@test "policy.json signedBy: unsigned, another key's, a tampered signature refused_line before boot; a good one runs" {
+@test "policy.json signedBy: unsigned, another key's, a tampered signature refused before boot; a good one runs" {
 	ssh-keygen -q -t ed25519 -N '' -C ci -f ci
 	ssh-keygen -q -t ed25519 -N '' -C other -f other
 	mkdir -p config/qpod
