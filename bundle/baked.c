@@ -215,6 +215,10 @@ int baked_merge(struct opts *run, struct opts *baked, struct qerr *err)
 			return qerr_set(err, ENOMEM, "out of memory");
 		memcpy(run->ports, baked->ports, baked->nports * sizeof *run->ports);
 		run->nports = baked->nports;
+		/* The bundle's author asked; only the run line opens a port to
+		 * the host's other addresses. */
+		for (size_t i = 0; i < run->nports; i++)
+			snprintf(run->ports[i].ip, sizeof run->ports[i].ip, "127.0.0.1");
 	}
 	if (baked->nenv) {
 		char **env = calloc(baked->nenv + run->nenv + 1, sizeof *env);

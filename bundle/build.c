@@ -176,38 +176,6 @@ static int cmp_blob(const void *a, const void *b)
 	return strcmp(((const struct blob *)a)->hex, ((const struct blob *)b)->hex);
 }
 
-static int put(int fd, const char *name, const void *data, const char *path, uint64_t size, int64_t mtime,
-	       struct qerr *err)
-{
-	unsigned char h[BD_HDR];
-	static const char zero[512];
-	int e = bd_tar_header(name, size, mtime, h);
-	if (e < 0)
-		return qerr_sys(err, -e, "tar header for %s", name);
-	if ((e = io_write_all(fd, h, BD_HDR)) < 0)
-		return qerr_sys(err, -e, "write");
-	if (data && (e = io_write_all(fd, data, size)) < 0)
-		return qerr_sys(err, -e, "write");
-	if (path) {
-		int in = open(path, O_RDONLY | O_CLOEXEC);
-		if (in < 0)
-			return qerr_sys(err, errno, "open %s", path);
-		uint64_t done = 0;
-		while (done < size) {
-			ssize_t n = copy_file_range(in, NULL, fd, NULL, size - done, 0);
-			if (n <= 0) {
-				close(in);
-				return qerr_sys(err, n < 0 ? errno : EIO, "copy %s", path);
-			}
-			done += (uint64_t)n;
-		}
-		close(in);
-	}
-	if (bd_pad(size) != size && (e = io_write_all(fd, zero, bd_pad(size) - size)) < 0)
-		return qerr_sys(err, -e, "write");
-	return 0;
-}
-
 static int write_tar(struct build *b, const char *index, size_t index_len, struct qerr *err)
 {
 	const struct bundle_spec *s = b->s;
@@ -218,15 +186,15 @@ static int write_tar(struct build *b, const char *index, size_t index_len, struc
 	if (fd < 0)
 		return qerr_sys(err, errno, "create %s", tmp);
 	qsort(b->blobs, b->n, sizeof *b->blobs, cmp_blob);
-	e = put(fd, "oci-layout", BD_OCI_LAYOUT, NULL, sizeof BD_OCI_LAYOUT - 1, s->epoch, err);
+	e = bd_tar_put(fd, "oci-layout", BD_OCI_LAYOUT, NULL, sizeof BD_OCI_LAYOUT - 1, s->epoch, err);
 	if (!e)
-		e = put(fd, "index.json", index, NULL, index_len, s->epoch, err);
+		e = bd_tar_put(fd, "index.json", index, NULL, index_len, s->epoch, err);
 	for (size_t i = 0; !e && i < b->n; i++) {
 		char name[100];
 		if (i && !strcmp(b->blobs[i].hex, b->blobs[i - 1].hex))
 			continue; /* the same bytes twice ("{}"): one blob */
 		snprintf(name, sizeof name, "blobs/sha256/%s", b->blobs[i].hex);
-		e = put(fd, name, b->blobs[i].mem, b->blobs[i].mem ? NULL : b->blobs[i].path, b->blobs[i].size,
+		e = bd_tar_put(fd, name, b->blobs[i].mem, b->blobs[i].mem ? NULL : b->blobs[i].path, b->blobs[i].size,
 			s->epoch, err);
 	}
 	if (!e && (e = io_write_all(fd, end, sizeof end)) < 0)
@@ -237,6 +205,22 @@ static int write_tar(struct build *b, const char *index, size_t index_len, struc
 	if (e)
 		unlink(tmp);
 	return e;
+}
+
+/* The squashfs gets its dm-verity tree (verity.c), and the command line,
+ * conf's with the mapping added, goes to path. */
+static int verity_cmdline(struct build *b, const struct vmconf *conf, const char *sqfs, char *path, size_t cap)
+{
+	char word[512], line[sizeof conf->cmdline + 600];
+	int e = bd_verity(sqfs, word, sizeof word, b->err);
+	if (e)
+		return e;
+	snprintf(path, cap, "%s/cmdline", b->tmp);
+	int n = snprintf(line, sizeof line, "%s%s\n", conf->cmdline, word);
+	int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+	if (fd < 0 || n >= (int)sizeof line || io_write_all(fd, line, (size_t)n) < 0 || close(fd) < 0)
+		return qerr_sys(b->err, errno ? errno : E2BIG, "write %s", path);
+	return 0;
 }
 
 static int build(struct build *b, const struct image *img, const struct vmconf *conf, char digest[HEX64])
@@ -250,18 +234,19 @@ static int build(struct build *b, const struct image *img, const struct vmconf *
 	gmtime_r(&t, &tm);
 	strftime(created, sizeof created, "%Y-%m-%dT%H:%M:%SZ", &tm);
 	int e;
-	char sqfs[4300], layer[4300];
+	char sqfs[4300], layer[4300], cmdline[4300];
 	snprintf(layer, sizeof layer, "%s/layer.tar", b->tmp);
 	snprintf(sqfs, sizeof sqfs, "%s/rootfs.squashfs", b->tmp);
 	const char *sde = getenv("SOURCE_DATE_EPOCH");
 	if ((e = rootfs_build(img->rootfs, img->mapped ? walk_meta_virtfs : walk_meta_stat, layer, layer_hex, sqfs,
-			      s->epoch, sde && *sde ? s->epoch : INT64_MAX, err)))
+			      s->epoch, sde && *sde ? s->epoch : INT64_MAX, err)) ||
+	    (e = verity_cmdline(b, conf, sqfs, cmdline, sizeof cmdline)))
 		return e;
 	for (int k = 0; k < P_N; k++) {
 		if (k == P_LAUNCH)
 			continue;
-		if (k == P_ROOTFS)
-			snprintf(p, sizeof p, "%s", sqfs);
+		if (k == P_ROOTFS || k == P_CMDLINE)
+			snprintf(p, sizeof p, "%s", k == P_ROOTFS ? sqfs : cmdline);
 		else
 			snprintf(p, sizeof p, "%s/%s", conf->dir, bd_parts[k].file);
 		if ((e = add_file(b, p, &d->part[k], bd_parts[k].media_type, bd_parts[k].file)))

@@ -26,8 +26,10 @@
  * APP.qpod.sig.
  *
  * The rootfs squashfs stays where it is: qemu reads it as a read-only
- * virtio disk from the member's data offset (no copy, no unpack); the
- * small boot parts are extracted once by digest into the cache.
+ * virtio disk from the member's data offset (no copy, no unpack); it is
+ * followed by its dm-verity hash tree, whose root hash the cmdline part
+ * holds (verity.c), so it stays verified in the guest for the VM's life.
+ * The small boot parts are extracted once by digest into the cache.
  * Errors follow lib/err.h; a bundle at fault gives one line naming the part.
  */
 #ifndef QPOD_BUNDLE_H
@@ -120,6 +122,10 @@ int bd_write_qpod_manifest(const struct bd_doc *d, const char *created, char **o
 #define BD_HDR 512
 int bd_tar_header(const char *name, uint64_t size, int64_t mtime, unsigned char out[BD_HDR]);
 static inline uint64_t bd_pad(uint64_t n) { return (n + 511) & ~511ull; }
+/* One member: its header, then size bytes of data (or of the file at path),
+ * then the padding. 0 or -errno. */
+int bd_tar_put(int fd, const char *name, const void *data, const char *path, uint64_t size, int64_t mtime,
+	       struct qerr *err);
 
 /* An open bundle (read.c, verify.c). */
 struct bundle {
@@ -154,11 +160,31 @@ bool bundle_recorded(struct bundle *b);
 /* The cache's bundles/ directory (made 0700). */
 int bundle_cache_dir(char **out, struct qerr *err);
 
+/* sign.c: run a tool (argv[0] on PATH) with stdin and stdout as given, its
+ * stderr's first line into why: 0 when it exits 0, else -EPERM (or -errno
+ * when it cannot run). */
+int bd_run(char **argv, int in, int out, char *why, size_t cap);
+/* verity.c: append sqfs's dm-verity hash tree to it (veritysetup); word is
+ * the kernel command line's dm-mod.create="qpod-root,..." with its root hash. */
+#define BD_VERITY_NAME "qpod-root"
+int bd_verity(const char *sqfs, char *word, size_t cap, struct qerr *err);
+
 /* sign.c: ssh-keygen -Y. sig_path: APP.qpod.sig. */
 int bundle_sign(const char *key, const char *digest_hex, const char *sig_path, struct qerr *err);
 /* 0 good; -EPERM bad or missing signature (err says which). */
 int bundle_check_sig(const char *pubkey, const char *digest_hex, const char *sig_path, struct qerr *err);
 void bundle_sig_path(const char *bundle_path, char *out, size_t cap);
+
+/* policy.c: the host's or the user's policy.json for bundles (containers'
+ * policy.json's shape: insecureAcceptAnything, reject, signedBy keyPaths).
+ * 0: this bundle may run; -EPERM (err names the policy and why), -errno. */
+#define BD_POLICY_HOST "/etc/qpod/policy.json"
+int bundle_policy(const char *shown, const char *digest_hex, const char *sig_path, struct qerr *err);
+
+/* bounds.c: memory and vCPUs the bundle asks for (asked: not from the run
+ * line) within this host's; 0 or -E2BIG. */
+int bundle_bounds(const struct bundle *b, long memory_mb, bool memory_asked, long cpus, bool cpus_asked,
+		  struct qerr *err);
 
 /* baked.c: the launch config, what `qpod bundle` was given of run's flags,
  * as JSON; and the run line over it. */
@@ -166,7 +192,8 @@ int baked_write(const struct opts *o, char **json, size_t *len, struct qerr *err
 /* Parse the JSON into *o (bounded, checked); strings are copies owned by o. */
 int baked_read(const char *json, size_t n, struct opts *o, struct qerr *err);
 /* The run line's flags over the baked ones: run wins field by field; env is
- * baked then run (-e of the same name replaces in place). Takes baked's
+ * baked then run (-e of the same name replaces in place); baked ports, when
+ * the run line has none, are published on 127.0.0.1 only. Takes baked's
  * allocations. */
 int baked_merge(struct opts *run, struct opts *baked, struct qerr *err);
 void baked_free(struct opts *o);

@@ -44,8 +44,7 @@ static int memfd_with(const char *text)
 	return fd;
 }
 
-/* Run ssh-keygen with stdin, stdout as given; its stderr's first line into why. */
-static int run(char **argv, int in, int out, char *why, size_t cap)
+int bd_run(char **argv, int in, int out, char *why, size_t cap)
 {
 	int errfd = memfd_create("qpod-sig-err", MFD_CLOEXEC), st = -1;
 	posix_spawn_file_actions_t fa;
@@ -60,7 +59,7 @@ static int run(char **argv, int in, int out, char *why, size_t cap)
 	int e = posix_spawnp(&pid, argv[0], &fa, NULL, argv, environ);
 	posix_spawn_file_actions_destroy(&fa);
 	if (e) {
-		snprintf(why, cap, "cannot run %s: %s (install openssh-client)", argv[0], strerror(e));
+		snprintf(why, cap, "cannot run %s: %s (toolchain/packages names its package)", argv[0], strerror(e));
 		close(errfd);
 		return -e;
 	}
@@ -84,7 +83,7 @@ int bundle_sign(const char *key, const char *digest_hex, const char *sig_path, s
 		goto out;
 	}
 	char *argv[] = { "ssh-keygen", "-q", "-Y", "sign", "-f", (char *)key, "-n", BD_NAMESPACE, NULL };
-	if ((e = run(argv, in, out, why, sizeof why))) {
+	if ((e = bd_run(argv, in, out, why, sizeof why))) {
 		e = qerr_set(err, EPERM, "sign with %s: %s", key, *why ? why : "ssh-keygen failed");
 		goto out;
 	}
@@ -144,7 +143,7 @@ int bundle_check_sig(const char *pubkey, const char *digest_hex, const char *sig
 	snprintf(fsig, sizeof fsig, "/dev/fd/%d", sig);
 	char *argv[] = { "ssh-keygen", "-Y", "verify", "-f", fsign, "-I", "qpod", "-n", BD_NAMESPACE, "-s", fsig, NULL };
 	int null = open("/dev/null", O_WRONLY | O_CLOEXEC);
-	e = run(argv, in, null, why, sizeof why);
+	e = bd_run(argv, in, null, why, sizeof why);
 	io_close(&null);
 	if (e)
 		e = qerr_set(err, EPERM, "%s: bad signature for this bundle and %s (%s)", sig_path, pubkey,

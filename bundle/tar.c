@@ -1,17 +1,21 @@
 /*
  * tar.c: the one tar header a bundle member has. libarchive's ustar writer
  * makes it (uid/gid 0, no owner names, mode 0644, the build's mtime); the
- * writer (build.c) puts it before each member and the reader (verify.c)
+ * writers (build.c, registry.c: bd_tar_put) put it before each member and
+ * the reader (read.c)
  * compares every header of a bundle with it, byte for byte. Names are at
  * most 99 bytes and sizes below 8 GiB (ustar's fields), else refused.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <archive.h>
 #include <archive_entry.h>
 
 #include "bundle.h"
+#include "io.h"
 
 struct capture {
 	unsigned char *out;
@@ -61,4 +65,36 @@ out:
 	if (a)
 		archive_write_free(a); /* the padding it tries to write is refused */
 	return r;
+}
+
+int bd_tar_put(int fd, const char *name, const void *data, const char *path, uint64_t size, int64_t mtime,
+	       struct qerr *err)
+{
+	unsigned char h[BD_HDR];
+	static const char zero[512];
+	int e = bd_tar_header(name, size, mtime, h);
+	if (e < 0)
+		return qerr_sys(err, -e, "tar header for %s", name);
+	if ((e = io_write_all(fd, h, BD_HDR)) < 0)
+		return qerr_sys(err, -e, "write");
+	if (data && (e = io_write_all(fd, data, size)) < 0)
+		return qerr_sys(err, -e, "write");
+	if (path) {
+		int in = open(path, O_RDONLY | O_CLOEXEC);
+		if (in < 0)
+			return qerr_sys(err, errno, "open %s", path);
+		uint64_t done = 0;
+		while (done < size) {
+			ssize_t n = copy_file_range(in, NULL, fd, NULL, size - done, 0);
+			if (n <= 0) {
+				close(in);
+				return qerr_sys(err, n < 0 ? errno : EIO, "copy %s", path);
+			}
+			done += (uint64_t)n;
+		}
+		close(in);
+	}
+	if (bd_pad(size) != size && (e = io_write_all(fd, zero, bd_pad(size) - size)) < 0)
+		return qerr_sys(err, -e, "write");
+	return 0;
 }

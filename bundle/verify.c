@@ -27,23 +27,25 @@
 #include "cache/cache.h"
 #include "common/common.h"
 #include "io.h"
+#include "trust.h"
 
 int bundle_cache_dir(char **out, struct qerr *err)
 {
 	char *c;
-	int e = cache_dir_path(NULL, &c, err);
+	int e = pack_cache_trust(err) ? -EPERM : pack_cache_dir(&c, err);
 	if (e)
 		return e;
 	int n = asprintf(out, "%s/bundles", c);
 	free(c);
 	if (n < 0)
 		return qerr_set(err, ENOMEM, "out of memory");
-	if ((e = cache_mkdirs(*out)) < 0) {
-		qerr_sys(err, -e, "cache %s", *out);
+	if ((e = trust_dir(*out, TRUST_CREATE, err)) < 0) {
+		qerr_wrap(err, "cache");
 		free(*out);
 		*out = NULL;
 		return e;
 	}
+	close(e);
 	return 0;
 }
 
@@ -57,13 +59,19 @@ static void identity(const struct bundle *b, char out[HEX64])
 	sha256_hex(s, strlen(s), out);
 }
 
-static bool recorded(const char *dir, const char *id, const char *digest)
+/* 1 when the record says the file with this identity was verified; 0
+ * when there is none; -errno when there is one that is not trusted. */
+static int recorded(const char *dir, const char *id, const char *digest, struct qerr *err)
 {
 	char p[4200], want[80], have[80] = "";
 	snprintf(p, sizeof p, "%s/verified/%s", dir, id);
 	snprintf(want, sizeof want, "sha256:%s", digest);
-	int fd = open(p, O_RDONLY | O_CLOEXEC);
-	ssize_t n = fd < 0 ? -1 : io_read_full(fd, have, sizeof have - 1);
+	int fd = trust_file(p, 0, err);
+	if (fd == -ENOENT)
+		return 0;
+	if (fd < 0)
+		return qerr_wrap(err, "cache");
+	ssize_t n = io_read_full(fd, have, sizeof have - 1);
 	io_close(&fd);
 	return n == (ssize_t)strlen(want) && !memcmp(have, want, (size_t)n);
 }
@@ -120,11 +128,26 @@ out:
 	return e;
 }
 
-static bool published(const char *dir)
+/* 1 when dir holds the boot parts, each trusted (trust.h: nobody else
+ * can have put them there); 0 when there is no dir; else -errno. */
+static int published(const char *dir, struct qerr *err)
 {
 	char p[4200];
-	snprintf(p, sizeof p, "%s/vm.conf", dir);
-	return access(p, R_OK) == 0;
+	struct stat st;
+	if (lstat(dir, &st) < 0 && errno == ENOENT)
+		return 0;
+	int fd = trust_dir(dir, 0, err);
+	for (int k = 0; fd >= 0 && k < P_N; k++) {
+		if (k == P_LAUNCH || k == P_ROOTFS)
+			continue;
+		close(fd);
+		snprintf(p, sizeof p, "%s/%s", dir, bd_parts[k].file);
+		fd = trust_file(p, 0, err);
+	}
+	if (fd < 0)
+		return qerr_wrap(err, "cache");
+	close(fd);
+	return 1;
 }
 
 /* Hash every big blob; write the boot parts into tmp when tmp is given. */
@@ -168,8 +191,12 @@ int bundle_verify(struct bundle *b, bool use_record, struct qerr *err)
 		return qerr_set(err, ENOMEM, "out of memory");
 	}
 	identity(b, id);
-	bool have = published(b->dir);
-	if (use_record && have && recorded(cache, id, b->digest)) {
+	int have = published(b->dir, err), rec = have > 0 ? recorded(cache, id, b->digest, err) : 0;
+	if (have < 0 || rec < 0) {
+		e = have < 0 ? have : rec;
+		goto out;
+	}
+	if (use_record && rec) {
 		b->verified = true;
 		free(cache);
 		return 0;
@@ -185,10 +212,14 @@ int bundle_verify(struct bundle *b, bool use_record, struct qerr *err)
 		goto out;
 	if (!have && rename(tmp, b->dir) == 0) {
 		tmp[0] = '\0';
-	} else if (!have && !published(b->dir)) {
-		e = qerr_sys(err, errno, "publish %s", b->dir);
-		goto out;
-	} /* else another run published it first: ours goes */
+	} else if (!have) { /* another run published it first: ours goes, if theirs is trusted */
+		int why = errno;
+		if ((e = published(b->dir, err)) <= 0) {
+			e = e ? e : qerr_sys(err, why, "publish %s", b->dir);
+			goto out;
+		}
+		e = 0;
+	}
 	record(cache, id, b->digest);
 	b->verified = true;
 out:
@@ -211,7 +242,7 @@ bool bundle_recorded(struct bundle *b)
 		return false;
 	identity(b, id);
 	snprintf(dir, sizeof dir, "%s/%s", cache, b->digest);
-	bool r = published(dir) && recorded(cache, id, b->digest);
+	bool r = published(dir, &err) > 0 && recorded(cache, id, b->digest, &err) > 0;
 	free(cache);
 	return r;
 }

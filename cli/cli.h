@@ -17,6 +17,12 @@ int cmd_cache(int argc, char **argv);
 int cmd_bundle(int argc, char **argv);
 int cmd_verify(int argc, char **argv);
 int cmd_pull(int argc, char **argv);
+int cmd_push(int argc, char **argv);
+/* pull.c: the registry flags of pull and push (--tls-verify, --creds USER
+ * --password-stdin, --authfile, -q, --help; --platform where platform is
+ * true) into po (po->creds malloc'd). 0, -1 after --help, 1 on a bad flag
+ * (said). optind is the first argument after them. */
+int registry_flags(int argc, char **argv, bool platform, struct pack_opts *po, void (*help)(FILE *));
 int cmd_ps(int argc, char **argv);
 int cmd_exec(int argc, char **argv);
 int cmd_logs(int argc, char **argv);

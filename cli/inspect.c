@@ -2,8 +2,9 @@
  * inspect.c: `qpod inspect [--verify-key PUBKEY] APP.qpod` prints a
  * bundle's parts, kernel, image config, launch config and signature state
  * as one JSON object (bundle/inspect.c has its shape); `qpod verify
- * [--verify-key PUBKEY] APP.qpod` checks every byte (and the signature)
- * and exits 0, or 125 with one line naming the part at fault.
+ * [--verify-key PUBKEY] APP.qpod` checks every byte (and the signature,
+ * and what the policy.json asks: bundle/policy.c) and exits 0, or 125 with
+ * one line naming the part at fault.
  */
 #include <stdio.h>
 #include <string.h>
@@ -84,6 +85,8 @@ int cmd_verify(int argc, char **argv)
 	char sig[4200];
 	bundle_sig_path(file, sig, sizeof sig);
 	int e = key ? bundle_check_sig(key, b.digest, sig, &err) : 0;
+	if (!e)
+		e = bundle_policy(b.shown, b.digest, sig, &err);
 	if (!e)
 		e = bundle_verify(&b, false, &err);
 	if (e)

@@ -16,7 +16,8 @@ static const struct {
 	const char *what;
 } commands[] = {
 	{ "run", cmd_run, "run a command in a new VM from an image" },
-	{ "pull", cmd_pull, "fetch an image into the cache (a registry's, or any IMAGE run takes)" },
+	{ "pull", cmd_pull, "fetch an image or a bundle into the cache (a registry's, or any IMAGE run takes)" },
+	{ "push", cmd_push, "store a bundle and its signature in an OCI registry, byte for byte" },
 	{ "ps", cmd_ps, "list the VMs (-a: those that ended too; -q: ids only; --filter, --format)" },
 	{ "exec", cmd_exec, "run another command in a running VM" },
 	{ "logs", cmd_logs, "a detached VM's output (-f follows, -t times, --tail N, --since, --until)" },

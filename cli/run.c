@@ -10,9 +10,10 @@
  * that goes away is passed on to the command (relay.c, CLOSEOUTPUT).
  * SIGTERM starts a graceful stop, as a supervisor expects (session.c).
  * A bundle (bundle/bundle.h) is known by its content: its signature
- * (--verify-key) and every digest are checked before qemu starts, its
- * launch config goes under the run line's flags, and it boots its own
- * kernel, initrd and firmware with its squashfs as the root disk.
+ * (--verify-key, and the policy.json's keys: policy.c) and every digest are
+ * checked before qemu starts, its launch config goes under the run line's
+ * flags, what it asks of the host is bounded (bounds.c), and it boots its
+ * own kernel, initrd and firmware with its squashfs as the root disk.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -24,6 +25,7 @@
 #include "bundle.h"
 #include "cli.h"
 #include "io.h"
+#include "registry.h"
 #include "runner.h"
 
 /* IMAGE a bundle? Then its signature (--verify-key), every byte, then its
@@ -32,7 +34,21 @@
 static int attach_bundle(struct launch *l, struct bundle *b, struct opts *baked)
 {
 	struct opts *o = &l->o;
-	int e = strcmp(o->image, "-") ? bundle_open(o->image, b, &l->err) : 1;
+	const char *file = o->image;
+	static char pulled[4200]; /* b->shown points here */
+	int e = 0;
+	if (registry_ref(o->image)) { /* a bundle pushed there (bundle/registry.h)? */
+		struct reg_opts ro = { .no_tls_verify = o->no_tls_verify, .creds = o->creds, .authfile = o->authfile,
+				       .quiet = true };
+		e = o->pull == PULL_ALWAYS ? 1 : registry_cached(o->image, pulled, sizeof pulled, &l->err);
+		if (e == 1 && o->pull != PULL_NEVER)
+			e = registry_pull(o->image, &ro, true, pulled, sizeof pulled, &l->err);
+		if (e < 0)
+			return e;
+		if (e == 0)
+			file = pulled;
+	}
+	e = strcmp(file, "-") ? bundle_open(file, b, &l->err) : 1;
 	if (e < 0)
 		return e;
 	if (e == 1) {
@@ -40,18 +56,23 @@ static int attach_bundle(struct launch *l, struct bundle *b, struct opts *baked)
 			return qerr_set(&l->err, EINVAL, "--verify-key: %s is not a bundle (qpod bundle makes one)", o->image);
 		return 0;
 	}
-	if (o->verify_key) {
-		char sig[4200];
-		bundle_sig_path(o->image, sig, sizeof sig);
-		if ((e = bundle_check_sig(o->verify_key, b->digest, sig, &l->err)))
-			return e;
-	}
+	char sig[4200];
+	bundle_sig_path(file, sig, sizeof sig);
+	if (o->verify_key && (e = bundle_check_sig(o->verify_key, b->digest, sig, &l->err)))
+		return e;
+	if ((e = bundle_policy(b->shown, b->digest, sig, &l->err)))
+		return e;
 	const struct bd_blob *lb = b->part[P_LAUNCH];
 	if ((e = bundle_verify(b, true, &l->err)))
 		return e;
 	if ((e = baked_read(lb->data, lb->size, baked, &l->err)))
 		return qerr_wrap(&l->err, "%s", b->shown);
-	if ((e = baked_merge(o, baked, &l->err)) || (e = conf_load_dir(&l->conf, b->dir, &l->err)))
+	bool mem_asked = !o->memory_mb, cpus_asked = !o->cpus; /* not the run line's */
+	if ((e = conf_load_dir(&l->conf, b->dir, &l->err)))
+		return qerr_wrap(&l->err, "%s", b->shown);
+	if ((e = baked_merge(o, baked, &l->err)) ||
+	    (e = bundle_bounds(b, o->memory_mb ? o->memory_mb : l->conf.memory_mb, mem_asked,
+			       o->cpus ? o->cpus : l->conf.cpus, cpus_asked, &l->err)))
 		return e;
 	l->img.config = b->config_run;
 	b->config_run = (struct runcfg){ 0 };

@@ -225,8 +225,8 @@ int mount_root_early(struct qerr *err)
 	int e;
 	if (cmdline_get("qpod.root", v, sizeof v) < 0)
 		return 0;
-	if (strlen(v) != 3 || strncmp(v, "vd", 2) || v[2] < 'a' || v[2] > 'z')
-		return qerr_set(err, EINVAL, "qpod.root=%s: not a virtio disk vda..vdz", v);
+	if (strcmp(v, "dm-0") && (strlen(v) != 3 || strncmp(v, "vd", 2) || v[2] < 'a' || v[2] > 'z'))
+		return qerr_set(err, EINVAL, "qpod.root=%s: not a virtio disk vda..vdz, nor dm-0", v);
 	mkdir("/run/qpod/lower", 0755);
 	if ((e = mount_disk(v, "squashfs", err)))
 		return e;

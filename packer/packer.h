@@ -104,9 +104,14 @@ bool pack_is_image_dir(const char *path);
 void image_free(struct image *img);
 
 /* The cache directory ($QPOD_CACHE, or ${XDG_CACHE_HOME:-~/.cache}/qpod),
- * made (0700) if missing; *out is malloc'ed. The runner keeps its VM
- * templates in a subdirectory. */
+ * made (0700) if missing and trusted (lib/trust.h: owned by the caller,
+ * nobody else can write along its path); *out is malloc'ed. The runner
+ * keeps its VM templates in a subdirectory. */
 int pack_cache_dir(char **out, struct qerr *err);
+/* The same, and each of its subdirectories the runner reads (images, refs,
+ * locks, tmp, bundles, templates, root disks' digests) that exists: 0, or
+ * -errno with the one that is not trusted. */
+int pack_cache_trust(struct qerr *err);
 
 /* `qpod --cache ls` and `--cache prune`: print entries to out; prune removes
  * entries not used by a run for `older_than` seconds (0: every entry not in use). */

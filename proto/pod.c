@@ -63,15 +63,16 @@ static int read_net(struct doc *d, int obj, struct qp_net *n)
 	return 0;
 }
 
-/* The image root: a 9p tag, or a disk vda..vdz with a squashfs; never both. */
+/* The image root: a 9p tag, or a disk vda..vdz (or dm-0, its dm-verity
+ * mapping) with a squashfs; never both. */
 static int read_root(const struct qp_pod *p, struct qerr *err)
 {
 	const char *dev = p->root_device;
 	if (p->share && dev)
 		return qerr_set(err, EINVAL, "\"shareDir\" and \"rootDevice\" exclude each other");
 	if (dev) {
-		if (strlen(dev) != 3 || strncmp(dev, "vd", 2) || dev[2] < 'a' || dev[2] > 'z')
-			return qerr_set(err, EINVAL, "\"rootDevice\" must be a virtio disk vda..vdz");
+		if (strcmp(dev, "dm-0") && (strlen(dev) != 3 || strncmp(dev, "vd", 2) || dev[2] < 'a' || dev[2] > 'z'))
+			return qerr_set(err, EINVAL, "\"rootDevice\" must be a virtio disk vda..vdz or dm-0");
 		if (!p->root_type || strcmp(p->root_type, "squashfs"))
 			return qerr_set(err, EINVAL, "\"rootType\" must be \"squashfs\"");
 		return 0;

@@ -11,6 +11,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -69,24 +70,62 @@ static int read_small(const char *path, char *buf, size_t cap, struct qerr *err)
 
 static int conf_read(struct vmconf *c, struct qerr *err);
 
+/* Whether s is one of the words of list ("a|b|c"). */
+static bool one_of(const char *s, const char *list)
+{
+	size_t n = strlen(s);
+	for (const char *p = list; *p; p += strcspn(p, "|"), p += *p == '|')
+		if (n && strcspn(p, "|") == n && !strncmp(p, s, n))
+			return true;
+	return false;
+}
+
+/* What vm.conf may say to qemu: a bundle brings its own vm.conf, so every
+ * value that reaches qemu's command line is one of a known few, never text
+ * pasted in (-machine pc,acpi=off; never pc,mem-merge=on,...). */
+#define CONF_MACHINES  "pc|q35"
+#define CONF_MACHINE_OPTS "acpi=off|acpi=on"
+#define CONF_MAX_MB    (1L << 20)  /* 1 TiB: a bundle's own is bounded by the host (bundle/bounds.c) */
+#define CONF_MAX_CPUS  255         /* qemu's pc machine */
+#define CONF_MAX_WAIT  3600.0      /* s */
+
+static bool machine_ok(const char *m)
+{
+	char buf[sizeof ((struct vmconf *)0)->machine];
+	snprintf(buf, sizeof buf, "%s", m);
+	char *save = NULL, *w = strtok_r(buf, ",", &save);
+	if (!w || !one_of(w, CONF_MACHINES))
+		return false;
+	while ((w = strtok_r(NULL, ",", &save)))
+		if (!one_of(w, CONF_MACHINE_OPTS))
+			return false;
+	return m[strlen(m) - 1] != ',';
+}
+
 static int set(struct vmconf *c, const char *key, const char *val)
 {
 	char *end;
 	if (!strcmp(key, "memory") || !strcmp(key, "cpus")) {
 		long v = strtol(val, &end, 10);
-		if (*end || v <= 0)
+		if (*end || v <= 0 || v > (key[0] == 'm' ? CONF_MAX_MB : CONF_MAX_CPUS))
 			return -EINVAL;
 		*(key[0] == 'm' ? &c->memory_mb : &c->cpus) = v;
 	} else if (!strcmp(key, "boot_timeout") || !strcmp(key, "shutdown_timeout")) {
 		double v = strtod(val, &end);
-		if (*end || v <= 0)
+		if (*end || !(v > 0 && v <= CONF_MAX_WAIT))
 			return -EINVAL;
 		*(key[0] == 'b' ? &c->boot_timeout : &c->shutdown_timeout) = v;
 	} else if (!strcmp(key, "machine")) {
+		if (strlen(val) >= sizeof c->machine || !machine_ok(val))
+			return -EINVAL;
 		snprintf(c->machine, sizeof c->machine, "%s", val);
 	} else if (!strcmp(key, "accel")) {
+		if (!one_of(val, "auto|kvm|tcg"))
+			return -EINVAL;
 		snprintf(c->accel, sizeof c->accel, "%s", val);
 	} else if (!strcmp(key, "boot")) {
+		if (!one_of(val, "fwcfg|cbfs"))
+			return -EINVAL;
 		snprintf(c->boot, sizeof c->boot, "%s", val);
 	} else {
 		return -ENOENT;
@@ -135,6 +174,11 @@ int conf_settings(const struct vmconf *c, const struct opts *o, struct settings 
 	if (!(s->accel = accel_pick(o->accel ? o->accel : c->accel, err)))
 		return -EINVAL;
 	return 0;
+}
+
+const char *conf_root_dev(const struct vmconf *c)
+{
+	return strstr(c->cmdline, " dm-mod.create=\"" VM_VERITY_NAME ",") ? "dm-0" : "vda";
 }
 
 int conf_load(struct vmconf *c, struct qerr *err)

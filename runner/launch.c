@@ -53,7 +53,8 @@ static int pod_and_container(struct launch *l)
 	const struct opts *o = &l->o;
 	l->pod = (struct qp_pod){ .hostname = l->hostname, .share = VM_ROOT_TAG };
 	if (l->root_fd >= 0)
-		l->pod = (struct qp_pod){ .hostname = l->hostname, .root_device = "vda", .root_type = "squashfs" };
+		l->pod = (struct qp_pod){ .hostname = l->hostname, .root_device = (char *)conf_root_dev(&l->conf),
+					  .root_type = "squashfs" };
 	net_guest(o->network, o->host_loopback, o->dns, o->hosts, o->nhosts, &l->pod.net, l->hosts);
 	if (o->nvols > QP_MAX_MOUNTS)
 		return qerr_set(&l->err, E2BIG, "at most %u volumes", QP_MAX_MOUNTS);
@@ -85,7 +86,7 @@ static unsigned long host_tsc_khz(void)
 static int launch_vm(struct launch *l)
 {
 	int e;
-	if ((!l->conf_ready && (e = conf_load(&l->conf, &l->err))) ||
+	if ((e = pack_cache_trust(&l->err)) || (!l->conf_ready && (e = conf_load(&l->conf, &l->err))) ||
 	    (e = conf_settings(&l->conf, &l->o, &l->set, &l->err)) || (e = boot_files(l)))
 		return e;
 	l->tsc_khz = strcmp(l->set.boot, "cbfs") ? host_tsc_khz() : 0;
@@ -126,28 +127,32 @@ static void warm_name(struct launch *l)
  * and so does a run that boots cold whatever the cache holds: under TCG a
  * guest's first reads through the block layer cost more than 9p's
  * (docs/performance.md), which only a template's page cache repays. */
-static void root_disk(struct launch *l)
+static int root_disk(struct launch *l)
 {
 	struct rootdisk d;
 	struct qerr why;
 	const char *off = snapshot_off(l);
+	int e;
 	if (l->root_fd >= 0) {
 		snprintf(l->root_note, sizeof l->root_note, "disk");
-		return;
+		return 0;
 	}
 	if (off) {
 		snprintf(l->root_note, sizeof l->root_note, "9p: no template (%s)", off);
-		return;
+		return 0;
 	}
-	if (rootdisk_open(&l->img, &d, &why) < 0) {
+	if ((e = rootdisk_open(&l->img, &d, &why)) == -EPERM) /* a disk that is not trusted (lib/trust.h) */
+		return qerr_set(&l->err, EPERM, "%s", why.msg);
+	if (e < 0) {
 		snprintf(l->root_note, sizeof l->root_note, "9p: %s", why.msg);
-		return;
+		return 0;
 	}
 	l->root_fd = l->disk_fd = d.fd;
 	l->root_off = 0;
 	l->root_size = d.size;
 	snprintf(l->root_digest, sizeof l->root_digest, "%s", d.hex);
 	snprintf(l->root_note, sizeof l->root_note, "disk");
+	return 0;
 }
 
 int launch_prepare(struct launch *l)
@@ -157,7 +162,8 @@ int launch_prepare(struct launch *l)
 	if ((o->result && (e = report_check(o->result, &l->err))) || (e = launch_vm(l)) ||
 	    (l->root_fd < 0 && (e = image_open(o, &l->img, &l->err))))
 		return e;
-	root_disk(l);
+	if ((e = root_disk(l)))
+		return e;
 	warm_name(l);
 	char host[16];
 	random_hostname(host, sizeof host);

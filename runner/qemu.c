@@ -165,8 +165,8 @@ static void qemu_argv(struct argv *a, const struct vm_spec *s, const struct vmfd
 		 * template holds both (the key has the disk's digest). */
 		char root[160] = "";
 		if (!s->rootfs)
-			snprintf(root, sizeof root, " qpod.root=vda%s%s", s->warm && *s->warm ? " qpod.warm=" : "",
-				 s->warm ? s->warm : "");
+			snprintf(root, sizeof root, " qpod.root=%s%s%s", conf_root_dev(s->conf),
+				 s->warm && *s->warm ? " qpod.warm=" : "", s->warm ? s->warm : "");
 		char tsc[40] = "";
 		if (s->tsc_khz)
 			snprintf(tsc, sizeof tsc, " tsc_early_khz=%lu", s->tsc_khz);

@@ -40,6 +40,7 @@
 #include "io.h"
 #include "packer.h"
 #include "runner.h"
+#include "trust.h"
 
 #define DISK_PREFIX "rootfs."
 #define DISK_SUFFIX ".sqfs"
@@ -78,7 +79,7 @@ static int build(const struct image *img, const char *cache, const char *entry, 
 	if (lstat(img->rootfs, &st) < 0)
 		return qerr_sys(err, errno, "%s", img->rootfs);
 	if (!rootfs_owners_exact())
-		return qerr_set(err, EPERM, "no user namespace for mksquashfs (the root directory would be ours)");
+		return qerr_set(err, ENOTSUP, "no user namespace for mksquashfs (the root directory would be ours)");
 	/* The root keeps its own mtime, and no file is clamped: the disk shows
 	 * what the share would. */
 	int e = rootfs_build(img->rootfs, img->mapped ? walk_meta_virtfs_dev : walk_meta_stat, layer, lhex, tmp,
@@ -149,8 +150,10 @@ int rootdisk_open(const struct image *img, struct rootdisk *d, struct qerr *err)
 found:
 	if (e == 1) {
 		e = 0;
-		if ((d->fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) < 0 || fstat(d->fd, &st) < 0 ||
-		    !S_ISREG(st.st_mode) || st.st_uid != geteuid() || st.st_size <= 0) {
+		if ((d->fd = trust_file(path, 0, err)) < 0) { /* -EPERM: the run stops (launch.c) */
+			e = d->fd;
+			d->fd = -1;
+		} else if (fstat(d->fd, &st) < 0 || st.st_size <= 0) {
 			e = qerr_set(err, EINVAL, "%s: not a disk of ours", path);
 			io_close(&d->fd);
 		} else {

@@ -199,6 +199,11 @@ struct vmconf {
 
 int conf_load(struct vmconf *c, struct qerr *err);
 int conf_load_dir(struct vmconf *c, const char *dir, struct qerr *err);
+/* The device a disk root is mounted from: "dm-0" when the kernel command
+ * line (a bundle's, which its signature covers) maps the disk through
+ * dm-verity (dm-mod.create="qpod-root,...", bundle/verity.c), else "vda". */
+#define VM_VERITY_NAME "qpod-root"
+const char *conf_root_dev(const struct vmconf *c);
 
 /* What a run uses: the flags over vm.conf, merged once (conf_settings). */
 struct settings {
@@ -658,7 +663,8 @@ struct vmstate {
 	int64_t created, started, finished;   /* CLOCK_REALTIME ns */
 	char error[256];
 };
-/* mkdir if missing, then insist it is ours and private (0700); templates too. */
+/* mkdir if missing, then insist it is ours and private (0700), with nobody
+ * else able to write along its path (lib/trust.h); templates too. */
 int private_dir(const char *path, struct qerr *err);
 int state_root(char *out, size_t cap, struct qerr *err);
 /* Claim NAME (NULL: a generated one) and make the VM's directory. */

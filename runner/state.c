@@ -30,18 +30,12 @@
 #include "io.h"
 #include "json.h"
 #include "runner.h"
+#include "trust.h"
 
 int private_dir(const char *path, struct qerr *err)
 {
-	struct stat st;
-	if (mkdir(path, 0700) < 0 && errno != EEXIST)
-		return qerr_sys(err, errno, "create %s", path);
-	if (lstat(path, &st) < 0)
-		return qerr_sys(err, errno, "%s", path);
-	if (!S_ISDIR(st.st_mode) || st.st_uid != geteuid() || (st.st_mode & 077))
-		return qerr_set(err, EPERM, "%s is not a private directory of this user (0700, owned by uid %u)",
-				path, (unsigned)geteuid());
-	return 0;
+	int fd = trust_dir(path, TRUST_CREATE | TRUST_PRIVATE, err);
+	return fd < 0 ? fd : close(fd) * 0;
 }
 
 int state_root(char *out, size_t cap, struct qerr *err)

@@ -132,7 +132,8 @@ refused() {
 	[ "$(jq -r '.parts[] | select(.part=="kernel") | .mediaType' <<<"$output")" = application/vnd.qpod.kernel.v1 ]
 	[ "$(jq -r '.parts[] | select(.part=="rootfs") | .digest' <<<"$output")" = "sha256:$(tar -xOf "$APP" "blobs/sha256/$(jq -r '.parts[] | select(.part=="rootfs") | .digest[7:]' <<<"$output")" | sha256sum | cut -c1-64)" ]
 	[ "$(jq -r .kernel.version <<<"$output")" = "$(jq -r .kernel "$IMAGES/manifest.json")" ]
-	[ "$(jq -r .kernel.cmdline <<<"$output")" = "$(cat "$IMAGES/cmdline")" ]
+	# the images' command line, and the root's dm-verity mapping (test/verity.bats)
+	[[ "$(jq -r .kernel.cmdline <<<"$output")" == "$(cat "$IMAGES/cmdline") dm-mod.create=\"qpod-root,,,ro,0 "* ]]
 	[ "$(jq -c .image.config.Env <<<"$output")" = '["PATH=/usr/sbin:/usr/bin:/sbin:/bin"]' ]
 	[ "$(jq -c .launch <<<"$output")" = '{}' ]
 	[ "$(jq -r .signature.state <<<"$output")" = unsigned ]

@@ -102,3 +102,29 @@ with open(sys.argv[2], "a") as f:
 	for i in $(seq 50); do [ -S "$1" ] && return 0; sleep 0.1; done
 	return 1
 }
+
+# mk_fakeqemu DIR: a qemu-system-x86_64 in DIR (exported as FAKEBIN) that
+# only says it started, on its stderr, which qpod shows; refused_line puts
+# it first on PATH where no VM may start. (A mark on the host's disk could
+# not be written from inside qemu's jail.)
+mk_fakeqemu() {
+	export FAKEBIN=$1
+	mkdir -p "$FAKEBIN"
+	printf '#!/bin/sh\necho fake-qemu-started >&2\nexit 1\n' > "$FAKEBIN/qemu-system-x86_64"
+	chmod +x "$FAKEBIN/qemu-system-x86_64"
+}
+
+# refused_line WANT CMD...: CMD exits 125 with one line on stderr holding
+# WANT, and no qemu started (with $FAKEBIN first on PATH, if set); the line
+# is in $stderr. The suite needs bats_require_minimum_version 1.5.0.
+refused_line() {
+	local want=$1
+	shift
+	local -x PATH="${FAKEBIN:+$FAKEBIN:}$PATH"
+	run --separate-stderr "$@"
+	echo "$*: status $status, stderr: $stderr"
+	[ "$status" -eq 125 ]
+	[ "${#stderr_lines[@]}" -eq 1 ]
+	[[ "$stderr" == *"$want"* ]]
+	[[ "$stderr" != *fake-qemu-started* ]]
+}

@@ -22,7 +22,18 @@ MUTATIONS=(
 	"whiteouts|packer hostile images|layer_entry|the packer skips every whiteout entry"
 	"dotdot|unit-packer_paths packer hostile|push|path_clean lets a .. above the root through (dropped, not refused)"
 	"symlink_escape|hostile|openat2_in_root|a layer's symlinks resolve against the host's /, not the rootfs"
-	"cache_owner|packer|cache_open|the packer uses a cache directory that belongs to another uid"
+	"cache_owner|packer trust|judge_last|a cache, state or cache directory (or part) of another uid is trusted"
+	"trust_ancestor|trust|judge_ancestor|a directory of another uid above the one checked (a planted cache's) is trusted"
+	"trust_symlink|trust|trust_walk|a symlinked cache, state or cache subdirectory is followed"
+	"trust_writable|trust|judge_last|a group-writable cache, state directory or part is trusted"
+	"baked_loopback|consent|baked_merge|a bundle's baked ports are published on every host address"
+	"machine_allowlist|consent|machine_ok|vm.conf's machine may carry any option into -machine"
+	"bundle_bounds|consent|bundle_bounds|a bundle's memory beyond the host's is accepted"
+	"policy_signed|consent|bundle_policy|policy.json's signedBy lets any bundle run"
+	"pull_digest|push|get_manifest|a pulled manifest that does not match its digest is taken"
+	"push_again|push|push_blob|a blob the registry has is sent again"
+	"tls_peer|push|http_perform|a registry's TLS certificate is not verified"
+	"verity_cmdline|verity|verity_cmdline|a bundle's command line maps no dm-verity: the guest mounts the disk, changed blocks and all"
 	"signal_exit|runner|record_exit|hyperstart reports exit 0 for a command killed by a signal"
 	"stdin_tail|runner|relay_stdin|the runner drops the last stdin chunk before EOF"
 	"template_private|snapshot|tmpl_find|a template directory others may read is restored"
@@ -57,8 +68,52 @@ edit_symlink_escape() {
 		$'.resolve = RESOLVE_NO_MAGICLINKS /* mutant: links followed out of the root */'
 }
 edit_cache_owner() {
-	replace cache_open $'if (st.st_uid != geteuid())' \
-		$'if (0 && st.st_uid != geteuid()) /* mutant: any owner will do */'
+	replace judge_last $'if (st->st_uid != geteuid() &&' \
+		$'if (0 && st->st_uid != geteuid() && /* mutant: any owner will do */'
+}
+edit_trust_ancestor() {
+	replace judge_ancestor $'if (st->st_uid != 0 && st->st_uid != geteuid())' \
+		$'if (0 && st->st_uid != 0 && st->st_uid != geteuid()) /* mutant: any owner above */'
+}
+edit_trust_symlink() {
+	replace trust_walk $'if (end || (st.st_uid' \
+		$'if ((0 && end) /* mutant: the last one followed */ || (st.st_uid'
+}
+edit_trust_writable() {
+	replace judge_last $'if (st->st_mode & 022)' \
+		$'if (0 && st->st_mode & 022) /* mutant: group-writable will do */'
+}
+edit_baked_loopback() {
+	replace baked_merge $'snprintf(run->ports[i].ip, sizeof run->ports[i].ip, "127.0.0.1");' \
+		$'(void)0; /* mutant: baked ports on every address */'
+}
+edit_machine_allowlist() {
+	replace machine_ok $'if (!one_of(w, CONF_MACHINE_OPTS))' \
+		$'if (0 && !one_of(w, CONF_MACHINE_OPTS)) /* mutant: any option */'
+}
+edit_bundle_bounds() {
+	replace bundle_bounds $'if (memory_asked && mb > 0' \
+		$'if (0 && memory_asked && mb > 0 /* mutant: any memory */'
+}
+edit_policy_signed() {
+	replace bundle_policy $'e = -EPERM;\n\tfor' \
+		$'e = 0; /* mutant: signedBy lets anything through */\n\tfor'
+}
+edit_pull_digest() {
+	replace get_manifest $'if (*want && strcmp(hex, want))' \
+		$'if (0 && *want && strcmp(hex, want)) /* mutant: any bytes will do */'
+}
+edit_push_again() {
+	replace push_blob $'if (!e && resp.code == 200)' \
+		$'if (0 && !e && resp.code == 200) /* mutant: sent again */'
+}
+edit_tls_peer() {
+	replace http_perform $'curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 1L);' \
+		$'curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 0L); /* mutant: any certificate */'
+}
+edit_verity_cmdline() {
+	replace verity_cmdline $'int n = snprintf(line, sizeof line, "%s%s\\n", conf->cmdline, word);' \
+		$'int n = snprintf(line, sizeof line, "%s\\n", conf->cmdline); /* mutant: no mapping */'
 }
 edit_signal_exit() {
 	replace record_exit $'x->signal = WTERMSIG(st);\n\t\tx->status = 128 + x->signal;' \

@@ -7,6 +7,8 @@
 #   OUTPUT       the bundle to write, e.g. dist/app.qpod
 #   SELFTEST     the command that proves the bundle works, e.g. "selftest"
 #   SIGNING_KEY  an ssh private key file (optional): OUTPUT.sig, OUTPUT.pub
+#   PUBLISH      REGISTRY/REPO:TAG (optional): `qpod push` the bundle and its
+#                signature there (credentials: an auth.json, as podman's)
 #   QPOD         the qpod to use (default: qpod on PATH)
 # SOURCE_DATE_EPOCH defaults to the last commit's time: the same commit
 # gives the same bundle, byte for byte, on any machine.
@@ -28,3 +30,6 @@ fi
 # The self-test boots the bundle itself, as every host will.
 eval "\"\$QPOD\" run \"\$OUTPUT\" $SELFTEST"
 "$QPOD" inspect "$OUTPUT" > "$OUTPUT.json"
+if [ -n "${PUBLISH:-}" ]; then
+	"$QPOD" push "$OUTPUT" "$PUBLISH"
+fi

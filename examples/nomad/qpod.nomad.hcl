@@ -15,8 +15,12 @@
 # Every allocation downloads the bundle and its signature into its own
 # directory (artifact) and runs it only if the key signed it
 # (`--verify-key`: else exit 125 and no VM). The guest gets
-# NOMAD_ALLOC_INDEX (0..count-1). The cache is the node's own
-# (/var/tmp/qpod-cache), never shared between nodes. Results: the exit
+# NOMAD_ALLOC_INDEX (0..count-1). The cache is the node's own,
+# /var/cache/qpod: raw_exec runs tasks as root, and only root can make or
+# change anything there (with `user = "NAME"`, point QPOD_CACHE at a
+# directory of that user's, such as its ~/.cache/qpod; qpod refuses a
+# cache another account made or could change). Never shared between
+# nodes. Results: the exit
 # status is the task's; stdout and stderr are the task's logs (nomad
 # alloc logs); `--result` leaves the outcome JSON in local/result.json.
 # Sizing: one whole core per TCG VM, and the guest's 128 MiB (qpod's
@@ -61,7 +65,7 @@ job "qpod-app" {
       }
 
       env {
-        QPOD_CACHE = "/var/tmp/qpod-cache"
+        QPOD_CACHE = "/var/cache/qpod"
       }
 
       config {

@@ -41,6 +41,7 @@
 #include "cache/lock.h"
 #include "common/virtfs.h"
 #include "io.h"
+#include "trust.h"
 
 static const char *const subdirs[] = { "images", "refs", "locks", "tmp" };
 
@@ -69,29 +70,38 @@ int cache_dir_path(const struct pack_opts *o, char **out, struct qerr *err)
 int pack_cache_dir(char **out, struct qerr *err)
 {
 	int r = cache_dir_path(NULL, out, err);
-	if (r == 0 && (r = cache_mkdirs(*out)) < 0) {
-		r = qerr_sys(err, -r, "cache %s", pq(*out));
-		free(*out);
-		*out = NULL;
-	}
+	if (r == 0 && (r = trust_dir(*out, TRUST_CREATE, err)) >= 0)
+		return close(r) * 0;
+	if (*out)
+		qerr_wrap(err, "cache");
+	free(*out);
+	*out = NULL;
 	return r;
 }
 
-/* mkdir -p; the last component 0700, missing parents 0700 too (XDG cache). */
-int cache_mkdirs(const char *path)
+/* What the runner reads from the cache, where it exists: trust.h's check,
+ * or the run stops before qemu starts. A subdirectory qpod makes 0700 may
+ * be more open and still not be refused here (templates/ readable by
+ * others costs a cold boot: template.c). */
+int pack_cache_trust(struct qerr *err)
 {
-	char p[PATH_MAX];
-	if (snprintf(p, sizeof p, "%s", path) >= (int)sizeof p)
-		return -ENAMETOOLONG;
-	for (char *s = p + 1; *s; s++) {
-		if (*s != '/')
+	static const char *const sub[] = { "/images", "/refs", "/locks", "/tmp", "/bundles", "/bundles/verified",
+					   "/templates", "/templates/digests" };
+	char *dir = NULL, p[PATH_MAX];
+	struct stat st;
+	int r = pack_cache_dir(&dir, err);
+	for (size_t i = 0; r == 0 && i < sizeof sub / sizeof *sub; i++) {
+		snprintf(p, sizeof p, "%s%s", dir, sub[i]);
+		if (lstat(p, &st) < 0 && errno == ENOENT)
 			continue;
-		*s = '\0';
-		if (mkdir(p, 0700) < 0 && errno != EEXIST)
-			return -errno;
-		*s = '/';
+		if ((r = trust_dir(p, 0, err)) < 0) {
+			qerr_wrap(err, "cache");
+			break;
+		}
+		r = close(r) * 0;
 	}
-	return mkdir(p, 0700) < 0 && errno != EEXIST ? -errno : 0;
+	free(dir);
+	return r;
 }
 
 int cache_open(struct cache *c, const struct pack_opts *o, struct qerr *err)
@@ -100,24 +110,33 @@ int cache_open(struct cache *c, const struct pack_opts *o, struct qerr *err)
 	int r = cache_dir_path(o, &c->dir, err);
 	if (r < 0)
 		return r;
-	if ((r = cache_mkdirs(c->dir)) < 0)
-		return qerr_sys(err, -r, "cache %s", pq(c->dir));
+	/* Owned by us, all the way from / and down to each subdirectory
+	 * (trust.h): nobody else can have put an entry there. */
+	if ((c->dfd = trust_dir(c->dir, TRUST_CREATE, err)) < 0) {
+		r = c->dfd;
+		c->dfd = -1;
+		qerr_wrap(err, "cache");
+		return r;
+	}
 	char *abs = realpath(c->dir, NULL);   /* rootfs paths must be absolute */
 	if (!abs)
 		return qerr_sys(err, errno, "cache %s", pq(c->dir));
 	free(c->dir);
 	c->dir = abs;
 	struct stat st;
-	c->dfd = open(c->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (c->dfd < 0 || fstat(c->dfd, &st) < 0)
+	if (fstat(c->dfd, &st) < 0)
 		return qerr_sys(err, errno, "cache %s", pq(c->dir));
-	if (st.st_uid != geteuid())
-		return qerr_set(err, EPERM, "cache %s belongs to uid %u, not to you", pq(c->dir), (unsigned)st.st_uid);
 	if ((st.st_mode & 0777) != 0700 && fchmod(c->dfd, 0700) < 0)
 		return qerr_sys(err, errno, "cache %s: chmod 0700", pq(c->dir));
-	for (size_t i = 0; i < sizeof subdirs / sizeof *subdirs; i++)
-		if (mkdirat(c->dfd, subdirs[i], 0700) < 0 && errno != EEXIST)
-			return qerr_sys(err, errno, "cache %s/%s", pq(c->dir), subdirs[i]);
+	for (size_t i = 0; i < sizeof subdirs / sizeof *subdirs; i++) {
+		char p[PATH_MAX];
+		snprintf(p, sizeof p, "%s/%s", c->dir, subdirs[i]);
+		if ((r = trust_dir(p, TRUST_CREATE, err)) < 0) {
+			qerr_wrap(err, "cache");
+			return r;
+		}
+		close(r);
+	}
 	return 0;
 }
 
@@ -193,7 +212,15 @@ int cache_use(struct cache *c, const char *key, struct image *img, struct qerr *
 		close(fd);
 		return 0;
 	}
-	int r = entry_read(c, key, img, err);
+	char entry[PATH_MAX];
+	snprintf(entry, sizeof entry, "%s/images/%s", c->dir, key);
+	int r = trust_dir(entry, 0, err);
+	if (r < 0) {
+		qerr_wrap(err, "cache");
+	} else {
+		close(r);
+		r = entry_read(c, key, img, err);
+	}
 	if (r < 0) {
 		close(fd);
 		return r;

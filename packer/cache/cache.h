@@ -31,9 +31,9 @@ int cache_open(struct cache *c, const struct pack_opts *o, struct qerr *err);
 void cache_close(struct cache *c);
 /* The identity of an archive file + selection, for refs/. */
 void cache_identity(const char *real, const struct stat *st, const char *ref, const char *platform, char out[HEX64]);
-/* $QPOD_CACHE, or ${XDG_CACHE_HOME:-~/.cache}/qpod; and mkdir -p with 0700. */
+/* $QPOD_CACHE, or ${XDG_CACHE_HOME:-~/.cache}/qpod (the name only: trust.h
+ * checks and makes it). */
 int cache_dir_path(const struct pack_opts *o, char **out, struct qerr *err);
-int cache_mkdirs(const char *path);
 /* refs/<ident>: "<key>\n" then an optional note (source/pull.c: the
  * reference and its digest, shown by ls). */
 int cache_ref_get(struct cache *c, const char *ident, char key[HEX64]);

@@ -16,6 +16,7 @@
 #include "cache/cache.h"
 #include "common/common.h"
 #include "io.h"
+#include "trust.h"
 
 int pack_spool(const struct pack_opts *opts, int fd, char **path, struct qerr *err)
 {
@@ -25,10 +26,16 @@ int pack_spool(const struct pack_opts *opts, int fd, char **path, struct qerr *e
 	*path = NULL;
 	if (e < 0)
 		return e;
-	if (asprintf(path, "%s/tmp", dir) < 0 || (e = cache_mkdirs(*path)) < 0) {
-		e = qerr_sys(err, e < 0 ? -e : ENOMEM, "cache %s", pq(dir));
+	if (asprintf(path, "%s/tmp", dir) < 0) {
+		e = qerr_set(err, ENOMEM, "out of memory");
 		goto out;
 	}
+	if ((e = trust_dir(*path, TRUST_CREATE, err)) < 0) {
+		qerr_wrap(err, "cache");
+		goto out;
+	}
+	close(e);
+	e = 0;
 	free(*path);
 	if (asprintf(path, "%s/tmp/stdin.XXXXXX", dir) < 0 || (out = mkostemp(*path, O_CLOEXEC)) < 0) {
 		e = qerr_sys(err, errno, "spool the archive into %s/tmp", pq(dir));

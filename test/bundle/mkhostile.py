@@ -1,7 +1,9 @@
 #!/usr/bin/env python3
 """mkhostile.py GOOD.qpod OUTDIR TOKEN: write the hostile bundles that
 test/bundle.bats feeds to `qpod run` and `qpod verify`, one OUTDIR/<case>.qpod
-each (list: `mkhostile.py --list`).
+each (list: `mkhostile.py --list`). `mkhostile.py --asks GOOD.qpod OUTDIR`
+writes the well-formed ones that ask the host too much (asks()), and prints
+"case|what the refusal says" for each.
 
 Each case starts from a good bundle made by `qpod bundle` and breaks one
 thing. Where the case is about a document (a size, a digest, a part's
@@ -187,9 +189,49 @@ def cases(good, token):
     }
 
 
+def asks(good):
+    """name -> (function(path), what the refusal says): well-formed bundles,
+    every byte as its digests say, that ask the host for too much or pass
+    qemu more than its allowlist (test/consent.bats): `qpod verify` passes
+    them, `qpod run` refuses them."""
+    def vmconf(**kv):
+        def f(p):
+            b = Bundle(good)
+            lines = [ln for ln in b.blob(b.part("vm.conf")).decode().splitlines()
+                     if ln.split("=", 1)[0] not in kv]
+            b.set_part("vm.conf", ("\n".join(lines + ["%s=%s" % i for i in kv.items()]) + "\n").encode())
+            b.write(p)
+        return f
+
+    def launch(doc):
+        def f(p):
+            b = Bundle(good)
+            b.set_part("launch", dumps(doc))
+            b.write(p)
+        return f
+    return {
+        "launch-memory-1tib": (launch({"memory": 1 << 20}), "asks for 1048576 MiB of memory, this host has"),
+        "launch-cpus-4096": (launch({"cpus": 4096}), "\"cpus\" is not a number from 1 to 64"),
+        "vmconf-memory-1tib": (vmconf(memory=1 << 20), "asks for 1048576 MiB of memory, this host has"),
+        "vmconf-cpus-4096": (vmconf(cpus=4096), "bad value \"4096\" for cpus"),
+        "vmconf-cpus-host": (vmconf(cpus=len(os.sched_getaffinity(0)) + 1), "vCPUs, this host has %d" % len(os.sched_getaffinity(0))),
+        "vmconf-machine-options": (vmconf(machine="pc,acpi=off,mem-merge=on"), "bad value \"pc,acpi=off,mem-merge=on\" for machine"),
+        "vmconf-machine-type": (vmconf(machine="none"), "bad value \"none\" for machine"),
+        "vmconf-accel-options": (vmconf(accel="tcg,thread=multi"), "bad value \"tcg,thread=multi\" for accel"),
+        "vmconf-boot-timeout": (vmconf(boot_timeout="1e9"), "bad value \"1e9\" for boot_timeout"),
+    }
+
+
 def main():
     if sys.argv[1:] == ["--list"]:
         print("\n".join(CASES))
+        return
+    if sys.argv[1:2] == ["--asks"]:
+        good, out = sys.argv[2:4]
+        os.makedirs(out, exist_ok=True)
+        for name, (f, want) in asks(good).items():
+            f(os.path.join(out, name + ".qpod"))
+            print("%s|%s" % (name, want))
         return
     good, out, token = sys.argv[1:4]
     b = Bundle(good)

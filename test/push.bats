@@ -1,0 +1,148 @@
+#!/usr/bin/env bats
+# push.bats: bundles through an OCI registry, byte for byte (issue 26,
+# finding 4; bundle/registry.h). Debian's docker-registry is started here
+# on 127.0.0.1 with TLS from a throwaway CA (openssl; qpod finds its
+# ca.crt in the certs.d directory podman reads) and htpasswd auth (the
+# credentials in an auth.json, as skopeo and podman read it); its storage
+# in BATS_FILE_TMPDIR, stopped by its pid in teardown_file. A signed bundle
+# is pushed, pulled into an empty cache, compared with cmp (bundle and
+# signature), verified and run, also as `qpod run REGISTRY/REPO:TAG`; a
+# second push sends no blob; skopeo inspects what qpod pushed. Refused, each
+# 125 with one line: TLS from an unknown CA, a wrong password, a missing
+# tag, a manifest the registry serves with a changed byte.
+bats_require_minimum_version 1.5.0
+
+load helpers
+
+free_port() {
+	python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+
+setup_file() {
+	local d=$BATS_FILE_TMPDIR i code
+	for t in docker-registry skopeo htpasswd openssl curl; do
+		command -v "$t" > /dev/null || { echo "# $t missing (make deps-test)" >&3; return 1; }
+	done
+	# a CA of this run only, and the registry's certificate for 127.0.0.1
+	openssl req -x509 -newkey rsa:2048 -nodes -keyout "$d/ca.key" -out "$d/ca.crt" -days 1 -subj /CN=qpod-test-ca 2>/dev/null
+	openssl req -newkey rsa:2048 -nodes -keyout "$d/reg.key" -out "$d/reg.csr" -subj /CN=127.0.0.1 2>/dev/null
+	printf 'subjectAltName=IP:127.0.0.1\n' > "$d/ext"
+	openssl x509 -req -in "$d/reg.csr" -CA "$d/ca.crt" -CAkey "$d/ca.key" -CAcreateserial -out "$d/reg.crt" \
+		-days 1 -extfile "$d/ext" 2>/dev/null
+	htpasswd -Bbn qpod s3cret > "$d/htpasswd"
+	export PORT
+	PORT=$(free_port)
+	export REF=127.0.0.1:$PORT/qpod/app:1
+	cat > "$d/reg.yml" <<-EOF
+	version: 0.1
+	log:
+	  level: error
+	  accesslog:
+	    disabled: true
+	storage:
+	  filesystem:
+	    rootdirectory: $d/storage
+	http:
+	  addr: 127.0.0.1:$PORT
+	  tls:
+	    certificate: $d/reg.crt
+	    key: $d/reg.key
+	auth:
+	  htpasswd:
+	    realm: qpod-test
+	    path: $d/htpasswd
+	EOF
+	docker-registry serve "$d/reg.yml" > "$d/reg.log" 2>&1 3>&- &
+	echo $! > "$d/reg.pid"
+	for i in $(seq 100); do
+		code=$(curl -s --cacert "$d/ca.crt" -o /dev/null -w '%{http_code}' "https://127.0.0.1:$PORT/v2/" || true)
+		[ "$code" = 401 ] && break
+		sleep 0.1
+	done
+	[ "$code" = 401 ] || { echo "# the registry did not start: $(cat "$d/reg.log")" >&3; return 1; }
+	# What a host that trusts the CA and has the credentials keeps.
+	export XDG_CONFIG_HOME=$d/config REGISTRY_AUTH_FILE=$d/auth.json
+	mkdir -p "$XDG_CONFIG_HOME/containers/certs.d/127.0.0.1:$PORT"
+	cp "$d/ca.crt" "$XDG_CONFIG_HOME/containers/certs.d/127.0.0.1:$PORT/ca.crt"
+	printf '{"auths": {"127.0.0.1:%s": {"auth": "%s"}}}\n' "$PORT" "$(printf qpod:s3cret | base64)" > "$REGISTRY_AUTH_FILE"
+	export QPOD_CACHE=$d/cache APP=$d/app.qpod SOURCE_DATE_EPOCH=1700000000
+	ssh-keygen -q -t ed25519 -N '' -C ci -f "$d/key"
+	"$QPOD" bundle --sign "$d/key" "$IMAGES/busybox.tar" -o "$APP" > /dev/null
+}
+
+teardown_file() {
+	local f=$BATS_FILE_TMPDIR/reg.pid
+	[ -f "$f" ] || return 0
+	kill "$(cat "$f")" 2>/dev/null || true
+	while kill -0 "$(cat "$f")" 2>/dev/null; do sleep 0.05; done
+	return 0
+}
+
+setup() {
+	need_images
+	cd "$BATS_TEST_TMPDIR"
+}
+
+@test "push, pull into an empty cache: the same file and signature (cmp), verify passes, run boots it" {
+	run "$QPOD" push "$APP" "$REF"
+	[ "$status" -eq 0 ]
+	[[ "$output" == "sha256:"*"  $REF  ("*" blobs sent, "*", signed)" ]]
+	run env QPOD_CACHE="$PWD/empty" "$QPOD" pull "$REF"
+	[ "$status" -eq 0 ]
+	local got=$output
+	[[ "$got" == "$PWD/empty/bundles/pulled/"*.qpod ]]
+	cmp "$APP" "$got"
+	cmp "$APP.sig" "$got.sig"
+	QPOD_CACHE=$PWD/empty "$QPOD" verify --verify-key "$BATS_FILE_TMPDIR/key.pub" "$got"
+	run env QPOD_CACHE="$PWD/fresh" "$QPOD" run --verify-key "$BATS_FILE_TMPDIR/key.pub" "$REF" sh -c 'echo from the registry'
+	[ "$status" -eq 0 ]
+	[ "$output" = "from the registry" ]
+	# the cache keeps what it fetched: a second pull fetches no blob (the store is unchanged)
+	local before
+	before=$(ls -l --time-style=+%s.%N "$PWD/empty/blobs/sha256" | sort)
+	QPOD_CACHE=$PWD/empty "$QPOD" pull "$REF" > /dev/null
+	[ "$(ls -l --time-style=+%s.%N "$PWD/empty/blobs/sha256" | sort)" = "$before" ]
+}
+
+@test "a second push sends no blob again; skopeo inspects what qpod pushed" {
+	"$QPOD" push -q "$APP" "$REF"
+	run "$QPOD" push "$APP" "$REF"
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"(0 blobs sent, 10 already there, signed)" ]]
+	run skopeo inspect --cert-dir "$XDG_CONFIG_HOME/containers/certs.d/127.0.0.1:$PORT" --creds qpod:s3cret "docker://$REF"
+	[ "$status" -eq 0 ]
+	[ "$(jq -r .Name <<<"$output")" = "127.0.0.1:$PORT/qpod/app" ]
+	[ "$(jq -r .Architecture <<<"$output")" = amd64 ]
+}
+
+@test "TLS is verified: a registry whose CA this host does not know is refused" {
+	refused_line "SSL certificate problem" env XDG_CONFIG_HOME="$PWD/none" "$QPOD" push "$APP" "$REF"
+	refused_line "" env XDG_CONFIG_HOME="$PWD/none" QPOD_CACHE="$PWD/c" "$QPOD" pull "$REF"
+	[ ! -e "$PWD/c/bundles/pulled" ] || [ -z "$(ls "$PWD/c/bundles/pulled")" ]
+}
+
+@test "a wrong password, a missing tag: 125 and one line" {
+	printf '{"auths": {"127.0.0.1:%s": {"auth": "%s"}}}\n' "$PORT" "$(printf qpod:wrong | base64)" > bad.json
+	refused_line "the credentials were refused" env REGISTRY_AUTH_FILE="$PWD/bad.json" "$QPOD" push "$APP" "$REF"
+	refused_line "" env REGISTRY_AUTH_FILE="$PWD/bad.json" QPOD_CACHE="$PWD/c" "$QPOD" pull "$REF"
+	"$QPOD" push -q "$APP" "$REF"
+	refused_line "" env QPOD_CACHE="$PWD/c" "$QPOD" pull "127.0.0.1:$PORT/qpod/app:nope"
+	refused_line "" env QPOD_CACHE="$PWD/c" "$QPOD" run "127.0.0.1:$PORT/qpod/app:nope" true
+}
+
+@test "a manifest the registry serves with a changed byte: 125, one line, nothing kept" {
+	"$QPOD" push -q "$APP" "$REF"
+	local n q data
+	n=$(tar -xOf "$APP" index.json | jq -r '.manifests[0].digest[7:]')
+	q=$(tar -xOf "$APP" "blobs/sha256/$n" | jq -r '.manifests[] | select(.artifactType == "application/vnd.qpod.bundle.v1") | .digest[7:]')
+	[ ${#q} -eq 64 ]
+	data=$BATS_FILE_TMPDIR/storage/docker/registry/v2/blobs/sha256/${q:0:2}/$q/data
+	cp "$data" saved
+	sed -i 's/image.created/image.createD/' "$data"
+	run cmp -s saved "$data"
+	[ "$status" -eq 1 ]
+	refused_line "the manifest sha256:${q:0:12} it served does not match its digest" env QPOD_CACHE="$PWD/c" "$QPOD" pull "$REF"
+	refused_line "does not match its digest" env QPOD_CACHE="$PWD/c2" "$QPOD" run "$REF" true
+	cp saved "$data"
+	[ -z "$(ls "$PWD/c/bundles/pulled")" ]
+}
