@@ -19,11 +19,8 @@ setup_file() {
 	export APP=$BATS_FILE_TMPDIR/app.qpod
 	export SOURCE_DATE_EPOCH=1700000000
 	"$QPOD" bundle "$IMAGES/busybox.tar" -o "$APP" > "$BATS_FILE_TMPDIR/bundle.out"
-	# A qemu that only leaves a mark: put first on PATH where no VM may start.
-	export FAKEBIN=$BATS_FILE_TMPDIR/fakebin MARK=$BATS_FILE_TMPDIR/qemu-started
-	mkdir -p "$FAKEBIN"
-	printf '#!/bin/sh\ntouch %s\nexit 1\n' "$MARK" > "$FAKEBIN/qemu-system-x86_64"
-	chmod +x "$FAKEBIN/qemu-system-x86_64"
+	# A qemu that only says it started: put first on PATH where no VM may start.
+	mk_fakeqemu "$BATS_FILE_TMPDIR/fakebin"
 }
 
 setup() {
@@ -33,21 +30,27 @@ setup() {
 }
 
 # refused FILE ARGS...: qpod run FILE ARGS exits 125 with one line, starts no
-# qemu, writes nothing outside the cache; the line is in $output.
+# qemu (the fake one would say so on stderr), writes nothing outside the
+# cache; the line is in $output.
 refused() {
 	local f=$1
 	shift
-	rm -f "$MARK"
 	local before after
 	before=$(find "$BATS_TEST_TMPDIR" ! -name "separate-stderr-*" | sort)
 	run --separate-stderr env PATH="$FAKEBIN:$PATH" "$QPOD" run "$@" "$f" true
 	echo "status $status, stderr: $stderr"
 	[ "$status" -eq 125 ]
 	[ "${#stderr_lines[@]}" -eq 1 ]
-	[ ! -e "$MARK" ]
+	[[ "$stderr" != *fake-qemu-started* ]]
 	after=$(find "$BATS_TEST_TMPDIR" ! -name "separate-stderr-*" | sort)
 	[ "$before" = "$after" ]
 	output=$stderr
+}
+
+@test "the fake qemu says so when it starts (so its silence below means no qemu started)" {
+	run --separate-stderr env PATH="$FAKEBIN:$PATH" "$QPOD" run --no-snapshot "$APP" true
+	[ "$status" -eq 125 ]
+	[[ "$stderr" == *fake-qemu-started* ]]
 }
 
 @test "bundle busybox.tar: prints its digest; run boots it and passes stdout and the exit status" {
@@ -174,11 +177,10 @@ refused() {
 	for off in 0 150 600 $((size_all - 1)) $((size_all - 700)); do
 		cp e.qpod t.qpod
 		printf '\x7f' | dd of=t.qpod bs=1 seek="$off" conv=notrunc status=none
-		rm -f "$MARK"
 		run --separate-stderr env PATH="$FAKEBIN:$PATH" "$QPOD" run t.qpod true
 		echo "byte $off: $status $stderr"
 		[ "$status" -eq 125 ]
-		[ ! -e "$MARK" ]
+		[[ "$stderr" != *fake-qemu-started* ]]
 	done
 }
 
