@@ -191,7 +191,7 @@ refuse_file() {
 		echo "$stderr"
 		[ "$status" -eq 125 ]
 		[ "${#stderr_lines[@]}" -eq 1 ]
-		[[ "$stderr" == *"--password-stdin"* ]]
+		[[ "$stderr" == *"a password in the command line is readable by every local user"*"--password-stdin"* ]]
 		[[ "$stderr" != *s3cret* ]]
 	done
 	run --separate-stderr ./run --creds qpod "$IMAGES/busybox.tar" true
