@@ -4,7 +4,9 @@
 #   kernel.sh config OUT FRAGMENT...
 #       allnoconfig + KCONFIG_ALLCONFIG=(the FRAGMENTs concatenated, in the
 #       order given), then olddefconfig. Every option a fragment sets must come
-#       out of kconfig unchanged, or this fails naming the option and fragment.
+#       out of kconfig unchanged, or this fails naming the option and fragment,
+#       and what Kconfig says keeps it off (kconfig-why.c: the dependency
+#       that is off, the select that holds it on, its range).
 #       Writes the full resolved .config to OUT (replaced only if it changed).
 #   kernel.sh build CONFIG VMLINUZ KCONFIG_OUT SYSTEM_MAP VMLINUX
 #       The kernel for that resolved CONFIG: taken from the cache when its key
@@ -47,6 +49,7 @@
 set -eu
 
 die() { echo "kernel: $*" >&2; exit 1; }
+here=$(cd "$(dirname "$0")" && pwd)
 
 : "${QPOD_BUILD_CACHE:?QPOD_BUILD_CACHE is not set}"
 pkg=linux-source-6.1
@@ -126,12 +129,15 @@ patched() {
 	done
 }
 
-# check FRAGMENT... < resolved .config: every option a fragment sets is in the
-# resolved config with that value ("is not set" may also be absent: an option
+# check RESOLVED FRAGMENT...: every option a fragment sets is in the
+# RESOLVED config with that value ("is not set" may also be absent: an option
 # whose dependencies are off is off). The last fragment to set an option wins;
-# two fragments setting it differently is an error too.
+# two fragments setting it differently is an error too. Prints one line per
+# fault, "KEY<TAB>MESSAGE": KEY is the fragment line kconfig-why can explain,
+# or - for a conflict between two fragments.
 check() {
-	awk -v resolved="$1" '
+	resolved=$1; shift
+	awk -v resolved="$resolved" '
 	function opt(line) {
 		if (line ~ /^CONFIG_[A-Za-z0-9_]+=/) { sub(/=.*/, "", line); return line }
 		if (line ~ /^# CONFIG_[A-Za-z0-9_]+ is not set$/) { split(line, parts, " "); return parts[2] }
@@ -143,7 +149,7 @@ check() {
 		o = opt($0)
 		if (o == "") next
 		if (o in want && want[o] != $0) {
-			printf "kernel: %s from %s conflicts with %s from %s\n", \
+			printf "-\tkernel: %s from %s conflicts with %s from %s\n", \
 				$0, file, want[o], from[o]; bad = 1
 		}
 		want[o] = $0; from[o] = file
@@ -153,14 +159,35 @@ check() {
 			w = want[o]
 			if (w ~ /^# / && (!(o in got) || got[o] == w)) continue
 			if (!(o in got))
-				printf "kernel: %s from %s is not in the resolved config (unknown, or its dependencies are off)\n", w, from[o]
+				printf "%s\tkernel: %s from %s is not in the resolved config (unknown, or its dependencies are off)\n", w, w, from[o]
 			else if (got[o] != w)
-				printf "kernel: %s from %s resolved to \"%s\" (a dependency or choice overrides it)\n", w, from[o], got[o]
+				printf "%s\tkernel: %s from %s resolved to \"%s\" (a dependency or choice overrides it)\n", w, w, from[o], got[o]
 			else continue
 			bad = 1
 		}
 		exit bad
 	}' "$@"
+}
+
+# explain LINE...: kconfig-why's lines for these fragment lines (why each
+# did not come out as asked, from the Kconfig tree itself), or nothing if it
+# cannot say. Built once per kconfig-why.c against the config dir's kconfig
+# objects; run with the variables kbuild gives conf (its own self-check
+# refuses to explain from a reading of Kconfig that is not conf's).
+explain() {
+	[ $# -gt 0 ] || return 0
+	k=$conf/scripts/kconfig
+	why=$conf/kconfig-why-$(sha256sum < "$here/kconfig-why.c" | cut -c1-12)
+	if [ ! -x "$why" ]; then
+		objs=
+		for o in "$k"/*.o; do case $o in */conf.o) ;; *) objs="$objs $o" ;; esac; done
+		# shellcheck disable=SC2086 # the cache's paths have no spaces
+		gcc -O1 -I"$src/scripts/kconfig" -I"$k" -o "$why.tmp" "$here/kconfig-why.c" $objs \
+			>> "$log" 2>&1 && mv "$why.tmp" "$why" || return 0
+	fi
+	(cd "$conf" && env srctree="$src" ARCH=x86_64 SRCARCH=x86 KERNELVERSION="$(kmake -s kernelversion)" \
+		CC=gcc LD=ld NM=nm OBJCOPY=objcopy AR=ar PAHOLE=pahole RUSTC=rustc BINDGEN=bindgen \
+		CC_VERSION_TEXT="$(LC_ALL=C gcc --version | head -n 1)" "$why" "$conf/.config" "$@") 2>> "$log" || true
 }
 
 # put SRC DST: replace DST only once the copy is whole; DST - is no output.
@@ -179,7 +206,15 @@ cmd_config() {
 	  kmake O="$conf" olddefconfig; } > "$log" 2>&1 ||
 		{ tail -n 20 "$log" >&2; die "config failed, full log: $log"; }
 	if ! msgs=$(check "$conf/.config" "$@"); then
-		printf '%s\n' "$msgs" | sort >&2
+		tab=$(printf '\t')
+		# shellcheck disable=SC2046 # one argument per fault's fragment line
+		why=$(IFS='
+'; explain $(printf '%s\n' "$msgs" | cut -f1 | grep -v '^-$'))
+		printf '%s\n' "$msgs" | sort -t "$tab" -k2 | while IFS=$tab read -r key msg; do
+			echo "$msg"
+			o=${key#\# }; o=${o%%[= ]*}
+			[ "$key" = - ] || printf '%s\n' "$why" | awk -F "$tab" -v o="$o" '$1 == o { print "kernel:   " o ": " $2 }'
+		done >&2
 		exit 1
 	fi
 	cmp -s "$conf/.config" "$out" 2>/dev/null || put "$conf/.config" "$out"

@@ -99,6 +99,36 @@ fail() { echo "$*" >&2; return 1; }
 		fail "the error does not name CONFIG_9P_FS"
 }
 
+# kernel.sh asks Kconfig itself (kernel/kconfig-why.c) why an option did
+# not survive: I6300ESB_WDT sits inside `if WATCHDOG` and needs it.
+@test "an option whose dependency is off names that dependency, from Kconfig" {
+	local t=$BATS_TEST_TMPDIR
+	cp -r "$REPO/configs/kernel" "$t/frag"
+	echo CONFIG_I6300ESB_WDT=y > "$t/frag/watchdog.config"
+	run make -C "$REPO" -s O="$t/out" KERNEL_FRAGMENTS_DIR="$t/frag" kernel-config
+	echo "$output"
+	[ "$status" != 0 ] || fail "make kernel-config succeeded with CONFIG_I6300ESB_WDT=y alone"
+	[[ $output == *"kernel:   CONFIG_I6300ESB_WDT: drivers/watchdog/Kconfig:"*": depends on WATCHDOG [=n] && PCI [=y]"* ]] ||
+		fail "the error does not give the option's Kconfig dependency"
+	[[ $output == *"kernel:   CONFIG_I6300ESB_WDT: needs CONFIG_WATCHDOG=y"* ]] ||
+		fail "the error does not name the missing CONFIG_WATCHDOG"
+}
+
+# The resolved .config is checked against, never read as a fragment: a
+# conflict names the two fragments and nothing in the cache.
+@test "a conflict between fragments blames the fragments only" {
+	local t=$BATS_TEST_TMPDIR
+	cp -r "$REPO/configs/kernel" "$t/frag"
+	echo CONFIG_IPV6=y >> "$t/frag/net.config"
+	run make -C "$REPO" -s O="$t/out" KERNEL_FRAGMENTS_DIR="$t/frag" kernel-config
+	echo "$output"
+	[ "$status" != 0 ] || fail "make kernel-config succeeded with two values for CONFIG_IPV6"
+	[[ $output == *"kernel: CONFIG_IPV6=y from $t/frag/net.config conflicts with # CONFIG_IPV6 is not set from $t/frag/net.config"* ]] ||
+		fail "the conflict is not reported"
+	[ "$(grep -c 'conflicts with' <<<"$output")" = 1 ] || fail "more than one conflict line for one conflict"
+	! grep -q '/\.config' <<<"$output" || fail "a line blames a resolved .config"
+}
+
 @test "a fresh O= takes the kernel from the cache in seconds; a second make does nothing" {
 	need_images vmlinuz
 	local t=$BATS_TEST_TMPDIR
