@@ -57,6 +57,7 @@ IMAGES :=
 BINS   :=
 
 include toolchain/toolchain.mk
+include toolchain/external.mk
 include lib/lib.mk
 include proto/proto.mk
 include kernel/kernel.mk
@@ -67,6 +68,7 @@ include packer/packer.mk
 include runner/runner.mk
 include bundle/bundle.mk
 include cli/cli.mk
+include toolchain/provenance.mk
 include test/test.mk
 
 ifeq ($(SANITIZE),1)
@@ -75,11 +77,8 @@ image: deps $(BINS)
 	@[ -L $(IMG) ] || rm -rf $(IMG)
 	@ln -sfn $(abspath $(GUEST_O))/images $(IMG)
 else
-image: deps $(IMAGES) $(BINS) $(IMG)/manifest.json
+image: deps $(IMAGES) $(BINS) $(IMG)/manifest.json $(STAMP)/post-image
 endif
-
-$(IMG)/manifest.json: $(filter-out $(IMG)/manifest.json,$(IMAGES)) toolchain/manifest.sh
-	$(call quiet,GEN,$@)toolchain/manifest.sh $(IMG) > $@.tmp && mv $@.tmp $@
 
 install: image
 	runner/install.sh $(O) $(DESTDIR)$(PREFIX)

@@ -1,20 +1,24 @@
 #!/bin/sh
 # kernel.sh: resolve the guest kernel's config, build the kernel, cache both.
 #
-#   kernel.sh config OUT FRAGMENT...
+#   kernel.sh config OUT FRAGMENT... [+ FRAGMENT...]
 #       allnoconfig + KCONFIG_ALLCONFIG=(the FRAGMENTs concatenated, in the
-#       order given), then olddefconfig. Every option a fragment sets must come
+#       order given), then olddefconfig. The fragments after a lone + (an
+#       external tree's) may set an option to another value than the ones
+#       before it (the last wins); fragments on one side of the + never
+#       disagree. Every option a fragment sets must come
 #       out of kconfig unchanged, or this fails naming the option and fragment,
 #       and what Kconfig says keeps it off (kconfig-why.c: the dependency
 #       that is off, the select that holds it on, its range).
 #       Writes the full resolved .config to OUT (replaced only if it changed).
-#   kernel.sh build CONFIG VMLINUZ KCONFIG_OUT SYSTEM_MAP VMLINUX
+#   kernel.sh build CONFIG VMLINUZ KCONFIG_OUT SYSTEM_MAP VMLINUX [KEY_OUT]
 #       The kernel for that resolved CONFIG: taken from the cache when its key
 #       matches, else built (incrementally) and stored. Copies the bzImage to
 #       VMLINUZ, CONFIG to KCONFIG_OUT, the kernel's symbol map to SYSTEM_MAP
 #       (the image has no KALLSYMS: this decodes oops addresses) and the same
 #       kernel as a stripped ELF to VMLINUX: qemu loads it directly and enters
 #       it through its PVH note, with no decompression (docs/performance.md).
+#       KEY_OUT gets the cache key (below), one line.
 #       An output given as - is not written. $KERNEL_VARIANT (a word) gives
 #       the build its own incremental build dir, so that two configs built
 #       in turn (the SMP and the uniprocessor kernel) do not rebuild each
@@ -129,30 +133,31 @@ patched() {
 	done
 }
 
-# check RESOLVED FRAGMENT...: every option a fragment sets is in the
+# check RESOLVED NBASE FRAGMENT...: every option a fragment sets is in the
 # RESOLVED config with that value ("is not set" may also be absent: an option
 # whose dependencies are off is off). The last fragment to set an option wins;
-# two fragments setting it differently is an error too. Prints one line per
+# two fragments setting it differently is an error too, unless the later is
+# past the first NBASE (an external tree's) and the earlier is not. Prints one line per
 # fault, "KEY<TAB>MESSAGE": KEY is the fragment line kconfig-why can explain,
 # or - for a conflict between two fragments.
 check() {
-	resolved=$1; shift
-	awk -v resolved="$resolved" '
+	resolved=$1 nbase=$2; shift 2
+	awk -v resolved="$resolved" -v nbase="$nbase" '
 	function opt(line) {
 		if (line ~ /^CONFIG_[A-Za-z0-9_]+=/) { sub(/=.*/, "", line); return line }
 		if (line ~ /^# CONFIG_[A-Za-z0-9_]+ is not set$/) { split(line, parts, " "); return parts[2] }
 		return ""
 	}
 	BEGIN { while ((getline l < resolved) > 0) if ((o = opt(l)) != "") got[o] = l }
-	FNR == 1 { file = FILENAME }
+	FNR == 1 { file = FILENAME; top = ++nfile > nbase }
 	{
 		o = opt($0)
 		if (o == "") next
-		if (o in want && want[o] != $0) {
+		if (o in want && want[o] != $0 && !(top && !fromtop[o])) {
 			printf "-\tkernel: %s from %s conflicts with %s from %s\n", \
 				$0, file, want[o], from[o]; bad = 1
 		}
-		want[o] = $0; from[o] = file
+		want[o] = $0; from[o] = file; fromtop[o] = top
 	}
 	END {
 		for (o in want) {
@@ -196,7 +201,14 @@ put() { [ "$2" = - ] || { cp "$1" "$2.tmp" && mv "$2.tmp" "$2"; }; }
 cmd_config() {
 	out=$1; shift
 	[ $# -gt 0 ] || die "no config fragments given"
-	for f; do [ -r "$f" ] || die "cannot read fragment $f"; done
+	nbase=0 seen=
+	for f; do
+		if [ "$f" = + ]; then seen=1; continue; fi
+		[ -r "$f" ] || die "cannot read fragment $f"
+		[ -n "$seen" ] || nbase=$((nbase + 1))
+	done
+	# shellcheck disable=SC2046 # fragment paths have no blanks (make's)
+	set -- $(for f; do [ "$f" = + ] || echo "$f"; done)
 	extract
 	conf=$cache/conf-$ver
 	mkdir -p "$conf"
@@ -205,7 +217,7 @@ cmd_config() {
 	{ kmake O="$conf" KCONFIG_ALLCONFIG="$conf/qpod-fragments.config" allnoconfig &&
 	  kmake O="$conf" olddefconfig; } > "$log" 2>&1 ||
 		{ tail -n 20 "$log" >&2; die "config failed, full log: $log"; }
-	if ! msgs=$(check "$conf/.config" "$@"); then
+	if ! msgs=$(check "$conf/.config" "$nbase" "$@"); then
 		tab=$(printf '\t')
 		# shellcheck disable=SC2046 # one argument per fault's fragment line
 		why=$(IFS='
@@ -252,6 +264,7 @@ cmd_build() {
 	put "$kern/config" "$3"
 	put "$kern/System.map" "$4"
 	put "$kern/vmlinux" "$5"
+	[ -z "${6:-}" ] || echo "$key" > "$6"
 	# Keep the 8 kernels used last (about 7 MiB each).
 	touch "$kern"
 	# shellcheck disable=SC2012 # keys are hex: ls -t is safe and short
@@ -280,13 +293,14 @@ build() {
 	echo "kernel: built in $(($(date +%s) - start)) s" >&2
 }
 
-[ $# -ge 1 ] || die "usage: kernel.sh config OUT FRAGMENT... | build CONFIG VMLINUZ KCONFIG_OUT SYSTEM_MAP VMLINUX"
+[ $# -ge 1 ] || die "usage: kernel.sh config OUT FRAGMENT... [+ FRAGMENT...] | build CONFIG VMLINUZ KCONFIG_OUT SYSTEM_MAP VMLINUX [KEY_OUT]"
 mkdir -p "$cache"
 # One kernel.sh per cache at a time: builds share the source and build dirs.
 exec 9> "$cache/lock"
 flock 9
 case $1 in
 config) [ $# -ge 3 ] || die "usage: kernel.sh config OUT FRAGMENT..."; shift; cmd_config "$@" ;;
-build)  [ $# -eq 6 ] || die "usage: kernel.sh build CONFIG VMLINUZ KCONFIG_OUT SYSTEM_MAP VMLINUX"; shift; cmd_build "$@" ;;
+build)  [ $# -eq 6 ] || [ $# -eq 7 ] || die "usage: kernel.sh build CONFIG VMLINUZ KCONFIG_OUT SYSTEM_MAP VMLINUX [KEY_OUT]"
+	shift; cmd_build "$@" ;;
 *) die "unknown command $1" ;;
 esac
