@@ -25,7 +25,13 @@ INITRD_FILES := $(filter $(addsuffix /initrd/%,$(EXTERNAL_DIRS)),$(EXTERNAL_FILE
 # initrd small on purpose: its unpack is on every boot's critical path
 # (config.mak may raise it for an external tree's files).
 INITRD_MAX_BYTES ?= 65536
-$(IMG)/initrd.img: $(INITRD_SPECS) $(INITRD_FILES) $(EXTERNAL_STATE)/trees.list $(MKCPIO) $(HYPERSTART)
+# Every mtime in the archive is SOURCE_DATE_EPOCH: another epoch (a new
+# commit) is another initrd. Rewritten only on change (kernel.mk's idiom).
+$(OBJ)/initrd/epoch: FORCE
+	@mkdir -p $(@D)
+	@echo '$(SOURCE_DATE_EPOCH)' | cmp -s - $@ || echo '$(SOURCE_DATE_EPOCH)' > $@
+
+$(IMG)/initrd.img: $(INITRD_SPECS) $(INITRD_FILES) $(EXTERNAL_STATE)/trees.list $(OBJ)/initrd/epoch $(MKCPIO) $(HYPERSTART)
 	@$(if $(HYPERSTART),,echo "initrd: HYPERSTART is not defined (hyperstart/hyperstart.mk)" >&2; exit 1)
 	@mkdir -p $(@D)
 	@HYPERSTART=$(HYPERSTART) $(MKCPIO) -t $(SOURCE_DATE_EPOCH) $(INITRD_SPECS) > $(OBJ)/initrd/initrd.cpio
