@@ -6,6 +6,10 @@
 #                        build, which it boots for one), $(IMG)/kernel.config,
 #                        $(IMG)/kernel-up.config, $(IMG)/cmdline
 #   make kernel-config   only resolve and check the configs (seconds, no build)
+#   make kernel-menuconfig   the kernel's menuconfig on the resolved config
+#   make kernel-savefragment FRAGMENT=FILE   what menuconfig changed, as a
+#                        fragment (FILE: a new file, in configs/kernel or an
+#                        external tree's kernel/)
 #
 # The config is allnoconfig + the fragments $(KERNEL_FRAGMENTS_DIR)/*.config in
 # sorted order, then each external tree's kernel/*.config; kernel/kernel.sh
@@ -38,7 +42,20 @@ IMAGES += $(IMG)/vmlinuz $(IMG)/vmlinux $(IMG)/vmlinux-up $(IMG)/kernel.config $
 kernel: $(IMG)/vmlinuz $(IMG)/vmlinux $(IMG)/vmlinux-up $(IMG)/kernel.config $(IMG)/kernel-up.config \
 	$(IMG)/cmdline $(OBJ)/kernel/System.map $(OBJ)/kernel/System-up.map
 kernel-config: $(KERNEL_CONFIG) $(KERNEL_CONFIG_UP)
-.PHONY: kernel kernel-config FORCE
+.PHONY: kernel kernel-config kernel-menuconfig kernel-savefragment FORCE
+
+# The kernel's menuconfig on the resolved config (the SMP one: a fragment
+# applies to both), kept in $(KERNEL_EDIT) between runs until the fragments
+# change; then kernel-savefragment writes what changed as a new fragment.
+KERNEL_EDIT := $(OBJ)/kernel/menuconfig.config
+KERNEL_ARGS := $(KERNEL_DEFAULTS) $(if $(KERNEL_EXTERNALS),+ $(KERNEL_EXTERNALS))
+kernel-menuconfig: $(KERNEL_CONFIG)
+	@[ -f $(KERNEL_EDIT) ] && [ $(KERNEL_EDIT) -nt $(KERNEL_CONFIG) ] || cp $(KERNEL_CONFIG) $(KERNEL_EDIT)
+	@$(KERNEL_SH) menuconfig $(KERNEL_EDIT)
+
+kernel-savefragment: $(KERNEL_CONFIG)
+	@$(if $(FRAGMENT),,echo "kernel: FRAGMENT=FILE names the fragment to write" >&2; exit 1)
+	@$(KERNEL_SH) savefragment $(FRAGMENT) $(KERNEL_EDIT) $(KERNEL_ARGS)
 
 # The fragment list itself is a dependency: removing a fragment, or pointing
 # KERNEL_FRAGMENTS_DIR or EXTERNAL elsewhere, must re-resolve. Rewritten only on change,
@@ -55,7 +72,7 @@ $(OBJ)/kernel/patches.list: FORCE
 # changes; the touch records that it was checked against these fragments.
 $(KERNEL_CONFIG): $(KERNEL_FRAGMENTS) $(OBJ)/kernel/fragments.list kernel/kernel.sh $(KERNEL_TARBALL) | deps
 	@$(if $(KERNEL_DEFAULTS),,echo "kernel: no fragments in $(KERNEL_FRAGMENTS_DIR)/*.config" >&2; exit 1)
-	@$(KERNEL_SH) config $@ $(KERNEL_DEFAULTS) $(if $(KERNEL_EXTERNALS),+ $(KERNEL_EXTERNALS))
+	@$(KERNEL_SH) config $@ $(KERNEL_ARGS)
 	@touch $@
 
 $(KERNEL_CONFIG_UP): $(KERNEL_FRAGMENTS_UP) $(OBJ)/kernel/fragments.list kernel/kernel.sh $(KERNEL_TARBALL) | deps

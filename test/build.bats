@@ -129,6 +129,61 @@ fail() { echo "$*" >&2; return 1; }
 	! grep -q '/\.config' <<<"$output" || fail "a line blames a resolved .config"
 }
 
+# menu_key KEYS WANT: send KEYS to the menuconfig in tmux session $tm and
+# wait (15 s at most) until its screen shows WANT.
+menu_key() {
+	local i
+	[ -z "$1" ] || tmux send-keys -t "$tm" "$1"
+	for ((i = 0; i < 150; i++)); do
+		tmux capture-pane -p -t "$tm" | grep -q -- "$2" && return 0
+		sleep 0.1
+	done
+	tmux capture-pane -p -t "$tm"
+	fail "menuconfig never showed: $2"
+}
+
+# The defaults less CONFIG_AIO=y; the real menuconfig (driven through tmux)
+# turns AIO on again; savefragment writes that one line; a fresh O= with
+# the new fragment resolves the default config and takes the default kernel.
+@test "kernel-menuconfig and kernel-savefragment: a change in the menu comes back as a fragment, and a clean build has it" {
+	need_images vmlinuz kernel.config
+	local t=$BATS_TEST_TMPDIR tm=qpod-menu-$$ i
+	cp -r "$REPO/configs/kernel" "$t/frag"
+	sed -i '/^CONFIG_AIO=y$/d' "$t/frag/base.config"
+	local mk=(make -C "$REPO" O="$t/out" KERNEL_FRAGMENTS_DIR="$t/frag")
+	run "${mk[@]}" -s kernel-config
+	[ "$status" = 0 ] || fail "kernel-config without AIO failed: $output"
+	grep -qx '# CONFIG_AIO is not set' "$t/out/obj/kernel/kernel.config" || fail "AIO is on without its line"
+	tmux new-session -d -s "$tm" -x 160 -y 48 "${mk[*]} kernel-menuconfig; echo \$? > $t/rc; sleep 60"
+	menu_key "" "Arrow keys navigate"
+	menu_key / "Enter (sub)string"
+	tmux send-keys -t "$tm" '^AIO$'
+	menu_key Enter "(1) .*Enable AIO support"
+	menu_key 1 "\[ \]   Enable AIO support"
+	menu_key y "\[\*\]   Enable AIO support"
+	for ((i = 0; i < 8; i++)); do
+		tmux send-keys -t "$tm" Escape
+		sleep 0.2
+		tmux send-keys -t "$tm" Escape
+		sleep 0.8
+		tmux capture-pane -p -t "$tm" | grep -q "save your new configuration" && break
+	done
+	menu_key Enter "End of the configuration"
+	for ((i = 0; i < 100; i++)); do [ -s "$t/rc" ] && break; sleep 0.1; done
+	tmux kill-session -t "$tm"
+	[ "$(cat "$t/rc")" = 0 ] || fail "make kernel-menuconfig exited $(cat "$t/rc")"
+	grep -qx CONFIG_AIO=y "$t/out/obj/kernel/menuconfig.config" || fail "the menu's change is not in menuconfig.config"
+	run "${mk[@]}" -s kernel-savefragment FRAGMENT="$t/frag/aio.config"
+	echo "$output"
+	[ "$status" = 0 ] || fail "kernel-savefragment failed"
+	[ "$(grep -v '^# aio.config' "$t/frag/aio.config")" = CONFIG_AIO=y ] || fail "the fragment is not the one change: $(cat "$t/frag/aio.config")"
+	run make -C "$REPO" O="$t/clean" KERNEL_FRAGMENTS_DIR="$t/frag" kernel
+	[ "$status" = 0 ] || fail "a clean make kernel with the new fragment failed: $output"
+	grep -qx CONFIG_AIO=y "$t/clean/images/kernel.config" || fail "the clean build's config lacks CONFIG_AIO=y"
+	cmp "$t/clean/images/kernel.config" "$IMG/kernel.config" || fail "the fragments no longer resolve to the default config"
+	cmp "$t/clean/images/vmlinuz" "$IMG/vmlinuz" || fail "the clean build's kernel is not the default one"
+}
+
 @test "a fresh O= takes the kernel from the cache in seconds; a second make does nothing" {
 	need_images vmlinuz
 	local t=$BATS_TEST_TMPDIR

@@ -1,20 +1,22 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * kconfig-why: why an option a fragment asked for is not in the resolved
- * config, in the words of Kconfig itself. A kconfig front end like the
- * kernel's conf and mconf: kernel/kernel.sh builds it against the kconfig
- * objects that `make olddefconfig` left in the config dir (hence GPL-2.0,
- * as they are) and runs it only when its check has failed.
+ * kconfig-query: what Kconfig itself says about options of a resolved
+ * config. A kconfig front end like the kernel's conf and mconf:
+ * kernel/kernel.sh builds it against the kconfig objects that `make
+ * olddefconfig` left in the config dir (hence GPL-2.0, as they are).
  *
- *   kconfig-why CONFIG LINE...
+ *   kconfig-query why CONFIG LINE...
+ *   kconfig-query settable CONFIG NAME...
  *
  * Reads the Kconfig tree ($srctree/Kconfig, with the variables kbuild gives
  * conf: ARCH, SRCARCH, KERNELVERSION, CC, CC_VERSION_TEXT, LD, ...) and the
  * resolved CONFIG. First it writes the config back and compares it with
  * CONFIG byte for byte: a different reading (other variables, another tree)
- * would explain a config that is not the one resolved, so then it says so
- * and exits 2. Each LINE is a fragment line, `CONFIG_X=VALUE` or
- * `# CONFIG_X is not set`; for each it prints lines `CONFIG_X<TAB>TEXT`:
+ * would speak of a config that is not the one resolved, so then it says so
+ * and exits 2.
+ *
+ * why: each LINE is a fragment line that did not survive, `CONFIG_X=VALUE`
+ * or `# CONFIG_X is not set`; for each it prints lines `CONFIG_X<TAB>TEXT`:
  *
  *   CONFIG_X	no Kconfig file defines it
  *   CONFIG_X	drivers/x/Kconfig:12: depends on A [=n] && B [=y]
@@ -25,7 +27,10 @@
  *   CONFIG_X	has no prompt: only a select or default sets it; selected by: ...
  *   CONFIG_X	is on, selected by: G [=y]
  *   CONFIG_X	cannot be turned off: its prompt shows only if EXPERT [=n]
- *   CONFIG_X	range 12 25
+ *   CONFIG_X	range [12 25]
+ *
+ * settable: prints, one a line, those NAMEs (without CONFIG_) that have a
+ * prompt: a fragment can set them; the others follow from those.
  *
  * Exit 0 (what could be said is printed), 1 on a usage error, 2 as above.
  */
@@ -173,34 +178,41 @@ static int same_file(const char *a, const char *b)
 int main(int argc, char **argv)
 {
 	char back[4200];
-	if (argc < 3) {
-		fprintf(stderr, "usage: kconfig-why CONFIG LINE...\n");
+	int why_ = argc > 1 && !strcmp(argv[1], "why"), settable = argc > 1 && !strcmp(argv[1], "settable");
+	if (argc < 4 || (!why_ && !settable)) {
+		fprintf(stderr, "usage: kconfig-query why CONFIG LINE... | settable CONFIG NAME...\n");
 		return 1;
 	}
 	conf_set_message_callback(NULL);
 	conf_parse("Kconfig");
-	if (conf_read(argv[1])) {
-		fprintf(stderr, "kconfig-why: cannot read %s\n", argv[1]);
+	if (conf_read(argv[2])) {
+		fprintf(stderr, "kconfig-query: cannot read %s\n", argv[2]);
 		return 1;
 	}
-	snprintf(back, sizeof back, "%s.why", argv[1]);
+	snprintf(back, sizeof back, "%s.query", argv[2]);
 	setenv("KCONFIG_OVERWRITECONFIG", "1", 1);
-	int same = conf_write(back) == 0 && same_file(back, argv[1]);
+	int same = conf_write(back) == 0 && same_file(back, argv[2]);
 	remove(back);
 	if (!same) {
-		fprintf(stderr, "kconfig-why: Kconfig read here gives another config than %s\n", argv[1]);
+		fprintf(stderr, "kconfig-query: Kconfig read here gives another config than %s\n", argv[2]);
 		return 2;
 	}
-	for (int i = 2; i < argc; i++) {
+	for (int i = 3; i < argc; i++) {
 		char name[256], opt[270], *eq;
 		const char *l = argv[i], *value = NULL;
+		if (settable) {
+			struct symbol *s = sym_find(l);
+			if (s && has_prompt(s))
+				printf("%s\n", l);
+			continue;
+		}
 		if (!strncmp(l, "# CONFIG_", 9) && strstr(l, " is not set")) {
 			snprintf(name, sizeof name, "%.*s", (int)(strstr(l, " is not set") - l - 9), l + 9);
 		} else if (!strncmp(l, "CONFIG_", 7) && (eq = strchr(l, '='))) {
 			snprintf(name, sizeof name, "%.*s", (int)(eq - l - 7), l + 7);
 			value = eq + 1;
 		} else {
-			fprintf(stderr, "kconfig-why: not a fragment line: %s\n", l);
+			fprintf(stderr, "kconfig-query: not a fragment line: %s\n", l);
 			return 1;
 		}
 		snprintf(opt, sizeof opt, "CONFIG_%s", name);
