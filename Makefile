@@ -80,8 +80,11 @@ else
 image: deps $(IMAGES) $(BINS) $(IMG)/manifest.json $(STAMP)/post-image
 endif
 
+# runner/install.sh installs the images the runner boots; the SBOM and the
+# buildinfo go with them (qpod bundle puts the SBOM in every bundle).
 install: image
 	runner/install.sh $(O) $(DESTDIR)$(PREFIX)
+	install -m 0644 $(IMG)/sbom.spdx.json $(IMG)/buildinfo.json $(DESTDIR)$(PREFIX)/share/qpod/images/
 
 clean:
 	rm -rf $(O)

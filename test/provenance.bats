@@ -13,6 +13,10 @@ fail() { echo "$*" >&2; return 1; }
 
 SCHEMA=$REPO/test/schemas/spdx-schema-2.3.json
 
+# dver PKG [source:]: the installed version (or its source's), one line
+# however many architectures have it (Multi-Arch: same, one version)
+dver() { dpkg-query -W -f="\${${2:-}Version}\n" "$1" | sort -u; }
+
 # spdx_valid FILE: no error against the schema (formats checked too), or
 # each error on a line.
 spdx_valid() {
@@ -62,9 +66,9 @@ EOF
 	local s=$IMAGES/sbom.spdx.json purl pkg ver id bad=
 	while read -r purl; do
 		pkg=${purl#pkg:deb/debian/} ver=${pkg#*@} ver=${ver%%\?*} pkg=${pkg%%@*}
-		[ "$(dpkg-query -W -f='${Version}' "$pkg")" = "$ver" ] || bad="$bad $pkg=$ver"
+		[ "$(dver $pkg)" = "$ver" ] || bad="$bad $pkg=$ver"
 	done < <(jq -r '.packages[].externalRefs[]?.referenceLocator' "$s")
-	[ "$(jq -r '[.packages[] | select(.name == "linux") | .versionInfo] | unique | .[]' "$s")" = "$(dpkg-query -W -f='${source:Version}' linux-source-6.1)" ] ||
+	[ "$(jq -r '[.packages[] | select(.name == "linux") | .versionInfo] | unique | .[]' "$s")" = "$(dver linux-source-6.1 source:)" ] ||
 		bad="$bad linux"
 	for id in $(jq -r '[.files[].licenseConcluded, .packages[].licenseConcluded] | .[]' "$s" | tr -d '()' | tr ' ' '\n' |
 		grep -v -e '^AND$' -e '^OR$' -e '^WITH$' -e '^NOASSERTION$' -e '^LicenseRef-' | sort -u); do
@@ -77,12 +81,12 @@ EOF
 @test "buildinfo.json names the compiler, musl, linux-source, qemu source and busybox as dpkg and qboot.hash have them" {
 	need_images buildinfo.json
 	local b=$IMAGES/buildinfo.json
-	[ "$(jq -r .compiler.version "$b")" = "$(dpkg-query -W -f='${Version}' gcc-12)" ] || fail "compiler"
+	[ "$(jq -r .compiler.version "$b")" = "$(dver gcc-12)" ] || fail "compiler"
 	[ "$(jq -r .compiler.text "$b")" = "$(LC_ALL=C gcc --version | head -n 1)" ] || fail "compiler text"
-	[ "$(jq -r .musl.version "$b")" = "$(dpkg-query -W -f='${Version}' musl-dev)" ] || fail "musl"
-	[ "$(jq -r .linux_source.version "$b")" = "$(dpkg-query -W -f='${Version}' linux-source-6.1)" ] || fail "linux-source"
+	[ "$(jq -r .musl.version "$b")" = "$(dver musl-dev)" ] || fail "musl"
+	[ "$(jq -r .linux_source.version "$b")" = "$(dver linux-source-6.1)" ] || fail "linux-source"
 	[ "$(jq -r .qemu_source.sha256 "$b")" = "$(awk '$1 == "sha256" { print $2 }' "$REPO/firmware/qboot.hash")" ] || fail "qemu source"
-	[ "$(jq -r .busybox.version "$b")" = "$(dpkg-query -W -f='${Version}' busybox-static)" ] || fail "busybox"
+	[ "$(jq -r .busybox.version "$b")" = "$(dver busybox-static)" ] || fail "busybox"
 	[ "$(jq -r '.kernel_keys.vmlinux' "$b")" = "$(jq -r '.kernel_keys.vmlinux' "$IMAGES/manifest.json")" ] || fail "kernel key"
 }
 
@@ -130,4 +134,28 @@ EOF
 	grep -q '^musl,1.2.3-1,' "$l/sources.csv" || fail "musl is not among the source packages"
 	cmp -s "$l/sources/linux-source-6.1.tar.xz" /usr/src/linux-source-6.1.tar.xz || fail "the kernel's source is not there"
 	tar -tf "$l/sources/qboot-7.2+dfsg.tar" | grep -qx qboot/main.c || fail "qboot's source is not there"
+}
+
+@test "a bundle carries the images' SBOM: qpod inspect shows it, and which parts it lists by digest" {
+	need_images sbom.spdx.json busybox.tar
+	local t=$BATS_TEST_TMPDIR part file
+	run "$QPOD" bundle "$IMAGES/busybox.tar" -o "$t/app.qpod"
+	[ "$status" = 0 ] || fail "qpod bundle failed: $output"
+	run "$QPOD" inspect "$t/app.qpod"
+	[ "$status" = 0 ] || fail "qpod inspect failed: $output"
+	echo "$output" > "$t/inspect.json"
+	jq .sbom.document "$t/inspect.json" > "$t/sbom.json"
+	[ "$(jq -S . "$t/sbom.json")" = "$(jq -S . "$IMAGES/sbom.spdx.json")" ] || fail "the bundle's SBOM is not the images'"
+	run spdx_valid "$t/sbom.json"
+	[ "$status" = 0 ] || fail "the bundle's SBOM fails the SPDX 2.3 schema: $output"
+	[ "$(jq -c .sbom.listed "$t/inspect.json")" = '["kernel","kernel-up","initrd","firmware","cmdline","vm.conf"]' ] ||
+		fail "listed: $(jq -c .sbom.listed "$t/inspect.json")"
+	[ "$(jq -c .sbom.not_listed "$t/inspect.json")" = '["launch","rootfs","image layer"]' ] ||
+		fail "not listed: $(jq -c .sbom.not_listed "$t/inspect.json")"
+	for part in kernel:vmlinux kernel-up:vmlinux-up initrd:initrd.img firmware:qboot.rom; do
+		file=${part#*:} part=${part%%:*}
+		[ "$(jq -r --arg p "$part" '.parts[] | select(.part == $p) | .digest[7:]' "$t/inspect.json")" = \
+			"$(jq -r --arg f "./$file" '.files[] | select(.fileName == $f) | .checksums[] | select(.algorithm == "SHA256") | .checksumValue' "$t/sbom.json")" ] ||
+			fail "the SBOM's sha256 of $file is not the bundle's $part"
+	done
 }

@@ -3,8 +3,9 @@
   table(path)      toolchain/provenance read: ({file: [source...]},
                    {source: licence}); an unknown line or a file's source
                    without a licence raises Error
-  deb(package)     a Debian package as dpkg has it: {"package", "version",
-                   "arch", "source", "source_version"}; Error if absent
+  deb(package)     a Debian package as dpkg has it, for the build's own
+                   architecture (or all): {"package", "version", "arch",
+                   "source", "source_version"}; Error if absent
   orig(hashfile)   a pinned orig tarball: {"name", "source", "version",
                    "sha256"} (firmware/qboot.hash: qemu 7.2+dfsg)
   qpod()           {"version": QPOD_VERSION, "commit": git HEAD or
@@ -52,12 +53,14 @@ def table(path):
 
 
 def deb(package):
-    fmt = "${Package}\t${Version}\t${Architecture}\t${source:Package}\t${source:Version}\t${Status}"
+    fmt = "${Package}\t${Version}\t${Architecture}\t${source:Package}\t${source:Version}\t${Status}\n"
+    native = subprocess.run(["dpkg", "--print-architecture"], capture_output=True, text=True).stdout.strip()
     r = subprocess.run(["dpkg-query", "-W", "-f", fmt, package], capture_output=True, text=True)
-    fields = r.stdout.split("\t")
-    if r.returncode or len(fields) != 6 or not fields[5].endswith(" installed"):
-        raise Error(f"Debian package {package} is not installed (make deps)")
-    return dict(zip(("package", "version", "arch", "source", "source_version"), fields[:5]))
+    for line in r.stdout.splitlines():  # one a line per architecture installed: the build's own
+        fields = line.split("\t")
+        if len(fields) == 6 and fields[2] in (native, "all") and fields[5].endswith(" installed"):
+            return dict(zip(("package", "version", "arch", "source", "source_version"), fields[:5]))
+    raise Error(f"Debian package {package} is not installed (make deps)")
 
 
 def orig(hashfile):
