@@ -18,14 +18,7 @@ fail() { echo "$*" >&2; return 1; }
 
 setup_file() {
 	export EXT=$REPO/examples/external O=$BATS_FILE_TMPDIR/o C=$BATS_FILE_TMPDIR/cache
-	local cache=${QPOD_BUILD_CACHE:-$HOME/.cache/qpod-build} s
-	mkdir -p "$C/kernel"
-	cp -a "$cache/dl" "$C/"
-	[ ! -d "$cache/apt" ] || cp -a "$cache/apt" "$C/"
-	cp -a "$cache"/kernel/conf-* "$cache"/kernel/kern-* "$C/kernel/"
-	for s in "$cache"/kernel/src-*; do
-		case $s in *+*) ;; *) cp -al "$s" "$C/kernel/" ;; esac
-	done
+	seed_cache "$C" kernels
 }
 
 mk() { # mk ARGS...: make in the repo with the private O= and cache

@@ -2,6 +2,7 @@
 #   OUT      absolute build output (QPOD_OUT from test.mk, default ./out)
 #   QPOD     the runner binary
 #   BBROOT   a busybox root directory made once per machine run (mk_bbroot)
+#   seed_cache DIR [kernels]   a private build cache for kernel builds
 
 REPO=$(cd "$(dirname "${BATS_TEST_FILENAME}")/.." && pwd)
 OUT=${QPOD_OUT:-$REPO/out}
@@ -43,6 +44,22 @@ need_images() {
 		[ -f "$IMAGES/$f" ] || missing="$missing $IMAGES/$f"
 	done
 	[ -z "$missing" ] || fail_now "missing:$missing: run \`make image\` first"
+}
+
+# seed_cache DIR [kernels]: DIR becomes a private build cache: the shared
+# cache's pristine kernel source hard-linked (copied across filesystems),
+# its downloads and apt lists copied, and with "kernels" its finished
+# kernels and config dir too, so that the default config builds nothing.
+seed_cache() {
+	local shared=${QPOD_BUILD_CACHE:-$HOME/.cache/qpod-build} s
+	mkdir -p "$1/kernel"
+	[ ! -d "$shared/dl" ] || cp -a "$shared/dl" "$1/"
+	[ ! -d "$shared/apt" ] || cp -a "$shared/apt" "$1/"
+	for s in "$shared"/kernel/src-*; do
+		case $s in *+* | *.tmp) continue ;; esac
+		cp -al "$s" "$1/kernel/" 2>/dev/null || cp -a "$s" "$1/kernel/"
+	done
+	[ "${2:-}" != kernels ] || cp -a "$shared"/kernel/conf-* "$shared"/kernel/kern-* "$1/kernel/"
 }
 
 fail_now() {
