@@ -8,7 +8,7 @@
 #   make test     lint, unit, fuzz and end-to-end suites; ends "N passed, N failed, N skipped"
 #   make test SANITIZE=1  the host side under ASan+UBSan (out-san/), a subset of suites
 #   make bench    boot, throughput and unpack numbers as one table
-#   make help     every target
+#   make help     every target and variable (toolchain/help.txt)
 
 -include config.mak
 
@@ -93,14 +93,6 @@ distclean: clean
 	rm -rf $(QPOD_BUILD_CACHE)
 
 help:
-	@sed -n 's/^#   make /  make /p' Makefile
-	@echo "  make fuzz     the fuzz targets for FUZZ_SECONDS each (default 10)"
-	@echo "  make lint     test/lint-bats.py on every suite: assertions that cannot fail"
-	@echo "  make mutate   break the code on purpose, one way at a time: which tests catch it"
-	@echo "  make install PREFIX=DIR   runner and images under DIR (default $(PREFIX))"
-	@echo "  make deps     install missing Debian packages (root) or print the apt-get line"
-	@echo "  parts: kernel kernel-config hyperstart initrd firmware packer runner"
-	@echo "  make clean    remove $(O)/"
-	@echo "  make distclean  also drop the build cache $(QPOD_BUILD_CACHE)"
+	@cat toolchain/help.txt
 
 -include $(shell find $(OBJ) -name '*.d' 2>/dev/null)

@@ -278,3 +278,16 @@ boot() {
 	fi
 	echo "# READY (type $type, length $len) after $(echo "$EPOCHREALTIME - $start" | bc) s" >&3
 }
+
+# Every target a fragment declares .PHONY and every variable it lets a user
+# set (?=, and O, V, EXTERNAL, FRAGMENT, config.mak) is in make help.
+@test "make help names every target and every variable a user sets" {
+	run make -C "$REPO" -s help
+	[ "$status" = 0 ] || fail "make help failed"
+	local w missing=
+	for w in $(grep -h '^\.PHONY:' "$REPO"/Makefile "$REPO"/*/*.mk | cut -d: -f2 | tr ' ' '\n' | grep -vx -e FORCE -e firmware-refetch) \
+		$(grep -h -o '^[A-Z_]* *?=' "$REPO"/Makefile "$REPO"/*/*.mk | tr -d ' ?=') V EXTERNAL FRAGMENT config.mak; do
+		grep -qw -- "$w" <<<"$output" || missing="$missing $w"
+	done
+	[ -z "$missing" ] || fail "make help does not name:$missing"
+}
