@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: GPL-2.0-only
+/* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * kconfig-query: what Kconfig itself says about options of a resolved
  * config. A kconfig front end like the kernel's conf and mconf:
