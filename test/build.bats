@@ -76,13 +76,21 @@ fail() { echo "$*" >&2; return 1; }
 		fail "manifest lists $n files, $IMG has a different number"
 }
 
-@test "an unknown fragment option fails the config step, naming option and fragment" {
-	local t=$BATS_TEST_TMPDIR
+# config_fails FRAGMENT LINE: the default fragments with LINE added to
+# FRAGMENT (a new one if none has that name): make kernel-config fails;
+# $output is what it said, $t the test's folder.
+config_fails() {
+	t=$BATS_TEST_TMPDIR
 	cp -r "$REPO/configs/kernel" "$t/frag"
-	echo CONFIG_DOES_NOT_EXIST=y >> "$t/frag/net.config"
+	echo "$2" >> "$t/frag/$1"
 	run make -C "$REPO" -s O="$t/out" KERNEL_FRAGMENTS_DIR="$t/frag" kernel-config
 	echo "$output"
-	[ "$status" != 0 ] || fail "make kernel-config succeeded with CONFIG_DOES_NOT_EXIST=y"
+	[ "$status" != 0 ] || fail "make kernel-config succeeded with $2 in $1"
+}
+
+@test "an unknown fragment option fails the config step, naming option and fragment" {
+	local t
+	config_fails net.config CONFIG_DOES_NOT_EXIST=y
 	[[ $output == *"kernel: CONFIG_DOES_NOT_EXIST=y from $t/frag/net.config is not in the resolved config"* ]] ||
 		fail "the error does not name the option and its fragment"
 	[ ! -e "$t/out/images/vmlinuz" ] || fail "a kernel was installed despite the bad fragment"
@@ -99,15 +107,11 @@ fail() { echo "$*" >&2; return 1; }
 		fail "the error does not name CONFIG_9P_FS"
 }
 
-# kernel.sh asks Kconfig itself (kernel/kconfig-why.c) why an option did
+# kernel.sh asks Kconfig itself (kernel/kconfig-query.c) why an option did
 # not survive: I6300ESB_WDT sits inside `if WATCHDOG` and needs it.
 @test "an option whose dependency is off names that dependency, from Kconfig" {
-	local t=$BATS_TEST_TMPDIR
-	cp -r "$REPO/configs/kernel" "$t/frag"
-	echo CONFIG_I6300ESB_WDT=y > "$t/frag/watchdog.config"
-	run make -C "$REPO" -s O="$t/out" KERNEL_FRAGMENTS_DIR="$t/frag" kernel-config
-	echo "$output"
-	[ "$status" != 0 ] || fail "make kernel-config succeeded with CONFIG_I6300ESB_WDT=y alone"
+	local t
+	config_fails watchdog.config CONFIG_I6300ESB_WDT=y
 	[[ $output == *"kernel:   CONFIG_I6300ESB_WDT: drivers/watchdog/Kconfig:"*": depends on WATCHDOG [=n] && PCI [=y]"* ]] ||
 		fail "the error does not give the option's Kconfig dependency"
 	[[ $output == *"kernel:   CONFIG_I6300ESB_WDT: needs CONFIG_WATCHDOG=y"* ]] ||
@@ -117,12 +121,8 @@ fail() { echo "$*" >&2; return 1; }
 # The resolved .config is checked against, never read as a fragment: a
 # conflict names the two fragments and nothing in the cache.
 @test "a conflict between fragments blames the fragments only" {
-	local t=$BATS_TEST_TMPDIR
-	cp -r "$REPO/configs/kernel" "$t/frag"
-	echo CONFIG_IPV6=y >> "$t/frag/net.config"
-	run make -C "$REPO" -s O="$t/out" KERNEL_FRAGMENTS_DIR="$t/frag" kernel-config
-	echo "$output"
-	[ "$status" != 0 ] || fail "make kernel-config succeeded with two values for CONFIG_IPV6"
+	local t
+	config_fails net.config CONFIG_IPV6=y
 	[[ $output == *"kernel: CONFIG_IPV6=y from $t/frag/net.config conflicts with # CONFIG_IPV6 is not set from $t/frag/net.config"* ]] ||
 		fail "the conflict is not reported"
 	[ "$(grep -c 'conflicts with' <<<"$output")" = 1 ] || fail "more than one conflict line for one conflict"

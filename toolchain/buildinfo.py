@@ -24,7 +24,6 @@ A {deb} is {"package", "version", "arch", "source", "source_version"} from
 dpkg (provenance.py). Deterministic: sorted, fixed key order, no time but
 SOURCE_DATE_EPOCH; the same checkout and packages give the same bytes.
 """
-import json
 import os
 import subprocess
 import sys
@@ -62,12 +61,8 @@ def main(argv):
         "externals": [{k: e[k] for k in ("name", "license", "sha256")} for e in pv.externals(obj, dirs)],
         "packages": [pv.deb(p) for p in sorted(debs)],
     }
-    json.dump(info, sys.stdout, indent=2)
-    sys.stdout.write("\n")
+    pv.dump(info)
 
 
 if __name__ == "__main__":
-    try:
-        main(sys.argv)
-    except pv.Error as e:
-        sys.exit(f"buildinfo: {e}")
+    pv.run(main, "buildinfo")

@@ -16,11 +16,15 @@
   licence_and(exprs)    one SPDX expression: each once, sorted, joined by
                    AND, an OR expression in parentheses
   epoch()          SOURCE_DATE_EPOCH (the build's), as int
+  run(main, what)  main(sys.argv); an Error exits 1 with "what: why"
+  dump(doc)        doc as indented JSON on stdout, one newline after
 
 Everything is read from the machine and the repository, never the network.
 """
+import json
 import os
 import subprocess
+import sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(HERE)
@@ -134,3 +138,15 @@ def licence_and(exprs):
 
 def epoch():
     return int(os.environ.get("SOURCE_DATE_EPOCH", "0"))
+
+
+def run(main, what):
+    try:
+        main(sys.argv)
+    except Error as e:
+        sys.exit(f"{what}: {e}")
+
+
+def dump(doc):
+    json.dump(doc, sys.stdout, indent=2)
+    sys.stdout.write("\n")

@@ -162,12 +162,8 @@ def main(argv):
     if refs:
         doc["hasExtractedLicensingInfos"] = [{"licenseId": r, "extractedText": "see the package's Debian copyright file",
                                               "name": r[11:]} for r in refs]
-    json.dump(doc, sys.stdout, indent=2, sort_keys=False)
-    sys.stdout.write("\n")
+    pv.dump(doc)
 
 
 if __name__ == "__main__":
-    try:
-        main(sys.argv)
-    except pv.Error as e:
-        sys.exit(f"sbom: {e}")
+    pv.run(main, "sbom")
