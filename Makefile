@@ -90,7 +90,7 @@ clean:
 	rm -rf $(O)
 
 distclean: clean
-	rm -rf $(QPOD_BUILD_CACHE)
+	rm -rf $(QPOD_BUILD_CACHE) $(QPOD_BUILD_CACHE)-test
 
 help:
 	@cat toolchain/help.txt

@@ -6,18 +6,22 @@
 # $QPOD_OUT/images byte for byte. Then the rules of trees: an override of a
 # default, two trees that disagree, a hook that changes an image.
 #
-# The builds use a private kernel cache ($BATS_FILE_TMPDIR/cache), seeded
-# as test/rootless.bats seeds one (the finished kernels and the config dir
-# copied, the pristine source hard-linked), so the tree's kernels (a new
-# config and a new patch set: two cold builds) never touch the shared cache.
-# The tests run in order: the first builds what the others read.
+# The builds use a kernel cache of their own, $QPOD_TEST_BUILD_CACHE
+# (test.mk: $(QPOD_BUILD_CACHE)-test), seeded from the shared one
+# (helpers.bash's seed_cache: the finished kernels and the pristine source
+# hard-linked, the config dir copied), so that the tree's kernels (a new
+# config and a new patch set: two cold builds, the first time) never evict
+# a kernel of the shared cache, and are built once per machine, as the
+# default ones are. The tests run in order: the first builds what the
+# others read.
 
 load helpers
 
 fail() { echo "$*" >&2; return 1; }
 
 setup_file() {
-	export EXT=$REPO/examples/external O=$BATS_FILE_TMPDIR/o C=$BATS_FILE_TMPDIR/cache
+	export EXT=$REPO/examples/external O=$BATS_FILE_TMPDIR/o
+	export C=${QPOD_TEST_BUILD_CACHE:-${QPOD_BUILD_CACHE:-$HOME/.cache/qpod-build}-test}
 	seed_cache "$C" kernels
 }
 

@@ -46,20 +46,27 @@ need_images() {
 	[ -z "$missing" ] || fail_now "missing:$missing: run \`make image\` first"
 }
 
-# seed_cache DIR [kernels]: DIR becomes a private build cache: the shared
-# cache's pristine kernel source hard-linked (copied across filesystems),
-# its downloads and apt lists copied, and with "kernels" its finished
-# kernels and config dir too, so that the default config builds nothing.
+# seed_cache DIR [kernels]: DIR becomes a private build cache, or is kept
+# one: the shared cache's pristine kernel source hard-linked (copied across
+# filesystems), its downloads and apt lists copied, and with "kernels" its
+# config dir and finished kernels too (hard links: a kern-KEY is never
+# written, only read, renamed into place and removed), so that the default
+# config builds nothing. What DIR has already stays.
 seed_cache() {
-	local shared=${QPOD_BUILD_CACHE:-$HOME/.cache/qpod-build} s
+	local shared=${QPOD_BUILD_CACHE:-$HOME/.cache/qpod-build} s n
 	mkdir -p "$1/kernel"
 	[ ! -d "$shared/dl" ] || cp -a "$shared/dl" "$1/"
 	[ ! -d "$shared/apt" ] || cp -a "$shared/apt" "$1/"
-	for s in "$shared"/kernel/src-*; do
-		case $s in *+* | *.tmp) continue ;; esac
-		cp -al "$s" "$1/kernel/" 2>/dev/null || cp -a "$s" "$1/kernel/"
+	for s in "$shared"/kernel/src-* "$shared"/kernel/conf-* "$shared"/kernel/kern-*; do
+		n=${s##*/}
+		case $n in *+* | *.tmp | 'src-*' | 'conf-*' | 'kern-*') continue ;; esac
+		[ ! -e "$1/kernel/$n" ] || continue
+		case $n in
+		src-*) cp -al "$s" "$1/kernel/" 2>/dev/null || cp -a "$s" "$1/kernel/" ;;
+		conf-*) [ "${2:-}" != kernels ] || cp -a "$s" "$1/kernel/" ;;
+		kern-*) [ "${2:-}" != kernels ] || cp -al "$s" "$1/kernel/" 2>/dev/null || cp -a "$s" "$1/kernel/" ;;
+		esac
 	done
-	[ "${2:-}" != kernels ] || cp -a "$shared"/kernel/conf-* "$shared"/kernel/kern-* "$1/kernel/"
 }
 
 fail_now() {

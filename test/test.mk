@@ -45,7 +45,8 @@ endif
 
 test: image deps-test $(UNIT_BINS) $(FUZZ_BINS) $(GUEST_TEST_BINS)
 	$(if $(SAN_LOGS),@rm -rf $(SAN_LOGS) && mkdir -p $(SAN_LOGS))
-	FUZZ_SECONDS=$(FUZZ_SECONDS) QPOD_OUT=$(abspath $(O)) QPOD_BUILD_CACHE=$(QPOD_BUILD_CACHE) $(TEST_ENV) test/run.sh $(O)
+	FUZZ_SECONDS=$(FUZZ_SECONDS) QPOD_OUT=$(abspath $(O)) QPOD_BUILD_CACHE=$(QPOD_BUILD_CACHE) \
+		QPOD_TEST_BUILD_CACHE=$(QPOD_BUILD_CACHE)-test $(TEST_ENV) test/run.sh $(O)
 
 # Longer fuzzing on demand: make fuzz FUZZ_SECONDS=600
 fuzz: deps-test $(FUZZ_BINS)
