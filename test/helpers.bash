@@ -64,7 +64,9 @@ seed_cache() {
 		case $n in
 		src-*) cp -al "$s" "$1/kernel/" 2>/dev/null || cp -a "$s" "$1/kernel/" ;;
 		conf-*) [ "${2:-}" != kernels ] || cp -a "$s" "$1/kernel/" ;;
-		kern-*) [ "${2:-}" != kernels ] || cp -al "$s" "$1/kernel/" 2>/dev/null || cp -a "$s" "$1/kernel/" ;;
+		# another build may drop a kernel of the shared cache meanwhile: then it is not seeded
+		kern-*) [ "${2:-}" != kernels ] || cp -al "$s" "$1/kernel/" 2>/dev/null || cp -a "$s" "$1/kernel/" 2>/dev/null ||
+			rm -rf "$1/kernel/$n" ;;
 		esac
 	done
 }
