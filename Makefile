@@ -8,7 +8,7 @@
 #   make test     lint, unit, fuzz and end-to-end suites; ends "N passed, N failed, N skipped"
 #   make test SANITIZE=1  the host side under ASan+UBSan (out-san/), a subset of suites
 #   make bench    boot, throughput and unpack numbers as one table
-#   make help     every target
+#   make help     every target and variable (toolchain/help.txt)
 
 -include config.mak
 
@@ -57,6 +57,7 @@ IMAGES :=
 BINS   :=
 
 include toolchain/toolchain.mk
+include toolchain/external.mk
 include lib/lib.mk
 include proto/proto.mk
 include kernel/kernel.mk
@@ -67,6 +68,7 @@ include packer/packer.mk
 include runner/runner.mk
 include bundle/bundle.mk
 include cli/cli.mk
+include toolchain/provenance.mk
 include test/test.mk
 
 ifeq ($(SANITIZE),1)
@@ -75,30 +77,22 @@ image: deps $(BINS)
 	@[ -L $(IMG) ] || rm -rf $(IMG)
 	@ln -sfn $(abspath $(GUEST_O))/images $(IMG)
 else
-image: deps $(IMAGES) $(BINS) $(IMG)/manifest.json
+image: deps $(IMAGES) $(BINS) $(IMG)/manifest.json $(STAMP)/post-image
 endif
 
-$(IMG)/manifest.json: $(filter-out $(IMG)/manifest.json,$(IMAGES)) toolchain/manifest.sh
-	$(call quiet,GEN,$@)toolchain/manifest.sh $(IMG) > $@.tmp && mv $@.tmp $@
-
+# runner/install.sh installs the images the runner boots; the SBOM and the
+# buildinfo go with them (qpod bundle puts the SBOM in every bundle).
 install: image
 	runner/install.sh $(O) $(DESTDIR)$(PREFIX)
+	install -m 0644 $(IMG)/sbom.spdx.json $(IMG)/buildinfo.json $(DESTDIR)$(PREFIX)/share/qpod/images/
 
 clean:
 	rm -rf $(O)
 
 distclean: clean
-	rm -rf $(QPOD_BUILD_CACHE)
+	rm -rf $(QPOD_BUILD_CACHE) $(QPOD_BUILD_CACHE)-test
 
 help:
-	@sed -n 's/^#   make /  make /p' Makefile
-	@echo "  make fuzz     the fuzz targets for FUZZ_SECONDS each (default 10)"
-	@echo "  make lint     test/lint-bats.py on every suite: assertions that cannot fail"
-	@echo "  make mutate   break the code on purpose, one way at a time: which tests catch it"
-	@echo "  make install PREFIX=DIR   runner and images under DIR (default $(PREFIX))"
-	@echo "  make deps     install missing Debian packages (root) or print the apt-get line"
-	@echo "  parts: kernel kernel-config hyperstart initrd firmware packer runner"
-	@echo "  make clean    remove $(O)/"
-	@echo "  make distclean  also drop the build cache $(QPOD_BUILD_CACHE)"
+	@cat toolchain/help.txt
 
 -include $(shell find $(OBJ) -name '*.d' 2>/dev/null)

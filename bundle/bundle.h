@@ -13,7 +13,9 @@
  *     qpod manifest  empty config {}, subject = the image manifest, layers:
  *                    the parts below, one each, in this order
  *     parts          kernel (vmlinux, vmlinux-up), initrd, qboot.rom,
- *                    cmdline, vm.conf, launch config, rootfs squashfs
+ *                    cmdline, vm.conf, the images' SBOM (sbom.spdx.json:
+ *                    every boot part with its sha256, sources, versions,
+ *                    licence), launch config, rootfs squashfs
  *   1024 zero bytes
  *
  * Every tar header is the one bd_tar_header() writes (ustar, uid/gid 0,
@@ -62,7 +64,7 @@ struct opts;
 #define BD_FILE_MAX   (1ull << 40)  /* the whole file */
 
 /* The qpod parts, in the qpod manifest's order. */
-enum bd_part { P_KERNEL, P_KERNEL_UP, P_INITRD, P_FIRMWARE, P_CMDLINE, P_VMCONF, P_LAUNCH, P_ROOTFS, P_N };
+enum bd_part { P_KERNEL, P_KERNEL_UP, P_INITRD, P_FIRMWARE, P_CMDLINE, P_VMCONF, P_SBOM, P_LAUNCH, P_ROOTFS, P_N };
 
 struct bd_part_info {
 	const char *role;       /* in messages and inspect: "kernel", "rootfs", ... */

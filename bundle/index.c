@@ -22,6 +22,7 @@ const struct bd_part_info bd_parts[P_N] = {
 	[P_FIRMWARE]  = { "firmware",   "application/vnd.qpod.firmware.qboot.v1",  "qboot.rom",       8u << 20 },
 	[P_CMDLINE]   = { "cmdline",    "application/vnd.qpod.cmdline.v1",         "cmdline",         2047 },
 	[P_VMCONF]    = { "vm.conf",    "application/vnd.qpod.vmconf.v1",          "vm.conf",         8191 },
+	[P_SBOM]      = { "sbom",       "application/spdx+json",                   "sbom.spdx.json",  BD_JSON_MAX },
 	[P_LAUNCH]    = { "launch",     "application/vnd.qpod.launch.v1+json",     "launch.json",     64u << 10 },
 	[P_ROOTFS]    = { "rootfs",     "application/vnd.qpod.rootfs.squashfs.v1", "rootfs.squashfs", BD_FILE_MAX },
 };

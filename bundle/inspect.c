@@ -5,6 +5,7 @@
  *    "parts":[{"part","mediaType","digest","size","offset"}...],
  *    "kernel":{"version","cmdline"},
  *    "image":{"manifest","config":{Entrypoint,Cmd,Env,WorkingDir,User}},
+ *    "sbom":{"listed":[parts],"not_listed":[parts],"document":{SPDX}},
  *    "launch":{...the launch config...},
  *    "signature":{"file","state":"unsigned"|"present"|"good"|"bad","detail"?}}
  *
@@ -12,6 +13,9 @@
  * an earlier run or `qpod verify`; inspect itself checks the structure,
  * the JSON documents and the small parts, and hashes nothing large.
  * "present": a signature file exists; --verify-key checks it (good/bad).
+ * "sbom": the bundle's SBOM part, and which parts it lists by sha256 (the
+ * boot parts); the launch config is the bundle's own and the image's root
+ * (layer, rootfs) the image's: qpod carries no SBOM of the image yet.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -95,6 +99,23 @@ int bundle_inspect(struct bundle *b, const char *pubkey, FILE *out, struct qerr 
 	jw_kv_str(&w, "WorkingDir", c->workdir);
 	jw_kv_str(&w, "User", c->user);
 	jw_end(&w);
+	jw_end(&w);
+	/* The SBOM (an SPDX document) lists a part if it has the part's sha256. */
+	const struct bd_blob *sb = b->part[P_SBOM];
+	jw_key(&w, "sbom");
+	jw_obj(&w);
+	for (int listed = 1; listed >= 0; listed--) {
+		jw_key(&w, listed ? "listed" : "not_listed");
+		jw_arr(&w);
+		for (int k = 0; k < P_N; k++)
+			if (k != P_SBOM && !!memmem(sb->data, sb->size, b->part[k]->hex, 64) == listed)
+				jw_str(&w, bd_parts[k].role);
+		if (!listed)
+			jw_str(&w, "image layer");
+		jw_end(&w);
+	}
+	jw_key(&w, "document");
+	jw_raw(&w, sb->data, sb->size);
 	jw_end(&w);
 	jw_key(&w, "launch");
 	jw_raw(&w, lb->data, lb->size);

@@ -55,7 +55,7 @@ $(IMG)/qboot.rom: $(wildcard $(QBOOT_DEBIAN_ROM)) | deps
 	@install -m 0644 $(QBOOT_DEBIAN_ROM) $@
 
 # A stamp outlives a cache wiped behind its back: fetch again then.
-$(STAMP)/qboot-fetched: $(QBOOT_HASH) firmware/fetch-source.sh \
+$(STAMP)/qboot-fetched: $(QBOOT_HASH) firmware/fetch-source.sh toolchain/debsrc.sh \
 		$(if $(wildcard $(QBOOT_TARBALL)),,firmware-refetch) | deps
 	@mkdir -p $(@D)
 	@echo "  FETCH   $(notdir $(QBOOT_TARBALL))"

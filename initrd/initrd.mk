@@ -1,4 +1,5 @@
-# initrd: the initramfs, hyperstart as /init (initrd/initrd.spec lists it all).
+# initrd: the initramfs, hyperstart as /init (initrd/initrd.spec lists it all,
+# and an external tree's initrd/initrd.spec what it adds).
 #
 #   make initrd    $(IMG)/initrd.img: a gzip'd newc cpio (the kernel has only
 #                  RD_GZIP built in), reproducible, owned 0:0, mtimes =
@@ -15,13 +16,25 @@ $(MKCPIO): initrd/mkcpio.c
 	@mkdir -p $(@D)
 	$(call quiet,CC,$@)$(CC) $(HOST_CFLAGS) -o $@ $<
 
+# The specs: ours, then each external tree's initrd/initrd.spec, whose
+# relative sources are files next to it (toolchain/external.sh).
+INITRD_SPECS := initrd/initrd.spec $(wildcard $(addsuffix /initrd/initrd.spec,$(EXTERNAL_DIRS)))
+INITRD_FILES := $(filter $(addsuffix /initrd/%,$(EXTERNAL_DIRS)),$(EXTERNAL_FILES))
+
 # gzip -n: no name or time in the gzip header. The size check keeps the
-# initrd small on purpose: its unpack is on every boot's critical path.
-INITRD_MAX_BYTES := 65536
-$(IMG)/initrd.img: initrd/initrd.spec $(MKCPIO) $(HYPERSTART)
+# initrd small on purpose: its unpack is on every boot's critical path
+# (config.mak may raise it for an external tree's files).
+INITRD_MAX_BYTES ?= 65536
+# Every mtime in the archive is SOURCE_DATE_EPOCH: another epoch (a new
+# commit) is another initrd. Rewritten only on change (kernel.mk's idiom).
+$(OBJ)/initrd/epoch: FORCE
+	@mkdir -p $(@D)
+	@echo '$(SOURCE_DATE_EPOCH)' | cmp -s - $@ || echo '$(SOURCE_DATE_EPOCH)' > $@
+
+$(IMG)/initrd.img: $(INITRD_SPECS) $(INITRD_FILES) $(EXTERNAL_STATE)/trees.list $(OBJ)/initrd/epoch $(MKCPIO) $(HYPERSTART)
 	@$(if $(HYPERSTART),,echo "initrd: HYPERSTART is not defined (hyperstart/hyperstart.mk)" >&2; exit 1)
 	@mkdir -p $(@D)
-	@HYPERSTART=$(HYPERSTART) $(MKCPIO) -t $(SOURCE_DATE_EPOCH) $< > $(OBJ)/initrd/initrd.cpio
+	@HYPERSTART=$(HYPERSTART) $(MKCPIO) -t $(SOURCE_DATE_EPOCH) $(INITRD_SPECS) > $(OBJ)/initrd/initrd.cpio
 	@gzip -n -9 < $(OBJ)/initrd/initrd.cpio > $@.tmp
 	@size=$$(wc -c < $@.tmp); [ $$size -le $(INITRD_MAX_BYTES) ] || \
 		{ echo "initrd: $@ is $$size bytes, over the $(INITRD_MAX_BYTES) byte budget" >&2; rm -f $@.tmp; exit 1; }

@@ -1,9 +1,11 @@
 /*
  * mkcpio: write a reproducible newc cpio archive (the initramfs) from a spec.
  *
- *   mkcpio [-t EPOCH] SPEC > initrd.cpio
+ *   mkcpio [-t EPOCH] SPEC... > initrd.cpio
  *
- * SPEC ("-" for stdin) lists one entry per line, in the syntax of the kernel's
+ * One archive of the entries of every SPEC ("-" for stdin): the project's
+ * initrd/initrd.spec, then the initrd.spec of each external tree. A SPEC
+ * lists one entry per line, in the syntax of the kernel's
  * usr/gen_init_cpio without owners (always 0:0):
  *
  *   dir   NAME MODE
@@ -13,7 +15,9 @@
  *
  * NAME is absolute ("/dev/console") and is stored without its leading "/".
  * A SOURCE of the form $VAR is the value of the environment variable VAR
- * (so the spec can name build outputs: file /init $HYPERSTART 0755).
+ * (so the spec can name build outputs: file /init $HYPERSTART 0755); a
+ * relative SOURCE is relative to the folder of the SPEC that names it (an
+ * external tree's files sit next to its spec).
  * MODE is the octal permission bits (07777 at most); the keyword gives the
  * file type. Fields are separated by blanks, so no field can contain one.
  * '#' starts a comment line; blank lines are skipped.
@@ -34,8 +38,9 @@
  * else 0); ino = 1, 2, ... in output order; devmajor = devminor = check = 0;
  * nlink = 2 + number of subdirectories for a directory, 1 otherwise.
  *
- * Refused: a NAME whose parent is not a dir of the spec (or "/"), the same
- * NAME twice, empty, "." or ".." components, names of 256 bytes or more, more
+ * The same `dir NAME MODE` in two specs is one entry (two trees may both
+ * add files to /etc). Refused: a NAME whose parent is not a dir of the specs
+ * (or "/"), any other NAME twice, empty, "." or ".." components, names of 256 bytes or more, more
  * than 256 entries, sources that are not regular files, larger than 64 MiB,
  * or that change size while read.
  * Not supported, on purpose: hard links, other owners, fifos and sockets,
@@ -74,6 +79,8 @@ struct spec {
 };
 
 static char errmsg[512];
+/* The folder of the spec being read, for relative sources (NULL: the cwd). */
+static char spec_dir[MAX_ARG];
 
 /* Record why the current step failed; always returns -1. */
 static int fail(const char *fmt, ...)
@@ -161,6 +168,11 @@ static int spec_add_line(struct spec *s, char *line)
 
 		if (src[0] == '$' && !(src = getenv(tok[2] + 1)))
 			return fail("%s is not set in the environment", tok[2]);
+		if (src == tok[2] && src[0] != '/' && spec_dir[0]) {
+			if ((size_t)snprintf(e->arg, sizeof e->arg, "%s/%s", spec_dir, src) >= sizeof e->arg)
+				return fail("source path is too long");
+			src = e->arg;
+		}
 		if (copy_str(e->arg, sizeof e->arg, src, "source path") ||
 		    parse_uint(tok[3], 8, 07777, &e->mode, "mode"))
 			return -1;
@@ -191,6 +203,11 @@ static int spec_read(struct spec *s, FILE *f, const char *fname)
 {
 	static char line[MAX_LINE];
 	unsigned lineno = 0;
+	const char *slash = strrchr(fname, '/');
+
+	snprintf(spec_dir, sizeof spec_dir, "%.*s", slash ? (int)(slash - fname) : 0, fname);
+	if (slash == fname)
+		strcpy(spec_dir, "/");
 
 	while (fgets(line, sizeof line, f)) {
 		size_t len = strlen(line);
@@ -234,12 +251,23 @@ static long find(const struct spec *s, const char *name, size_t len)
 	return e ? e - s->e : -1;
 }
 
-/* Sort, then check duplicates and parents and count directory links. */
+/* Sort, merge identical dirs, then check duplicates and parents and count
+ * directory links. */
 static int spec_finish(struct spec *s)
 {
-	size_t i;
+	size_t i, n = 0;
 
 	qsort(s->e, s->n, sizeof *s->e, by_name);
+	for (i = 0; i < s->n; i++) {
+		struct entry *e = &s->e[i];
+
+		if (n > 0 && S_ISDIR(e->mode) && e->mode == s->e[n - 1].mode && !strcmp(e->name, s->e[n - 1].name))
+			continue;
+		if (n != i)
+			s->e[n] = *e;
+		n++;
+	}
+	s->n = n;
 	for (i = 0; i < s->n; i++)
 		s->e[i].nlink = S_ISDIR(s->e[i].mode) ? 2 : 1;
 	for (i = 0; i < s->n; i++) {
@@ -418,23 +446,25 @@ int main(int argc, char **argv)
 
 	while ((c = getopt(argc, argv, "t:")) != -1) {
 		if (c != 't')
-			die("usage: mkcpio [-t EPOCH] SPEC > archive.cpio");
+			die("usage: mkcpio [-t EPOCH] SPEC... > archive.cpio");
 		epoch = optarg;
 	}
-	if (optind != argc - 1)
-		die("usage: mkcpio [-t EPOCH] SPEC > archive.cpio");
+	if (optind == argc)
+		die("usage: mkcpio [-t EPOCH] SPEC... > archive.cpio");
 	if (epoch && *epoch && parse_uint(epoch, 10, 0xffffffffUL, &mtime, "epoch"))
 		die(errmsg);
-	path = argv[optind];
-	f = strcmp(path, "-") ? fopen(path, "re") : stdin;
-	if (!f) {
-		snprintf(errmsg, sizeof errmsg, "%s: %s", path, strerror(errno));
-		die(errmsg);
+	for (; optind < argc; optind++) {
+		path = argv[optind];
+		f = strcmp(path, "-") ? fopen(path, "re") : stdin;
+		if (!f) {
+			snprintf(errmsg, sizeof errmsg, "%s: %s", path, strerror(errno));
+			die(errmsg);
+		}
+		if (spec_read(&spec, f, f == stdin ? "" : path))
+			die(errmsg);
+		if (f != stdin)
+			fclose(f);
 	}
-	if (spec_read(&spec, f, path))
-		die(errmsg);
-	if (f != stdin)
-		fclose(f);
 	if (spec_finish(&spec) || cpio_write(1, &spec, mtime))
 		die(errmsg);
 	return 0;

@@ -1,18 +1,29 @@
 #!/bin/sh
 # kernel.sh: resolve the guest kernel's config, build the kernel, cache both.
 #
-#   kernel.sh config OUT FRAGMENT...
+#   kernel.sh config OUT FRAGMENT... [+ FRAGMENT...]
 #       allnoconfig + KCONFIG_ALLCONFIG=(the FRAGMENTs concatenated, in the
-#       order given), then olddefconfig. Every option a fragment sets must come
-#       out of kconfig unchanged, or this fails naming the option and fragment.
+#       order given), then olddefconfig. The fragments after a lone + (an
+#       external tree's) may set an option to another value than the ones
+#       before it (the last wins); fragments on one side of the + never
+#       disagree. Every option a fragment sets must come
+#       out of kconfig unchanged, or this fails naming the option and fragment,
+#       and what Kconfig says keeps it off (kconfig-query.c: the dependency
+#       that is off, the select that holds it on, its range).
 #       Writes the full resolved .config to OUT (replaced only if it changed).
-#   kernel.sh build CONFIG VMLINUZ KCONFIG_OUT SYSTEM_MAP VMLINUX
+#   kernel.sh menuconfig EDIT
+#       The kernel's menuconfig on the full config EDIT, written back if saved.
+#   kernel.sh savefragment OUT EDIT FRAGMENT... [+ FRAGMENT...]
+#       OUT gets the fragment that turns the FRAGMENTs' resolved config into
+#       EDIT, and only that: checked to resolve to EDIT byte for byte.
+#   kernel.sh build CONFIG VMLINUZ KCONFIG_OUT SYSTEM_MAP VMLINUX [KEY_OUT]
 #       The kernel for that resolved CONFIG: taken from the cache when its key
 #       matches, else built (incrementally) and stored. Copies the bzImage to
 #       VMLINUZ, CONFIG to KCONFIG_OUT, the kernel's symbol map to SYSTEM_MAP
 #       (the image has no KALLSYMS: this decodes oops addresses) and the same
 #       kernel as a stripped ELF to VMLINUX: qemu loads it directly and enters
 #       it through its PVH note, with no decompression (docs/performance.md).
+#       KEY_OUT gets the cache key (below), one line.
 #       An output given as - is not written. $KERNEL_VARIANT (a word) gives
 #       the build its own incremental build dir, so that two configs built
 #       in turn (the SMP and the uniprocessor kernel) do not rebuild each
@@ -47,6 +58,7 @@
 set -eu
 
 die() { echo "kernel: $*" >&2; exit 1; }
+here=$(cd "$(dirname "$0")" && pwd)
 
 : "${QPOD_BUILD_CACHE:?QPOD_BUILD_CACHE is not set}"
 pkg=linux-source-6.1
@@ -126,36 +138,40 @@ patched() {
 	done
 }
 
-# check FRAGMENT... < resolved .config: every option a fragment sets is in the
-# resolved config with that value ("is not set" may also be absent: an option
+# check RESOLVED NBASE FRAGMENT...: every option a fragment sets is in the
+# RESOLVED config with that value ("is not set" may also be absent: an option
 # whose dependencies are off is off). The last fragment to set an option wins;
-# two fragments setting it differently is an error too.
+# two fragments setting it differently is an error too, unless the later is
+# past the first NBASE (an external tree's) and the earlier is not. Prints one line per
+# fault, "KEY<TAB>MESSAGE": KEY is the fragment line kconfig-query can explain,
+# or - for a conflict between two fragments.
 check() {
-	awk -v resolved="$1" '
+	resolved=$1 nbase=$2; shift 2
+	awk -v resolved="$resolved" -v nbase="$nbase" '
 	function opt(line) {
 		if (line ~ /^CONFIG_[A-Za-z0-9_]+=/) { sub(/=.*/, "", line); return line }
 		if (line ~ /^# CONFIG_[A-Za-z0-9_]+ is not set$/) { split(line, parts, " "); return parts[2] }
 		return ""
 	}
 	BEGIN { while ((getline l < resolved) > 0) if ((o = opt(l)) != "") got[o] = l }
-	FNR == 1 { file = FILENAME }
+	FNR == 1 { file = FILENAME; top = ++nfile > nbase }
 	{
 		o = opt($0)
 		if (o == "") next
-		if (o in want && want[o] != $0) {
-			printf "kernel: %s from %s conflicts with %s from %s\n", \
+		if (o in want && want[o] != $0 && !(top && !fromtop[o])) {
+			printf "-\tkernel: %s from %s conflicts with %s from %s\n", \
 				$0, file, want[o], from[o]; bad = 1
 		}
-		want[o] = $0; from[o] = file
+		want[o] = $0; from[o] = file; fromtop[o] = top
 	}
 	END {
 		for (o in want) {
 			w = want[o]
 			if (w ~ /^# / && (!(o in got) || got[o] == w)) continue
 			if (!(o in got))
-				printf "kernel: %s from %s is not in the resolved config (unknown, or its dependencies are off)\n", w, from[o]
+				printf "%s\tkernel: %s from %s is not in the resolved config (unknown, or its dependencies are off)\n", w, w, from[o]
 			else if (got[o] != w)
-				printf "kernel: %s from %s resolved to \"%s\" (a dependency or choice overrides it)\n", w, from[o], got[o]
+				printf "%s\tkernel: %s from %s resolved to \"%s\" (a dependency or choice overrides it)\n", w, w, from[o], got[o]
 			else continue
 			bad = 1
 		}
@@ -163,26 +179,149 @@ check() {
 	}' "$@"
 }
 
+# query why|settable ARG...: kconfig-query's answer about the config dir's
+# .config (nothing if it cannot say). Built once per kconfig-query.c
+# against the config dir's kconfig objects; run with the variables kbuild
+# gives conf (its own self-check refuses to answer from a reading of Kconfig
+# that is not conf's).
+query() {
+	[ $# -gt 1 ] || return 0
+	cmd=$1; shift
+	IFS=' 	
+'
+	k=$conf/scripts/kconfig
+	why=$conf/kconfig-query-$(sha256sum < "$here/kconfig-query.c" | cut -c1-12)
+	if [ ! -x "$why" ]; then
+		objs=
+		for o in "$k"/*.o; do case $o in */conf.o) ;; *) objs="$objs $o" ;; esac; done
+		# shellcheck disable=SC2086 # the cache's paths have no spaces
+		gcc -O1 -I"$src/scripts/kconfig" -I"$k" -o "$why.tmp" "$here/kconfig-query.c" $objs \
+			>> "$log" 2>&1 && mv "$why.tmp" "$why" || return 0
+	fi
+	(cd "$conf" && env srctree="$src" ARCH=x86_64 SRCARCH=x86 KERNELVERSION="$(kmake -s kernelversion)" \
+		CC=gcc LD=ld NM=nm OBJCOPY=objcopy AR=ar PAHOLE=pahole RUSTC=rustc BINDGEN=bindgen \
+		CC_VERSION_TEXT="$(LC_ALL=C gcc --version | head -n 1)" "$why" "$cmd" "$conf/.config" "$@") 2>> "$log" || true
+}
+
 # put SRC DST: replace DST only once the copy is whole; DST - is no output.
 put() { [ "$2" = - ] || { cp "$1" "$2.tmp" && mv "$2.tmp" "$2"; }; }
 
-cmd_config() {
-	out=$1; shift
+# resolve FRAGMENT... [+ FRAGMENT...]: the config dir's .config for these
+# fragments; sets $nbase (fragments before the +) and $frags (all of them).
+resolve() {
 	[ $# -gt 0 ] || die "no config fragments given"
-	for f; do [ -r "$f" ] || die "cannot read fragment $f"; done
+	nbase=0 seen=
+	for f; do
+		if [ "$f" = + ]; then seen=1; continue; fi
+		[ -r "$f" ] || die "cannot read fragment $f"
+		[ -n "$seen" ] || nbase=$((nbase + 1))
+	done
+	frags=$(for f; do [ "$f" = + ] || echo "$f"; done)
 	extract
 	conf=$cache/conf-$ver
 	mkdir -p "$conf"
-	cat "$@" > "$conf/qpod-fragments.config"
+	# shellcheck disable=SC2086 # fragment paths have no blanks (make's)
+	cat $frags > "$conf/qpod-fragments.config"
 	log=$cache/config.log
 	{ kmake O="$conf" KCONFIG_ALLCONFIG="$conf/qpod-fragments.config" allnoconfig &&
 	  kmake O="$conf" olddefconfig; } > "$log" 2>&1 ||
 		{ tail -n 20 "$log" >&2; die "config failed, full log: $log"; }
-	if ! msgs=$(check "$conf/.config" "$@"); then
-		printf '%s\n' "$msgs" | sort >&2
-		exit 1
-	fi
+}
+
+# checked: check the config dir's .config against $frags; on a fault print
+# each, with what Kconfig says of it, and fail.
+checked() {
+	# shellcheck disable=SC2086
+	msgs=$(check "$conf/.config" "$nbase" $frags) && return 0
+	tab=$(printf '\t')
+	# shellcheck disable=SC2046 # one argument per fault's fragment line
+	why=$(IFS='
+'; query why $(printf '%s\n' "$msgs" | cut -f1 | grep -v '^-$'))
+	printf '%s\n' "$msgs" | sort -t "$tab" -k2 | while IFS=$tab read -r key msg; do
+		echo "$msg"
+		o=${key#\# }; o=${o%%[= ]*}
+		[ "$key" = - ] || printf '%s\n' "$why" | awk -F "$tab" -v o="$o" '$1 == o { print "kernel:   " o ": " $2 }'
+	done >&2
+	return 1
+}
+
+cmd_config() {
+	out=$1; shift
+	resolve "$@"
+	checked || exit 1
 	cmp -s "$conf/.config" "$out" 2>/dev/null || put "$conf/.config" "$out"
+}
+
+# menuconfig EDIT: the kernel's menuconfig on EDIT (written back when saved).
+# mconf is built once under the cache lock (menu-VER); the menu itself runs
+# in a copy of that dir with the lock released, however long it stays open.
+cmd_menuconfig() {
+	edit=$1
+	extract
+	menu=$cache/menu-$ver
+	mkdir -p "$menu"
+	kmake O="$menu" build_menuconfig > "$cache/menu.log" 2>&1 ||
+		{ tail -n 20 "$cache/menu.log" >&2; die "cannot build menuconfig (is libncurses-dev installed?), see $cache/menu.log"; }
+	run=$(mktemp -d "$cache/menu-run.XXXXXX")
+	trap 'rm -rf "$run"' EXIT
+	trap 'exit 1' HUP INT TERM
+	cp -a "$menu/." "$run/"
+	cp "$edit" "$run/.config"
+	exec 9>&-
+	kmake O="$run" menuconfig
+	cmp -s "$run/.config" "$edit" || cp "$run/.config" "$edit"
+}
+
+# savefragment OUT EDIT FRAGMENT... [+ FRAGMENT...]: OUT becomes the fragment
+# that turns the FRAGMENTs' resolved config into EDIT: EDIT's line for each
+# option a user can set (kconfig-query settable) whose value differs, but
+# no "is not set" line where the resolved config has the option off too and
+# no line for an option EDIT no longer has (its dependency went). Checked
+# before it is written: the FRAGMENTs + OUT (on top) resolve to EDIT, byte
+# for byte, and every fragment's options survive.
+cmd_savefragment() {
+	out=$1 edit=$2; shift 2
+	[ -r "$edit" ] || die "no edited config $edit (make kernel-menuconfig makes one)"
+	for f; do
+		[ "$(realpath -m "$f")" != "$(realpath -m "$out")" ] ||
+			die "$out is one of the fragments: write a new file (the fragment holds only what the others do not)"
+	done
+	resolve "$@"
+	cp "$conf/.config" "$conf/qpod-resolved.config"
+	names=$(awk '
+	function name(l) {
+		if (l ~ /^CONFIG_[A-Za-z0-9_]+=/) { sub(/=.*/, "", l); return substr(l, 8) }
+		if (l ~ /^# CONFIG_[A-Za-z0-9_]+ is not set$/) { split(l, p, " "); return substr(p[2], 8) }
+		return ""
+	}
+	NR == FNR { if ((n = name($0)) != "") r[n] = $0; next }
+	(n = name($0)) != "" { e[n] = $0 }
+	END {
+		for (n in e) if (!(n in r) || r[n] != e[n]) print n
+		for (n in r) if (!(n in e)) print n
+	}' "$conf/qpod-resolved.config" "$edit" | sort -u)
+	# shellcheck disable=SC2046 # a lone + or nothing
+	set -- "$@" $(case " $* " in *" + "*) ;; *) echo + ;; esac) "$out.tmp"
+	: > "$out.tmp"
+	# shellcheck disable=SC2086 # option names are words
+	for n in $(query settable $names | sort); do
+		e=$(grep -E "^(CONFIG_$n=|# CONFIG_$n is not set$)" "$edit" || true)
+		[ -n "$e" ] || continue
+		case $e in "# "*) grep -q "^CONFIG_$n=" "$conf/qpod-resolved.config" || continue ;; esac
+		echo "$e" >> "$out.tmp"
+	done
+	[ -s "$out.tmp" ] || { rm -f "$out.tmp"; die "$edit sets nothing the fragments do not: no fragment written"; }
+	{ echo "# $(basename "$out"): written by make kernel-savefragment"; cat "$out.tmp"; } > "$out.tmp2"
+	mv "$out.tmp2" "$out.tmp"
+	resolve "$@"
+	if ! cmp -s "$conf/.config" "$edit"; then
+		diff "$edit" "$conf/.config" | sed -n 's/^[<>] //p' | head -n 20 >&2
+		rm -f "$out.tmp"
+		die "the fragments and the new one do not resolve to $edit (above: what differs)"
+	fi
+	checked || { rm -f "$out.tmp"; die "with the new fragment, the options above of other fragments no longer hold: change them there"; }
+	mv "$out.tmp" "$out"
+	echo "kernel: wrote $out ($(grep -c -e '^CONFIG_' -e '^# CONFIG_' "$out") options)" >&2
 }
 
 # The package's own release date: stable for a given $ver, like the key.
@@ -217,6 +356,7 @@ cmd_build() {
 	put "$kern/config" "$3"
 	put "$kern/System.map" "$4"
 	put "$kern/vmlinux" "$5"
+	[ -z "${6:-}" ] || echo "$key" > "$6"
 	# Keep the 8 kernels used last (about 7 MiB each).
 	touch "$kern"
 	# shellcheck disable=SC2012 # keys are hex: ls -t is safe and short
@@ -245,13 +385,16 @@ build() {
 	echo "kernel: built in $(($(date +%s) - start)) s" >&2
 }
 
-[ $# -ge 1 ] || die "usage: kernel.sh config OUT FRAGMENT... | build CONFIG VMLINUZ KCONFIG_OUT SYSTEM_MAP VMLINUX"
+[ $# -ge 1 ] || die "usage: kernel.sh config OUT FRAGMENT... [+ FRAGMENT...] | build CONFIG VMLINUZ KCONFIG_OUT SYSTEM_MAP VMLINUX [KEY_OUT]"
 mkdir -p "$cache"
 # One kernel.sh per cache at a time: builds share the source and build dirs.
 exec 9> "$cache/lock"
 flock 9
 case $1 in
 config) [ $# -ge 3 ] || die "usage: kernel.sh config OUT FRAGMENT..."; shift; cmd_config "$@" ;;
-build)  [ $# -eq 6 ] || die "usage: kernel.sh build CONFIG VMLINUZ KCONFIG_OUT SYSTEM_MAP VMLINUX"; shift; cmd_build "$@" ;;
+menuconfig) [ $# -eq 2 ] || die "usage: kernel.sh menuconfig EDIT"; shift; cmd_menuconfig "$@" ;;
+savefragment) [ $# -ge 4 ] || die "usage: kernel.sh savefragment OUT EDIT FRAGMENT..."; shift; cmd_savefragment "$@" ;;
+build)  [ $# -eq 6 ] || [ $# -eq 7 ] || die "usage: kernel.sh build CONFIG VMLINUZ KCONFIG_OUT SYSTEM_MAP VMLINUX [KEY_OUT]"
+	shift; cmd_build "$@" ;;
 *) die "unknown command $1" ;;
 esac

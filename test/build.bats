@@ -76,13 +76,21 @@ fail() { echo "$*" >&2; return 1; }
 		fail "manifest lists $n files, $IMG has a different number"
 }
 
-@test "an unknown fragment option fails the config step, naming option and fragment" {
-	local t=$BATS_TEST_TMPDIR
+# config_fails FRAGMENT LINE: the default fragments with LINE added to
+# FRAGMENT (a new one if none has that name): make kernel-config fails;
+# $output is what it said, $t the test's folder.
+config_fails() {
+	t=$BATS_TEST_TMPDIR
 	cp -r "$REPO/configs/kernel" "$t/frag"
-	echo CONFIG_DOES_NOT_EXIST=y >> "$t/frag/net.config"
+	echo "$2" >> "$t/frag/$1"
 	run make -C "$REPO" -s O="$t/out" KERNEL_FRAGMENTS_DIR="$t/frag" kernel-config
 	echo "$output"
-	[ "$status" != 0 ] || fail "make kernel-config succeeded with CONFIG_DOES_NOT_EXIST=y"
+	[ "$status" != 0 ] || fail "make kernel-config succeeded with $2 in $1"
+}
+
+@test "an unknown fragment option fails the config step, naming option and fragment" {
+	local t
+	config_fails net.config CONFIG_DOES_NOT_EXIST=y
 	[[ $output == *"kernel: CONFIG_DOES_NOT_EXIST=y from $t/frag/net.config is not in the resolved config"* ]] ||
 		fail "the error does not name the option and its fragment"
 	[ ! -e "$t/out/images/vmlinuz" ] || fail "a kernel was installed despite the bad fragment"
@@ -97,6 +105,83 @@ fail() { echo "$*" >&2; return 1; }
 	[ "$status" != 0 ] || fail "make kernel-config succeeded without NETWORK_FILESYSTEMS"
 	[[ $output == *"CONFIG_9P_FS=y from $t/frag/fs.config is not in the resolved config"* ]] ||
 		fail "the error does not name CONFIG_9P_FS"
+}
+
+# kernel.sh asks Kconfig itself (kernel/kconfig-query.c) why an option did
+# not survive: I6300ESB_WDT sits inside `if WATCHDOG` and needs it.
+@test "an option whose dependency is off names that dependency, from Kconfig" {
+	local t
+	config_fails watchdog.config CONFIG_I6300ESB_WDT=y
+	[[ $output == *"kernel:   CONFIG_I6300ESB_WDT: drivers/watchdog/Kconfig:"*": depends on WATCHDOG [=n] && PCI [=y]"* ]] ||
+		fail "the error does not give the option's Kconfig dependency"
+	[[ $output == *"kernel:   CONFIG_I6300ESB_WDT: needs CONFIG_WATCHDOG=y"* ]] ||
+		fail "the error does not name the missing CONFIG_WATCHDOG"
+}
+
+# The resolved .config is checked against, never read as a fragment: a
+# conflict names the two fragments and nothing in the cache.
+@test "a conflict between fragments blames the fragments only" {
+	local t
+	config_fails net.config CONFIG_IPV6=y
+	[[ $output == *"kernel: CONFIG_IPV6=y from $t/frag/net.config conflicts with # CONFIG_IPV6 is not set from $t/frag/net.config"* ]] ||
+		fail "the conflict is not reported"
+	[ "$(grep -c 'conflicts with' <<<"$output")" = 1 ] || fail "more than one conflict line for one conflict"
+	! grep -q '/\.config' <<<"$output" || fail "a line blames a resolved .config"
+}
+
+# menu_key KEYS WANT: send KEYS to the menuconfig in tmux session $tm and
+# wait (15 s at most) until its screen shows WANT.
+menu_key() {
+	local i
+	[ -z "$1" ] || tmux send-keys -t "$tm" "$1"
+	for ((i = 0; i < 150; i++)); do
+		tmux capture-pane -p -t "$tm" | grep -q -- "$2" && return 0
+		sleep 0.1
+	done
+	tmux capture-pane -p -t "$tm"
+	fail "menuconfig never showed: $2"
+}
+
+# The defaults less CONFIG_AIO=y; the real menuconfig (driven through tmux)
+# turns AIO on again; savefragment writes that one line; a fresh O= with
+# the new fragment resolves the default config and takes the default kernel.
+@test "kernel-menuconfig and kernel-savefragment: a change in the menu comes back as a fragment, and a clean build has it" {
+	need_images vmlinuz kernel.config
+	local t=$BATS_TEST_TMPDIR tm=qpod-menu-$$ i
+	cp -r "$REPO/configs/kernel" "$t/frag"
+	sed -i '/^CONFIG_AIO=y$/d' "$t/frag/base.config"
+	local mk=(make -C "$REPO" O="$t/out" KERNEL_FRAGMENTS_DIR="$t/frag")
+	run "${mk[@]}" -s kernel-config
+	[ "$status" = 0 ] || fail "kernel-config without AIO failed: $output"
+	grep -qx '# CONFIG_AIO is not set' "$t/out/obj/kernel/kernel.config" || fail "AIO is on without its line"
+	tmux new-session -d -s "$tm" -x 160 -y 48 "${mk[*]} kernel-menuconfig; echo \$? > $t/rc; sleep 60"
+	menu_key "" "Arrow keys navigate"
+	menu_key / "Enter (sub)string"
+	tmux send-keys -t "$tm" '^AIO$'
+	menu_key Enter "(1) .*Enable AIO support"
+	menu_key 1 "\[ \]   Enable AIO support"
+	menu_key y "\[\*\]   Enable AIO support"
+	for ((i = 0; i < 8; i++)); do
+		tmux send-keys -t "$tm" Escape
+		sleep 0.2
+		tmux send-keys -t "$tm" Escape
+		sleep 0.8
+		tmux capture-pane -p -t "$tm" | grep -q "save your new configuration" && break
+	done
+	menu_key Enter "End of the configuration"
+	for ((i = 0; i < 100; i++)); do [ -s "$t/rc" ] && break; sleep 0.1; done
+	tmux kill-session -t "$tm"
+	[ "$(cat "$t/rc")" = 0 ] || fail "make kernel-menuconfig exited $(cat "$t/rc")"
+	grep -qx CONFIG_AIO=y "$t/out/obj/kernel/menuconfig.config" || fail "the menu's change is not in menuconfig.config"
+	run "${mk[@]}" -s kernel-savefragment FRAGMENT="$t/frag/aio.config"
+	echo "$output"
+	[ "$status" = 0 ] || fail "kernel-savefragment failed"
+	[ "$(grep -v '^# aio.config' "$t/frag/aio.config")" = CONFIG_AIO=y ] || fail "the fragment is not the one change: $(cat "$t/frag/aio.config")"
+	run make -C "$REPO" O="$t/clean" KERNEL_FRAGMENTS_DIR="$t/frag" kernel
+	[ "$status" = 0 ] || fail "a clean make kernel with the new fragment failed: $output"
+	grep -qx CONFIG_AIO=y "$t/clean/images/kernel.config" || fail "the clean build's config lacks CONFIG_AIO=y"
+	cmp "$t/clean/images/kernel.config" "$IMG/kernel.config" || fail "the fragments no longer resolve to the default config"
+	cmp "$t/clean/images/vmlinuz" "$IMG/vmlinuz" || fail "the clean build's kernel is not the default one"
 }
 
 @test "a fresh O= takes the kernel from the cache in seconds; a second make does nothing" {
@@ -115,6 +200,30 @@ fail() { echo "$*" >&2; return 1; }
 	[[ $output != *"kernel:"* ]] || fail "a second make kernel did kernel work: $output"
 	[ "$(stat -c %Y.%y "$t/out/images/vmlinuz" "$t/out/obj/kernel/kernel.config")" = "$before" ] ||
 		fail "a second make kernel rewrote vmlinuz or the resolved config"
+}
+
+# The kernel built again from scratch: a private cache (its own source
+# tree, patched tree and build folder) and another O=, against the one in
+# $IMG (built in the shared cache; on CI by CI's own make image). The SMP
+# kernel only: the uniprocessor one is the same build with one fragment
+# less. Where they differ, diffoscope says how.
+@test "the kernel is reproducible: a cold build in another build folder and O= gives the same bytes" {
+	need_images vmlinuz vmlinux kernel.config
+	local t=$BATS_TEST_TMPDIR f bad=
+	seed_cache "$t/cache"
+	SECONDS=0
+	run nice make -C "$REPO" O="$t/out" QPOD_BUILD_CACHE="$t/cache" "$t/out/images/vmlinuz"
+	echo "$output" | tail -n 5
+	[ "$status" = 0 ] || fail "the second build failed"
+	[[ $output == *"kernel: building"* ]] || fail "the kernel was not built anew"
+	echo "# a cold kernel build took ${SECONDS}s" >&3
+	for f in vmlinuz vmlinux kernel.config; do
+		cmp -s "$t/out/images/$f" "$IMG/$f" && continue
+		bad="$bad $f"
+		diffoscope --text - --max-text-report-size 20000 "$IMG/$f" "$t/out/images/$f" 2>&1 | head -n 80
+	done
+	cmp -s "$t/out/obj/kernel/System.map" "$OUT/obj/kernel/System.map" || bad="$bad System.map"
+	[ -z "$bad" ] || fail "two builds differ:$bad"
 }
 
 @test "initrd.img is reproducible: two O= dirs give the same bytes" {
@@ -168,4 +277,17 @@ boot() {
 		fail "no READY frame on sh.hyper.channel.0 within 20 s"
 	fi
 	echo "# READY (type $type, length $len) after $(echo "$EPOCHREALTIME - $start" | bc) s" >&3
+}
+
+# Every target a fragment declares .PHONY and every variable it lets a user
+# set (?=, and O, V, EXTERNAL, FRAGMENT, config.mak) is in make help.
+@test "make help names every target and every variable a user sets" {
+	run make -C "$REPO" -s help
+	[ "$status" = 0 ] || fail "make help failed"
+	local w missing=
+	for w in $(grep -h '^\.PHONY:' "$REPO"/Makefile "$REPO"/*/*.mk | cut -d: -f2 | tr ' ' '\n' | grep -vx -e FORCE -e firmware-refetch) \
+		$(grep -h -o '^[A-Z_]* *?=' "$REPO"/Makefile "$REPO"/*/*.mk | tr -d ' ?=') V EXTERNAL FRAGMENT config.mak; do
+		grep -qw -- "$w" <<<"$output" || missing="$missing $w"
+	done
+	[ -z "$missing" ] || fail "make help does not name:$missing"
 }

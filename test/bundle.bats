@@ -131,7 +131,7 @@ refused() {
 @test "inspect: parts with digests, sizes and media types; kernel, image and launch configs; signature state" {
 	run "$QPOD" inspect "$APP"
 	[ "$status" -eq 0 ]
-	[ "$(jq -r '.parts | map(.part) | join(",")' <<<"$output")" = "index.json,image index,image manifest,image config,image layer,qpod manifest,empty config,kernel,kernel-up,initrd,firmware,cmdline,vm.conf,launch,rootfs" ]
+	[ "$(jq -r '.parts | map(.part) | join(",")' <<<"$output")" = "index.json,image index,image manifest,image config,image layer,qpod manifest,empty config,kernel,kernel-up,initrd,firmware,cmdline,vm.conf,sbom,launch,rootfs" ]
 	[ "$(jq -r '.parts[] | select(.part=="kernel") | .mediaType' <<<"$output")" = application/vnd.qpod.kernel.v1 ]
 	[ "$(jq -r '.parts[] | select(.part=="rootfs") | .digest' <<<"$output")" = "sha256:$(tar -xOf "$APP" "blobs/sha256/$(jq -r '.parts[] | select(.part=="rootfs") | .digest[7:]' <<<"$output")" | sha256sum | cut -c1-64)" ]
 	[ "$(jq -r .kernel.version <<<"$output")" = "$(jq -r .kernel "$IMAGES/manifest.json")" ]
@@ -161,7 +161,7 @@ refused() {
 	# a launch config of its own: not the same bytes as the empty config {}
 	"$QPOD" bundle -e X=1 "$IMAGES/busybox.tar" -o e.qpod > /dev/null
 	parts=$("$QPOD" inspect e.qpod | jq -r '.parts[] | "\(.part)|\(.offset)|\(.size)"')
-	[ "$(wc -l <<<"$parts")" -eq 15 ]
+	[ "$(wc -l <<<"$parts")" -eq 16 ]
 	while IFS='|' read -r part off size; do
 		cp e.qpod t.qpod
 		printf '\x7f' | dd of=t.qpod bs=1 seek=$((off + size / 2)) conv=notrunc status=none

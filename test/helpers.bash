@@ -2,6 +2,7 @@
 #   OUT      absolute build output (QPOD_OUT from test.mk, default ./out)
 #   QPOD     the runner binary
 #   BBROOT   a busybox root directory made once per machine run (mk_bbroot)
+#   seed_cache DIR [kernels]   a private build cache for kernel builds
 
 REPO=$(cd "$(dirname "${BATS_TEST_FILENAME}")/.." && pwd)
 OUT=${QPOD_OUT:-$REPO/out}
@@ -43,6 +44,31 @@ need_images() {
 		[ -f "$IMAGES/$f" ] || missing="$missing $IMAGES/$f"
 	done
 	[ -z "$missing" ] || fail_now "missing:$missing: run \`make image\` first"
+}
+
+# seed_cache DIR [kernels]: DIR becomes a private build cache, or is kept
+# one: the shared cache's pristine kernel source hard-linked (copied across
+# filesystems), its downloads and apt lists copied, and with "kernels" its
+# config dir and finished kernels too (hard links: a kern-KEY is never
+# written, only read, renamed into place and removed), so that the default
+# config builds nothing. What DIR has already stays.
+seed_cache() {
+	local shared=${QPOD_BUILD_CACHE:-$HOME/.cache/qpod-build} s n
+	mkdir -p "$1/kernel"
+	[ ! -d "$shared/dl" ] || cp -a "$shared/dl" "$1/"
+	[ ! -d "$shared/apt" ] || cp -a "$shared/apt" "$1/"
+	for s in "$shared"/kernel/src-* "$shared"/kernel/conf-* "$shared"/kernel/kern-*; do
+		n=${s##*/}
+		case $n in *+* | *.tmp | 'src-*' | 'conf-*' | 'kern-*') continue ;; esac
+		[ ! -e "$1/kernel/$n" ] || continue
+		case $n in
+		src-*) cp -al "$s" "$1/kernel/" 2>/dev/null || cp -a "$s" "$1/kernel/" ;;
+		conf-*) [ "${2:-}" != kernels ] || cp -a "$s" "$1/kernel/" ;;
+		# another build may drop a kernel of the shared cache meanwhile: then it is not seeded
+		kern-*) [ "${2:-}" != kernels ] || cp -al "$s" "$1/kernel/" 2>/dev/null || cp -a "$s" "$1/kernel/" 2>/dev/null ||
+			rm -rf "$1/kernel/$n" ;;
+		esac
+	done
 }
 
 fail_now() {

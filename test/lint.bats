@@ -4,7 +4,8 @@
 # fixtures (test/lint/bad.bats, case.bats, array.bats and heredoc.bats must
 # be flagged exactly on their "# flag" lines, good.bats not at all,
 # unparsed.bats as a file it cannot follow) and then on every suite and helper;
-# and test/mutate.sh -n: every mutation of make mutate still applies.
+# test/mutate.sh -n: every mutation of make mutate still applies; and the
+# licences: reuse lint, and every source file's SPDX line.
 # test/run.sh runs this suite before all others.
 bats_require_minimum_version 1.5.0
 
@@ -77,4 +78,14 @@ flagged_exactly() {
 	[ "$want" -gt 0 ]
 	[ "$(grep -c '^== ' <<<"$output")" -eq "$want" ]
 	[ "$(grep -c '^+.*/\* mutant: ' <<<"$output")" -eq "$want" ]
+}
+
+# REUSE: every tracked file has a licence and a copyright (its SPDX line or
+# .reuse/dep5) and every licence used is in LICENSES/; every source file
+# carries its SPDX line (toolchain/spdx.sh adds the missing ones).
+@test "reuse lint passes, and every source file has its SPDX line" {
+	run reuse lint
+	[ "$status" -eq 0 ] || { echo "$output" | tail -n 30; false; }
+	run toolchain/spdx.sh --check
+	[ "$status" -eq 0 ] || { echo "$output" | tail -n 30; false; }
 }

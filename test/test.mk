@@ -45,15 +45,20 @@ endif
 
 test: image deps-test $(UNIT_BINS) $(FUZZ_BINS) $(GUEST_TEST_BINS)
 	$(if $(SAN_LOGS),@rm -rf $(SAN_LOGS) && mkdir -p $(SAN_LOGS))
-	FUZZ_SECONDS=$(FUZZ_SECONDS) QPOD_OUT=$(abspath $(O)) QPOD_BUILD_CACHE=$(QPOD_BUILD_CACHE) $(TEST_ENV) test/run.sh $(O)
+	FUZZ_SECONDS=$(FUZZ_SECONDS) QPOD_OUT=$(abspath $(O)) QPOD_BUILD_CACHE=$(QPOD_BUILD_CACHE) \
+		QPOD_TEST_BUILD_CACHE=$(QPOD_BUILD_CACHE)-test $(TEST_ENV) test/run.sh $(O)
 
 # Longer fuzzing on demand: make fuzz FUZZ_SECONDS=600
 fuzz: deps-test $(FUZZ_BINS)
 	SUITES="$(FUZZ_BINS:$(OBJ)/test/fuzz/%=fuzz-%)" FUZZ_SECONDS=$(FUZZ_SECONDS) test/run.sh $(O)
 
-# Assertions that cannot fail (&& lists, `! cmd` mid-body): test/lint-bats.py
+# Assertions that cannot fail (&& lists, `! cmd` mid-body): test/lint-bats.py;
+# licences: reuse lint (REUSE 3.0, Debian's reuse) and every source file's
+# SPDX line (toolchain/spdx.sh --check)
 lint:
 	python3 test/lint-bats.py test/*.bats test/*.bash
+	reuse lint --quiet || reuse lint
+	toolchain/spdx.sh --check
 
 # Deliberate bugs, one at a time, in a scratch copy: which tests go red
 # (make mutate MUTATIONS="dotdot whiteouts" for some only)

@@ -74,7 +74,7 @@ class Bundle:
         return self.blobs[desc["digest"][7:]]
 
     def part(self, role):
-        roles = ["kernel", "kernel-up", "initrd", "firmware", "cmdline", "vm.conf", "launch", "rootfs"]
+        roles = ["kernel", "kernel-up", "initrd", "firmware", "cmdline", "vm.conf", "sbom", "launch", "rootfs"]
         return self.qpod["layers"][roles.index(role)]
 
     def set_part(self, role, data):

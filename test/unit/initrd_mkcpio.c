@@ -81,6 +81,8 @@ static void rejects(void)
 	strcat(lng, " 0755");
 	refused(lng, "a name of 256 bytes or more is refused");
 
+	ok(load("dir /etc 0755\nfile /etc/a /dev/null 0644\ndir /etc 0755") == 0 && sp.n == 2,
+	   "the same dir twice with the same mode is one entry (two trees adding to /etc)");
 	ok(load("# comment\n\n   \ndir /a 0755") == 0 && sp.n == 1, "comments and blank lines are skipped");
 	load("dir /a 0755\n# two\ndir /b 0855\n");
 	is_str(errmsg, "spec:3: bad mode '0855'", "errors name the spec and line");
@@ -169,6 +171,17 @@ static void file_data(void)
 	unsetenv("MKCPIO_TEST_SRC");
 	ok(load("file /init $MKCPIO_TEST_SRC 0755") < 0, "an unset $VAR source is refused");
 
+	{
+		static char two[] = "file /motd motd 0644\nfile /abs /etc/hostname 0644";
+		FILE *f = fmemopen(two, strlen(two), "r");
+		memset(&sp, 0, sizeof sp);
+		ok(f && spec_read(&sp, f, "/ext/initrd/initrd.spec") == 0 && !strcmp(sp.e[0].arg, "/ext/initrd/motd"),
+		   "a relative source is relative to its spec's folder");
+		ok(!strcmp(sp.e[1].arg, "/etc/hostname"), "an absolute source is kept");
+		if (f)
+			fclose(f);
+	}
+
 	snprintf(spec, sizeof spec, "file /init %s.gone 0755", src);
 	ok(load(spec) == 0 && archive(buf, sizeof buf, 0) < 0, "a missing source fails the write");
 	ok(load("file /d /tmp 0755") == 0 && archive(buf, sizeof buf, 0) < 0,
@@ -178,7 +191,7 @@ static void file_data(void)
 
 int main(void)
 {
-	plan(54);
+	plan(57);
 	rejects();
 	bytes();
 	file_data();
