@@ -303,7 +303,18 @@ int bundle_build(const struct bundle_spec *s, char digest[65], struct qerr *err)
 	struct image img = { .lock_fd = -1 };
 	struct vmconf conf;
 	int e;
-	if ((e = conf_load(&conf, err)) || (e = image_open(s->o, &img, err)))
+	const struct arch *arch = arch_host();
+	const char *plat;
+	if ((e = image_open(s->o, &img, err)))
+		goto out;
+	/* The bundle format's parts are x86_64's (a PVH kernel and its
+	 * uniprocessor twin, qboot): the image's platform must be that. */
+	plat = img.platform[0] ? img.platform : s->o->platform ? s->o->platform : arch ? arch->platform : "?";
+	if (!(arch = arch_by_platform(plat)) || strcmp(arch->name, "x86_64")) {
+		e = qerr_set(err, ENOTSUP, "%s is %s: a bundle holds an x86_64 guest only", s->o->image, plat);
+		goto out;
+	}
+	if ((e = conf_load(&conf, arch, err)))
 		goto out;
 	snprintf(b.tmp, sizeof b.tmp, "%s.tmp.XXXXXX", s->out);
 	if (!mkdtemp(b.tmp)) {

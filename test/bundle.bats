@@ -95,10 +95,10 @@ refused() {
 	run -127 "$QPOD" run s.qpod /bin/sh
 }
 
-@test "fixtures: the arm64-only image is refused for its platform, as run refuses it" {
+@test "fixtures: the arm64-only image is refused: a bundle holds an x86_64 guest only" {
 	run --separate-stderr "$QPOD" bundle "$FIX/dive-oci-zstd-readme-arm64.tar" -o arm.qpod
 	[ "$status" -eq 125 ]
-	[[ "$stderr" == *"no linux/amd64 variant (has: linux/arm64)"* ]]
+	[[ "$stderr" == *"is linux/arm64: a bundle holds an x86_64 guest only"* ]]
 	[ ! -e arm.qpod ]
 }
 

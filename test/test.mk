@@ -11,7 +11,7 @@ UNIT_BINS := $(patsubst test/unit/%.c,$(OBJ)/test/unit/%,$(wildcard test/unit/*.
 FUZZ_BINS := $(patsubst test/fuzz/%.c,$(OBJ)/test/fuzz/%,$(wildcard test/fuzz/*.c))
 FUZZ_CC   ?= clang
 # Guest-side helpers for the suites (static musl: they run from any test root).
-GUEST_TEST_BINS := $(patsubst test/net/%.c,$(OBJ)/test/guest/%,$(wildcard test/net/*.c))
+GUEST_TEST_BINS := $(patsubst test/net/%.c,$(GOBJ)/test/guest/%,$(wildcard test/net/*.c))
 FUZZ_SECONDS ?= 10
 
 test_area = $(shell echo $(firstword $(subst _, ,$(notdir $(1)))) | tr a-z A-Z)
@@ -27,7 +27,7 @@ $(OBJ)/test/fuzz/%: test/fuzz/%.c $$($$(call test_area,$$*)_TEST_SRCS) $$(wildca
 		-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
 		-o $@ $< $($(call test_area,$*)_TEST_SRCS) $($(call test_area,$*)_TEST_LIBS)
 
-$(OBJ)/test/guest/%: test/net/%.c $(STAMP)/toolchain
+$(GOBJ)/test/guest/%: test/net/%.c $(GSTAMP)/toolchain
 	@mkdir -p $(@D)
 	$(call quiet,CC-MUSL,$@)$(GUEST_CC) $(GUEST_CFLAGS) $(GUEST_LDFLAGS) -o $@ $<
 
