@@ -29,6 +29,8 @@ static const struct arch arches[] = {
 		/* qemu's default CPU under TCG (qemu64) and KVM */
 		.cpu_tcg = NULL, .cpu_kvm = NULL,
 		.kernel = "vmlinuz", .pvh = true, .firmware = true, .tsc = true,
+		/* EM_X86_64; a bzImage's setup header */
+		.elf_machine = 62, .image_magic = "HdrS", .image_magic_at = 0x202,
 		.kvm_modules = { "kvm_intel", "kvm_amd" },
 	},
 	{
@@ -40,6 +42,8 @@ static const struct arch arches[] = {
 		 * implementation-defined one is cheap, and just as correct. */
 		.cpu_tcg = "max,pauth-impdef=on", .cpu_kvm = "host",
 		.kernel = "Image", .pvh = false, .firmware = false, .tsc = false,
+		/* EM_AARCH64; the arm64 Image header's magic */
+		.elf_machine = 183, .image_magic = "ARM\x64", .image_magic_at = 0x38,
 		.kvm_modules = { "kvm" },
 	},
 };

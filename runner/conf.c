@@ -113,7 +113,7 @@ static int set(struct vmconf *c, const char *key, const char *val)
 	return 0;
 }
 
-static int parse_conf(struct vmconf *c, char *text, const char *path, struct qerr *err)
+int conf_parse(struct vmconf *c, char *text, const char *path, struct qerr *err)
 {
 	int lineno = 0;
 	for (char *line = strtok(text, "\n"); line; line = strtok(NULL, "\n")) {
@@ -192,7 +192,7 @@ static int conf_read(struct vmconf *c, struct qerr *err)
 	char path[PATH_MAX + 16], text[8192];
 	int e;
 	snprintf(path, sizeof path, "%s/vm.conf", c->dir);
-	if ((e = read_small(path, text, sizeof text, err)) || (e = parse_conf(c, text, path, err)))
+	if ((e = read_small(path, text, sizeof text, err)) || (e = conf_parse(c, text, path, err)))
 		return e;
 	snprintf(path, sizeof path, "%s/cmdline", c->dir);
 	if ((e = read_small(path, c->cmdline, sizeof c->cmdline, err)))

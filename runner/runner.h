@@ -198,6 +198,9 @@ struct arch {
 	const char *cpu_tcg;   /* -cpu under TCG, KVM; NULL: qemu's default */
 	const char *cpu_kvm;
 	const char *kernel;    /* the kernel's file in images/ */
+	unsigned elf_machine;  /* a kernel ELF's e_machine, */
+	const char *image_magic; /* or its boot image's magic at image_magic_at (a bundle's check) */
+	unsigned image_magic_at;
 	bool pvh;              /* with PVH twins vmlinux, vmlinux-up (conf_kernel) */
 	bool firmware;         /* qboot: --boot fwcfg (-bios) or cbfs (pflash); else direct (-kernel) */
 	bool tsc;              /* the guest is told the host's TSC rate (tsc.c) */
@@ -224,6 +227,8 @@ struct vmconf {
 /* The images of arch (the host's directory, or DIR-NAME beside it: arch.c). */
 int conf_load(struct vmconf *c, const struct arch *arch, struct qerr *err);
 int conf_load_dir(struct vmconf *c, const char *dir, struct qerr *err);
+/* vm.conf's text (changed in place; path names it in messages) into a zeroed c. */
+int conf_parse(struct vmconf *c, char *text, const char *path, struct qerr *err);
 
 /* What a run uses: the flags over vm.conf, merged once (conf_settings). */
 struct settings {
