@@ -122,6 +122,7 @@ field() {
 us2ms() { [ "$1" = - ] && echo - || echo $(($1 / 1000)); }
 kb2mib() { [ "$1" = - ] && echo - || echo $(($1 / 1024)); }
 wall() { local m lo hi; read -r m lo hi < <(stats "$work/$1.wall"); echo "$m ($lo-$hi)"; }
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
 
 echo "qpod bench: $(nproc) CPUs, $(sed -n 's/^model name[^:]*: //p' /proc/cpuinfo | head -1)," \
 	"$(awk '/MemTotal/ { printf "%.0f GiB", $2 / 1048576 }' /proc/meminfo)"
@@ -232,9 +233,9 @@ read -r d _ < <(stats "$work/dir.wall")
 read -r x _ < <(stats "$work/exec.wall")
 read -r dd _ < <(stats "$work/detach.wall")
 row "qpod exec NAME true, a running VM (wall)" "$(wall exec)"
-row "  exec / ./run ROOTDIR true (medians)" "$(awk -v a="$x" -v b="$d" 'BEGIN { printf "%.2f", a / b }')"
+row "  exec / ./run ROOTDIR true (medians)" "$(ratio "$x" "$d")"
 row "qpod run -d ROOTDIR: until the command runs (wall)" "$(wall detach)"
-row "  run -d / ./run ROOTDIR true (medians)" "$(awk -v a="$dd" -v b="$d" 'BEGIN { printf "%.2f", a / b }')"
+row "  run -d / ./run ROOTDIR true (medians)" "$(ratio "$dd" "$d")"
 row "  an idle VM's CPU, qemu and monitor (% of a core)" "$idle_cpu"
 row "  the default network's cost (median difference)" "$(awk -v q="$q" -v n="$nn" 'BEGIN { printf "%+.0f ms", q - n }')"
 for p in kernelEntered:"kernel entered" ready:"hyperstart ready" started:"command started" \
@@ -295,9 +296,9 @@ fi
 read -r ar _ < <(stats "$work/arm.wall")
 read -r ac _ < <(stats "$work/armcold.wall")
 row "arm64: ./run busybox.tar true (wall)" "$(wall arm)"
-row "  arm64 / $(uname -m), restored (medians; goal 1.5)" "$(awk -v a="$ar" -v q="$q" 'BEGIN { printf "%.2f", a / q }')"
+row "  arm64 / $(uname -m), restored (medians; goal 1.5)" "$(ratio "$ar" "$q")"
 row "arm64: ./run --no-snapshot busybox.tar true (wall)" "$(wall armcold)"
-row "  arm64 / $(uname -m), cold (medians; goal 2)" "$(awk -v a="$ac" -v c="$c" 'BEGIN { printf "%.2f", a / c }')"
+row "  arm64 / $(uname -m), cold (medians; goal 2)" "$(ratio "$ac" "$c")"
 row "arm64: qemu peak RSS, restored, cold (MiB)" "$(kb2mib "$(field arm .qemuMaxRssKb)"), $(kb2mib "$(field armcold .qemuMaxRssKb)")"
 row "arm64: kernel booted (bytes)" "$(stat -c %s "$ARM_IMAGES/Image") Image"
 row "cloud kernel: qemu start to hyperstart READY" "" \

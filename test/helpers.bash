@@ -102,3 +102,18 @@ with open(sys.argv[2], "a") as f:
 	for i in $(seq 50); do [ -S "$1" ] && return 0; sleep 0.1; done
 	return 1
 }
+
+# tty_window IMAGE: ./run -t -i IMAGE in a 97x31 tmux window reports that
+# size (stty size) and a pty, and exits 0.
+tty_window() {
+	local sock=$BATS_TEST_TMPDIR/tmux o=$BATS_TEST_TMPDIR/o i
+	command -v tmux >/dev/null || fail_now "tmux is not installed (make deps-test)"
+	tmux -S "$sock" new-session -d -x 97 -y 31 "./run -t -i '$1' sh -c 'stty size; tty' > '$o' 2>&1; echo rc=\$? >> '$o'"
+	for i in $(seq 600); do grep -q rc= "$o" 2>/dev/null && break; sleep 0.1; done
+	tmux -S "$sock" kill-server 2>/dev/null || true
+	run tr -d '\r' < "$o"
+	echo "$output"
+	[[ "$output" == *"31 97"* ]] || return 1
+	[[ "$output" == *"/dev/pts/"* ]] || return 1
+	[[ "$output" == *"rc=0"* ]]
+}
