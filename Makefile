@@ -5,6 +5,7 @@
 # config.mak (not tracked), e.g. O=/tmp/qpod-out or QPOD_BUILD_CACHE=...
 #
 #   make image    kernel, initrd, firmware, default image and runner -> out/
+#   make image ARCH=arm64   the same guest for another architecture -> out/images-arm64/
 #   make test     lint, unit, fuzz and end-to-end suites; ends "N passed, N failed, N skipped"
 #   make test SANITIZE=1  the host side under ASan+UBSan (out-san/), a subset of suites
 #   make bench    boot, throughput and unpack numbers as one table
@@ -28,10 +29,27 @@ SAN_FLAGS        := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-
 SAN_WARN         := -Wno-unknown-warning-option
 endif
 O                ?= out
-IMG              := $(O)/images
 BIN              := $(O)/bin
 OBJ              := $(O)/obj
 STAMP            := $(O)/stamps
+
+# ARCH: the guest's architecture, one of configs/arch/* (default: the
+# host's). Its facts are configs/arch/ARCH/arch.mk. The host's guest goes to
+# $(O)/images as it always did; another's to $(O)/images-ARCH, its objects
+# and stamps under $(OBJ)/ARCH and $(STAMP)/ARCH (GOBJ, GSTAMP). The host's
+# programs (runner, packer, tools) are the same for every ARCH.
+HOST_ARCH        := $(patsubst aarch64,arm64,$(shell uname -m))
+ARCH             ?= $(HOST_ARCH)
+ARCHES           := $(notdir $(wildcard configs/arch/*))
+ifeq ($(filter $(ARCH),$(ARCHES)),)
+$(error ARCH=$(ARCH): qpod has guests for $(ARCHES) (configs/arch/))
+endif
+include configs/arch/$(ARCH)/arch.mk
+ARCH_NATIVE      := $(filter $(ARCH),$(HOST_ARCH))
+ARCH_CROSS       := $(if $(ARCH_NATIVE),,$(ARCH_TRIPLET)-)
+IMG              := $(O)/images$(if $(ARCH_NATIVE),,-$(ARCH))
+GOBJ             := $(OBJ)$(if $(ARCH_NATIVE),,/$(ARCH))
+GSTAMP           := $(STAMP)$(if $(ARCH_NATIVE),,/$(ARCH))
 QPOD_BUILD_CACHE ?= $(or $(XDG_CACHE_HOME),$(HOME)/.cache)/qpod-build
 PREFIX           ?= /usr/local
 QPOD_VERSION     := 0.1.0
@@ -77,7 +95,7 @@ image: deps $(BINS)
 	@[ -L $(IMG) ] || rm -rf $(IMG)
 	@ln -sfn $(abspath $(GUEST_O))/images $(IMG)
 else
-image: deps $(IMAGES) $(BINS) $(IMG)/manifest.json $(STAMP)/post-image
+image: deps $(IMAGES) $(BINS) $(IMG)/manifest.json $(GSTAMP)/post-image
 endif
 
 # runner/install.sh installs the images the runner boots; the SBOM and the
@@ -95,4 +113,4 @@ distclean: clean
 help:
 	@cat toolchain/help.txt
 
--include $(shell find $(OBJ) -name '*.d' 2>/dev/null)
+-include $(shell find $(OBJ) -name '*.d' -type f 2>/dev/null)

@@ -112,7 +112,7 @@ static char *keep(struct build *b, char *doc)
 
 /* The image config: the image's run config over the one new layer. */
 static int image_config(struct build *b, const struct runcfg *c, const char *layer_hex, const char *created,
-			char **out, size_t *len)
+			const struct arch *arch, char **out, size_t *len)
 {
 	struct jw w;
 	char diff[80];
@@ -120,7 +120,7 @@ static int image_config(struct build *b, const struct runcfg *c, const char *lay
 	jw_init(&w);
 	jw_obj(&w);
 	jw_kv_str(&w, "created", created);
-	jw_kv_str(&w, "architecture", "amd64");
+	jw_kv_str(&w, "architecture", strchr(arch->platform, '/') + 1);
 	jw_kv_str(&w, "os", "linux");
 	jw_key(&w, "config");
 	jw_obj(&w);
@@ -243,13 +243,14 @@ static int build(struct build *b, const struct image *img, const struct vmconf *
 	    (e = verity_cmdline(b, conf, sqfs, cmdline, sizeof cmdline)))
 		return e;
 	for (int k = 0; k < P_N; k++) {
-		if (k == P_LAUNCH)
+		const char *f = bd_part_file(k, conf->arch);
+		if (k == P_LAUNCH || !f) /* the launch config is written below; a part the arch has not */
 			continue;
 		if (k == P_ROOTFS || k == P_CMDLINE)
 			snprintf(p, sizeof p, "%s", k == P_ROOTFS ? sqfs : cmdline);
 		else
-			snprintf(p, sizeof p, "%s/%s", conf->dir, bd_parts[k].file);
-		if ((e = add_file(b, p, &d->part[k], bd_parts[k].media_type, bd_parts[k].file)))
+			snprintf(p, sizeof p, "%s/%s", conf->dir, f);
+		if ((e = add_file(b, p, &d->part[k], bd_parts[k].media_type, f)))
 			return e;
 	}
 	char *doc;
@@ -261,7 +262,7 @@ static int build(struct build *b, const struct image *img, const struct vmconf *
 	add_mem(b, "{}", 2, &d->empty, BD_MT_EMPTY);
 	struct bd_desc cfg, lay;
 	if ((e = add_file(b, layer, &lay, BD_MT_LAYER, NULL)) ||
-	    (e = image_config(b, &img->config, layer_hex, created, &doc, &len)))
+	    (e = image_config(b, &img->config, layer_hex, created, conf->arch, &doc, &len)))
 		return e;
 	add_mem(b, doc, len, &cfg, BD_MT_CONFIG);
 	if (bd_write_image_manifest(&cfg, &lay, &doc, &len) < 0)
@@ -272,7 +273,7 @@ static int build(struct build *b, const struct image *img, const struct vmconf *
 	if (bd_write_qpod_manifest(d, created, &doc, &len) < 0)
 		return qerr_set(err, ENOMEM, "out of memory");
 	add_mem(b, keep(b, doc), len, &qpod, BD_MT_MANIFEST);
-	if (bd_write_nested(&d->subject, &qpod, &doc, &len) < 0)
+	if (bd_write_nested(&d->subject, conf->arch->platform, &qpod, &doc, &len) < 0)
 		return qerr_set(err, ENOMEM, "out of memory");
 	add_mem(b, keep(b, doc), len, &nested, BD_MT_INDEX);
 	if (bd_write_index(&nested, &doc, &len) < 0)
@@ -288,7 +289,19 @@ int bundle_build(const struct bundle_spec *s, char digest[65], struct qerr *err)
 	struct image img = { .lock_fd = -1 };
 	struct vmconf conf;
 	int e;
-	if ((e = conf_load(&conf, err)) || (e = image_open(s->o, &img, err)))
+	const struct arch *arch = arch_host();
+	const char *plat;
+	char have[160];
+	if ((e = image_open(s->o, &img, err)))
+		goto out;
+	/* The guest of the image's platform (else --platform's, else the host's), as run picks it. */
+	plat = img.platform[0] ? img.platform : s->o->platform ? s->o->platform : arch ? arch->platform : "?";
+	if (!(arch = arch_by_platform(plat))) {
+		arch_platforms(have, sizeof have);
+		e = qerr_set(err, ENOEXEC, "%s is %s: qpod has guests for %s only", s->o->image, plat, have);
+		goto out;
+	}
+	if ((e = conf_load(&conf, arch, err)))
 		goto out;
 	snprintf(b.tmp, sizeof b.tmp, "%s.tmp.XXXXXX", s->out);
 	if (!mkdtemp(b.tmp)) {

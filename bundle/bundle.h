@@ -6,7 +6,8 @@
  *   oci-layout                      {"imageLayoutVersion":"1.0.0"}
  *   index.json                      one entry: the nested image index
  *   blobs/sha256/<hex>...           sorted by digest:
- *     nested index   the image manifest (platform linux/amd64) and the qpod
+ *     nested index   the image manifest (platform: the guest's, linux/amd64 or
+ *                    linux/arm64, as vm.conf's arch= says) and the qpod
  *                    manifest (artifactType BD_ARTIFACT, platform
  *                    unknown/unknown, as BuildKit marks attestations)
  *     image manifest, image config, one layer (an uncompressed tar)
@@ -15,7 +16,9 @@
  *     parts          kernel (vmlinux, vmlinux-up), initrd, qboot.rom,
  *                    cmdline, vm.conf, the images' SBOM (sbom.spdx.json:
  *                    every boot part with its sha256, sources, versions,
- *                    licence), launch config, rootfs squashfs
+ *                    licence), launch config, rootfs squashfs; an arch
+ *                    without PVH twins or firmware (arm64: its Image
+ *                    alone) has no kernel-up and no firmware part
  *   1024 zero bytes
  *
  * Every tar header is the one bd_tar_header() writes (ustar, uid/gid 0,
@@ -73,6 +76,10 @@ struct bd_part_info {
 	uint64_t max;           /* largest size accepted */
 };
 extern const struct bd_part_info bd_parts[P_N];
+/* The file in images/ (and the extracted directory) of part k for a guest
+ * of arch, or NULL when that arch has no such part (kernel-up, firmware). */
+struct arch;
+const char *bd_part_file(int k, const struct arch *arch);
 
 /* One blob member. */
 struct bd_blob {
@@ -99,8 +106,9 @@ struct bd_doc {
 	/* the image manifest */
 	struct bd_desc config, layer;
 	/* the qpod manifest */
-	struct bd_desc empty, subject, part[P_N];
+	struct bd_desc empty, subject, part[P_N];  /* a part absent: media "" */
 	char kernel_version[64];
+	char platform[64];       /* the image's "os/arch" in the nested index */
 };
 
 /* index.c: the readers, on bytes (fuzzed: test/fuzz/bundle_index.c). Each
@@ -116,7 +124,8 @@ int bd_read_qpod_manifest(const char *buf, size_t n, struct bd_doc *d, struct qe
  * writes them, read.c compares index.json with its rewrite). Each returns
  * 0 with *out malloc'd, or -ENOMEM. */
 int bd_write_index(const struct bd_desc *nested, char **out, size_t *len);
-int bd_write_nested(const struct bd_desc *image, const struct bd_desc *qpod, char **out, size_t *len);
+int bd_write_nested(const struct bd_desc *image, const char *platform, const struct bd_desc *qpod, char **out,
+		    size_t *len);
 int bd_write_image_manifest(const struct bd_desc *config, const struct bd_desc *layer, char **out, size_t *len);
 int bd_write_qpod_manifest(const struct bd_doc *d, const char *created, char **out, size_t *len);
 
@@ -141,7 +150,8 @@ struct bundle {
 	struct bd_doc doc;
 	struct bd_blob blobs[BD_MAX_BLOBS];
 	size_t nblobs;
-	struct bd_blob *part[P_N], *nested, *image, *qpod, *config, *layer, *empty;
+	struct bd_blob *part[P_N], *nested, *image, *qpod, *config, *layer, *empty;  /* part[k]: NULL if absent */
+	const struct arch *arch; /* the guest's: vm.conf's arch= */
 	struct runcfg config_run; /* the image's run config */
 	char *dir;               /* $QPOD_CACHE/bundles/<digest>: the extracted boot parts */
 	bool verified;           /* every byte checked (now or, same identity, before) */

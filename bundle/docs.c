@@ -4,6 +4,7 @@
  * read.c can ask whether index.json is exactly what qpod writes).
  */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -84,13 +85,16 @@ int bd_write_index(const struct bd_desc *nested, char **out, size_t *len)
 	return done(&w, out, len);
 }
 
-int bd_write_nested(const struct bd_desc *image, const struct bd_desc *qpod, char **out, size_t *len)
+/* platform: "linux/ARCH", the guest's */
+int bd_write_nested(const struct bd_desc *image, const char *platform, const struct bd_desc *qpod, char **out,
+		    size_t *len)
 {
 	struct jw w;
+	const char *arch = strchr(platform, '/');
 	head(&w, BD_MT_INDEX);
 	jw_key(&w, "manifests");
 	jw_arr(&w);
-	desc(&w, image, NULL, "linux", "amd64");
+	desc(&w, image, NULL, "linux", arch ? arch + 1 : platform);
 	/* unknown/unknown: what BuildKit gives attestations, so that tools
 	 * picking a platform (skopeo, docker, the packer) pass over it */
 	desc(&w, qpod, BD_ARTIFACT, "unknown", "unknown");
@@ -123,7 +127,8 @@ int bd_write_qpod_manifest(const struct bd_doc *d, const char *created, char **o
 	jw_key(&w, "layers");
 	jw_arr(&w);
 	for (int k = 0; k < P_N; k++)
-		desc(&w, &d->part[k], NULL, NULL, NULL);
+		if (d->part[k].media[0]) /* a part the guest's arch has */
+			desc(&w, &d->part[k], NULL, NULL, NULL);
 	jw_end(&w);
 	jw_key(&w, "subject");
 	desc(&w, &d->subject, NULL, NULL, NULL);

@@ -5,7 +5,8 @@
  * size bounded, every digest parsed as sha256:<64 lowercase hex> (so no
  * descriptor names a path), and a document larger than BD_JSON_MAX or
  * deeper than the JSON reader's limit is refused. Unknown keys are ignored,
- * as OCI asks; missing or repeated qpod parts are errors.
+ * as OCI asks; missing or repeated qpod parts are errors (kernel-up and
+ * firmware may be absent: read.c checks them against the guest's arch).
  */
 #include <errno.h>
 #include <stdio.h>
@@ -14,6 +15,7 @@
 #include "bundle.h"
 #include "common/common.h"
 #include "json.h"
+#include "runner.h"
 
 const struct bd_part_info bd_parts[P_N] = {
 	[P_KERNEL]    = { "kernel",     "application/vnd.qpod.kernel.v1",          "vmlinux",         256u << 20 },
@@ -26,6 +28,16 @@ const struct bd_part_info bd_parts[P_N] = {
 	[P_LAUNCH]    = { "launch",     "application/vnd.qpod.launch.v1+json",     "launch.json",     64u << 10 },
 	[P_ROOTFS]    = { "rootfs",     "application/vnd.qpod.rootfs.squashfs.v1", "rootfs.squashfs", BD_FILE_MAX },
 };
+
+const char *bd_part_file(int k, const struct arch *arch)
+{
+	switch (k) {
+	case P_KERNEL: return arch->pvh ? bd_parts[k].file : arch->kernel;
+	case P_KERNEL_UP: return arch->pvh ? bd_parts[k].file : NULL;
+	case P_FIRMWARE: return arch->firmware ? bd_parts[k].file : NULL;
+	default: return bd_parts[k].file;
+	}
+}
 
 struct rd {
 	struct json j;
@@ -130,7 +142,8 @@ int bd_read_index(const char *buf, size_t n, struct bd_doc *d, struct qerr *err)
 	return e < 0 ? e : 0;
 }
 
-static bool platform_is(struct rd *r, int obj, const char *os, const char *arch)
+/* A linux platform: "linux/ARCH" into plat (read.c checks ARCH against the guest's). */
+static bool platform_linux(struct rd *r, int obj, char *plat, size_t cap)
 {
 	char o[32], a[32];
 	int p = json_get(&r->j, obj, "platform");
@@ -138,8 +151,10 @@ static bool platform_is(struct rd *r, int obj, const char *os, const char *arch)
 		return false;
 	struct qerr keep = *r->err;
 	bool ok = !get_str(r, p, "os", o, sizeof o, true) && !get_str(r, p, "architecture", a, sizeof a, true) &&
-		  !strcmp(o, os) && !strcmp(a, arch);
+		  !strcmp(o, "linux") && a[0];
 	*r->err = keep;
+	if (ok)
+		snprintf(plat, cap, "linux/%s", a);
 	return ok;
 }
 
@@ -162,17 +177,20 @@ int bd_read_nested(const char *buf, size_t n, struct bd_doc *d, struct qerr *err
 		if (strcmp(dd.media, BD_MT_MANIFEST))
 			continue;
 		bool q = !strcmp(art, BD_ARTIFACT);
-		if (q ? have_qpod : (!platform_is(&r, it, "linux", "amd64") || have_image)) {
+		char plat[sizeof d->platform];
+		if (q ? have_qpod : (!platform_linux(&r, it, plat, sizeof plat) || have_image)) {
 			if (q || have_image) {
-				e = bad(&r, what, q ? "is a second qpod manifest" : "is a second linux/amd64 image");
+				e = bad(&r, what, q ? "is a second qpod manifest" : "is a second linux image");
 				goto out;
 			}
 			continue;
 		}
+		if (!q)
+			snprintf(d->platform, sizeof d->platform, "%s", plat);
 		*(q ? &d->qpod : &d->image) = dd;
 		*(q ? &have_qpod : &have_image) = true;
 	}
-	e = !have_qpod ? 1 : !have_image ? bad(&r, "manifests", "has no linux/amd64 image") : 0;
+	e = !have_qpod ? 1 : !have_image ? bad(&r, "manifests", "has no linux image") : 0;
 out:
 	json_free(&r.j);
 	return e;
@@ -224,16 +242,29 @@ int bd_read_qpod_manifest(const char *buf, size_t n, struct bd_doc *d, struct qe
 	}
 	if ((e = desc(&r, json_get(&r.j, 0, "subject"), "subject", BD_JSON_MAX, &d->subject)))
 		goto out;
-	if ((a = e = array(&r, "layers", P_N, P_N)) < 0)
+	if ((a = e = array(&r, "layers", P_N - 2, P_N)) < 0)
 		goto out;
+	/* The parts in their order; only kernel-up and firmware may be left out. */
+	int p = 0;
+	memset(d->part, 0, sizeof d->part);
 	JSON_EACH(&r.j, a, it, k) {
-		if ((e = desc(&r, it, bd_parts[k].role, bd_parts[k].max, &d->part[k])))
-			goto out;
-		if (strcmp(d->part[k].media, bd_parts[k].media_type)) {
-			e = qerr_set(err, EINVAL, "the qpod manifest: layers[%u] is not the %s (%s)", k, bd_parts[k].role,
-				     bd_parts[k].media_type);
+		char mt[128] = "";
+		get_str(&r, it, "mediaType", mt, sizeof mt, false);
+		while (p < P_N - 1 && strcmp(mt, bd_parts[p].media_type) && (p == P_KERNEL_UP || p == P_FIRMWARE))
+			p++;
+		if (p == P_N || strcmp(mt, bd_parts[p].media_type)) {
+			e = qerr_set(err, EINVAL, "the qpod manifest: layers[%u] is not the %s (%s)", k,
+				     bd_parts[p < P_N ? p : P_N - 1].role, bd_parts[p < P_N ? p : P_N - 1].media_type);
 			goto out;
 		}
+		if ((e = desc(&r, it, bd_parts[p].role, bd_parts[p].max, &d->part[p])))
+			goto out;
+		p++;
+	}
+	if (p != P_N) {
+		e = qerr_set(err, EINVAL, "the qpod manifest: the %s (%s) is missing", bd_parts[p].role,
+			     bd_parts[p].media_type);
+		goto out;
 	}
 	int ann = json_get(&r.j, 0, "annotations");
 	d->kernel_version[0] = '\0';

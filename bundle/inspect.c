@@ -1,7 +1,7 @@
 /*
  * inspect.c: `qpod inspect APP.qpod` as one JSON object:
  *
- *   {"bundle","digest","size","verified",
+ *   {"bundle","digest","size","platform","verified",
  *    "parts":[{"part","mediaType","digest","size","offset"}...],
  *    "kernel":{"version","cmdline"},
  *    "image":{"manifest","config":{Entrypoint,Cmd,Env,WorkingDir,User}},
@@ -66,6 +66,7 @@ int bundle_inspect(struct bundle *b, const char *pubkey, FILE *out, struct qerr 
 	snprintf(dig, sizeof dig, "sha256:%s", b->digest);
 	jw_kv_str(&w, "digest", dig);
 	jw_kv_int(&w, "size", (int64_t)b->st.st_size);
+	jw_kv_str(&w, "platform", b->arch->platform);
 	jw_kv_bool(&w, "verified", bundle_recorded(b));
 	jw_key(&w, "parts");
 	jw_arr(&w);
@@ -77,7 +78,8 @@ int bundle_inspect(struct bundle *b, const char *pubkey, FILE *out, struct qerr 
 	part(&w, "qpod manifest", BD_MT_MANIFEST, b->qpod->hex, b->qpod->size, b->qpod->off);
 	part(&w, "empty config", BD_MT_EMPTY, b->empty->hex, b->empty->size, b->empty->off);
 	for (int k = 0; k < P_N; k++)
-		part(&w, bd_parts[k].role, bd_parts[k].media_type, b->part[k]->hex, b->part[k]->size, b->part[k]->off);
+		if (b->part[k])
+			part(&w, bd_parts[k].role, bd_parts[k].media_type, b->part[k]->hex, b->part[k]->size, b->part[k]->off);
 	jw_end(&w);
 	jw_key(&w, "kernel");
 	jw_obj(&w);

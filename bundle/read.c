@@ -11,9 +11,11 @@
  * every descriptor against a member of its size; no member unreferenced;
  * every header byte against bd_tar_header(), the padding and the end zero,
  * the file size; the JSON blobs and small text parts against their
- * digests, then parsed; the kernels' ELF or bzImage headers and the
- * squashfs superblock; the launch config parses. bundle_verify()
- * (verify.c) hashes the rest.
+ * digests, then parsed; the guest's arch (vm.conf's arch=, arch.c) against
+ * the image's platform and the parts it has (no kernel-up or firmware for
+ * an arch without them); the kernels' ELF or boot image headers for that
+ * arch and the squashfs superblock; the launch config parses.
+ * bundle_verify() (verify.c) hashes the rest.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -243,20 +245,47 @@ static int check_framing(struct bundle *b, const struct member_ls *ls, size_t n,
 	return 0;
 }
 
+/* The guest's arch, from vm.conf's arch= (x86_64 without one, as conf.c
+ * reads it), and the parts it has: exactly those bd_part_file names; the
+ * image's platform must be the arch's. */
+static int check_arch(struct bundle *b, struct qerr *err)
+{
+	static struct vmconf c; /* large: not on the stack */
+	const struct bd_blob *v = b->part[P_VMCONF];
+	char *text = strndup(v->data, v->size);
+	memset(&c, 0, sizeof c);
+	int e = text ? conf_parse(&c, text, "vm.conf", err) : qerr_set(err, ENOMEM, "out of memory");
+	free(text);
+	if (e)
+		return qerr_wrap(err, "%s", b->shown);
+	b->arch = c.arch;
+	if (strcmp(b->doc.platform, b->arch->platform))
+		return qerr_set(err, EINVAL, "%s: the image is %s, its guest %s", b->shown, pq(b->doc.platform),
+				b->arch->platform);
+	for (int k = 0; k < P_N; k++)
+		if (!bd_part_file(k, b->arch) != !b->part[k])
+			return qerr_set(err, EINVAL, b->part[k] ? "%s: an %s guest has no %s part" : "%s: an %s guest needs a %s part",
+					b->shown, b->arch->name, bd_parts[k].role);
+	return 0;
+}
+
 /* The parts' own formats, from their first bytes. */
 static int check_contents(struct bundle *b, struct qerr *err)
 {
 	unsigned char h[0x210];
-	for (int k = P_KERNEL; k <= P_KERNEL_UP; k++) {
+	const struct arch *a = b->arch;
+	for (int k = P_KERNEL; k <= P_KERNEL_UP && b->part[k]; k++) {
 		struct bd_blob *bl = b->part[k];
-		size_t n = bl->size < sizeof h ? (size_t)bl->size : sizeof h;
+		size_t n = bl->size < sizeof h ? (size_t)bl->size : sizeof h, m = strlen(a->image_magic);
 		int e = read_at(b, bl->off, n, h, bl->role, err);
 		if (e)
 			return e;
-		bool elf = n >= 20 && !memcmp(h, "\177ELF\2\1", 6) && h[18] == 62 && h[19] == 0;
-		bool bz = n >= 0x206 && h[0x1fe] == 0x55 && h[0x1ff] == 0xaa && !memcmp(h + 0x202, "HdrS", 4);
-		if (!elf && !bz)
-			return qerr_set(err, EINVAL, "%s: the %s is neither an x86-64 ELF nor a bzImage", b->shown, bl->role);
+		bool elf = n >= 20 && !memcmp(h, "\177ELF\2\1", 6) && h[18] == (a->elf_machine & 0xff) &&
+			   h[19] == a->elf_machine >> 8;
+		bool img = n >= a->image_magic_at + m && !memcmp(h + a->image_magic_at, a->image_magic, m);
+		if (!elf && !img)
+			return qerr_set(err, EINVAL, "%s: the %s is neither an ELF nor a boot image of %s", b->shown,
+					bl->role, a->name);
 	}
 	struct bd_blob *in = b->part[P_INITRD];
 	int e = read_at(b, in->off, in->size < 6 ? in->size : 6, h, in->role, err);
@@ -265,7 +294,7 @@ static int check_contents(struct bundle *b, struct qerr *err)
 	if (in->size < 6 || (memcmp(h, "\x1f\x8b", 2) && memcmp(h, "\x28\xb5\x2f\xfd", 4) && memcmp(h, "0707", 4)))
 		return qerr_set(err, EINVAL, "%s: the initrd is neither a cpio archive nor gzip or zstd", b->shown);
 	struct bd_blob *fw = b->part[P_FIRMWARE];
-	if (fw->size < 4096 || fw->size % 4096)
+	if (fw && (fw->size < 4096 || fw->size % 4096))
 		return qerr_set(err, EINVAL, "%s: the firmware is not a ROM image (4 KiB multiple)", b->shown);
 	struct bd_blob *r = b->part[P_ROOTFS];
 	unsigned char sb[96];
@@ -387,7 +416,7 @@ static int parse(struct bundle *b, const struct member_ls *ls, size_t n, struct 
 	    (e = load(b, b->empty, 2, err)))
 		return e;
 	for (int k = 0; k < P_N; k++)
-		if ((e = resolve(b, &d->part[k], bd_parts[k].role, &b->part[k], err)))
+		if (d->part[k].media[0] && (e = resolve(b, &d->part[k], bd_parts[k].role, &b->part[k], err)))
 			return e;
 	for (int k = P_CMDLINE; k <= P_LAUNCH; k++)
 		if ((e = load(b, b->part[k], bd_parts[k].max, err)))
@@ -396,7 +425,8 @@ static int parse(struct bundle *b, const struct member_ls *ls, size_t n, struct 
 		if (!b->blobs[i].role)
 			return qerr_set(err, EINVAL, "%s: blob %s is not part of the bundle", b->shown,
 					short_hex(b->blobs[i].hex));
-	if ((e = check_framing(b, ls, n, err)) || (e = check_contents(b, err)) || (e = check_fixed(b, ls, err)))
+	if ((e = check_framing(b, ls, n, err)) || (e = check_arch(b, err)) || (e = check_contents(b, err)) ||
+	    (e = check_fixed(b, ls, err)))
 		return e;
 	struct opts launch;
 	const struct bd_blob *l = b->part[P_LAUNCH];

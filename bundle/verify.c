@@ -4,7 +4,9 @@
  * parts extracted into the cache while they are hashed.
  *
  *   $QPOD_CACHE/bundles/<digest>/       vmlinux vmlinux-up initrd.img qboot.rom
- *                                       cmdline vm.conf (what conf.c reads)
+ *                                       cmdline vm.conf (what conf.c reads;
+ *                                       an arm64 guest's: Image initrd.img
+ *                                       cmdline vm.conf)
  *   $QPOD_CACHE/bundles/verified/<id>   "sha256:<digest>": the file with
  *                                       identity id had every byte checked
  *   $QPOD_CACHE/bundles/tmp.XXXXXX/     an extraction in progress
@@ -27,6 +29,7 @@
 #include "cache/cache.h"
 #include "common/common.h"
 #include "io.h"
+#include "runner.h"
 #include "trust.h"
 
 int bundle_cache_dir(char **out, struct qerr *err)
@@ -159,8 +162,10 @@ static int check_all(struct bundle *b, const char *tmp, struct qerr *err)
 		const struct bd_blob *bl = b->part[k];
 		int fd = -1, e = 0;
 		char p[4200];
+		if (!bl) /* a part the guest's arch has not (read.c checked) */
+			continue;
 		if (tmp && k != P_LAUNCH && k != P_ROOTFS) {
-			snprintf(p, sizeof p, "%s/%s", tmp, bd_parts[k].file);
+			snprintf(p, sizeof p, "%s/%s", tmp, bd_part_file(k, b->arch));
 			if ((fd = open(p, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644)) < 0)
 				return qerr_sys(err, errno, "create %s", p);
 		} else {

@@ -26,7 +26,7 @@ static void pull_usage(FILE *f)
 	      "oci:DIR[:REF], oci-archive:FILE[:REF], docker-archive:FILE[:REF],\n"
 	      "containers-storage:[ROOT]NAME, dir:DIR, or an archive or image directory.\n"
 	      "\n"
-	      "      --platform OS/ARCH  the platform to pick from an index (default linux/amd64)\n"
+	      "      --platform OS/ARCH  the platform to pick from an index (default: the host's)\n"
 	      "      --tls-verify=false  plain HTTP or unverified TLS to the registry\n"
 	      "      --creds USER --password-stdin  registry credentials, the password from stdin's first line\n"
 	      "      --authfile FILE     an auth.json (default: REGISTRY_AUTH_FILE, then skopeo's own)\n"

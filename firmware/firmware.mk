@@ -43,7 +43,10 @@ QBOOT_LDFLAGS := -nostdlib -m32 -no-pie -Wl,--build-id=none \
 QBOOT_FLASH_SIZE := 65536
 PFLASH_LIMIT     := 8388608
 
+# Only an arch that boots through qboot (ARCH_FIRMWARE, configs/arch/) has them.
+ifeq ($(ARCH_FIRMWARE),qboot)
 IMAGES += $(IMG)/qboot.rom $(IMG)/bios-qboot.bin $(IMG)/cbfs.rom
+endif
 
 firmware: $(IMG)/qboot.rom $(IMG)/bios-qboot.bin $(IMG)/cbfs.rom
 .PHONY: firmware firmware-refetch

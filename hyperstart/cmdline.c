@@ -12,7 +12,7 @@
  *                          template saved at READY holds the container's root
  *   qpod.warm=NAME         the image's default command, read at setup with
  *                          that root (warm.c)
- * The line is the runner's (configs/cmdline plus these), at most 4 KiB.
+ * The line is the runner's (configs/arch/ARCH/cmdline plus these), at most 4 KiB.
  */
 #include <fcntl.h>
 #include <string.h>

@@ -29,6 +29,13 @@
 #       in turn (the SMP and the uniprocessor kernel) do not rebuild each
 #       other from scratch.
 #
+# The architecture: $KERNEL_ARCH (the kernel's ARCH=, default x86_64),
+# $KERNEL_CROSS (CROSS_COMPILE, e.g. aarch64-linux-gnu-; empty for the
+# host's), $KERNEL_IMAGE (the boot image the build makes, default
+# arch/x86/boot/bzImage; VMLINUZ gets it). Another arch than x86_64 has
+# config and build dirs of its own (conf-VER-ARCH, build-...-ARCH); its
+# resolved config names it and its compiler, so its key is its own.
+#
 # Patches: $KERNEL_PATCHES (a list of files, applied in the order given with
 # patch -p1) change the source. They are applied to a hard-linked copy of
 # the extracted tree (patch replaces each file it changes, so the shared tree
@@ -41,10 +48,10 @@
 #   src-VER+P/     the patched tree for patch set P (sha256 of the patches),
 #                  hard links to src-VER but for the files the patches change;
 #                  the 3 patch sets used last are kept, with their build dirs
-#   conf-VER/      out-of-tree dir for config resolution only (kconfig tools)
-#   build-VER[+P][-V]/ out-of-tree dir for the kernel build (incremental), per
-#                  patch set and variant
-#   kern-KEY/      bzImage, vmlinux, config, System.map; KEY = sha256 of the
+#   conf-VER[-A]/  out-of-tree dir for config resolution only (kconfig tools)
+#   build-VER[+P][-A][-V]/ out-of-tree dir for the kernel build (incremental),
+#                  per patch set, arch and variant
+#   kern-KEY/      bzImage (or Image), vmlinux, config, System.map; KEY = sha256 of the
 #                  package version, the build stamp, the patches and the
 #                  resolved .config (which names the compiler). The 8 used
 #                  last are kept.
@@ -73,10 +80,14 @@ src=$cache/src-$ver
 patches=${KERNEL_PATCHES:-}
 variant=${KERNEL_VARIANT:-}
 case $variant in *[!a-z0-9]*) die "KERNEL_VARIANT must be a lowercase word: $variant" ;; esac
+karch=${KERNEL_ARCH:-x86_64} cross=${KERNEL_CROSS:-} kimage=${KERNEL_IMAGE:-arch/x86/boot/bzImage}
+case $karch in *[!a-z0-9_]*) die "KERNEL_ARCH must be a word: $karch" ;; esac
+asfx=-$karch
+[ "$karch" = x86_64 ] && asfx=
 for p in $patches; do [ -r "$p" ] || die "cannot read patch $p"; done
 # The kernel's make sees none of the calling make's flags or variables.
 unset MAKEFLAGS MFLAGS MAKEOVERRIDES MAKELEVEL
-kmake() { make -C "$src" ARCH=x86_64 LOCALVERSION= "$@"; }
+kmake() { make -C "$src" ARCH="$karch" CROSS_COMPILE="$cross" LOCALVERSION= "$@"; }
 
 # need_space MIB: fail early and clearly rather than half-way through a build.
 need_space() {
@@ -103,11 +114,11 @@ extract() {
 # set: src-VER and build-VER without patches, else a hard-linked copy of
 # src-VER with the patches applied (made once, renamed into place when whole).
 patched() {
-	tree=$src b=$cache/build-$ver${variant:+-$variant}
+	tree=$src b=$cache/build-$ver$asfx${variant:+-$variant}
 	[ -n "$patches" ] || return 0
 	# shellcheck disable=SC2086
 	set=$(cat $patches | sha256sum | cut -c1-12)
-	tree=$cache/src-$ver+$set b=$cache/build-$ver+$set${variant:+-$variant}
+	tree=$cache/src-$ver+$set b=$cache/build-$ver+$set$asfx${variant:+-$variant}
 	if [ ! -f "$tree/Makefile" ]; then
 		rm -rf "$tree.tmp"
 		echo "kernel: applying $(echo "$patches" | wc -w) patches to a hard-linked copy of $src" >&2
@@ -218,7 +229,7 @@ resolve() {
 	done
 	frags=$(for f; do [ "$f" = + ] || echo "$f"; done)
 	extract
-	conf=$cache/conf-$ver
+	conf=$cache/conf-$ver$asfx
 	mkdir -p "$conf"
 	# shellcheck disable=SC2086 # fragment paths have no blanks (make's)
 	cat $frags > "$conf/qpod-fragments.config"
@@ -345,14 +356,14 @@ cmd_build() {
 		build "$config" "$stamp"
 		rm -rf "$kern.tmp"
 		mkdir "$kern.tmp"
-		cp "$b/arch/x86/boot/bzImage" "$b/System.map" "$kern.tmp/"
+		cp "$b/$kimage" "$b/System.map" "$kern.tmp/"
 		# No symbols: qemu's ELF loader would read them for nothing.
-		strip -o "$kern.tmp/vmlinux" "$b/vmlinux"
+		"${cross}strip" -o "$kern.tmp/vmlinux" "$b/vmlinux"
 		chmod 0644 "$kern.tmp/vmlinux"
 		cp "$config" "$kern.tmp/config"
 		mv "$kern.tmp" "$kern"
 	fi
-	put "$kern/bzImage" "$2"
+	put "$kern/${kimage##*/}" "$2"
 	put "$kern/config" "$3"
 	put "$kern/System.map" "$4"
 	put "$kern/vmlinux" "$5"
@@ -375,10 +386,10 @@ build() {
 	jobs=$(($(nproc) + 1))
 	echo "kernel: building $pkg $ver (-j$jobs, log: $log)" >&2
 	start=$(date +%s)
-	make -C "$tree" ARCH=x86_64 LOCALVERSION= O="$b" -j"$jobs" \
+	make -C "$tree" ARCH="$karch" CROSS_COMPILE="$cross" LOCALVERSION= O="$b" -j"$jobs" \
 		KBUILD_BUILD_TIMESTAMP="$stamp" KBUILD_BUILD_USER=qpod \
 		KBUILD_BUILD_HOST=qpod KBUILD_BUILD_VERSION=1 \
-		olddefconfig bzImage vmlinux > "$log" 2>&1 ||
+		olddefconfig "${kimage##*/}" vmlinux > "$log" 2>&1 ||
 		{ tail -n 30 "$log" >&2; die "build failed, full log: $log"; }
 	cmp -s "$config" "$b/.config" ||
 		die "olddefconfig changed the resolved config in $b (stale build dir?)"

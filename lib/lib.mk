@@ -6,13 +6,13 @@ LIB_SRCS := $(wildcard lib/*.c)
 LIB_HOST_OBJS := $(LIB_SRCS:%.c=$(OBJ)/host/%.o)
 # when.c (docker's times and durations) is the host's alone: in the guest it
 # would only bring musl's float, scanf and time-zone code into the initrd.
-LIB_GUEST_OBJS := $(filter-out $(OBJ)/guest/lib/when.o,$(LIB_SRCS:%.c=$(OBJ)/guest/%.o))
+LIB_GUEST_OBJS := $(filter-out $(GOBJ)/guest/lib/when.o,$(LIB_SRCS:%.c=$(GOBJ)/guest/%.o))
 LIB_TEST_SRCS := $(LIB_SRCS)
 
 $(OBJ)/host/%.o: %.c
 	@mkdir -p $(@D)
 	$(call quiet,CC,$<)$(CC) $(HOST_CFLAGS) -c -o $@ $<
 
-$(OBJ)/guest/%.o: %.c $(STAMP)/toolchain
+$(GOBJ)/guest/%.o: %.c $(GSTAMP)/toolchain
 	@mkdir -p $(@D)
 	$(call quiet,CC-MUSL,$<)$(GUEST_CC) $(GUEST_CFLAGS) -c -o $@ $<

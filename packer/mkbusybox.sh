@@ -1,15 +1,18 @@
 #!/bin/sh
-# mkbusybox.sh BUSYBOX OUT: write the default image, a docker-archive of a
-# static busybox, reproducibly (same BUSYBOX + SOURCE_DATE_EPOCH = same bytes).
+# mkbusybox.sh BUSYBOX OUT [ARCH [VARIANT]]: write the default image, a
+# docker-archive of a static busybox, reproducibly (same BUSYBOX +
+# SOURCE_DATE_EPOCH = same bytes). ARCH (default amd64) and VARIANT are the
+# config's; a BUSYBOX of another arch runs under $BUSYBOX_RUN (qemu-user).
 #
 # One layer: /bin/busybox, a symlink per applet (`busybox --list`) in /bin,
 # /etc/passwd and /etc/group with root, qpod (1000) and nobody, /root 0700,
 # /home/qpod owned 1000:1000, /tmp 1777, empty /dev /proc /sys.
-# Config: Cmd ["sh"], Env PATH, no Entrypoint, linux/amd64.
+# Config: Cmd ["sh"], Env PATH, no Entrypoint, linux/ARCH[/VARIANT].
 # The archive lists manifest.json, then the config, then the layer, so a
 # reader can apply it in one pass even from a pipe.
 set -eu
-bb=$1 out=$2
+bb=$1 out=$2 arch=${3:-amd64} variant=${4:-}
+run=${BUSYBOX_RUN:-}
 sde=${SOURCE_DATE_EPOCH:-$(stat -c %Y "$bb")}
 export LC_ALL=C TZ=UTC
 work=$(mktemp -d "${TMPDIR:-/tmp}/qpod-busybox.XXXXXX")
@@ -18,7 +21,7 @@ root=$work/root
 
 mkdir -p "$root"/bin "$root"/etc "$root"/dev "$root"/proc "$root"/sys "$root"/tmp "$root"/root "$root"/home/qpod
 cp "$bb" "$root"/bin/busybox
-for a in $("$bb" --list); do
+for a in $($run "$bb" --list); do
 	[ "$a" = busybox ] || ln -s busybox "$root/bin/$a"
 done
 printf '%s\n' 'root:x:0:0:root:/root:/bin/sh' 'qpod:x:1000:1000:qpod:/home/qpod:/bin/sh' \
@@ -39,9 +42,9 @@ diffid=$(sha256sum "$work"/layer.tar | cut -c1-64)
 
 created=$(date -u -d "@$sde" +%Y-%m-%dT%H:%M:%SZ)
 # shellcheck disable=SC1003 # tr deletes " and \ (JSON-unsafe)
-version=$("$bb" 2>&1 | head -1 | tr -d '"\\')
-printf '{"architecture":"amd64","config":{"Cmd":["sh"],"Env":["PATH=/usr/sbin:/usr/bin:/sbin:/bin"],"WorkingDir":"/"},"created":"%s","history":[{"created":"%s","created_by":"qpod packer/mkbusybox.sh: %s"}],"os":"linux","rootfs":{"diff_ids":["sha256:%s"],"type":"layers"}}' \
-	"$created" "$created" "$version" "$diffid" > "$work"/config.json
+version=$($run "$bb" 2>&1 | head -1 | tr -d '"\\')
+printf '{"architecture":"%s",%s"config":{"Cmd":["sh"],"Env":["PATH=/usr/sbin:/usr/bin:/sbin:/bin"],"WorkingDir":"/"},"created":"%s","history":[{"created":"%s","created_by":"qpod packer/mkbusybox.sh: %s"}],"os":"linux","rootfs":{"diff_ids":["sha256:%s"],"type":"layers"}}' \
+	"$arch" "${variant:+\"variant\":\"$variant\",}" "$created" "$created" "$version" "$diffid" > "$work"/config.json
 cfg=$(sha256sum "$work"/config.json | cut -c1-64)
 mv "$work"/config.json "$work/$cfg.json"
 mv "$work"/layer.tar "$work/$diffid.tar"

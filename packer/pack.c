@@ -301,9 +301,9 @@ static int setup(struct pk *pk, char *path, char *ref)
 	pk->ref = ref;
 	pk->shown = pk->shown ? pk->shown : pk->opts && pk->opts->shown ? pk->opts->shown : pk->path;
 	pk->rd.ref = pk->ref;
-	const char *plat = pk->opts && pk->opts->platform ? pk->opts->platform : "linux/amd64";
-	if (platform_parse(plat, &pk->rd.want) < 0)
-		return qerr_set(pk->err, EINVAL, "bad platform \"%s\" (want os/arch[/variant], e.g. linux/amd64)", pq(plat));
+	int e = platform_want(pk->opts ? pk->opts->platform : NULL, &pk->rd.want, &pk->rd.any, pk->err);
+	if (e)
+		return e;
 	platform_format(&pk->rd.want, pk->platform, sizeof pk->platform);
 	pk->max_bytes = pk->opts && pk->opts->max_bytes ? pk->opts->max_bytes : PK_MAX_BYTES_DEFAULT;
 	pk->max_entries = pk->opts && pk->opts->max_entries ? pk->opts->max_entries : PK_MAX_ENTRIES_DEFAULT;
@@ -355,10 +355,11 @@ static int pack_pulled(const struct source *src, const struct pack_opts *opts, s
 	struct pull p = { .lock = -1 };
 	struct platform want;
 	char plat[100];
+	bool any;
 	*img = (struct image){ .lock_fd = -1 };
-	const char *ps = opts && opts->platform ? opts->platform : "linux/amd64";
-	if (platform_parse(ps, &want) < 0)
-		return qerr_set(err, EINVAL, "bad platform \"%s\" (want os/arch[/variant], e.g. linux/amd64)", pq(ps));
+	int e = platform_want(opts ? opts->platform : NULL, &want, &any, err);
+	if (e)
+		return e;
 	platform_format(&want, plat, sizeof plat);
 	int r = cache_open(&c, opts, err);
 	if (r == 0 && (r = pull_start(&p, src, opts, plat, &c, err)) == 1)

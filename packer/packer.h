@@ -34,7 +34,7 @@ int pack_pull_parse(const char *s, enum pack_pull *out);
 
 struct pack_opts {
 	const char *cache_dir;   /* NULL: $QPOD_CACHE or ${XDG_CACHE_HOME:-~/.cache}/qpod */
-	const char *platform;    /* NULL: linux/amd64 */
+	const char *platform;    /* NULL: the host's (platform_host), or an image's only one */
 	uint64_t max_bytes;      /* limit on any one layer's (and file's) unpacked size; 0: default */
 	bool progress;           /* progress lines on stderr (runner sets it when stderr is a tty) */
 	uint64_t max_entries;    /* limit on entries per layer; 0: default (10 million) */
@@ -83,6 +83,7 @@ struct image {
 	char *id;            /* content key of the cache entry (hex) */
 	struct runcfg config;
 	int lock_fd;         /* shared lock on the cache entry, held while the VM runs (-1: none) */
+	char platform[64];   /* "os/arch[/variant]" of the image (its config's); "" for a root directory */
 	bool unpacked;       /* this call unpacked the image (false: it was in the cache) */
 	bool mapped;         /* the owners are in qemu's mapped-xattr xattrs (unpacked
 				without root): share rootfs with security_model=VIRTFS_MODEL */

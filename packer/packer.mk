@@ -32,9 +32,23 @@ $(PACKER_CLI): packer/qpod-pack.c $(PACKER_LIB) $(LIB_HOST_OBJS)
 	$(call quiet,CC,$@)$(CC) $(HOST_CFLAGS) -Ipacker -o $@ $< $(PACKER_LIB) $(LIB_HOST_OBJS) $(PACKER_LDLIBS)
 
 # The default image: Debian's busybox-static as a docker-archive, reproducible.
-$(IMG)/busybox.tar: packer/mkbusybox.sh $(wildcard /bin/busybox) | deps
+# The host's arch: the installed /bin/busybox. Another: the same package
+# built for it (toolchain/debunpack.sh), whose applets qemu-user lists.
+ifneq ($(ARCH_NATIVE),)
+BUSYBOX     := $(wildcard /bin/busybox)
+BUSYBOX_RUN :=
+else
+BUSYBOX     := $(GOBJ)/busybox/bin/busybox
+BUSYBOX_RUN := qemu-$(ARCH_UNAME)
+$(BUSYBOX): toolchain/debunpack.sh | deps
+	$(call quiet,DEB,busybox-static:$(ARCH_DEB))toolchain/debunpack.sh busybox-static $(ARCH_DEB) \
+		$(QPOD_BUILD_CACHE)/dl $(GOBJ)/busybox
+	@test -x $@ && touch $@
+endif
+$(IMG)/busybox.tar: packer/mkbusybox.sh $(BUSYBOX) | deps
 	@mkdir -p $(@D)
-	$(call quiet,IMAGE,$@)packer/mkbusybox.sh /bin/busybox $@
+	$(call quiet,IMAGE,$@)BUSYBOX_RUN="$(BUSYBOX_RUN)" packer/mkbusybox.sh $(BUSYBOX) $@ \
+		$(ARCH_OCI) $(ARCH_OCI_VARIANT)
 
 IMAGES += $(IMG)/busybox.tar
 BINS   += $(PACKER_CLI)

@@ -3,7 +3,7 @@
  * images without booting anything.
  *
  *   qpod-pack [OPTIONS] SPEC [-- CMD...]   unpack (or find) SPEC, print JSON:
- *       {"rootfs": "/abs/path", "id": "<key>", "unpacked": true|false,
+ *       {"rootfs": "/abs/path", "id": "<key>", "unpacked": true|false, "platform": "linux/amd64",
  *        "entrypoint": [..]|null, "cmd": [..]|null, "env": [..]|null,
  *        "workdir": ".."|null, "user": ".."|null}
  *     with CMD: run it while holding the entry's shared lock (as a VM would),
@@ -71,6 +71,7 @@ static int print_image(const struct image *img)
 	jw_kv_str(&w, "rootfs", img->rootfs);
 	jw_kv_str(&w, "id", img->id);
 	jw_kv_bool(&w, "unpacked", img->unpacked);
+	jw_kv_str(&w, "platform", img->platform);
 	jw_kv_strv(&w, "entrypoint", img->config.entrypoint);
 	jw_kv_strv(&w, "cmd", img->config.cmd);
 	jw_kv_strv(&w, "env", img->config.env);

@@ -4,5 +4,5 @@
 
 PROTO_SRCS := $(wildcard proto/*.c)
 PROTO_HOST_OBJS := $(PROTO_SRCS:%.c=$(OBJ)/host/%.o)
-PROTO_GUEST_OBJS := $(PROTO_SRCS:%.c=$(OBJ)/guest/%.o)
+PROTO_GUEST_OBJS := $(PROTO_SRCS:%.c=$(GOBJ)/guest/%.o)
 PROTO_TEST_SRCS := $(PROTO_SRCS) $(LIB_SRCS)

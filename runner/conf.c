@@ -4,9 +4,11 @@
  * command line come from vm.conf and cmdline next to the images (from
  * configs/ at build time). The images are looked for in $QPOD_IMAGES, then
  * next to the binary: ../images (the build tree, out/bin -> out/images) and
- * ../share/qpod/images (an installed runner). conf_settings puts the flags
- * over vm.conf once; everything after reads the merged settings. A bundle
- * brings its own directory of them (conf_load_dir), never the build tree's.
+ * ../share/qpod/images (an installed runner); that is the host's
+ * architecture's, another's is beside it as DIR-NAME (arch.c), and its
+ * vm.conf must say arch=NAME. conf_settings puts the flags over vm.conf
+ * once; everything after reads the merged settings. A bundle brings its own
+ * directory of them (conf_load_dir), never the build tree's.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -27,13 +29,15 @@ static int exists(const char *dir, const char *name)
 	return access(p, R_OK) == 0;
 }
 
-static int find_dir(struct vmconf *c, struct qerr *err)
+/* The images directory with suffix ("" for the host's arch, "-NAME") into c->dir. */
+static int find_dir(struct vmconf *c, const char *suffix, struct qerr *err)
 {
 	const char *env = getenv("QPOD_IMAGES");
 	if (env && *env) {
-		if (!exists(env, "vm.conf"))
-			return qerr_set(err, ENOENT, "QPOD_IMAGES=%s has no vm.conf (run `make image`)", env);
-		snprintf(c->dir, sizeof c->dir, "%s", env);
+		snprintf(c->dir, sizeof c->dir, "%s%s", env, suffix);
+		if (!exists(c->dir, "vm.conf"))
+			return qerr_set(err, ENOENT, "QPOD_IMAGES=%s: %s has no vm.conf (run `make image%s%s`)", env, c->dir,
+					*suffix ? " ARCH=" : "", suffix + !!*suffix);
 		return 0;
 	}
 	char exe[PATH_MAX];
@@ -44,13 +48,25 @@ static int find_dir(struct vmconf *c, struct qerr *err)
 	*strrchr(exe, '/') = '\0';
 	static const char *const rel[] = { "/../images", "/../share/qpod/images" };
 	for (size_t i = 0; i < 2; i++) {
-		char dir[PATH_MAX + 32];
-		snprintf(dir, sizeof dir, "%s%s", exe, rel[i]);
+		char dir[PATH_MAX + 64];
+		snprintf(dir, sizeof dir, "%s%s%s", exe, rel[i], suffix);
 		if (exists(dir, "vm.conf") && realpath(dir, c->dir))
 			return 0;
 	}
+	if (*suffix)
+		return qerr_set(err, ENOENT, "no %s guest: no boot images next to %s (../images%s or "
+				"../share/qpod/images%s); run `make image ARCH=%s`", suffix + 1, exe, suffix, suffix, suffix + 1);
 	return qerr_set(err, ENOENT, "no boot images next to %s (../images or ../share/qpod/images); "
 			"run `make image`, or set QPOD_IMAGES", exe);
+}
+
+/* The directory of arch's images: the host's, or DIR-NAME beside it. */
+static int arch_dir(struct vmconf *c, const struct arch *arch, struct qerr *err)
+{
+	char suffix[40] = "";
+	if (arch != arch_host())
+		snprintf(suffix, sizeof suffix, "-%s", arch->name);
+	return find_dir(c, suffix, err);
 }
 
 static int read_small(const char *path, char *buf, size_t cap, struct qerr *err)
@@ -127,13 +143,16 @@ static int set(struct vmconf *c, const char *key, const char *val)
 		if (!one_of(val, "fwcfg|cbfs"))
 			return -EINVAL;
 		snprintf(c->boot, sizeof c->boot, "%s", val);
+	} else if (!strcmp(key, "arch")) {
+		if (!(c->arch = arch_by_name(val)))
+			return -EINVAL;
 	} else {
 		return -ENOENT;
 	}
 	return 0;
 }
 
-static int parse_conf(struct vmconf *c, char *text, const char *path, struct qerr *err)
+int conf_parse(struct vmconf *c, char *text, const char *path, struct qerr *err)
 {
 	int lineno = 0;
 	for (char *line = strtok(text, "\n"); line; line = strtok(NULL, "\n")) {
@@ -158,7 +177,18 @@ static int parse_conf(struct vmconf *c, char *text, const char *path, struct qer
 	    !*c->accel || !*c->boot)
 		return qerr_set(err, EINVAL, "%s: needs memory, cpus, machine, accel, boot, "
 				"boot_timeout and shutdown_timeout", path);
+	if (!c->arch) /* from before there was another arch */
+		c->arch = arch_by_name("x86_64");
 	return 0;
+}
+
+/* The boot paths an arch has: qboot's two, or the kernel loaded directly. */
+static int boot_check(const struct arch *a, const char *boot, struct qerr *err)
+{
+	if (a->firmware ? !strcmp(boot, "fwcfg") || !strcmp(boot, "cbfs") : !strcmp(boot, "direct"))
+		return 0;
+	return qerr_set(err, EINVAL, "boot \"%s\": an %s guest boots %s", boot, a->name,
+			a->firmware ? "fwcfg or cbfs (qboot)" : "direct (qemu loads its kernel)");
 }
 
 int conf_settings(const struct vmconf *c, const struct opts *o, struct settings *s, struct qerr *err)
@@ -171,7 +201,7 @@ int conf_settings(const struct vmconf *c, const struct opts *o, struct settings 
 		.shutdown_timeout = c->shutdown_timeout,
 		.timeout = o->timeout,
 	};
-	if (!(s->accel = accel_pick(o->accel ? o->accel : c->accel, err)))
+	if (boot_check(c->arch, s->boot, err) || !(s->accel = accel_pick(o->accel ? o->accel : c->accel, c->arch, err)))
 		return -EINVAL;
 	return 0;
 }
@@ -181,11 +211,15 @@ const char *conf_root_dev(const struct vmconf *c)
 	return strstr(c->cmdline, " dm-mod.create=\"" VM_VERITY_NAME ",") ? "dm-0" : "vda";
 }
 
-int conf_load(struct vmconf *c, struct qerr *err)
+int conf_load(struct vmconf *c, const struct arch *arch, struct qerr *err)
 {
 	memset(c, 0, sizeof *c);
-	int e = find_dir(c, err);
-	return e ? e : conf_read(c, err);
+	int e = arch_dir(c, arch, err);
+	if (e || (e = conf_read(c, err)))
+		return e;
+	if (c->arch != arch)
+		return qerr_set(err, EINVAL, "%s/vm.conf: arch=%s, not %s", c->dir, c->arch->name, arch->name);
+	return 0;
 }
 
 /* A bundle's boot parts, extracted into the cache, are such a directory. */
@@ -202,7 +236,7 @@ static int conf_read(struct vmconf *c, struct qerr *err)
 	char path[PATH_MAX + 16], text[8192];
 	int e;
 	snprintf(path, sizeof path, "%s/vm.conf", c->dir);
-	if ((e = read_small(path, text, sizeof text, err)) || (e = parse_conf(c, text, path, err)))
+	if ((e = read_small(path, text, sizeof text, err)) || (e = conf_parse(c, text, path, err)))
 		return e;
 	snprintf(path, sizeof path, "%s/cmdline", c->dir);
 	if ((e = read_small(path, c->cmdline, sizeof c->cmdline, err)))
@@ -212,21 +246,22 @@ static int conf_read(struct vmconf *c, struct qerr *err)
 }
 
 /*
- * The kernel to boot. Without --kernel, vmlinuz has twins built from the same
- * source: vmlinux, an uncompressed ELF with a PVH entry note that qemu copies
- * straight into guest RAM (the guest skips decompressing itself, 35 ms under
- * TCG), and vmlinux-up, the same without SMP, for one vCPU (another 35-40
- * ms; docs/performance.md). A missing twin falls back to vmlinuz.
+ * The kernel to boot: the arch's (vmlinuz; arm64's Image). Without --kernel,
+ * x86_64's vmlinuz has twins built from the same source: vmlinux, an
+ * uncompressed ELF with a PVH entry note that qemu copies straight into
+ * guest RAM (the guest skips decompressing itself, 35 ms under TCG), and
+ * vmlinux-up, the same without SMP, for one vCPU (another 35-40 ms;
+ * docs/performance.md). A missing twin falls back to vmlinuz.
  */
 int conf_kernel(const struct vmconf *c, long cpus, const char *override, char *out, size_t cap,
 		struct qerr *err)
 {
-	if (!override) {
+	if (!override && c->arch->pvh) {
 		snprintf(out, cap, "%s/%s", c->dir, cpus == 1 ? "vmlinux-up" : "vmlinux");
 		if (access(out, R_OK) == 0)
 			return 0;
 	}
-	return conf_file(c, "vmlinuz", override, out, cap, err);
+	return conf_file(c, c->arch->kernel, override, out, cap, err);
 }
 
 int conf_file(const struct vmconf *c, const char *name, const char *override, char *out, size_t cap,

@@ -1,7 +1,9 @@
 /*
- * launch.c: everything a VM needs, resolved before it boots: settings
- * (flags over vm.conf), the boot files, the image (unpacked by the packer,
- * or a root directory), the command and its environment, the pod (hostname,
+ * launch.c: everything a VM needs, resolved before it boots: the image
+ * (unpacked by the packer, or a root directory), the guest architecture its
+ * platform asks for (arch.c: 125 for one qpod has no guest of), settings
+ * (flags over that arch's vm.conf), the boot files, the command and its
+ * environment, the pod (hostname,
  * network) and the container (volumes, tmpfs, limits); the published ports
  * are tried. The image root is a directory shared over 9p, or a disk the
  * caller opened (a bundle's squashfs: root_fd, its vm.conf and run config
@@ -41,7 +43,7 @@ static int boot_files(struct launch *l)
 			return qerr_set(&l->err, EINVAL, "--kernel/--initrd need --boot fwcfg (cbfs.rom holds its own)");
 		return 0;
 	}
-	if ((e = conf_file(&l->conf, "qboot.rom", NULL, l->bios, sizeof l->bios, &l->err)) ||
+	if ((l->conf.arch->firmware && (e = conf_file(&l->conf, "qboot.rom", NULL, l->bios, sizeof l->bios, &l->err))) ||
 	    (e = conf_kernel(&l->conf, l->set.cpus, o->kernel, l->kernel, sizeof l->kernel, &l->err)))
 		return e;
 	return conf_file(&l->conf, "initrd.img", o->initrd, l->initrd, sizeof l->initrd, &l->err);
@@ -82,14 +84,36 @@ static unsigned long host_tsc_khz(void)
 	return private_dir(dir, &ignore) ? 0 : tsc_khz(dir);
 }
 
+/* The guest's arch: the image's platform (its only one, or the one
+ * --platform picked), else --platform (a root directory), else the host's. */
+static int guest_arch(struct launch *l, const struct arch **out)
+{
+	const char *plat = l->img.platform[0] ? l->img.platform : l->o.platform;
+	char have[160];
+	if (!plat) {
+		if (!(*out = arch_host()))
+			return qerr_set(&l->err, ENOEXEC, "this host is no architecture qpod has a guest for: "
+					"name one with --platform");
+		return 0;
+	}
+	if ((*out = arch_by_platform(plat)))
+		return 0;
+	arch_platforms(have, sizeof have);
+	return qerr_set(&l->err, ENOEXEC, "%s is %s: qpod has guests for %s only", l->o.image ? l->o.image : "the image",
+			plat, have);
+}
+
 /* Settings and boot files: the VM without its image. */
 static int launch_vm(struct launch *l)
 {
+	const struct arch *arch;
 	int e;
-	if ((e = pack_cache_trust(&l->err)) || (!l->conf_ready && (e = conf_load(&l->conf, &l->err))) ||
-	    (e = conf_settings(&l->conf, &l->o, &l->set, &l->err)) || (e = boot_files(l)))
+	if ((e = pack_cache_trust(&l->err)) ||
+	    (!l->conf_ready && ((e = guest_arch(l, &arch)) || (e = conf_load(&l->conf, arch, &l->err)))))
 		return e;
-	l->tsc_khz = strcmp(l->set.boot, "cbfs") ? host_tsc_khz() : 0;
+	if ((e = conf_settings(&l->conf, &l->o, &l->set, &l->err)) || (e = boot_files(l)))
+		return e;
+	l->tsc_khz = l->conf.arch->tsc && strcmp(l->set.boot, "cbfs") ? host_tsc_khz() : 0;
 	return 0;
 }
 
@@ -159,8 +183,8 @@ int launch_prepare(struct launch *l)
 {
 	const struct opts *o = &l->o;
 	int e;
-	if ((o->result && (e = report_check(o->result, &l->err))) || (e = launch_vm(l)) ||
-	    (l->root_fd < 0 && (e = image_open(o, &l->img, &l->err))))
+	if ((o->result && (e = report_check(o->result, &l->err))) ||
+	    (l->root_fd < 0 && (e = image_open(o, &l->img, &l->err))) || (e = launch_vm(l)))
 		return e;
 	if ((e = root_disk(l)))
 		return e;

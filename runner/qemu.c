@@ -1,6 +1,11 @@
 /*
  * qemu.c: build the qemu command line and start it, jailed (jail.c).
  *
+ * qemu's program, CPU, kernel file and boot path are the guest arch's
+ * (arch.c, vm.conf's arch=): qboot and the pc machine for x86_64; for arm64
+ * the virt machine with its kernel loaded directly (no -bios), the same
+ * virtio-*-pci devices on its PCIe bus, the console on its PL011.
+ *
  * The two ports are socketpairs whose far ends qemu inherits
  * (-chardev socket,fd=N): no socket files, no connect polling, and the guest
  * sees the host connected from its first instruction. The image root is a
@@ -54,7 +59,6 @@
 #define FDSET_CONSOLE 1
 #define FDSET_ROOT    2
 #define SANDBOX "on,obsolete=deny,elevateprivileges=deny,spawn=deny,resourcecontrol=deny"
-#define QEMU_EXE "qemu-system-x86_64"
 
 #define MAX_ARGS 128
 
@@ -122,7 +126,9 @@ struct vmfds {
 /* key: the line a template is keyed by (no fds, no paths of shares, no ports). */
 static void qemu_argv(struct argv *a, const struct vm_spec *s, const struct vmfds *f, bool key)
 {
-	arg(a, QEMU_EXE);
+	const struct arch *arch = s->conf->arch;
+	const char *cpu = !strcmp(s->set->accel, "kvm") ? arch->cpu_kvm : arch->cpu_tcg;
+	arg(a, "%s", arch->qemu);
 	arg(a, "-nodefaults");
 	arg(a, "-no-user-config");
 	arg(a, "-display");
@@ -145,14 +151,20 @@ static void qemu_argv(struct argv *a, const struct vm_spec *s, const struct vmfd
 	arg(a, "%ld", s->set->memory_mb);
 	arg(a, "-smp");
 	arg(a, "%ld", s->set->cpus);
+	if (cpu) {
+		arg(a, "-cpu");
+		arg(a, "%s", cpu);
+	}
 	if (!strcmp(s->set->boot, "cbfs")) {
 		arg(a, "-drive");
 		arg(a, "if=pflash,format=raw,readonly=on,file=/vm/bios");
 		arg(a, "-drive");
 		arg(a, "if=pflash,format=raw,readonly=on,file=/vm/cbfs");
 	} else {
-		arg(a, "-bios");
-		arg(a, "/vm/bios");
+		if (arch->firmware) {
+			arg(a, "-bios");
+			arg(a, "/vm/bios");
+		}
 		arg(a, "-kernel");
 		arg(a, "/vm/kernel");
 		arg(a, "-initrd");
@@ -254,7 +266,7 @@ char *vm_vol_tag(size_t i, char tag[VM_TAG_MAX])
 	return tag;
 }
 
-int vm_qemu_exe(char *out, size_t cap, struct qerr *err)
+int vm_qemu_exe(const struct arch *arch, char *out, size_t cap, struct qerr *err)
 {
 	const char *path = getenv("PATH");
 	if (!path || !*path)
@@ -262,12 +274,12 @@ int vm_qemu_exe(char *out, size_t cap, struct qerr *err)
 	for (const char *p = path; *p;) {
 		size_t n = strcspn(p, ":");
 		char cand[PATH_MAX];
-		snprintf(cand, sizeof cand, "%.*s/%s", (int)n, n ? p : ".", QEMU_EXE);
+		snprintf(cand, sizeof cand, "%.*s/%s", (int)n, n ? p : ".", arch->qemu);
 		if (access(cand, X_OK) == 0 && realpath(cand, out)) /* cap: PATH_MAX, as realpath wants */
 			return 0;
 		p += n + (p[n] == ':');
 	}
-	return qerr_set(err, ENOENT, "%s is not in PATH", QEMU_EXE);
+	return qerr_set(err, ENOENT, "%s is not in PATH", arch->qemu);
 }
 
 /* Everything qemu opens by path, bound where qemu_argv() names it. As root,
@@ -285,7 +297,8 @@ static void jail_of(struct jail *j, const struct vm_spec *s)
 		snprintf(j->resolv, sizeof j->resolv, "nameserver %s\n", NET_DNS_FWD);
 	if ((j->kvm = !strcmp(s->set->accel, "kvm")))
 		jail_add(j, "/dev/kvm", JAIL_DEV | JAIL_RW | JAIL_FILE, "/dev/kvm");
-	jail_add(j, s->bios, JAIL_FILE | JAIL_MAP, "/vm/bios");
+	if (s->conf->arch->firmware)
+		jail_add(j, s->bios, JAIL_FILE | JAIL_MAP, "/vm/bios");
 	if (!strcmp(s->set->boot, "cbfs")) {
 		jail_add(j, s->cbfs, JAIL_FILE | JAIL_MAP, "/vm/cbfs");
 	} else {
@@ -360,7 +373,7 @@ int vm_start(const struct vm_spec *s, struct vm *vm, struct qerr *err)
 		e = qerr_set(err, E2BIG, "qemu command line too long");
 		goto fail;
 	}
-	if ((e = vm_qemu_exe(exe, sizeof exe, err)))
+	if ((e = vm_qemu_exe(s->conf->arch, exe, sizeof exe, err)))
 		goto fail;
 	jail_of(&j, s);
 	char parent[PATH_MAX];

@@ -188,26 +188,56 @@ bool restart_wanted(const struct restart *r, int status, bool stopped, unsigned 
 /* The delay before restart number n+1: docker's 100 ms, doubling, at most 60 s. */
 double restart_delay(unsigned n);
 
+/* arch.c: the guest architectures, one row each (its header tells where
+ * an architecture's facts live). */
+struct arch {
+	const char *name;      /* configs/arch/NAME; vm.conf's arch=; images-NAME */
+	const char *platform;  /* its images' OCI platform: linux/amd64 */
+	const char *machine;   /* uname -m of a host or guest of it */
+	const char *qemu;      /* qemu's program (found in PATH) */
+	const char *cpu_tcg;   /* -cpu under TCG, KVM; NULL: qemu's default */
+	const char *cpu_kvm;
+	const char *kernel;    /* the kernel's file in images/ */
+	unsigned elf_machine;  /* a kernel ELF's e_machine, */
+	const char *image_magic; /* or its boot image's magic at image_magic_at (a bundle's check) */
+	unsigned image_magic_at;
+	bool pvh;              /* with PVH twins vmlinux, vmlinux-up (conf_kernel) */
+	bool firmware;         /* qboot: --boot fwcfg (-bios) or cbfs (pflash); else direct (-kernel) */
+	bool tsc;              /* the guest is told the host's TSC rate (tsc.c) */
+	const char *kvm_modules[3]; /* a host of it runs KVM guests with one of these (accel.c) */
+};
+const struct arch *arch_by_name(const char *name);
+/* The row of an image's "os/arch[/variant]", or NULL: no guest for it. */
+const struct arch *arch_by_platform(const char *platform);
+/* The host's row, or NULL (a host qpod has no guest of: every guest is TCG). */
+const struct arch *arch_host(void);
+/* "linux/amd64, linux/arm64": what qpod has guests for, for messages. */
+void arch_platforms(char *out, size_t cap);
+
 /* conf.c: vm.conf and the boot files of `make image`. */
 struct vmconf {
 	char dir[4096];    /* where the images are */
+	const struct arch *arch;  /* vm.conf's arch= */
 	long memory_mb, cpus;
 	double boot_timeout, shutdown_timeout;
 	char machine[64], accel[16], boot[16];
 	char cmdline[2048];
 };
 
-int conf_load(struct vmconf *c, struct qerr *err);
+/* The images of arch (the host's directory, or DIR-NAME beside it: arch.c). */
+int conf_load(struct vmconf *c, const struct arch *arch, struct qerr *err);
 int conf_load_dir(struct vmconf *c, const char *dir, struct qerr *err);
 /* The device a disk root is mounted from: "dm-0" when the kernel command
  * line (a bundle's, which its signature covers) maps the disk through
  * dm-verity (dm-mod.create="qpod-root,...", bundle/verity.c), else "vda". */
 #define VM_VERITY_NAME "qpod-root"
 const char *conf_root_dev(const struct vmconf *c);
+/* vm.conf's text (changed in place; path names it in messages) into a zeroed c. */
+int conf_parse(struct vmconf *c, char *text, const char *path, struct qerr *err);
 
 /* What a run uses: the flags over vm.conf, merged once (conf_settings). */
 struct settings {
-	const char *boot;      /* fwcfg or cbfs */
+	const char *boot;      /* fwcfg or cbfs (an arch with firmware), or direct */
 	const char *accel;     /* picked: kvm or tcg */
 	long memory_mb, cpus;
 	double boot_timeout, shutdown_timeout;
@@ -220,8 +250,8 @@ int conf_file(const struct vmconf *c, const char *name, const char *override, ch
 int conf_kernel(const struct vmconf *c, long cpus, const char *override, char *out, size_t cap,
 		struct qerr *err);
 
-/* accel.c */
-const char *accel_pick(const char *want, struct qerr *err);
+/* accel.c: "kvm" or "tcg" for a guest of arch. */
+const char *accel_pick(const char *want, const struct arch *arch, struct qerr *err);
 
 /* cgroup.c: a cgroup v2 per VM where the host delegates one. */
 struct vmcg {
@@ -288,7 +318,7 @@ char *vm_vol_tag(size_t i, char tag[VM_TAG_MAX]);
 
 int vm_start(const struct vm_spec *s, struct vm *vm, struct qerr *err);
 /* qemu's program, as execvp would find it in our PATH (its identity keys templates). */
-int vm_qemu_exe(char *out, size_t cap, struct qerr *err);
+int vm_qemu_exe(const struct arch *arch, char *out, size_t cap, struct qerr *err);
 /* The qemu line without fds, share paths and published ports, one argument
  * a line: what a template is keyed by. */
 int vm_key_args(const struct vm_spec *s, char *out, size_t cap);

@@ -8,9 +8,10 @@ RUNNER_TEST_LIBS := -Irunner -Ipacker -Ibundle -DQPOD_VERSION=\"test\" $(PACKER_
 
 $(OBJ)/host/runner/%.o: HOST_CFLAGS += -Ipacker -Ibundle -DQPOD_VERSION=\"$(QPOD_VERSION)\"
 
-$(IMG)/vm.conf: configs/vm.conf
+# The defaults, then the arch's part (arch=, machine=, boot=).
+$(IMG)/vm.conf: configs/vm.conf configs/arch/$(ARCH)/vm.conf
 	@mkdir -p $(@D)
-	@cp $< $@
+	@cat $^ > $@.tmp && mv $@.tmp $@
 
 IMAGES += $(IMG)/vm.conf
 

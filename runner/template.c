@@ -74,13 +74,15 @@ int tmpl_prepare(struct tmpl *t, const struct vm_spec *vs, struct qerr *err)
 	snprintf(sub, sizeof sub, "%s/digests", t->dir);
 	if ((e = private_dir(t->dir, err)) || (e = private_dir(sub, err)))
 		return e;
-	if ((e = vm_qemu_exe(qemu, sizeof qemu, err)))
+	if ((e = vm_qemu_exe(vs->conf->arch, qemu, sizeof qemu, err)))
 		return e;
 	if (stat(qemu, &st) < 0)
 		return qerr_sys(err, errno, "%s", qemu);
 	if ((e = file_sha256(t->dir, vs->kernel, dk, err)) || (e = file_sha256(t->dir, vs->initrd, di, err)) ||
-	    (e = file_sha256(t->dir, vs->bios, db, err)))
+	    (vs->conf->arch->firmware && (e = file_sha256(t->dir, vs->bios, db, err))))
 		return e;
+	if (!vs->conf->arch->firmware)
+		snprintf(db, sizeof db, "-");
 	size_t cap = 16384, o;
 	if (!(t->text = malloc(cap)))
 		return qerr_set(err, ENOMEM, "out of memory");

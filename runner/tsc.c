@@ -1,14 +1,17 @@
 /*
  * tsc.c: the host's TSC rate, given to the guest kernel as tsc_early_khz=.
  *
- * qemu's guest TSC is the host's counter (TCG reads it; KVM passes it
- * through), but the guest kernel measures its rate against the emulated
- * PIT, which under TCG fails when the host is busy (14 of 18 boots, three
- * at once on 2 cores). Such a guest marks its TSC unstable and keeps time
- * with jiffies: a 1 ms clock, and a 1000 Hz tick that never stops (an idle
- * VM then costs a tenth of a host core). A template saved by such a boot
+ * An x86_64 guest's alone (arch.c: tsc). qemu's guest TSC is the host's
+ * counter (TCG reads it: rdtsc on an x86_64 host, the architected
+ * counter cntvct_el0 on an arm64 one; KVM passes it through), but the
+ * guest kernel measures its rate against the emulated PIT, which under
+ * TCG fails when the host is busy (14 of 18 boots, three at once on 2
+ * cores). Such a guest marks its TSC unstable and keeps time with
+ * jiffies: a 1 ms clock, and a 1000 Hz tick that never stops (an idle VM
+ * then costs a tenth of a host core). A template saved by such a boot
  * gives every run restored from it the same clock. Told the rate, the
- * guest skips its own measure, and the TSC is its clocksource every time.
+ * guest skips its own measure, and the TSC is its clocksource every
+ * time.
  *
  * The rate is measured once per host boot: TSC cycles against
  * CLOCK_MONOTONIC_RAW over 25 ms (about 5 ppm), each end taken from the
@@ -19,6 +22,8 @@
  * Files of earlier boots are removed when a new one is made. Without a
  * constant-rate TSC (no constant_tsc in /proc/cpuinfo), or with rdtsc
  * forbidden to this process, the answer is 0: the guest measures itself.
+ * The host's counter is the one place here that depends on the host's
+ * architecture (ticks, constant_rate).
  */
 #include <dirent.h>
 #include <errno.h>
@@ -30,13 +35,15 @@
 #include <sys/prctl.h>
 #include <time.h>
 #include <unistd.h>
+#if defined(__x86_64__)
 #include <x86intrin.h>
+#endif
 
 #include "io.h"
 #include "runner.h"
 
 #define MEASURE_NS  25000000L
-#define KHZ_MIN     100000UL     /* 100 MHz */
+#define KHZ_MIN     10000UL      /* 10 MHz: an arm64 host's counter runs at 24 MHz and up */
 #define KHZ_MAX     20000000UL   /* 20 GHz */
 #define BOOT_ID_LEN 36
 
@@ -47,21 +54,13 @@ static uint64_t raw_ns(void)
 	return (uint64_t)t.tv_sec * 1000000000u + (uint64_t)t.tv_nsec;
 }
 
-/* One (ns, cycles) point: the TSC read between the two closest clock reads. */
-static void point(uint64_t *ns, uint64_t *tsc)
+#if defined(__x86_64__)
+static uint64_t ticks(void)
 {
-	uint64_t best = UINT64_MAX;
-	for (int i = 0; i < 16; i++) {
-		uint64_t a = raw_ns(), t = __rdtsc(), b = raw_ns();
-		if (b - a < best) {
-			best = b - a;
-			*ns = a + (b - a) / 2;
-			*tsc = t;
-		}
-	}
+	return __rdtsc();
 }
 
-static bool constant_tsc(void)
+static bool constant_rate(void)
 {
 	char line[4096];
 	bool yes = false;
@@ -75,12 +74,50 @@ static bool constant_tsc(void)
 		fclose(f);
 	return yes;
 }
+#elif defined(__aarch64__)
+static uint64_t ticks(void)
+{
+	uint64_t v;
+	__asm__ volatile("isb; mrs %0, cntvct_el0" : "=r"(v));
+	return v;
+}
+
+/* The architected counter's rate is fixed (CNTFRQ). */
+static bool constant_rate(void)
+{
+	return true;
+}
+#else
+static uint64_t ticks(void)
+{
+	return 0;
+}
+
+static bool constant_rate(void)
+{
+	return false;
+}
+#endif
+
+/* One (ns, cycles) point: the counter read between the two closest clock reads. */
+static void point(uint64_t *ns, uint64_t *tsc)
+{
+	uint64_t best = UINT64_MAX;
+	for (int i = 0; i < 16; i++) {
+		uint64_t a = raw_ns(), t = ticks(), b = raw_ns();
+		if (b - a < best) {
+			best = b - a;
+			*ns = a + (b - a) / 2;
+			*tsc = t;
+		}
+	}
+}
 
 static unsigned long measure(void)
 {
 	uint64_t n0, t0, n1, t1;
 	struct timespec d = { 0, MEASURE_NS };
-	if (!constant_tsc())
+	if (!constant_rate())
 		return 0;
 	point(&n0, &t0);
 	while (nanosleep(&d, &d) < 0 && errno == EINTR)

@@ -46,6 +46,10 @@
 #             mapped-xattr share), against root's, both through runuser,
 #             interleaved; and the ratio (issue 12: within 5%)
 #   unpack    cold unpack vs GNU tar, warm re-run (test/packer/bench-unpack.sh)
+#   arm64     ./run busybox.tar true on the arm64 guest (make image ARCH=arm64;
+#             TCG on an x86_64 host), restored and cold, in the same rounds as
+#             the host's; the ratios (issue 27's goals: restored within 1.5x,
+#             cold within 2x); its kernel (Image) and qemu's peak RSS
 #
 # Installs what it needs (test/bench/packages); downloads the two Debian
 # kernel packages once into $QPOD_BUILD_CACHE/bench. BENCH_UNPACK=0 leaves
@@ -118,6 +122,7 @@ field() {
 us2ms() { [ "$1" = - ] && echo - || echo $(($1 / 1000)); }
 kb2mib() { [ "$1" = - ] && echo - || echo $(($1 / 1024)); }
 wall() { local m lo hi; read -r m lo hi < <(stats "$work/$1.wall"); echo "$m ($lo-$hi)"; }
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
 
 echo "qpod bench: $(nproc) CPUs, $(sed -n 's/^model name[^:]*: //p' /proc/cpuinfo | head -1)," \
 	"$(awk '/MemTotal/ { printf "%.0f GiB", $2 / 1048576 }' /proc/meminfo)"
@@ -146,6 +151,11 @@ bundle_ms=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.0f", (b - a) * 1000 }')
 base=${BENCH_BASE:-}
 v_tar() { ./run "$@" "$IMAGES/busybox.tar" true; }
 v_cold() { ./run --no-snapshot "$@" "$IMAGES/busybox.tar" true; }
+ARM_IMAGES=$OUT/images-arm64
+[ "$(uname -m)" != aarch64 ] || ARM_IMAGES=$IMAGES
+[ -f "$ARM_IMAGES/busybox.tar" ] || { echo "bench: no $ARM_IMAGES/busybox.tar: run make image ARCH=arm64" >&2; exit 1; }
+v_arm() { ./run "$@" "$ARM_IMAGES/busybox.tar" true; }
+v_armcold() { ./run --no-snapshot "$@" "$ARM_IMAGES/busybox.tar" true; }
 # The floor: the same machine and memory, nothing booted, quit at once.
 v_floor() {
 	printf '{"execute":"qmp_capabilities"}\n{"execute":"quit"}\n' |
@@ -190,7 +200,7 @@ after_detach() {
 	./qpod rm -f $(cat "$work/detached" 2>/dev/null) > /dev/null 2>&1 || true
 	: > "$work/detached"
 }
-rounds "$RUNS" tar cold floor bundle ${base:+base basecold} none dir first ref layout exec detach "stock:$STOCK_RUNS" "cloud:$STOCK_RUNS"
+rounds "$RUNS" tar cold arm armcold floor bundle ${base:+base basecold} none dir first ref layout exec detach "stock:$STOCK_RUNS" "cloud:$STOCK_RUNS"
 # An idle VM's CPU: bench-exec's qemu and monitor over 5 s, % of one core.
 cputicks() { local p; for p in "$@"; do cat "/proc/$p/stat"; done | awk '{ s += $14 + $15 } END { print s }'; }
 idle_pids=$(./qpod inspect -f '{{.Qpod.QemuPid}} {{.Qpod.MonitorPid}}' bench-exec)
@@ -223,9 +233,9 @@ read -r d _ < <(stats "$work/dir.wall")
 read -r x _ < <(stats "$work/exec.wall")
 read -r dd _ < <(stats "$work/detach.wall")
 row "qpod exec NAME true, a running VM (wall)" "$(wall exec)"
-row "  exec / ./run ROOTDIR true (medians)" "$(awk -v a="$x" -v b="$d" 'BEGIN { printf "%.2f", a / b }')"
+row "  exec / ./run ROOTDIR true (medians)" "$(ratio "$x" "$d")"
 row "qpod run -d ROOTDIR: until the command runs (wall)" "$(wall detach)"
-row "  run -d / ./run ROOTDIR true (medians)" "$(awk -v a="$dd" -v b="$d" 'BEGIN { printf "%.2f", a / b }')"
+row "  run -d / ./run ROOTDIR true (medians)" "$(ratio "$dd" "$d")"
 row "  an idle VM's CPU, qemu and monitor (% of a core)" "$idle_cpu"
 row "  the default network's cost (median difference)" "$(awk -v q="$q" -v n="$nn" 'BEGIN { printf "%+.0f ms", q - n }')"
 for p in kernelEntered:"kernel entered" ready:"hyperstart ready" started:"command started" \
@@ -283,6 +293,14 @@ if [ -n "$base" ]; then
 	read -r bc _ < <(stats "$work/basecold.wall")
 	row "  this build - BENCH_BASE, cold (median difference)" "$(diff_row "$c" "$bc")"
 fi
+read -r ar _ < <(stats "$work/arm.wall")
+read -r ac _ < <(stats "$work/armcold.wall")
+row "arm64: ./run busybox.tar true (wall)" "$(wall arm)"
+row "  arm64 / $(uname -m), restored (medians; goal 1.5)" "$(ratio "$ar" "$q")"
+row "arm64: ./run --no-snapshot busybox.tar true (wall)" "$(wall armcold)"
+row "  arm64 / $(uname -m), cold (medians; goal 2)" "$(ratio "$ac" "$c")"
+row "arm64: qemu peak RSS, restored, cold (MiB)" "$(kb2mib "$(field arm .qemuMaxRssKb)"), $(kb2mib "$(field armcold .qemuMaxRssKb)")"
+row "arm64: kernel booted (bytes)" "$(stat -c %s "$ARM_IMAGES/Image") Image"
 row "cloud kernel: qemu start to hyperstart READY" "" \
 	"$(us2ms "$(field cloud .timingsUs.ready)") (${cloud%% *}, no 9p)"
 row "kernel booted (bytes)" "$(stat -c %s "$IMAGES/vmlinux-up") vmlinux-up" \

@@ -5,9 +5,10 @@
 # from an installed prefix with no boot images and an empty cache, a changed
 # byte in every part, signatures, every hostile case of
 # test/bundle/mkhostile.py, baked flags and the run line over them, and the
-# run flags and exit statuses on a bundle. A refused bundle must exit 125
-# with one line on stderr, start no qemu (a fake qemu-system-x86_64 first
-# on PATH would leave a mark) and write nothing outside the cache.
+# run flags and exit statuses on a bundle; an arm64 guest's bundle. A
+# refused bundle must exit 125 with one line on stderr, start no qemu (a
+# fake qemu-system-x86_64 or -aarch64 first on PATH would leave a mark) and
+# write nothing outside the cache.
 
 load helpers
 bats_require_minimum_version 1.5.0
@@ -21,6 +22,8 @@ setup_file() {
 	"$QPOD" bundle "$IMAGES/busybox.tar" -o "$APP" > "$BATS_FILE_TMPDIR/bundle.out"
 	# A qemu that only says it started: put first on PATH where no VM may start.
 	mk_fakeqemu "$BATS_FILE_TMPDIR/fakebin"
+	export ARM=$OUT/images-arm64/busybox.tar
+	[ "$(uname -m)" != aarch64 ] || ARM=$IMAGES/busybox.tar
 }
 
 setup() {
@@ -98,11 +101,46 @@ refused() {
 	run -127 "$QPOD" run s.qpod /bin/sh
 }
 
-@test "fixtures: the arm64-only image is refused for its platform, as run refuses it" {
-	run --separate-stderr "$QPOD" bundle "$FIX/dive-oci-zstd-readme-arm64.tar" -o arm.qpod
+@test "fixtures: the arm64-only image bundles with the arm64 guest; --platform linux/amd64 is refused as run refuses it" {
+	run --separate-stderr "$QPOD" bundle --platform linux/amd64 "$FIX/dive-oci-zstd-readme-arm64.tar" -o arm.qpod
 	[ "$status" -eq 125 ]
 	[[ "$stderr" == *"no linux/amd64 variant (has: linux/arm64)"* ]]
 	[ ! -e arm.qpod ]
+	[ -f "$ARM" ] || fail_now "missing: $ARM: run \`make image ARCH=arm64\` first"
+	run "$QPOD" bundle "$FIX/dive-oci-zstd-readme-arm64.tar" -o arm.qpod
+	[ "$status" -eq 0 ]
+	run "$QPOD" inspect arm.qpod
+	[ "$(jq -r .platform <<<"$output")" = linux/arm64 ]
+}
+
+@test "an arm64 bundle: its Image, initrd and vm.conf, no kernel-up or firmware; inspect names linux/arm64; it boots aarch64, verified" {
+	[ -f "$ARM" ] || fail_now "missing: $ARM: run \`make image ARCH=arm64\` first"
+	run "$QPOD" bundle "$ARM" -o arm.qpod
+	[ "$status" -eq 0 ]
+	run "$QPOD" inspect arm.qpod
+	[ "$status" -eq 0 ]
+	[ "$(jq -r .platform <<<"$output")" = linux/arm64 ]
+	[ "$(jq -r '.parts | map(.part) | join(",")' <<<"$output")" = "index.json,image index,image manifest,image config,image layer,qpod manifest,empty config,kernel,initrd,cmdline,vm.conf,launch,rootfs" ]
+	kernel=$(jq -r '.parts[] | select(.part=="kernel") | .digest[7:]' <<<"$output")
+	[ "$kernel" = "$(sha256sum < "$(dirname "$ARM")/Image" | cut -c1-64)" ]
+	# the OCI tools see an arm64 image
+	skopeo copy --override-arch arm64 "oci-archive:arm.qpod" oci:copy:app > /dev/null
+	[ "$(jq -r .architecture "copy/blobs/sha256/$(jq -r '.config.digest[7:]' "copy/blobs/sha256/$(jq -r '.manifests[0].digest[7:]' copy/index.json)")")" = arm64 ]
+	run "$QPOD" verify arm.qpod
+	[ "$status" -eq 0 ]
+	run "$QPOD" run arm.qpod uname -m
+	[ "$status" -eq 0 ]
+	[ "$output" = aarch64 ]
+	[ -f "$QPOD_CACHE/bundles/$(jq -r .digest[7:] <<<"$("$QPOD" inspect arm.qpod)")/Image" ]
+}
+
+@test "an image of a platform qpod has no guest for is not bundled: 125, one line" {
+	SOURCE_DATE_EPOCH=1700000000 "$REPO/packer/mkbusybox.sh" /bin/busybox s390x.tar s390x
+	run --separate-stderr "$QPOD" bundle s390x.tar -o s.qpod
+	[ "$status" -eq 125 ]
+	[ "${#stderr_lines[@]}" -eq 1 ]
+	[[ "$stderr" == *"is linux/s390x: qpod has guests for linux/amd64, linux/arm64 only"* ]]
+	[ ! -e s.qpod ]
 }
 
 @test "reproducible: two builds from fresh caches are byte-identical; so is a signed build" {
@@ -219,7 +257,7 @@ refused() {
 	size-absurd|absurd size
 	size-outside-file|its descriptor says
 	rootfs-not-squashfs|the rootfs is not a gzip squashfs
-	kernel-not-elf|the kernel is neither an x86-64 ELF nor a bzImage
+	kernel-not-elf|the kernel is neither an ELF nor a boot image of x86_64
 	launch-bad-publish|the launch config: --publish 99999:80
 	index-rewritten|index.json is not the one qpod writes
 	EOF

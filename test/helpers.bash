@@ -129,7 +129,7 @@ with open(sys.argv[2], "a") as f:
 	return 1
 }
 
-# mk_fakeqemu DIR: a qemu-system-x86_64 in DIR (exported as FAKEBIN) that
+# mk_fakeqemu DIR: a qemu-system-x86_64 and -aarch64 in DIR (exported as FAKEBIN) that
 # only says it started, on its stderr, which qpod shows; refused_line puts
 # it first on PATH where no VM may start. (A mark on the host's disk could
 # not be written from inside qemu's jail.)
@@ -138,6 +138,7 @@ mk_fakeqemu() {
 	mkdir -p "$FAKEBIN"
 	printf '#!/bin/sh\necho fake-qemu-started >&2\nexit 1\n' > "$FAKEBIN/qemu-system-x86_64"
 	chmod +x "$FAKEBIN/qemu-system-x86_64"
+	cp "$FAKEBIN/qemu-system-x86_64" "$FAKEBIN/qemu-system-aarch64"
 }
 
 # refused_line WANT CMD...: CMD exits 125 with one line on stderr holding
@@ -153,4 +154,19 @@ refused_line() {
 	[ "${#stderr_lines[@]}" -eq 1 ]
 	[[ "$stderr" == *"$want"* ]]
 	[[ "$stderr" != *fake-qemu-started* ]]
+}
+
+# tty_window IMAGE: ./run -t -i IMAGE in a 97x31 tmux window reports that
+# size (stty size) and a pty, and exits 0.
+tty_window() {
+	local sock=$BATS_TEST_TMPDIR/tmux o=$BATS_TEST_TMPDIR/o i
+	command -v tmux >/dev/null || fail_now "tmux is not installed (make deps-test)"
+	tmux -S "$sock" new-session -d -x 97 -y 31 "./run -t -i '$1' sh -c 'stty size; tty' > '$o' 2>&1; echo rc=\$? >> '$o'"
+	for i in $(seq 600); do grep -q rc= "$o" 2>/dev/null && break; sleep 0.1; done
+	tmux -S "$sock" kill-server 2>/dev/null || true
+	run tr -d '\r' < "$o"
+	echo "$output"
+	[[ "$output" == *"31 97"* ]] || return 1
+	[[ "$output" == *"/dev/pts/"* ]] || return 1
+	[[ "$output" == *"rc=0"* ]]
 }

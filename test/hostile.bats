@@ -429,9 +429,10 @@ accept() { # accept CASE [OPTIONS...]: sets R (the archive's); the directory var
 	[ -f "$R/etc/passwd" ]
 }
 
-@test "an arm64 docker-archive says so on amd64" {
-	refuse arm64_only "the image is linux/arm64, not linux/amd64 (--platform linux/arm64 unpacks it anyway)"
+@test "an arm64 docker-archive says so for --platform linux/amd64, and is taken as it is without one" {
+	refuse arm64_only "the image is linux/arm64, not linux/amd64 (--platform linux/arm64 unpacks it anyway)" --platform linux/amd64
 	accept arm64_only --platform linux/arm64
+	accept arm64_only
 }
 
 @test "the user-space resolver (no openat2) passes the same cases" {

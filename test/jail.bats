@@ -2,7 +2,8 @@
 # jail.bats: every qemu qpod starts is jailed (runner/jail.c), checked on the
 # running qemu's /proc, in every way qpod starts one: a restored run, a cold
 # one, one that saves a template, `qpod warm`, a detached VM and the VM a
-# restart boots again, a bundle, and the host-loopback network. What must
+# restart boots again, a bundle, the host-loopback network, and an arm64
+# guest (qemu-system-aarch64, restored and cold). What must
 # hold: seccomp on (qemu's -sandbox), no_new_privs, no capability at all, not
 # root (the qpod account under root), a mount, PID, IPC and UTS namespace of
 # its own (and a network one unless the host's loopback was asked for), a
@@ -44,7 +45,7 @@ child_of() {
 	return 1
 }
 
-qemu_of() { child_of "$1" 'qemu-system-x86_64 -nodefaults'; }
+qemu_of() { child_of "$1" 'qemu-system-[a-z0-9_]* -nodefaults'; }
 
 # jailed QEMU [host-net]: the jail as jail.h says, on /proc/QEMU
 jailed() {
@@ -88,6 +89,26 @@ jailed() {
 @test "a restored run's qemu is jailed" {
 	./run "$ROOT" true
 	./run "$ROOT" sleep 30 &
+	bg=$!
+	q=$(qemu_of $bg)
+	jailed "$q"
+}
+
+@test "an arm64 guest's qemu is jailed, restored and cold" {
+	local arm=$OUT/images-arm64/busybox.tar
+	[ "$(uname -m)" != aarch64 ] || arm=$IMAGES/busybox.tar
+	[ -f "$arm" ] || fail_now "missing: $arm: run \`make image ARCH=arm64\` first"
+	./run "$arm" true
+	./run "$arm" sleep 30 &
+	bg=$!
+	q=$(qemu_of $bg)
+	[[ "$(tr '\0' ' ' < "/proc/$q/cmdline")" == "qemu-system-aarch64 "* ]]
+	jailed "$q"
+	# no firmware: the kernel and initrd alone are the VM's boot files
+	[ ! -e "/proc/$q/root/vm/bios" ]
+	kill $bg
+	wait $bg || true
+	./run --no-snapshot "$arm" sleep 30 &
 	bg=$!
 	q=$(qemu_of $bg)
 	jailed "$q"

@@ -52,6 +52,7 @@ MUTATIONS=(
 	"template_seal|escape|tmpl_find|a template whose RAM was written after it was saved is restored"
 	"vm_restart|escape|monitor_run|a VM that dies under its command is booted again at once, for ever"
 	"cgroup_limit|unit-runner_cgroup|cgroup_make|a VM's cgroup gets no memory limit"
+	"guest_arch|arm64|guest_arch|an image's platform is ignored: every run boots the host's guest"
 )
 
 # old text, then new text, per mutation (bash $'...' for tabs and newlines)
@@ -186,6 +187,10 @@ edit_vm_restart() {
 edit_cgroup_limit() {
 	replace cgroup_make $'if ((e = write_text(c->path, "memory.max", text)) < 0 ||' \
 		$'if ((e = 0) < 0 || /* mutant: no memory.max */'
+}
+edit_guest_arch() {
+	replace guest_arch $'const char *plat = l->img.platform[0] ? l->img.platform : l->o.platform;' \
+		$'const char *plat = NULL; /* mutant: the host\'s guest for every image */'
 }
 # ---------------------------------------------------------------------------
 

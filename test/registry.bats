@@ -299,7 +299,7 @@ copies() { grep -c '^--command-timeout=[0-9]*s --tmpdir .* copy ' "$SKOPEO_LOG" 
 	[ -z "$(ls -A "$QPOD_CACHE/refs")" ]
 }
 
-@test "a multi-platform index: amd64 by default, --platform linux/arm64 picks the other; arm64-only says so" {
+@test "a multi-platform index: amd64 by default, --platform linux/arm64 picks the other; arm64-only is arm64's" {
 	need_images
 	run ./run --tls-verify=false "127.0.0.1:$REG/qpod/multi:1" busybox echo multi
 	[ "$status" -eq 0 ]
@@ -307,8 +307,12 @@ copies() { grep -c '^--command-timeout=[0-9]*s --tmpdir .* copy ' "$SKOPEO_LOG" 
 	packed --tls-verify=false --platform linux/arm64 "127.0.0.1:$REG/qpod/multi:1"
 	[ -f "$R/README.md" ]
 	[ ! -e "$R/bin" ]
-	refused "the image has no linux/amd64 variant (has: linux/arm64)" --tls-verify=false "127.0.0.1:$REG/qpod/armonly:1"
-	refused "the image is linux/arm64, not linux/amd64" --tls-verify=false "127.0.0.1:$REG/qpod/arm64:1"
+	refused "the image has no linux/amd64 variant (has: linux/arm64)" --tls-verify=false --platform linux/amd64 \
+		"127.0.0.1:$REG/qpod/armonly:1"
+	refused "the image is linux/arm64, not linux/amd64" --tls-verify=false --platform linux/amd64 "127.0.0.1:$REG/qpod/arm64:1"
+	packed --tls-verify=false "127.0.0.1:$REG/qpod/armonly:1"
+	[ "$(jq -r .platform <<<"$output")" = linux/arm64 ]
+	[ -f "$R/README.md" ]
 }
 
 @test "concurrent pulls of one reference copy once" {

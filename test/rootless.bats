@@ -9,8 +9,9 @@
 # modes, types, link targets, hardlinks, times), from a user's cache that is
 # harmless to the host (no setuid or setgid file, no device node, nothing
 # group- or other-writable); volumes write as the user; a user's bundle is
-# byte for byte root's; no hostile archive escapes; `make image` works as
-# the user in a clean clone with a warm kernel cache.
+# byte for byte root's; no hostile archive escapes; an arm64 guest runs
+# as the user; `make image` works as the user in a clean clone with a warm
+# kernel cache.
 bats_require_minimum_version 1.5.0
 
 RUSER=qpodtest
@@ -163,6 +164,22 @@ no_devices() { grep -v -e '^\./opt/null ' -e '^\./opt/disk '; }
 	[ "$(cat "$UDIR/vol/out")" = from-guest ]
 	[ "$(stat -c %U "$UDIR/vol/out")" = "$RUSER" ]
 	[ "$(stat -c %U "$UDIR/vol/dir/f")" = "$RUSER" ]
+}
+
+@test "as the user, an arm64 image boots the arm64 guest (restored the second time); its volume writes are the user's" {
+	local arm=$QPOD_OUT/images-arm64/busybox.tar
+	[ "$(uname -m)" != aarch64 ] || arm=$QPOD_OUT/images/busybox.tar
+	[ -f "$arm" ] || { echo "# missing: $arm: run make image ARCH=arm64 first" >&3; return 1; }
+	as_user mkdir -p "$UDIR/avol"
+	run as_user "$QPOD" run -v "$UDIR/avol:/v" "$arm" sh -c 'uname -m; echo from-arm64 > /v/out'
+	[ "$status" -eq 0 ]
+	[ "$output" = aarch64 ]
+	[ "$(cat "$UDIR/avol/out")" = from-arm64 ]
+	[ "$(stat -c %U "$UDIR/avol/out")" = "$RUSER" ]
+	run as_user "$QPOD" run --result "$UDIR/ar.json" -v "$UDIR/avol:/v" "$arm" cat /v/out
+	[ "$status" -eq 0 ]
+	[ "$output" = from-arm64 ]
+	[ "$(jq -r .snapshot "$UDIR/ar.json")" = restored ]
 }
 
 @test "as the user, qemu is jailed as for root, under the user's own namespace, and a rw volume gets only plain files of the user's" {

@@ -104,16 +104,7 @@ setup() {
 }
 
 @test "-t gives a terminal with the host's window size" {
-	command -v tmux >/dev/null || fail_now "tmux is not installed (make deps-test)"
-	sock=$BATS_TEST_TMPDIR/tmux
-	tmux -S "$sock" new-session -d -x 97 -y 31 "./run -t -i '$ROOT' sh -c 'stty size; tty' > '$BATS_TEST_TMPDIR/o' 2>&1; echo rc=\$? >> '$BATS_TEST_TMPDIR/o'"
-	for i in $(seq 300); do grep -q rc= "$BATS_TEST_TMPDIR/o" 2>/dev/null && break; sleep 0.1; done
-	tmux -S "$sock" kill-server 2>/dev/null || true
-	run tr -d '\r' < "$BATS_TEST_TMPDIR/o"
-	echo "$output"
-	[[ "$output" == *"31 97"* ]]
-	[[ "$output" == *"/dev/pts/"* ]]
-	[[ "$output" == *"rc=0"* ]]
+	tty_window "$ROOT"
 }
 
 @test "-t -i: typed input reaches the shell and the exit code comes back" {

@@ -11,7 +11,7 @@ UNIT_BINS := $(patsubst test/unit/%.c,$(OBJ)/test/unit/%,$(wildcard test/unit/*.
 FUZZ_BINS := $(patsubst test/fuzz/%.c,$(OBJ)/test/fuzz/%,$(wildcard test/fuzz/*.c))
 FUZZ_CC   ?= clang
 # Guest-side helpers for the suites (static musl: they run from any test root).
-GUEST_TEST_BINS := $(patsubst test/net/%.c,$(OBJ)/test/guest/%,$(wildcard test/net/*.c))
+GUEST_TEST_BINS := $(patsubst test/net/%.c,$(GOBJ)/test/guest/%,$(wildcard test/net/*.c))
 FUZZ_SECONDS ?= 10
 
 test_area = $(shell echo $(firstword $(subst _, ,$(notdir $(1)))) | tr a-z A-Z)
@@ -27,7 +27,7 @@ $(OBJ)/test/fuzz/%: test/fuzz/%.c $$($$(call test_area,$$*)_TEST_SRCS) $$(wildca
 		-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
 		-o $@ $< $($(call test_area,$*)_TEST_SRCS) $($(call test_area,$*)_TEST_LIBS)
 
-$(OBJ)/test/guest/%: test/net/%.c $(STAMP)/toolchain
+$(GOBJ)/test/guest/%: test/net/%.c $(GSTAMP)/toolchain
 	@mkdir -p $(@D)
 	$(call quiet,CC-MUSL,$@)$(GUEST_CC) $(GUEST_CFLAGS) $(GUEST_LDFLAGS) -o $@ $<
 
@@ -43,7 +43,16 @@ TEST_ENV   := SUITES="$(or $(SUITES),$(SAN_SUITES))" QPOD_SAN_LOGS=$(SAN_LOGS) \
 	      UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1:log_path=$(SAN_LOGS)/ubsan
 endif
 
-test: image deps-test $(UNIT_BINS) $(FUZZ_BINS) $(GUEST_TEST_BINS)
+# The arm64 suite (test/arm64.bats) boots the other arch's guest too: make
+# test builds its images first whenever that suite runs (SUITES unset or
+# naming it; not under SANITIZE=1, whose suites boot only the host's).
+TEST_ARCHES := $(if $(SAN_LOGS),,$(if $(or $(if $(SUITES),,all),$(filter arm64,$(SUITES))),$(filter-out $(HOST_ARCH),$(ARCHES))))
+
+test-arches:
+	@$(foreach a,$(TEST_ARCHES),$(MAKE) --no-print-directory ARCH=$(a) image &&) true
+.PHONY: test-arches
+
+test: image test-arches deps-test $(UNIT_BINS) $(FUZZ_BINS) $(GUEST_TEST_BINS)
 	$(if $(SAN_LOGS),@rm -rf $(SAN_LOGS) && mkdir -p $(SAN_LOGS))
 	FUZZ_SECONDS=$(FUZZ_SECONDS) QPOD_OUT=$(abspath $(O)) QPOD_BUILD_CACHE=$(QPOD_BUILD_CACHE) \
 		QPOD_TEST_BUILD_CACHE=$(QPOD_BUILD_CACHE)-test $(TEST_ENV) test/run.sh $(O)

@@ -5,14 +5,20 @@
     "qpod": {"version", "commit", "changed"},   this repository (HEAD, and
                                     whether tracked files differed from it)
     "source_date_epoch": N,         every output's timestamp
+    "arch": "x86_64",               the guest's (configs/arch/)
     "compiler": {"package": "gcc-12", "version", "text": "gcc (Debian ...)"},
+                                    the guest's compiler (arm64: Debian's
+                                    cross gcc-12-aarch64-linux-gnu)
     "musl": {deb musl-dev},         the guest's libc (hyperstart, static)
     "linux_source": {deb linux-source-6.1},   the kernel's source
     "qemu_source": {"orig": NAME, "version", "sha256"},   qboot's source
-                                    (bios-qboot.bin), firmware/qboot.hash
-    "qboot_rom": {deb qemu-system-data},      Debian's qboot.rom
+                                    (bios-qboot.bin), firmware/qboot.hash;
+                                    null for a guest without firmware
+    "qboot_rom": {deb qemu-system-data},      Debian's qboot.rom, or null
     "busybox": {deb busybox-static},          busybox.tar's binary
     "kernel_keys": {"vmlinux", "vmlinux-up"}, the kernels' cache keys
+                                    (vmlinux: the SMP kernel's, arm64's
+                                    Image; vmlinux-up null without one)
     "externals": [{"name", "license", "sha256"}],   the external trees
     "packages": [{deb}...]          every Debian package toolchain/provenance
                                     names and the tools that write the
@@ -21,7 +27,8 @@
   }
 
 A {deb} is {"package", "version", "arch", "source", "source_version"} from
-dpkg (provenance.py). Deterministic: sorted, fixed key order, no time but
+dpkg (provenance.py). The rows of toolchain/provenance are the guest
+architecture's ($QPOD_ARCH; $QPOD_ARCH_CC its compiler, default gcc). Deterministic: sorted, fixed key order, no time but
 SOURCE_DATE_EPOCH; the same checkout and packages give the same bytes.
 """
 import os
@@ -45,18 +52,26 @@ def main(argv):
     for k, f in (("vmlinux", "key"), ("vmlinux-up", "key-up")):
         p = os.path.join(obj, "kernel", f)
         keys[k] = open(p).read().strip() if os.path.exists(p) else None
-    cc = subprocess.run(["gcc", "--version"], capture_output=True, text=True,
+    gcc = os.environ.get("QPOD_ARCH_CC") or "gcc"
+    gcc_deb = "gcc-12" if gcc == "gcc" else "gcc-12-" + gcc[:-len("-gcc")]
+    debs.add(gcc_deb)
+    cc = subprocess.run([gcc, "--version"], capture_output=True, text=True,
                         env=dict(os.environ, LC_ALL="C")).stdout.splitlines()[0]
-    o = pv.orig("firmware/qboot.hash")
+
+    def row(name, package):  # the deb source of file name that is package
+        return next(pv.deb(s[4:]) for s in files[name] if s[4:].split(":")[0] == package)
+
+    o = pv.orig("firmware/qboot.hash") if "bios-qboot.bin" in files else None
     info = {
         "qpod": pv.qpod(),
         "source_date_epoch": pv.epoch(),
-        "compiler": dict(pv.deb("gcc-12"), text=cc),
-        "musl": pv.deb("musl-dev"),
+        "arch": pv.ARCH,
+        "compiler": dict(pv.deb(gcc_deb), text=cc),
+        "musl": row("initrd.img", "musl-dev"),
         "linux_source": pv.deb("linux-source-6.1"),
-        "qemu_source": {"orig": o["name"], "version": o["version"], "sha256": o["sha256"]},
-        "qboot_rom": pv.deb("qemu-system-data"),
-        "busybox": pv.deb("busybox-static"),
+        "qemu_source": o and {"orig": o["name"], "version": o["version"], "sha256": o["sha256"]},
+        "qboot_rom": row("qboot.rom", "qemu-system-data") if "qboot.rom" in files else None,
+        "busybox": row("busybox.tar", "busybox-static"),
         "kernel_keys": keys,
         "externals": [{k: e[k] for k in ("name", "license", "sha256")} for e in pv.externals(obj, dirs)],
         "packages": [pv.deb(p) for p in sorted(debs)],

@@ -11,7 +11,7 @@
 
 EXTERNAL       ?=
 EXTERNAL_DIRS  := $(abspath $(EXTERNAL))
-EXTERNAL_STATE := $(OBJ)/external
+EXTERNAL_STATE := $(GOBJ)/external
 ifneq ($(strip $(EXTERNAL_DIRS)),)
 EXTERNAL_BAD   := $(shell toolchain/external.sh check $(EXTERNAL_DIRS) 2>&1)
 $(if $(EXTERNAL_BAD),$(error $(EXTERNAL_BAD)))

@@ -1,11 +1,15 @@
 """provenance.py: what buildinfo.py, sbom.py and legal-info.py share.
 
-  table(path)      toolchain/provenance read: ({file: [source...]},
-                   {source: licence}); an unknown line or a file's source
-                   without a licence raises Error
+  table(path)      toolchain/provenance read for the guest's architecture
+                   (ARCH): ({file: [source...]}, {source: licence}); an
+                   unknown line or a file's source without a licence
+                   raises Error
+  ARCH             the guest's architecture, qpod's name (configs/arch/):
+                   $QPOD_ARCH (make passes it), else the host's
   deb(package)     a Debian package as dpkg has it, for the build's own
-                   architecture (or all): {"package", "version", "arch",
-                   "source", "source_version"}; Error if absent
+                   architecture (or all; PACKAGE:ARCH for that Debian
+                   architecture): {"package", "version", "arch", "source",
+                   "source_version"}; Error if absent
   orig(hashfile)   a pinned orig tarball: {"name", "source", "version",
                    "sha256"} (firmware/qboot.hash: qemu 7.2+dfsg)
   qpod()           {"version": QPOD_VERSION, "commit": git HEAD or
@@ -28,6 +32,7 @@ import sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(HERE)
+ARCH = os.environ.get("QPOD_ARCH") or {"aarch64": "arm64"}.get(os.uname().machine, os.uname().machine)
 
 
 class Error(Exception):
@@ -35,7 +40,9 @@ class Error(Exception):
 
 
 def table(path):
-    files, licences = {}, {}
+    """'file NAME' rows hold for every arch, 'file@ARCH NAME' rows for ARCH
+    alone, over a 'file NAME' row; deb:PACKAGE:DEBARCH has PACKAGE's licence."""
+    files, own, licences = {}, {}, {}
     with open(path) as f:
         for n, line in enumerate(f, 1):
             words = line.split("#", 1)[0].split()
@@ -45,8 +52,16 @@ def table(path):
                 licences[words[1]] = " ".join(words[2:])
             elif words[0] == "file" and len(words) >= 3:
                 files[words[1]] = words[2:]
+            elif words[0].startswith("file@") and len(words) >= 3:
+                if words[0] == "file@" + ARCH:
+                    own[words[1]] = words[2:]
             else:
-                raise Error(f"{path}:{n}: not 'source SOURCE LICENSE' or 'file NAME SOURCE...'")
+                raise Error(f"{path}:{n}: not 'source SOURCE LICENSE' or 'file[@ARCH] NAME SOURCE...'")
+    files.update(own)
+    for sources in files.values():
+        for s in sources:
+            if s.startswith("deb:") and s.count(":") == 2 and s not in licences and s.rsplit(":", 1)[0] in licences:
+                licences[s] = licences[s.rsplit(":", 1)[0]]
     for name, sources in files.items():
         for s in sources:
             if not s.startswith("file:") and s not in licences:
@@ -58,13 +73,35 @@ def table(path):
 
 def deb(package):
     fmt = "${Package}\t${Version}\t${Architecture}\t${source:Package}\t${source:Version}\t${Status}\n"
-    native = subprocess.run(["dpkg", "--print-architecture"], capture_output=True, text=True).stdout.strip()
+    want = subprocess.run(["dpkg", "--print-architecture"], capture_output=True, text=True).stdout.strip()
+    if ":" in package:
+        want = package.split(":", 1)[1]
     r = subprocess.run(["dpkg-query", "-W", "-f", fmt, package], capture_output=True, text=True)
     for line in r.stdout.splitlines():  # one a line per architecture installed: the build's own
         fields = line.split("\t")
-        if len(fields) == 6 and fields[2] in (native, "all") and fields[5].endswith(" installed"):
+        if len(fields) == 6 and fields[2] in (want, "all") and fields[5].endswith(" installed"):
             return dict(zip(("package", "version", "arch", "source", "source_version"), fields[:5]))
+    if ":" in package:  # another arch's package, unpacked, not installed (toolchain/debunpack.sh)
+        return _apt(package)
     raise Error(f"Debian package {package} is not installed (make deps)")
+
+
+def _apt(package):
+    """PACKAGE:ARCH as apt's signed lists have its candidate, the version
+    debunpack.sh fetches."""
+    r = subprocess.run(["apt-cache", "show", "--no-all-versions", package], capture_output=True, text=True)
+    f = {}
+    for line in r.stdout.splitlines():
+        if not line.strip():
+            break
+        if ":" in line and not line.startswith(" "):
+            k, v = line.split(":", 1)
+            f[k] = v.strip()
+    if "Version" not in f:
+        raise Error(f"Debian package {package} is not in apt's lists (make deps)")
+    src, _, sver = f.get("Source", f["Package"]).partition(" ")
+    return {"package": f["Package"], "version": f["Version"], "arch": f["Architecture"], "source": src,
+            "source_version": sver.strip("()") or f["Version"]}
 
 
 def orig(hashfile):

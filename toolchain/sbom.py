@@ -14,8 +14,8 @@ an SPDX package named after its source package, at its source version, with
 a purl of the binary package; the pinned orig tarball carries its sha256;
 qpod is one package (its commit); an external tree is a package named
 external-NAME at the sha256 of the tree, and a source of every file it adds
-and of the images it changes (kernel: vmlinuz, vmlinux, vmlinux-up and both
-configs; initrd.img; and so cbfs.rom). A file no row names, and that no
+and of the images it changes (kernel: vmlinuz, vmlinux, vmlinux-up or Image
+and the configs; initrd.img; and so cbfs.rom). A file no row names, and that no
 tree added, fails: every shipped byte has a source and a licence.
 
 Deterministic: created is SOURCE_DATE_EPOCH; documentNamespace is derived
@@ -31,7 +31,7 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import provenance as pv  # noqa: E402
 
-KERNEL_FILES = ["vmlinuz", "vmlinux", "vmlinux-up", "kernel.config", "kernel-up.config"]
+KERNEL_FILES = ["vmlinuz", "vmlinux", "vmlinux-up", "Image", "kernel.config", "kernel-up.config"]
 SKIP = {"sbom.spdx.json", "manifest.json"}
 
 

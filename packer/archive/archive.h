@@ -37,6 +37,11 @@ struct platform {
 };
 int platform_parse(const char *s, struct platform *p);
 void platform_format(const struct platform *p, char *out, size_t cap);
+/* The host's: linux and uname's machine, normalized. */
+void platform_host(struct platform *p);
+/* What a run asks for: s (--platform), or NULL: the host's, and *any (an
+ * image of one platform only is taken as it is). 0, or -EINVAL with err. */
+int platform_want(const char *s, struct platform *want, bool *any, struct qerr *err);
 
 /* ---- outer.c: the outer archive ---- */
 enum { M_FILE, M_DIR, M_SYMLINK, M_HARDLINK, M_OTHER };
@@ -133,6 +138,8 @@ struct reader {
 	struct outer o;
 	const char *ref;         /* NULL: the only image */
 	struct platform want;
+	bool any;                /* no --platform: an image of one platform only is taken (platform.c) */
+	struct platform got;     /* oci.c: the platform of the index entry picked last */
 	struct qerr *err;
 };
 /* docker.c: from manifest.json. final = false while the first pass is still
@@ -141,9 +148,10 @@ struct reader {
 int docker_plan(struct reader *rd, bool final, struct plan *out);
 int oci_plan(struct reader *rd, struct plan *out);     /* oci.c: from index.json */
 /* oci.c: the manifest an index (JSON bytes, e.g. a registry's) offers for
- * platform (NULL: linux/amd64), by the rules oci_plan picks with; shown
+ * platform (NULL: the host's, platform_want), by the rules oci_plan picks with; shown
  * names it in messages. */
-int oci_pick_manifest(const char *shown, const char *buf, size_t n, const char *platform, char hex[HEX64], struct qerr *err);
+int oci_pick_manifest(const char *shown, const char *buf, size_t n, const char *platform, char hex[HEX64],
+		      char *picked, size_t cap, struct qerr *err);
 int legacy_plan(struct reader *rd, struct plan *out);  /* legacy.c: docker < 1.10, repositories + <id>/json */
 /* Resolve a referenced member, wording the errors. 0 with *m set, 1 if not
  * seen yet and !final, or an error. */

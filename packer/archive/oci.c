@@ -10,10 +10,12 @@
  *
  * Choosing: at the top, SPEC's NAME filters by the annotations
  * org.opencontainers.image.ref.name and io.containerd.image.name. Among
- * entries with a platform, the first matching ours (linux/amd64 unless
- * --platform) wins; attestation manifests (platform unknown/unknown) are
- * never chosen. No match: "no linux/amd64 variant (has: ...)". Several
- * unnamed images without platforms: the user must name one.
+ * entries with a platform, the first matching ours (the host's unless
+ * --platform) wins; without --platform, an index of one platform only
+ * gives that one (platform.c); attestation manifests (platform
+ * unknown/unknown) are never chosen. No match: "no linux/amd64 variant
+ * (has: ...)". Several unnamed images without platforms: the user must
+ * name one.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -142,6 +144,8 @@ static bool several_images(const struct json *j, int arr)
  * without a platform, and names and platforms for messages. */
 struct offer {
 	int match, unplat, n_named, n_unplat;
+	int other, n_other;      /* the first entry of another platform; how many differ from its */
+	struct platform mp, op;  /* the platforms of match and other */
 	char names[300], plats[300];
 };
 
@@ -150,7 +154,7 @@ static void scan(struct reader *rd, const struct json *j, int arr, bool top, str
 	uint32_t k;
 	int it;
 	char w[100];
-	*o = (struct offer){ .match = -1, .unplat = -1 };
+	*o = (struct offer){ .match = -1, .unplat = -1, .other = -1 };
 	JSON_EACH(j, arr, it, k) {
 		struct platform p;
 		bool named = entry_named(j, it, top ? rd->ref : NULL, o->names, sizeof o->names);
@@ -161,10 +165,15 @@ static void scan(struct reader *rd, const struct json *j, int arr, bool top, str
 			o->unplat = o->unplat < 0 ? it : o->unplat;
 			o->n_unplat++;
 		} else if (strcmp(p.os, "unknown") && platform_match(&rd->want, &p)) {
-			o->match = o->match < 0 ? it : o->match;
+			if (o->match < 0)
+				o->match = it, o->mp = p;
 		} else if (strcmp(p.os, "unknown")) {
 			platform_format(&p, w, sizeof w);
 			tags_add(o->plats, sizeof o->plats, w);
+			if (o->other < 0)
+				o->other = it, o->op = p;
+			else if (!platform_match(&o->op, &p))
+				o->n_other++;
 		}
 	}
 }
@@ -177,7 +186,11 @@ static int pick(struct reader *rd, const struct json *j, int arr, bool top, int 
 	if (json_type(j, arr) != JSON_ARRAY || j->t[arr].size == 0)
 		return qerr_set(rd->err, ENOENT, "%s: the index lists no images", pq(rd->o.shown));
 	scan(rd, j, arr, top, &o);
+	/* no --platform, and the index has one platform only: that one */
+	if (o.match < 0 && rd->any && o.other >= 0 && o.n_other == 0 && o.n_unplat == 0)
+		o.match = o.other, o.mp = o.op;
 	*out = o.match >= 0 ? o.match : o.unplat;
+	rd->got = o.match >= 0 ? o.mp : (struct platform){ 0 };
 	if (top && !rd->ref && several_images(j, arr))
 		return qerr_set(rd->err, EINVAL, "%s holds %u images; name one as %s:NAME (has: %s)",
 				pq(rd->o.shown), j->t[arr].size, pq(rd->o.shown), o.names);
@@ -294,14 +307,15 @@ int oci_plan(struct reader *rd, struct plan *out)
 	return 1;
 }
 
-int oci_pick_manifest(const char *shown, const char *buf, size_t n, const char *platform, char hex[HEX64], struct qerr *err)
+int oci_pick_manifest(const char *shown, const char *buf, size_t n, const char *platform, char hex[HEX64],
+		      char *picked, size_t cap, struct qerr *err)
 {
 	struct reader rd = { .o = { .shown = shown, .fd = -1 }, .err = err };
 	struct json j = { 0 };
 	struct desc d;
 	int e = 0, r;
-	if (platform_parse(platform ? platform : "linux/amd64", &rd.want) < 0)
-		return qerr_set(err, EINVAL, "bad platform \"%s\" (want os/arch[/variant], e.g. linux/amd64)", pq(platform));
+	if ((r = platform_want(platform, &rd.want, &rd.any, err)))
+		return r;
 	if (json_parse_alloc(&j, buf, n) < 0 || json_type(&j, 0) != JSON_OBJECT) {
 		if (j.t)
 			json_free(&j);
@@ -313,6 +327,7 @@ int oci_pick_manifest(const char *shown, const char *buf, size_t n, const char *
 			r = qerr_set(err, ENOTSUP, "%s: an index inside an index (not supported from a registry)", pq(shown));
 		else
 			memcpy(hex, d.hex, HEX64);
+		platform_format(rd.got.arch[0] ? &rd.got : &rd.want, picked, cap);
 	}
 	json_free(&j);
 	return r;

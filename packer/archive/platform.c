@@ -6,12 +6,20 @@
  * -> arm64, armhf -> arm/v7); the variant is ignored for amd64 (v1..v4 are
  * all runnable on the VMs qpod starts), "v8" is arm64's default, and a
  * request without a variant takes any.
+ *
+ * Without --platform the request is the host's platform (uname's machine,
+ * normalized), as docker's, and "any": an index still picks the host's
+ * entry, but an image of one platform only (a single manifest, or an index
+ * whose entries all have the same one) is taken as it is; the runner then
+ * boots that architecture's guest, or says it has none.
  */
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/utsname.h>
 
 #include "archive/formats.h"
+#include "common/common.h"
 
 static void copy(char *dst, size_t cap, const char *s, size_t n)
 {
@@ -72,4 +80,25 @@ bool platform_match(const struct platform *want, const struct platform *have)
 	if (strcmp(want->os, h.os) || strcmp(want->arch, h.arch))
 		return false;
 	return !want->variant[0] || !h.variant[0] || !strcmp(want->variant, h.variant);
+}
+
+void platform_host(struct platform *p)
+{
+	struct utsname u;
+	const char *m = uname(&u) == 0 ? u.machine : "?";
+	*p = (struct platform){ .os = "linux" };
+	copy(p->arch, sizeof p->arch, m, strlen(m));
+	platform_normalize(p);
+}
+
+int platform_want(const char *s, struct platform *want, bool *any, struct qerr *err)
+{
+	*any = !s;
+	if (!s) {
+		platform_host(want);
+		return 0;
+	}
+	if (platform_parse(s, want) < 0)
+		return qerr_set(err, EINVAL, "bad platform \"%s\" (want os/arch[/variant], e.g. linux/arm64)", pq(s));
+	return 0;
 }

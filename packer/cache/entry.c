@@ -115,6 +115,8 @@ int entry_read(struct cache *c, const char *key, struct image *img, struct qerr 
 	if (asprintf(&img->rootfs, "%s/images/%s/rootfs", c->dir, key) < 0)
 		img->rootfs = NULL;
 	img->id = strdup(key);
+	if (json_str(&j, json_get(&j, 0, "platform"), img->platform, sizeof img->platform) < 0)
+		img->platform[0] = '\0';
 	/* an entry from before "owners" was written holds the host's owners */
 	img->mapped = json_eq(&j, json_get(&j, 0, "owners"), VIRTFS_MODEL);
 	struct runcfg *rc = &img->config;

@@ -194,6 +194,7 @@ struct resolved {
 	size_t len;
 	char media[128];
 	char pick[HEX64];
+	char plat[100];    /* the platform of pick (an index's entry) */
 	bool index;
 };
 
@@ -230,7 +231,8 @@ static int inspect(struct pull *p, struct resolved *rs, struct qerr *err)
 		memcpy(rs->pick, p->digest, HEX64);
 		return 0;
 	}
-	return oci_pick_manifest(p->src->shown, rs->raw, rs->len, p->opts ? p->opts->platform : NULL, rs->pick, err);
+	return oci_pick_manifest(p->src->shown, rs->raw, rs->len, p->opts ? p->opts->platform : NULL, rs->pick, rs->plat,
+				 sizeof rs->plat, err);
 }
 
 /* layout/index.json naming exactly the inspected bytes (written as their blob). */
@@ -297,7 +299,8 @@ static int copy(struct pull *p, const struct resolved *rs, struct qerr *err)
 	arg(&a, tmpdir);
 	if (rs->index && p->src->kind != SOURCE_REGISTRY) {
 		/* not copied by digest: let skopeo pick what we picked (checked after) */
-		const char *plat = p->opts && p->opts->platform ? p->opts->platform : "linux/amd64";
+		char plat[100];
+		snprintf(plat, sizeof plat, "%s", rs->plat);
 		sscanf(plat, "%31[^/]/%31[^/]/%31s", os, arch, variant);
 		snprintf(a.os, sizeof a.os, "--override-os=%s", os);
 		snprintf(a.arch, sizeof a.arch, "--override-arch=%s", arch);

@@ -42,8 +42,9 @@ int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size)
 		assert(r <= 1);
 		if (r == 0) {
 			assert(d.image.hex[0] && d.qpod.hex[0]);
-			if (bd_write_nested(&d.image, &d.qpod, &out, &len) == 0) {
+			if (bd_write_nested(&d.image, d.platform, &d.qpod, &out, &len) == 0) {
 				assert(bd_read_nested(out, len, &again, &err) == 0);
+				assert(!strcmp(d.platform, again.platform));
 				same_desc(&d.qpod, &again.qpod);
 			}
 		}
