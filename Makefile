@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # qpod top-level Makefile.
 #
 # Kept short on purpose: every folder brings its own fragment (<dir>/<dir>.mk)

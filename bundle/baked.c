@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * baked.c: a bundle's launch config: the flags of `qpod run` that
  * `qpod bundle` was given, parsed by run's own parser (runner/opts.c) into

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * bounds.c: what a bundle may ask of the host that runs it. A bundle,
  * signed or not, is its author's wish, not the host's word: memory and

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * build.c: `qpod bundle`: IMAGE (anything `qpod run` takes) and the boot
  * images of `make image` into one bundle file (bundle.h draws it).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * bundle.h: `qpod bundle`, one reproducible file that any host boots.
  *

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # bundle: `qpod bundle`, `qpod inspect`, `qpod verify` and the bundle path
 # of `qpod run` (bundle/bundle.h draws the format). Linked into out/bin/qpod
 # by cli/cli.mk; uses the packer (image roots, sha256, the cache) and the

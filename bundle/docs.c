@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * docs.c: the JSON documents of a bundle, written one way only: compact,
  * keys in a fixed order, so the same inputs give the same bytes (and

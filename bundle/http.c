@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * http.c: registry.h's HTTP: one repository of one registry over libcurl
  * (TLS, redirects, HTTP/1.1 and 2 are libcurl's; nothing here speaks TLS).

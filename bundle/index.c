@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * index.c: the readers of a bundle's JSON documents: index.json, the nested
  * image index, the image manifest and the qpod manifest (bundle.h draws

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * inspect.c: `qpod inspect APP.qpod` as one JSON object:
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * policy.c: which bundles this host runs, as containers' policy.json says
  * which images it pulls. The file is the user's own

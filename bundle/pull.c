@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * pull.c: `qpod pull REF` and `qpod run REF` of a bundle (registry.h has
  * the protocol and the cache's files). Every byte it gets is checked

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * read.c: open a bundle and check all of it but the big blobs' hashes.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * registry.c: `qpod push APP.qpod REF` of a bundle (registry.h has the
  * protocol), and what pull.c shares: references, HTTP failures as one

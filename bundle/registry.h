@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * registry.h: bundles in an OCI registry, byte for byte (registry.c: push,
  * pull.c: pull), over the OCI distribution API spoken with libcurl (http.c).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * rootfs.c: the image root as one reproducible tar stream, written once
  * (the bundle's OCI image layer, hashed as it is written) and then read by

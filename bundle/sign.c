@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * sign.c: bundle signatures, made and checked by ssh-keygen -Y (OpenSSH's
  * SSHSIG; no crypto of our own). The message is the text "sha256:<hex>" of

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * tar.c: the one tar header a bundle member has. libarchive's ustar writer
  * makes it (uid/gid 0, no owner names, mode 0644, the build's mtime); the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * verify.c: the bytes read.c leaves: every big blob (kernels, initrd,
  * firmware, image layer, rootfs) hashed against its digest, and the boot

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * verity.c: a bundle's root stays verified for the VM's whole life. At
  * `qpod bundle` time the rootfs part becomes the squashfs followed by its

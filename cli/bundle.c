@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * bundle.c: `qpod bundle [OPTIONS] IMAGE -o APP.qpod [--sign KEY]`: IMAGE
  * (anything `qpod run` takes) with the boot images of this qpod into one

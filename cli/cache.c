@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * cache.c: `qpod cache ls` lists the cached images (size, last use);
  * `qpod cache prune` removes those no running VM uses. `qpod run --cache

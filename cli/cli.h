@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * cli.h: qpod's subcommands, docker's way: `qpod COMMAND [OPTIONS] ...`.
  * Each command is one file of cli/ with one entry point, cmd_NAME(argc,

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # cli: out/bin/qpod, the subcommands (qpod run|cache|...) over the runner,
 # the packer, the bundle code and the protocol. ./run is `qpod run`, ./qpod is qpod.
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * client.c: how a qpod command reaches a VM: find it (name, id or id
  * prefix; state.c), connect to its monitor's socket (ctlmsg.c), send one

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * detach.c: `qpod run -d`: launch as a foreground run would (every error
  * is reported here, exit 125), claim the name and the VM's directory, write

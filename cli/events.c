@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * events.c: `qpod events [--since T] [--until T] [-f|--filter KEY=VALUE]
  * [--format json|TEMPLATE]`: what happened to the VMs, as docker events

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * exec.c: `qpod exec [-d] [-i] [-t] [-e K=V] [-w DIR] [-u USER] NAME
  * CMD...`, a new process in a running VM with docker exec's meaning: the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * format.c: docker's --format templates, the subset in format.h: a template
  * compiles to text and actions; an action is a short pipeline of commands

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * format.h: the `--format` templates of inspect and ps, the subset of Go's
  * text/template that scripts use with docker:

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * inspect.c: `qpod inspect [--verify-key PUBKEY] APP.qpod` prints a
  * bundle's parts, kernel, image config, launch config and signature state

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * logs.c: `qpod logs [-f] [-t] [-n|--tail N] [--since T] [--until T] NAME`:
  * a detached VM's command output from its log (runner/log.c), stdout to

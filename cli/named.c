@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * named.c: `qpod run --name NAME` without -d, docker's named foreground
  * container: the VM runs attached to this terminal as any foreground run,

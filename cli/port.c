@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * port.c: two of docker's commands that read a running VM:
  *   qpod port NAME [PORT[/PROTO]]   its published ports, "80/tcp -> 0.0.0.0:8080"

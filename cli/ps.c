@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * ps.c: `qpod ps [-a] [-q] [-n N|--last N] [-l] [--no-trunc]
  * [-f|--filter KEY=VALUE]... [--format table|json|TEMPLATE]`: the VMs as

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * pull.c: `qpod pull [OPTIONS] IMAGE`: fetch IMAGE into the cache and unpack
  * it, as `podman pull` does (policy always: the registry is asked what the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * push.c: `qpod push [OPTIONS] APP.qpod REGISTRY/REPO:TAG`: the bundle (and
  * APP.qpod.sig) into an OCI registry byte for byte, every manifest and blob

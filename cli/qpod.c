@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * qpod.c: `qpod COMMAND ...`, the dispatcher. Commands are docker's names
  * with docker's meaning; `./run ARGS` is `qpod run ARGS`. No daemon: every

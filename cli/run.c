@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * run.c: `qpod run [OPTIONS] IMAGE [COMMAND [ARG...]]` (./run; see runner.h
  * and --help). Parse, launch (launch.c: settings, image, command, pod,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * vm.c: a VM's lifecycle, docker's commands and meaning; each prints the
  * NAME it was given (as typed) once done:

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * vminspect.c: `qpod inspect [-f|--format TEMPLATE] [--type container]
  * NAME...`: each VM as docker inspects a container (vmview.c): a JSON list,

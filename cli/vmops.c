@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * vmops.c: more of docker's commands on a VM, each printing the NAME given:
  *   qpod restart [-t SECONDS] [-s SIGNAL] NAME...  stop the command (its stop

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * vmview.c: a VM as docker shows a container: inspect's object (Id, Name,
  * Created, State, Config, HostConfig, NetworkSettings, Mounts; times in

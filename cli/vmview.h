@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * vmview.h: a VM as docker shows a container (vmview.c): inspect's object,
  * ps's row, its status text and its published ports.

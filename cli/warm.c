@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * warm.c: `qpod warm [OPTIONS] [IMAGE]`: save, ahead of the first run, the
  * VM template that `qpod run` with the same VM flags restores (-m, --cpus,

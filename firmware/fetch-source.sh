@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # fetch-source.sh CACHE HASHFILE: put the Debian source tarball that
 # HASHFILE pins ("sha256 HEX NAME") into CACHE/dl/, checked.
 #

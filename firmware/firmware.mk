@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # firmware: the boot firmware images (see firmware/README.md).
 #
 #   $(IMG)/qboot.rom       Debian's qboot as shipped: -bios for the default

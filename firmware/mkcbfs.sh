@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # mkcbfs.sh OUT LIMIT NAME=FILE...: a CBFS flash image holding each FILE as
 # a raw, uncompressed CBFS file NAME, as small as fits, at most LIMIT bytes.
 #

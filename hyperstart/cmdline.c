@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * cmdline.c: the kernel command line's qpod words, read once at setup.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * ctl.c: the control port. Every host message gets exactly one ACK or
  * ERROR, in order (replies carry no id). A frame that is too large, not

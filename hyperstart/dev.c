@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * dev.c: the container's /dev, docker's device set and nothing of the
  * guest's own (its console, hwrng, kmsg and qpod's channel ports stay out

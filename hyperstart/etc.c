@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * etc.c: the files docker writes into a container's /etc.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * hyperstart.h: state shared by the parts of the guest init.
  *

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # hyperstart: the guest's PID 1, a static musl binary that becomes /init in
 # the initrd (initrd/initrd.mk packs it).
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * inroot.c: open a path of the container's as the container sees it. The
  * image is the other side's data: an absolute symlink such as

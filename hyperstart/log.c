@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * log.c: leveled logging to the console. Every byte on an emulated 8250
  * costs boot time, so only errors are printed unless the kernel command line

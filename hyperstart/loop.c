@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * loop.c: the epoll set of hyperstart's one event loop (see hyperstart.h).
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * main.c: hyperstart's setup and the turn of its one event loop (see
  * hyperstart.h; loop.c keeps the epoll set): wait, hand each event to its

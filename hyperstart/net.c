@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * net.c: the guest's network, set directly over rtnetlink (no DHCP, no
  * kernel ip=, which sleeps).

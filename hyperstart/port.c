@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * port.c: find a virtio-serial port by its name. The host names the ports
  * (virtserialport name=...); the guest sees /sys/class/virtio-ports/vportNpM/name

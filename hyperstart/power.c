@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * power.c: the one way the VM ends. Everything else is killed, the
  * filesystems are synced, the last control replies are flushed (the host is

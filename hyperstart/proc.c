@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * proc.c: start the container's processes and learn how they ended. Each
  * has a slot (hs->procs) from its start until its exit event is sent.

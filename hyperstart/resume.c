@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * resume.c: RESUME, the first message a VM restored from a template gets.
  * Every restored VM starts as a copy of the saved one, with the same kernel

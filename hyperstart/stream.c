@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * stream.c: the stdio streams on the stream port, for every process: a
  * frame's seq names the process (its stdin/stdout seq, or its stderr seq).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * top.c: TOP, the container's processes as `ps -ef` lists them (proto/top.c
  * has the answer's shape), read from /proc: every process in the

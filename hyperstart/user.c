@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * user.c: resolve docker's --user forms against the container's own
  * /etc/passwd and /etc/group, read inside its root (inroot.c: the files'

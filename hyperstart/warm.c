@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * warm.c: files of the image read once at setup, when the root is mounted
  * before READY (qpod.root=), so that a template saved there holds them in

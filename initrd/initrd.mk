@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # initrd: the initramfs, hyperstart as /init (initrd/initrd.spec lists it all,
 # and an external tree's initrd/initrd.spec what it adds).
 #

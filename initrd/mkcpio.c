@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * mkcpio: write a reproducible newc cpio archive (the initramfs) from a spec.
  *

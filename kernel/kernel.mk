@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # kernel: the guest kernel, its resolved config and its command line.
 #
 #   make kernel          $(IMG)/vmlinuz (bzImage; arm64: $(IMG)/Image, the

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # kernel.sh: resolve the guest kernel's config, build the kernel, cache both.
 #
 #   kernel.sh config OUT FRAGMENT... [+ FRAGMENT...]

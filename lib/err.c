@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* err.c: struct qerr helpers (see err.h). */
 #include <errno.h>
 #include <stdarg.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* io.c: EINTR and short-transfer helpers (see io.h). */
 #include <errno.h>
 #include <fcntl.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * io.h: tiny syscall helpers shared by both sides. They retry EINTR and
  * finish short reads and writes, so callers never do.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* json.c: strict JSON tokenizer, accessors and writer (see json.h). */
 #include <errno.h>
 #include <stdio.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * json.h: a strict, bounded JSON reader (RFC 8259) that tokenizes into a flat
  * array, and a small writer. Both sides use it: control-channel payloads are

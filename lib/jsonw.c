@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* jsonw.c: the JSON writer (see json.h). */
 #include <errno.h>
 #include <inttypes.h>

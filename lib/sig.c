@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * sig.c: signal names as docker takes them (--stop-signal, kill -s, an
  * image's StopSignal): "SIGTERM", "TERM", "term" or a number 1..64.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* sig.h: signal names to numbers and back (sig.c). */
 #ifndef QPOD_SIG_H
 #define QPOD_SIG_H

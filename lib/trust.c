@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * trust.c: trust.h's check. One walk from / to the path, each component
  * opened O_PATH|O_NOFOLLOW relative to the one before and judged by fstat

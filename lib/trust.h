@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * trust.h: the one check for every directory whose contents qpod believes
  * without reading them twice: the image cache, a bundle's extracted boot

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * when.c: times and durations as docker writes and reads them: Go's
  * duration syntax (--health-interval, --since 10m), RFC 3339 with

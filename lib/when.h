@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* when.h: times and durations as docker writes and reads them (when.c). */
 #ifndef QPOD_WHEN_H
 #define QPOD_WHEN_H

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # mkbusybox.sh BUSYBOX OUT [ARCH [VARIANT]]: write the default image, a
 # docker-archive of a static busybox, reproducibly (same BUSYBOX +
 # SOURCE_DATE_EPOCH = same bytes). ARCH (default amd64) and VARIANT are the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * pack.c: pack_image(), the one entry point that turns SPEC into a cached
  * rootfs, by running the stages in order:

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * packer.h: turn a Docker or OCI image archive into a rootfs directory in a
  * content-addressed cache, and read the image's run config.

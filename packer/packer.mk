@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # packer: Docker/OCI image archives -> cached rootfs directories (libpacker.a),
 # the qpod-pack test CLI, and the default image out/images/busybox.tar.
 # See packer/README.md.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * qpod-pack: the packer on the command line, for tests and for looking at
  * images without booting anything.

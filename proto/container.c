@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * container.c: NEWCONTAINER's payload: the container (volumes) and its
  * process (see proto.h and docs/protocol.md).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * doc.c: reading a control payload: a parsed JSON document and the checked
  * getters every message reader uses (doc.h).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * doc.h: what proto/'s message readers share (not part of proto.h). A
  * reader opens the payload as a doc, reads fields with checked getters that

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * frame.c: control and stream framing (see proto.h and docs/protocol.md).
  * The reader never trusts a length: it checks it against the header size and

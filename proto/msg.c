@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * msg.c: the small control payloads: the exit event, WINSIZE, SIGNALPROCESS,
  * ERROR and READY (pod.c and container.c have the two large ones). Writers

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * pod.c: STARTPOD's payload, the pod: hostname, the image root (a 9p share
  * tag, or a virtio disk "vdX" with a squashfs on it) and the network (see

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * proto.h: qpod's channel protocol between the runner (host) and hyperstart
  * (guest PID 1). docs/protocol.md draws every frame and message; this header

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # proto: the channel protocol (frames and messages) that the runner and
 # hyperstart speak. Built on lib/ (JSON, I/O, errors); compiled for both sides
 # by lib/lib.mk's rules.

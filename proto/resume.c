@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * resume.c: RESUME's payload (see proto.h and docs/protocol.md). A VM
  * restored from a template starts as a copy of the saved one: the host hands

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * top.c: TOP's answer, the container's processes as `ps -ef` would list
  * them (docker top's table), written by the guest and checked by the host:

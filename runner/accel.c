@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * accel.c: pick an accelerator that really runs an ordinary guest.
  *

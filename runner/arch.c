@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * arch.c: the guest architectures the runner boots, one row each: how qemu
  * runs a guest of it. The build's side of an architecture is

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * cgroup.c: a cgroup v2 of its own per VM, where the host delegates one.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * conf.c: find the boot images and read the VM defaults. The runner holds
  * no defaults of its own: memory, cpus, machine, deadlines and the kernel

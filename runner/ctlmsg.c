@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * ctlmsg.c: the wire of a detached VM's control socket (ROOT/ID/ctl.sock,
  * in a 0700 directory; each connection's peer is checked with SO_PEERCRED).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * ctlreq.c: the messages of a detached VM's control socket (ctlmsg.c is
  * the wire), written and read in this one place by both ends:

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * digest.c: the sha256 of a file a template depends on (kernel, initrd,
  * firmware, an image's root disk), remembered by the file's identity in

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * fdio.c: the host's stdin, stdout and stderr as the session's loop uses
  * them. Those epoll can watch (pipes, ttys, sockets) are made non-blocking;

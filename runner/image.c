@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * image.c: from IMAGE and the flags to what the guest runs, with docker's
  * rules:

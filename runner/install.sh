@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # install.sh OUT PREFIX: the runner as PREFIX/bin/qpod and the boot images it
 # needs in PREFIX/share/qpod/images, where an installed runner looks first.
 set -eu

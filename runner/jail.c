@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * jail.c: start qemu jailed (jail.h has what the jail is). The steps, in
  * the child of a clone() into new mount, PID, IPC and UTS namespaces (and,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * jail.h: qemu's jail, the boundary between a hostile guest and the host
  * (docs/security.md). Every qemu qpod starts goes through jail_start():

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * launch.c: everything a VM needs, resolved before it boots: the image
  * (unpacked by the packer, or a root directory), the guest architecture its

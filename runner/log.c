@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * log.c: a detached VM's log of its command's stdout and stderr, kept
  * apart and timestamped, with a size bound (`--log-max-size`).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * loop.c: the host side's one event loop helper: an epoll set whose
  * interest follows each watched fd's state. A part keeps a struct watch per

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * monctl.c: a monitor's control socket (ctlmsg.c, in the VM's 0700
  * directory, peers checked): its clients, and what each request does

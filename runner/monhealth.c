@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * monhealth.c: a VM's health check, docker's HEALTHCHECK and --health-*
  * (moby's daemon/health.go): the check runs in the guest as one more

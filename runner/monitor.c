@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * monitor.c: a VM's monitor, podman's conmon for a VM: one small process
  * per VM (`qpod run -d`), no daemon. It owns the VM's qemu, its session

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * monitor.h: the parts of a VM's monitor (monitor.c: its life and the
  * session's hooks; monctl.c: the control socket's clients and requests;

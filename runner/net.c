@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * net.c: the VM's network, docker's flags with qemu's user-mode network.
  *

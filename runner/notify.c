@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * notify.c: systemd's readiness protocol without libsystemd: one datagram
  * of "KEY=VALUE" lines to the unix socket $NOTIFY_SOCKET (a path, or an

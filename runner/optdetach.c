@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * optdetach.c: the run flags of a VM that others look at and keep running,
  * with docker's meaning (podman's for --sdnotify):

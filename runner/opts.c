@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * opts.c: the command line, with docker run's meaning for the flags both
  * share. Options end at IMAGE; what follows is the command. Every bad flag

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * optval.c: the values of run's flags, checked one at a time with docker's
  * meaning: sizes, volumes, environment (and --env-file), ports, hosts,

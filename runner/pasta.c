@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * pasta.c: the default network's way out of qemu's network namespace.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * qemu.c: build the qemu command line and start it, jailed (jail.c).
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * qmp.c: qemu's machine protocol on a VM's monitor socketpair (vm.qmp),
  * just what templates need: send a command (with an fd beside it, for

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * relay.c: one process's stdio relay between host fds (fdio.c) and the
  * stream port, credit-based both ways (proto.h, docs/protocol.md). The

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * report.c: what a run tells besides its exit status: --timings (a phase
  * table on stderr) and --result FILE (one JSON object for CI pipelines).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * restart.c: docker's restart policies for a detached VM's command:
  *   no               never (the default)

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * rootdisk.c: a cache entry's root as a read-only squashfs disk. A guest
  * that has mounted a 9p share cannot be saved (qemu blocks migration), so a

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * runner.h: booting and running VMs, the host side under cli/'s commands.
  * A launch (launch.c) turns the flags and IMAGE into everything a VM needs

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # runner: booting and running one VM: the run flags and settings, qemu, the
 # session and its stdio relay, the terminal. cli/ links it into out/bin/qpod.
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * session.c: one VM's conversation with hyperstart: its phases, its
  * processes, and the one event loop (loop.c) that drives them, their stdio

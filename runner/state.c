@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * state.c: where detached VMs live. No daemon keeps a list: the list is a
  * directory, private to its user:

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * template.c: boot once, restore per run. A template is a VM saved at
  * READY (hyperstart up, the ports open, no 9p share mounted; an image's

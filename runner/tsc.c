@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * tsc.c: the host's TSC rate, given to the guest kernel as tsc_early_khz=.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * tty.c: the host terminal for -t. Raw mode while the VM runs (stdin's
  * terminal, or stdout's when stdin is not one), restored on

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * vmconfig.c: ROOT/ID/config.json, what a VM was started with, in docker's
  * shape, written once when it is created (run -d, or a named run) and read

@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+# SPDX-License-Identifier: Apache-2.0
 # appliance.bats: VMs that keep running: run -d, names, ps, exec, logs,
 # stop, kill, wait, rm, inspect, restart policies, a monitor that dies, and
 # the foreground run's graceful stop. Real VMs; every wait has a deadline.

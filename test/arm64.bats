@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+# SPDX-License-Identifier: Apache-2.0
 # arm64.bats: the arm64 guest end to end (qemu-system-aarch64 -M virt; on an
 # x86_64 host under TCG): what runner.bats, parity.bats, network.bats and
 # snapshot.bats check of the guest, once more against the arm64 kernel,

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
 # bench.sh: qpod's numbers and a stock baseline, all measured in this run on
 # this machine, as one table (make bench). Variants that are compared run
 # interleaved (rounds()), never one batch after another. Wall times are taken around ./run

@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+# SPDX-License-Identifier: Apache-2.0
 # build.bats: the kernel, initrd and manifest that `make image` leaves in
 # $QPOD_OUT/images, and a TCG boot of them to hyperstart's READY frame.
 # A test whose images are missing fails (need_images, helpers.bash).

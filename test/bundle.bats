@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+# SPDX-License-Identifier: Apache-2.0
 # bundle.bats: `qpod bundle`, `qpod run APP.qpod`, `qpod inspect`, `qpod
 # verify` (bundle/bundle.h): every public fixture image bundled and booted,
 # reproducibility, the OCI tools' view (skopeo, umoci), a self-contained run

@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+# SPDX-License-Identifier: Apache-2.0
 # cli.bats: `qpod COMMAND`, the dispatcher: docker's habits for a command
 # line with subcommands (usage, unknown commands, --help, --version).
 

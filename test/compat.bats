@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+# SPDX-License-Identifier: Apache-2.0
 # compat.bats: VMs as docker and podman users drive containers, with cases
 # ported from their own tests (each names its source: moby's
 # integration-cli/docker_cli_*_test.go and integration/container/*_test.go,

@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+# SPDX-License-Identifier: Apache-2.0
 # consent.bats: what a bundle may ask of the host that runs it (issue 26,
 # finding 3; bundle/bounds.c, runner/conf.c, bundle/baked.c,
 # bundle/policy.c). Bundles that ask for 1 TiB of memory, 4096 vCPUs, more

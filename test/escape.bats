@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+# SPDX-License-Identifier: Apache-2.0
 # escape.bats: a hostile guest against the host, as hostile.bats is a
 # hostile archive. Guest root tries what issue 25 found it could do: plant
 # setuid files, devices, foreign owners and links in a rw volume; read the

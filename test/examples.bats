@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+# SPDX-License-Identifier: Apache-2.0
 # examples.bats: the files under examples/ are exact for the systems they
 # are written for, and their commands work as written.
 

@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+# SPDX-License-Identifier: Apache-2.0
 # external.bats: `make image EXTERNAL=DIR` with examples/external (a kernel
 # fragment, a kernel patch, an initrd file, both hooks): what each adds is
 # in the images and in the guest, the hooks ran with the right folders, the

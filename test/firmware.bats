@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+# SPDX-License-Identifier: Apache-2.0
 # firmware: qboot.rom, bios-qboot.bin and cbfs.rom (firmware/firmware.mk).
 # Checks the images against their sources, rebuilds them to compare bytes,
 # and boots hyperstart from CBFS flash alone (no -kernel) up to its READY

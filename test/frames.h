@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * frames.h: feed bytes to a qp_reader CHUNK at a time, as a port would
  * deliver them, and hand every result of qp_reader_next (1: a frame, or a

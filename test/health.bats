@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+# SPDX-License-Identifier: Apache-2.0
 # health.bats: health checks of VMs that keep running, as docker runs them
 # (moby's integration-cli/docker_cli_health_test.go and
 # integration/container/health_test.go, podman's test/system/220-healthcheck.bats

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # helpers.bash: shared by the bats suites (load helpers).
 #   OUT      absolute build output (QPOD_OUT from test.mk, default ./out)
 #   QPOD     the runner binary

@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+# SPDX-License-Identifier: Apache-2.0
 # hostile.bats: archives built to attack or break the packer
 # (test/packer/mkhostile.py makes them at test time, one per case).
 #

@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+# SPDX-License-Identifier: Apache-2.0
 # images.bats: ./run on the real image archives in the fixtures (see
 # ../shared/fixtures/images/SOURCES.md), booting a VM for each: the image's
 # config is honoured and its layers and whiteouts are right as the guest

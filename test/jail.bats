@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+# SPDX-License-Identifier: Apache-2.0
 # jail.bats: every qemu qpod starts is jailed (runner/jail.c), checked on the
 # running qemu's /proc, in every way qpod starts one: a restored run, a cold
 # one, one that saves a template, `qpod warm`, a detached VM and the VM a

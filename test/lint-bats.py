@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: Apache-2.0
 """lint-bats.py [--tap] FILE...: find assertions that cannot fail.
 
 bats runs a test body under `set -e`, and bash ignores a failing command

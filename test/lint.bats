@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+# SPDX-License-Identifier: Apache-2.0
 # lint.bats: test/lint-bats.py, which finds assertions that cannot fail (an
 # && list or a `! cmd` that is not a body's last statement), on its own
 # fixtures (test/lint/bad.bats, case.bats, array.bats and heredoc.bats must

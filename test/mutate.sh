@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
 # mutate.sh [-n] [NAME...]: do the tests catch deliberate bugs?
 #
 # For each mutation below (or only those named): copy the tree (git ls-files,

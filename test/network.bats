@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+# SPDX-License-Identifier: Apache-2.0
 # network.bats: --network, -p, names and DNS, end to end with real guest
 # servers. Every packet stays on this machine: guest servers are reached
 # through -p on 127.0.0.1, host servers listen on 127.0.0.1.

@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+# SPDX-License-Identifier: Apache-2.0
 # packer.bats: qpod-pack (the packer's CLI) end to end: every real fixture
 # archive in $QPOD_FIXTURES (default ../shared/fixtures/images, see
 # SOURCES.md there) unpacks to the tree its layers imply, or is refused with

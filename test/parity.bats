@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+# SPDX-License-Identifier: Apache-2.0
 # parity.bats: what a docker user hits first, with cases taken from moby's
 # integration-cli run tests and podman's system tests: the container's /dev,
 # limits, users and groups, entrypoints, volumes, docker's flag forms.

@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+# SPDX-License-Identifier: Apache-2.0
 # pipe.bats: ./run in a shell pipeline whose reader goes away (CLOSEOUTPUT in
 # docs/protocol.md): the command meets the closed pipe as it would locally,
 # and ./run ends with the command's status. Each test boots a VM.

@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+# SPDX-License-Identifier: Apache-2.0
 # provenance.bats: what `make image` says of what it ships. The SBOM
 # ($IMAGES/sbom.spdx.json) against SPDX 2.3's published JSON schema
 # (test/schemas/, python3-jsonschema) and against manifest.json, its

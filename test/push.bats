@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+# SPDX-License-Identifier: Apache-2.0
 # push.bats: bundles through an OCI registry, byte for byte (issue 26,
 # finding 4; bundle/registry.h). Debian's docker-registry is started here
 # on 127.0.0.1 with TLS from a throwaway CA (openssl; qpod finds its

@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+# SPDX-License-Identifier: Apache-2.0
 # registry.bats: images from where users keep them, for real, on loopback:
 # Debian's docker-registry started here (127.0.0.1, its own config and
 # storage in BATS_FILE_TMPDIR, never the system service; stopped in

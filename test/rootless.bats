@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+# SPDX-License-Identifier: Apache-2.0
 # rootless.bats: qpod as an unprivileged user (issue 12). CI runs as root, so
 # the suite makes an account (qpodtest) if there is none and runs qpod-pack,
 # qpod and the hostile suite as that user, with a cache in a directory the

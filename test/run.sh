@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
 # run.sh OUT: run every suite and sum them up.
 #
 # Suites print TAP ("ok N ...", "not ok N ...", "ok N ... # skip REASON").

@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+# SPDX-License-Identifier: Apache-2.0
 # runner.bats: ./run with a root directory, end to end: real qemu (TCG),
 # real kernel, real hyperstart. Each test boots at least one VM.
 

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # san-reports.sh DIR: one TAP line, ok when DIR holds no sanitizer report.
 # `make test SANITIZE=1` points ASAN_OPTIONS and UBSAN_OPTIONS (log_path) at
 # DIR, so every ASan, LeakSanitizer or UBSan report of any sanitized program

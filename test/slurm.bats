@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+# SPDX-License-Identifier: Apache-2.0
 # slurm.bats: examples/slurm on a real Slurm. test/slurm/cluster.sh starts
 # Debian's munged, slurmctld and slurmd as a private one-node cluster in a
 # temporary directory and a network namespace of its own (loopback only);

@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+# SPDX-License-Identifier: Apache-2.0
 # stress.bats: 20 detached VMs at once on this 2-core machine, each with a
 # published port and an exec into it, then a stop of all of them: every
 # exec's status right, every page served, every VM gone, nothing left

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # test: unit tests, fuzz targets and the end-to-end suites.
 #
 # Naming decides linking: test/unit/<area>_<name>.c and test/fuzz/<area>_<name>.c

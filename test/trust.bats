@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+# SPDX-License-Identifier: Apache-2.0
 # trust.bats: every cache and state directory the runner reads is trusted
 # (lib/trust.h) or the run stops before qemu starts: 125, one line naming
 # the path and why, no qemu (a fake one first on PATH would say so).

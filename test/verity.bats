@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+# SPDX-License-Identifier: Apache-2.0
 # verity.bats: a bundle's root stays verified for the VM's whole life
 # (issue 26, finding 2; bundle/verity.c). The rootfs part is the squashfs
 # and its dm-verity hash tree, the root hash is in the bundle's signed

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: Apache-2.0
 """buildinfo.py OBJ [EXTERNAL...] > buildinfo.json: what built the images.
 
   {

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # debsrc.sh CACHE COMMAND ...: Debian's source packages through apt-get,
 # with a private deb-src list (bookworm, bookworm-updates,
 # bookworm-security, signed-by debian-archive-keyring) whose lists live in

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # debunpack.sh PKG ARCH DL DIR: Debian's package PKG built for ARCH,
 # unpacked into DIR (replaced whole), for a package that cannot be
 # installed beside the host's own (busybox-static is not Multi-Arch).

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # deps.sh LIST...: install the Debian packages named in the LISTs that are missing.
 # As root it runs apt-get (update first, once); otherwise it prints the exact
 # command and fails, so a build never half-runs without its tools. A package

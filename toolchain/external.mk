@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # external: external trees, Buildroot's BR2_EXTERNAL for qpod.
 #
 #   make image EXTERNAL="DIR..."   (or EXTERNAL = ... in config.mak)

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # external.sh: external trees (make EXTERNAL="DIR..."), Buildroot's
 # BR2_EXTERNAL for qpod: what a user adds to `make image` without editing a
 # tracked file. A tree is a folder:

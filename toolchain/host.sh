@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # host.sh: what qpod needs of the host beyond packages, set by root (make
 # deps, make install); as a normal user it does nothing.
 #   - the system account qemu runs as when qpod runs as root (runner/jail.h):

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: Apache-2.0
 """legal-info.py O CACHE [EXTERNAL...]: $(O)/legal-info, Buildroot's
 legal-info for what `make image` and `qpod bundle` ship.
 

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # manifest.sh DIR [OBJ [EXTERNAL...]]: print manifest.json for the images
 # in DIR (out/images), built in OBJ (out/obj) with the EXTERNAL trees.
 #

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # provenance: what `make image` does after the parts, in this order:
 #
 #   $(GSTAMP)/post-build    each external tree's post-build.sh (external.sh)

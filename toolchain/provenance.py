@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """provenance.py: what buildinfo.py, sbom.py and legal-info.py share.
 
   table(path)      toolchain/provenance read for the guest's architecture

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: Apache-2.0
 """sbom.py IMAGES OBJ [EXTERNAL...] > sbom.spdx.json: the images' SBOM.
 
 An SPDX 2.3 JSON document (test/schemas/spdx-schema-2.3.json checks it)

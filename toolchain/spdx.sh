@@ -32,7 +32,7 @@ style() { # style FILE: c, shebang, hash, or nothing
 	if [ "$(head -c 2 "$1")" = '#!' ]; then echo shebang; return; fi
 	case $1 in
 	*.sh | *.py | *.mk | Makefile | *.bats | *.bash | *.yml | *.yaml | *.hcl | *.service | *.sbatch | \
-		*.config | *.spec | */Containerfile | configs/vm.conf | toolchain/packages | toolchain/packages-test | \
+		*.config | *.spec | */Containerfile | configs/vm.conf | configs/arch/*/vm.conf | toolchain/packages | toolchain/packages-test | \
 		toolchain/provenance | test/bench/packages | */external.desc) echo hash ;;
 	esac
 }

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # toolchain: the musl toolchain for the guest and `make deps`.
 #
 # The guest side (hyperstart) is built with musl-dev's gcc wrapper for ARCH

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # pipeline.sh: the commands a CI job runs to ship an image as a qpod bundle
 # (README.md "CI pipelines"; github-actions.yml calls it; test/bundle.bats
 # runs it). Environment:

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # post-image.sh IMAGES OUTDIR: runs last, reads IMAGES, writes into OUTDIR
 # ($(O)/post-image/example). Here: the boot images and their manifest as
 # one reproducible tar, as a deployment step would ship them.

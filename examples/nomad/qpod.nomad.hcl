@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # qpod.nomad.hcl: a qpod bundle as a Nomad batch job, one VM per allocation.
 #
 #   nomad job run qpod.nomad.hcl

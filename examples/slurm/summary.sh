@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
 # summary.sh: gather the results of a qpod-array.sbatch job into one JSON
 # file and a table.
 #

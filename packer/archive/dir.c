@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * dir.c: an image directory as the outer archive. An OCI image layout
  * (`oci-layout`, `index.json`, `blobs/`, as `skopeo copy ... oci:DIR:REF`

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * docker.c: archives made by `docker save` and tools that write its format
  * (skopeo docker-archive, kaniko/crane tarballs, containerd export).

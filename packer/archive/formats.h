@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * formats.h: what the format readers (docker.c, oci.c, legacy.c) share
  * inside the archive stage: members read on demand, the config parser, image

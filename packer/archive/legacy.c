@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * legacy.c: docker save archives from before Docker 1.10 (no manifest.json).
  *

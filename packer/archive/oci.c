@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * oci.c: OCI image layouts in a tar (skopeo oci-archive, BuildKit
  * type=oci, containerd export, the OCI half of Docker 25+ saves).

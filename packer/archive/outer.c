@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * outer.c: the outer archive (the file `docker save` or an OCI exporter
  * wrote): passes over its members, an index of them by name, and members

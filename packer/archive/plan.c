@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * plan.c: steps shared by the docker, OCI and legacy readers: JSON members,
  * member references, the layer list, and the checks every plan passes

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * platform.c: "os/arch[/variant]" as in `docker --platform`.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * ref.c: the SPEC of `./run SPEC cmd` and image names inside archives.
  *

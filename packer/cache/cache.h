@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * cache.h: the last stage, the content-addressed cache of unpacked images
  * (the layout is in cache.c).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * cachels.c: `--cache ls` and `--cache prune`.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * entry.c: images/<key>/config.json, the normalized description of a cache
  * entry. Written once when the entry is published; read by every warm run,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * entry.h: images/<key>/config.json, written when an entry is published and
  * read by every warm run and by ls (entry.c).

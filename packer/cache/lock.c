@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * lock.c: the cache's locks, flock(2) on files in locks/:
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * lock.h: flock(2) on a file of the cache's locks/ (lock.c).
  */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * spool.c: an archive that arrives on a pipe (`qpod run -`, `docker save |
  * qpod run - cmd`) is copied into the cache's tmp/ first, as a 0600 file,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * common.h: what every stage of the packer shares: the limits, safe
  * one-line messages, sha256 and the digests of image manifests, lexical

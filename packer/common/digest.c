@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * digest.c: sha256 through nettle (SHA-NI when the CPU has it), hex forms,
  * and the digest strings of image manifests. Nettle, not OpenSSL's EVP:

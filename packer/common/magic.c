@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * magic.c: name a compression qpod does not read from its first bytes, so
  * that an archive or a layer compressed with lz4, lzip, compress, lzma, zip

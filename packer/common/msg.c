@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * msg.c: strings that are safe to put in a one-line message, and warnings.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * path.c: lexical path cleaning for archive member names and layer entries.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * progress.c: one self-rewriting line on stderr while an unpack runs:
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * rmtree.c: remove a directory tree (a layer replacing one, a whiteout, the
  * cache dropping an unpack or an entry).

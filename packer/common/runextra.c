@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * runextra.c: the parts of an image's run config that a detached VM needs
  * beyond the command (config.c and the cache entry share them): docker's

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * strv.c: NULL-terminated string vectors, as struct runcfg holds them
  * (Entrypoint, Cmd, Env): from a JSON array of strings, and freed.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * virtfs.c: read and write qemu's mapped-xattr owner xattrs (virtfs.h).
  * Values are encoded byte by byte so the result is little-endian whatever

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * virtfs.h: qemu's 9p "mapped-xattr" owner mapping, the one home of its
  * names and encoding.

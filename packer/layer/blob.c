@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * blob.c: read one layer blob, verify it, and apply it.
  *

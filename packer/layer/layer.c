@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * layer.c: apply one layer (a tar stream, already decompressed) to the rootfs.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * layer.h: the second stage, applying a plan's layers to a root directory.
  *

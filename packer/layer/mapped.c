@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * mapped.c: the last step of an unpack without root, before the entry is
  * published: make the tree what qemu's mapped-xattr share (virtfs.h) shows

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * pathset.c: a set of strings (open addressing, FNV-1a), used per layer to
  * remember which paths the layer itself wrote: a whiteout only hides what

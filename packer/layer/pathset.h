@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * pathset.h: a set of strings (pathset.c), the paths one layer wrote.
  */

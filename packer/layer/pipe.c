@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * pipe.c: a bounded queue of byte blocks from one producer thread to one
  * consumer thread.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * pipe.h: blocks from a producer thread to a consumer (pipe.c), the two
  * halves of a big layer in blob.c.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * rootpath.c: resolve a path inside the rootfs the way the guest will see it,
  * with the rootfs as "/".

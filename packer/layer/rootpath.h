@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * rootpath.h: resolving paths inside the rootfs the way the guest will see
  * them, with the rootfs as "/" (rootpath.c).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * whiteout.c: what a whiteout entry of a layer does (OCI image spec,
  * "Whiteouts").

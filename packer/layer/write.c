@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * write.c: create one layer entry in its (already resolved) parent directory.
  *

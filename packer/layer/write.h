@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * write.h: what layer.c hands each entry to: the writers of write.c (one
  * entry each, in a parent directory already resolved inside the root) and

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * pull.c: images that skopeo fetches (registries, containers-storage, dir:),
  * with podman's pull policy, into the cache:

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * skopeo.c: running Debian's skopeo for what qpod does not read itself
  * (registries, containers-storage, dir:). qpod writes no image transport:

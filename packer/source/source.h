@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * source.h: the stage before the archive: from IMAGE as the user wrote it to
  * an image qpod can read locally (an archive file or an image directory).

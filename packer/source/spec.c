@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * spec.c: IMAGE, with skopeo's transport names and docker's references.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * modinit.c: /init of the bench's stock-kernel initrd (test/bench.sh).
  *

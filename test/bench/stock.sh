@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
 # stock.sh META IMAGES OUTDIR MODULE...: a boot image dir for the runner
 # (QPOD_IMAGES=OUTDIR) that boots Debian's stock kernel package META
 # (linux-image-amd64, linux-image-cloud-amd64) with SeaBIOS instead of qpod's

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: Apache-2.0
 """mkhostile.py GOOD.qpod OUTDIR TOKEN: write the hostile bundles that
 test/bundle.bats feeds to `qpod run` and `qpod verify`, one OUTDIR/<case>.qpod
 each (list: `mkhostile.py --list`). `mkhostile.py --asks GOOD.qpod OUTDIR`

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: Apache-2.0
 """image-config.py IN.tar OUT.tar JSON: a docker-save archive like IN.tar
 whose image config has the keys of JSON (an object) set in its "config"
 (a HEALTHCHECK, labels, a stop signal: what `docker build` would write for

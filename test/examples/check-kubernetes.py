@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: Apache-2.0
 """check-kubernetes.py FILE...: every document of each YAML file is exact to
 the Kubernetes API, as Debian's python3-kubernetes (the 1.22 API) models it.
 

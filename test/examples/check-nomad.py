@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: Apache-2.0
 """check-nomad.py FILE: a Nomad job file parses as HCL (Debian's
 python3-pyhcl) and uses only the blocks and attributes Nomad's job
 specification has, with the types it wants, for the blocks listed below

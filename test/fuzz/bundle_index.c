@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * bundle_index.c: fuzz the readers of a bundle's documents (bundle/index.c):
  * index.json, the nested image index, the image manifest and the qpod

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * cli_format.c: fuzz the --format compiler and renderer (cli/format.c). The
  * input's first line is a template, the rest a JSON document (a fixed one

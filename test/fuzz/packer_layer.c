@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * packer_layer.c: fuzz layer application (packer/layer/: blob.c, layer.c,
  * write.c, whiteout.c, rootpath.c; common/rmtree.c) and check that nothing

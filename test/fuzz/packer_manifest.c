@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * packer_manifest.c: fuzz the readers of manifest.json, index.json, OCI
  * manifests and image configs (docker.c, oci.c, config.c, plan.c, ref.c,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * proto_ctl.c: fuzz every parser of control-port input, on both sides.
  * The bytes go through the control frame reader in chunks; each frame's

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * proto_stream.c: fuzz the stream-port reader and credit frames against a
  * model. The model parses the same bytes on its own (u64 seq | u32 length,

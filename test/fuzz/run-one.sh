@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # run-one.sh FUZZER SECONDS [SEED_DIR]: run a libFuzzer target for a while and
 # print one TAP line. Crashes are kept in OUT/test/fuzz-crashes for replay
 # (./FUZZER FILE replays one input).

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: Apache-2.0
 """hostile-host.py IMAGES: play a misbehaving host against a real
 hyperstart in a real VM and check that PID 1 answers every bad frame with
 ERROR and keeps serving (docs/protocol.md). Prints TAP."""

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * rawsyn.c: a hostile guest's way past its own kernel's rules, for the
  * escape suite: rawsyn VIA SRC DST PORT sends one TCP SYN from SRC to

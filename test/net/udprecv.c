@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * udprecv.c: a UDP server for the network suite, run inside the guest
  * (busybox's nc has no UDP): udprecv PORT binds 0.0.0.0:PORT, prints

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
 # bench-unpack.sh [WORKDIR]: cold and warm unpack time of a large image,
 # next to GNU tar extracting the same layer, in the same run on the same disk.
 #

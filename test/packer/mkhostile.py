@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: Apache-2.0
 """mkhostile.py OUTDIR TOKEN: write the archives test/hostile.bats feeds to
 qpod-pack, one OUTDIR/<case>.tar per case (list: `mkhostile.py --list`).
 

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # tree.sh DIR: a canonical listing of a rootfs, one line per path, sorted:
 #   path|type|mode|uid:gid|link target|nlink|mtime (not for dirs)|sha256 prefix
 # Two unpackers agree on an image when their listings are equal.

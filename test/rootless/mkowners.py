@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: Apache-2.0
 """mkowners.py OUT.tar: a docker-archive whose ownership a rootless run must
 show exactly as a root run does (test/rootless.bats).
 

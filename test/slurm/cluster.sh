@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
 # cluster.sh: a private single-node Slurm cluster for test/slurm.bats.
 #
 #   cluster.sh start DIR [WATCH_PID]   munged, slurmctld and slurmd, ready to run jobs

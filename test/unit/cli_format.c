@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* cli_format.c: the --format templates (cli/format.c) against docker's
  * output for the same template and object: fields, json, index, len, join,
  * upper, lower, Go's printing of lists, maps, null and durations, tables,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* hyperstart_cmdline.c: the kernel command line's qpod words (hyperstart/cmdline.c). */
 #include <stdio.h>
 #include <stdlib.h>

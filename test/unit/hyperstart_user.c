@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* hyperstart_user.c: --user resolution against an image's passwd and group files. */
 #include <fcntl.h>
 #include <stdio.h>

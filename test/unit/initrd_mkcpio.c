@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* initrd_mkcpio.c: the spec parser, its checks and the newc bytes of mkcpio.
  * Includes the tool's source (without main) to reach its static functions. */
 #define MKCPIO_NO_MAIN

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* proto_json.c: the JSON reader and writer against valid, invalid and edge inputs. */
 #include <errno.h>
 #include <stdlib.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* lib_when.c: docker's durations and times (lib/when.c): Go's duration
  * syntax, RFC 3339 with nanoseconds, and --since/--until's forms. */
 #include <stdlib.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* packer_apply.c: root-scoped path resolution and layer application
  * (whiteouts, opaque directories, replacing, hardlinks, escapes), each case
  * run twice: with openat2(RESOLVE_IN_ROOT) and with the user-space walk. */

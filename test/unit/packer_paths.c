@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* packer_paths.c: the packer's pure string logic: path cleaning, digests in
  * names, platforms, image names. */
 #include <errno.h>

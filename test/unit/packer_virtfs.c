@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* packer_virtfs.c: qemu's mapped-xattr encoding (packer/common/virtfs.h):
  * byte layout as 9p-local.c reads it, round trip, and the probe that refuses
  * a filesystem without user xattrs. Runs in a directory on a real disk

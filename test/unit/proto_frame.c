@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* proto_frame.c: framing, bounds, credit frames and message round trips. */
 #include <errno.h>
 #include <stdlib.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* runner_cgroup.c: a VM's cgroup leaf (runner/cgroup.c) against a directory
  * shaped as cgroupfs: made only under a parent that offers memory and pids,
  * with the VM's limits, qemu's pid moved in, removed after. (This machine

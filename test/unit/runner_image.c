@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* runner_image.c: docker's rules for argv, env, workdir and user, and flag parsing. */
 #include <getopt.h>
 #include <stdio.h>

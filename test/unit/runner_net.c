@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* runner_net.c: -p, --add-host and --dns parsing, the qemu netdev, and the
  * STARTPOD network object written by the runner and read by hyperstart. */
 #include <stdlib.h>
