@@ -29,6 +29,7 @@ static const struct arch arches[] = {
 		.qemu = "qemu-system-x86_64",
 		/* qemu's default CPU under TCG (qemu64) and KVM */
 		.cpu_tcg = NULL, .cpu_kvm = NULL,
+		.machines = "pc|q35", .machine_opts = "acpi=off|acpi=on",
 		.kernel = "vmlinuz", .pvh = true, .firmware = true, .tsc = true,
 		/* EM_X86_64; a bzImage's setup header */
 		.elf_machine = 62, .image_magic = "HdrS", .image_magic_at = 0x202,
@@ -45,6 +46,7 @@ static const struct arch arches[] = {
 		 * a cold boot running sha256sum 8 times measured the same
 		 * (noise of 20%) with max, this and cortex-a72. */
 		.cpu_tcg = "max,pauth-impdef=on", .cpu_kvm = "host",
+		.machines = "virt", .machine_opts = "gic-version=2|gic-version=3",
 		.kernel = "Image", .pvh = false, .firmware = false, .tsc = false,
 		/* EM_AARCH64; the arm64 Image header's magic */
 		.elf_machine = 183, .image_magic = "ARM\x64", .image_magic_at = 0x38,

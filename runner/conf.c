@@ -99,22 +99,22 @@ static bool one_of(const char *s, const char *list)
 
 /* What vm.conf may say to qemu: a bundle brings its own vm.conf, so every
  * value that reaches qemu's command line is one of a known few, never text
- * pasted in (-machine pc,acpi=off; never pc,mem-merge=on,...). */
-#define CONF_MACHINES  "pc|q35"
-#define CONF_MACHINE_OPTS "acpi=off|acpi=on"
+ * pasted in (-machine pc,acpi=off; never pc,mem-merge=on,...): the arch's
+ * machines and machine options (arch.c), the boot paths qpod has. */
+#define CONF_BOOTS     "fwcfg|cbfs|direct"
 #define CONF_MAX_MB    (1L << 20)  /* 1 TiB: a bundle's own is bounded by the host (bundle/bounds.c) */
 #define CONF_MAX_CPUS  255         /* qemu's pc machine */
 #define CONF_MAX_WAIT  3600.0      /* s */
 
-static bool machine_ok(const char *m)
+static bool machine_ok(const char *m, const struct arch *a)
 {
 	char buf[sizeof ((struct vmconf *)0)->machine];
 	snprintf(buf, sizeof buf, "%s", m);
 	char *save = NULL, *w = strtok_r(buf, ",", &save);
-	if (!w || !one_of(w, CONF_MACHINES))
+	if (!w || !one_of(w, a->machines))
 		return false;
 	while ((w = strtok_r(NULL, ",", &save)))
-		if (!one_of(w, CONF_MACHINE_OPTS))
+		if (!one_of(w, a->machine_opts))
 			return false;
 	return m[strlen(m) - 1] != ',';
 }
@@ -133,7 +133,7 @@ static int set(struct vmconf *c, const char *key, const char *val)
 			return -EINVAL;
 		*(key[0] == 'b' ? &c->boot_timeout : &c->shutdown_timeout) = v;
 	} else if (!strcmp(key, "machine")) {
-		if (strlen(val) >= sizeof c->machine || !machine_ok(val))
+		if (strlen(val) >= sizeof c->machine) /* checked against arch= after the file */
 			return -EINVAL;
 		snprintf(c->machine, sizeof c->machine, "%s", val);
 	} else if (!strcmp(key, "accel")) {
@@ -141,7 +141,7 @@ static int set(struct vmconf *c, const char *key, const char *val)
 			return -EINVAL;
 		snprintf(c->accel, sizeof c->accel, "%s", val);
 	} else if (!strcmp(key, "boot")) {
-		if (!one_of(val, "fwcfg|cbfs"))
+		if (!one_of(val, CONF_BOOTS))
 			return -EINVAL;
 		snprintf(c->boot, sizeof c->boot, "%s", val);
 	} else if (!strcmp(key, "arch")) {
@@ -180,6 +180,9 @@ int conf_parse(struct vmconf *c, char *text, const char *path, struct qerr *err)
 				"boot_timeout and shutdown_timeout", path);
 	if (!c->arch) /* from before there was another arch */
 		c->arch = arch_by_name("x86_64");
+	if (!machine_ok(c->machine, c->arch))
+		return qerr_set(err, EINVAL, "%s: bad value \"%s\" for machine (an %s guest: %s)", path, c->machine,
+				c->arch->name, c->arch->machines);
 	return 0;
 }
 

@@ -198,6 +198,8 @@ struct arch {
 	const char *qemu;      /* qemu's program (found in PATH) */
 	const char *cpu_tcg;   /* -cpu under TCG, KVM; NULL: qemu's default */
 	const char *cpu_kvm;
+	const char *machines;  /* vm.conf's machine= may name ("pc|q35"), */
+	const char *machine_opts; /* with these options after it (conf.c) */
 	const char *kernel;    /* the kernel's file in images/ */
 	unsigned elf_machine;  /* a kernel ELF's e_machine, */
 	const char *image_magic; /* or its boot image's magic at image_magic_at (a bundle's check) */

@@ -193,8 +193,11 @@ def cases(good, token):
 def asks(good):
     """name -> (function(path), what the refusal says): well-formed bundles,
     every byte as its digests say, that ask the host for too much or pass
-    qemu more than its allowlist (test/consent.bats): `qpod verify` passes
-    them, `qpod run` refuses them."""
+    qemu more than its allowlist (test/consent.bats): `qpod run` refuses
+    them; `qpod verify` passes those that ask more than this host has
+    (their names end in -host or -1tib) and refuses, with the same line,
+    a value qpod never takes (the reader parses vm.conf and the launch
+    config for every command)."""
     def vmconf(**kv):
         def f(p):
             b = Bundle(good)
@@ -218,6 +221,8 @@ def asks(good):
         "vmconf-cpus-host": (vmconf(cpus=len(os.sched_getaffinity(0)) + 1), "vCPUs, this host has %d" % len(os.sched_getaffinity(0))),
         "vmconf-machine-options": (vmconf(machine="pc,acpi=off,mem-merge=on"), "bad value \"pc,acpi=off,mem-merge=on\" for machine"),
         "vmconf-machine-type": (vmconf(machine="none"), "bad value \"none\" for machine"),
+        # another arch's machine: an x86_64 guest's are pc and q35 (runner/arch.c)
+        "vmconf-machine-other-arch": (vmconf(machine="virt,gic-version=3"), "bad value \"virt,gic-version=3\" for machine (an x86_64 guest: pc|q35)"),
         "vmconf-accel-options": (vmconf(accel="tcg,thread=multi"), "bad value \"tcg,thread=multi\" for accel"),
         "vmconf-boot-timeout": (vmconf(boot_timeout="1e9"), "bad value \"1e9\" for boot_timeout"),
     }
