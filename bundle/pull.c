@@ -251,8 +251,11 @@ int registry_pull(const char *ref, const struct reg_opts *o, bool probe, char *o
 	char name[100];
 	snprintf(name, sizeof name, "%s%s", w.s.digest[0] ? "sha256:" : "", w.s.digest[0] ? w.s.digest : w.tag);
 	if ((e = get_manifest(r, name, w.s.digest, &m[0], hex[0], err))) {
-		if (probe)
-			e = 1; /* cannot tell: the packer asks, and says why */
+		/* Cannot tell: the packer asks, and says why; but refused
+		 * credentials or an untrusted certificate would refuse it too,
+		 * and are said here, as they are. */
+		if (probe && e != -EACCES && e != -EPERM)
+			e = 1;
 		goto out;
 	}
 	if (strncmp(m[0].type, BD_MT_INDEX, strlen(BD_MT_INDEX)) || !m[0].body || !strstr(m[0].body, BD_ARTIFACT) ||

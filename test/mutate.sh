@@ -34,6 +34,7 @@ MUTATIONS=(
 	"pull_digest|push|get_manifest|a pulled manifest that does not match its digest is taken"
 	"push_again|push|push_blob|a blob the registry has is sent again"
 	"tls_peer|push|http_perform|a registry's TLS certificate is not verified"
+	"bearer_creds|push|bearer|the token server is asked without the credentials"
 	"verity_cmdline|verity|verity_cmdline|a bundle's command line maps no dm-verity: the guest mounts the disk, changed blocks and all"
 	"signal_exit|runner|record_exit|hyperstart reports exit 0 for a command killed by a signal"
 	"stdin_tail|runner|relay_stdin|the runner drops the last stdin chunk before EOF"
@@ -88,6 +89,9 @@ edit_trust_writable() {
 edit_baked_loopback() {
 	replace baked_merge $'snprintf(run->ports[i].ip, sizeof run->ports[i].ip, "127.0.0.1");' \
 		$'(void)0; /* mutant: baked ports on every address */'
+}
+edit_bearer_creds() {
+	replace bearer $'r->basic = *r->user != \'\\0\';' $'r->basic = false; /* mutant */'
 }
 edit_machine_allowlist() {
 	replace machine_ok $'if (!one_of(w, a->machine_opts))' \

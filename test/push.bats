@@ -10,7 +10,10 @@
 # signature), verified and run, also as `qpod run REGISTRY/REPO:TAG`; a
 # second push sends no blob; skopeo inspects what qpod pushed. Refused, each
 # 125 with one line: TLS from an unknown CA, a wrong password, a missing
-# tag, a manifest the registry serves with a changed byte.
+# tag, a manifest the registry serves with a changed byte. A second
+# registry wants Bearer tokens (distribution's `auth: token`) from
+# test/bundle/tokenserver.py: push and pull through it, and credentials its
+# token server refuses.
 bats_require_minimum_version 1.5.0
 
 load helpers
@@ -108,8 +111,9 @@ setup() {
 @test "a second push sends no blob again; skopeo inspects what qpod pushed" {
 	"$QPOD" push -q "$APP" "$REF"
 	run "$QPOD" push "$APP" "$REF"
+	echo "$output"
 	[ "$status" -eq 0 ]
-	[[ "$output" == *"(0 blobs sent, 10 already there, signed)" ]]
+	[[ "$output" == *"(0 blobs sent, 11 already there, signed)" ]]
 	run skopeo inspect --cert-dir "$XDG_CONFIG_HOME/containers/certs.d/127.0.0.1:$PORT" --creds qpod:s3cret "docker://$REF"
 	[ "$status" -eq 0 ]
 	[ "$(jq -r .Name <<<"$output")" = "127.0.0.1:$PORT/qpod/app" ]
@@ -118,14 +122,14 @@ setup() {
 
 @test "TLS is verified: a registry whose CA this host does not know is refused" {
 	refused_line "SSL certificate problem" env XDG_CONFIG_HOME="$PWD/none" "$QPOD" push "$APP" "$REF"
-	refused_line "" env XDG_CONFIG_HOME="$PWD/none" QPOD_CACHE="$PWD/c" "$QPOD" pull "$REF"
+	refused_line "SSL certificate problem" env XDG_CONFIG_HOME="$PWD/none" QPOD_CACHE="$PWD/c" "$QPOD" pull "$REF"
 	[ ! -e "$PWD/c/bundles/pulled" ] || [ -z "$(ls "$PWD/c/bundles/pulled")" ]
 }
 
 @test "a wrong password, a missing tag: 125 and one line" {
 	printf '{"auths": {"127.0.0.1:%s": {"auth": "%s"}}}\n' "$PORT" "$(printf qpod:wrong | base64)" > bad.json
 	refused_line "the credentials were refused" env REGISTRY_AUTH_FILE="$PWD/bad.json" "$QPOD" push "$APP" "$REF"
-	refused_line "" env REGISTRY_AUTH_FILE="$PWD/bad.json" QPOD_CACHE="$PWD/c" "$QPOD" pull "$REF"
+	refused_line "the credentials were refused" env REGISTRY_AUTH_FILE="$PWD/bad.json" QPOD_CACHE="$PWD/c" "$QPOD" pull "$REF"
 	"$QPOD" push -q "$APP" "$REF"
 	refused_line "" env QPOD_CACHE="$PWD/c" "$QPOD" pull "127.0.0.1:$PORT/qpod/app:nope"
 	refused_line "" env QPOD_CACHE="$PWD/c" "$QPOD" run "127.0.0.1:$PORT/qpod/app:nope" true
@@ -146,4 +150,96 @@ setup() {
 	refused_line "does not match its digest" env QPOD_CACHE="$PWD/c2" "$QPOD" run "$REF" true
 	cp saved "$data"
 	[ -z "$(ls "$PWD/c/bundles/pulled")" ]
+}
+
+# A registry that wants Bearer tokens (distribution's `auth: token`), with
+# the token server test/bundle/tokenserver.py: both on 127.0.0.1, TLS from
+# this run's CA, the token signed by a key whose certificate the CA signed.
+start_token_registry() {
+	local d=$BATS_TEST_TMPDIR i code
+	openssl req -newkey rsa:2048 -nodes -keyout "$d/sign.key" -out "$d/sign.csr" -subj /CN=qpod-token 2>/dev/null
+	openssl x509 -req -in "$d/sign.csr" -CA "$BATS_FILE_TMPDIR/ca.crt" -CAkey "$BATS_FILE_TMPDIR/ca.key" \
+		-CAcreateserial -out "$d/sign.crt" -days 1 2>/dev/null
+	TPORT=$(free_port)
+	BPORT=$(free_port)
+	python3 "$REPO/test/bundle/tokenserver.py" "$TPORT" "$BATS_FILE_TMPDIR/reg.crt" "$BATS_FILE_TMPDIR/reg.key" \
+		"$d/sign.crt" "$d/sign.key" qpod-test-issuer qpod:s3cret "$d/tokens.log" > "$d/token.out" 2>&1 3>&- &
+	echo $! > "$d/token.pid"
+	for i in $(seq 100); do
+		code=$(curl -s --cacert "$BATS_FILE_TMPDIR/ca.crt" -o /dev/null -w '%{http_code}' "https://127.0.0.1:$TPORT/token" || true)
+		[ "$code" = 401 ] && break
+		sleep 0.1
+	done
+	[ "$code" = 401 ] || { echo "# the token server did not start: $(cat "$d/token.out")" >&3; return 1; }
+	cat > "$d/breg.yml" <<-EOF2
+	version: 0.1
+	log:
+	  level: error
+	  accesslog:
+	    disabled: true
+	storage:
+	  filesystem:
+	    rootdirectory: $d/bstorage
+	http:
+	  addr: 127.0.0.1:$BPORT
+	  tls:
+	    certificate: $BATS_FILE_TMPDIR/reg.crt
+	    key: $BATS_FILE_TMPDIR/reg.key
+	auth:
+	  token:
+	    realm: https://127.0.0.1:$TPORT/token
+	    service: qpod-test
+	    issuer: qpod-test-issuer
+	    rootcertbundle: $BATS_FILE_TMPDIR/ca.crt
+	EOF2
+	# (the registry reads REGISTRY_* as its own settings: REGISTRY_AUTH_FILE is qpod's)
+	env -u REGISTRY_AUTH_FILE docker-registry serve "$d/breg.yml" > "$d/breg.log" 2>&1 3>&- &
+	echo $! > "$d/breg.pid"
+	for i in $(seq 100); do
+		code=$(curl -s --cacert "$BATS_FILE_TMPDIR/ca.crt" -o /dev/null -w '%{http_code}' "https://127.0.0.1:$BPORT/v2/" || true)
+		[ "$code" = 401 ] && break
+		sleep 0.1
+	done
+	[ "$code" = 401 ] || { echo "# the registry did not start: $(cat "$d/breg.log")" >&3; return 1; }
+	mkdir -p "$XDG_CONFIG_HOME/containers/certs.d/127.0.0.1:$BPORT"
+	cp "$BATS_FILE_TMPDIR/ca.crt" "$XDG_CONFIG_HOME/containers/certs.d/127.0.0.1:$BPORT/ca.crt"
+	printf '{"auths": {"127.0.0.1:%s": {"auth": "%s"}}}\n' "$BPORT" "$(printf qpod:s3cret | base64)" > "$d/bauth.json"
+}
+
+stop_token_registry() {
+	local f
+	for f in "$BATS_TEST_TMPDIR/token.pid" "$BATS_TEST_TMPDIR/breg.pid"; do
+		[ -f "$f" ] || continue
+		kill "$(cat "$f")" 2>/dev/null || true
+		while kill -0 "$(cat "$f")" 2>/dev/null; do sleep 0.05; done
+	done
+	return 0
+}
+
+teardown() {
+	stop_token_registry
+}
+
+@test "a registry that hands out Bearer tokens: push and pull through its token server; refused credentials: 125, one line" {
+	start_token_registry
+	local bref=127.0.0.1:$BPORT/qpod/app:1 got
+	# the registry itself takes no Basic credentials: only a token does
+	run curl -s --cacert "$BATS_FILE_TMPDIR/ca.crt" -u qpod:s3cret -o /dev/null -w '%{http_code}' "https://127.0.0.1:$BPORT/v2/"
+	[ "$output" = 401 ]
+	run env REGISTRY_AUTH_FILE="$BATS_TEST_TMPDIR/bauth.json" "$QPOD" push "$APP" "$bref"
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[[ "$output" == "sha256:"*"  $bref  ("*" blobs sent, "*", signed)" ]]
+	# tokens were asked for and given, with push among the actions
+	grep -q '^200 .*repository:qpod/app:.*push' "$BATS_TEST_TMPDIR/tokens.log"
+	run env REGISTRY_AUTH_FILE="$BATS_TEST_TMPDIR/bauth.json" QPOD_CACHE="$PWD/c" "$QPOD" pull "$bref"
+	[ "$status" -eq 0 ]
+	got=$output
+	cmp "$APP" "$got"
+	cmp "$APP.sig" "$got.sig"
+	printf '{"auths": {"127.0.0.1:%s": {"auth": "%s"}}}\n' "$BPORT" "$(printf qpod:wrong | base64)" > bad.json
+	refused_line "the token server https://127.0.0.1:$TPORT/token answered 401 (the credentials were refused)" \
+		env REGISTRY_AUTH_FILE="$PWD/bad.json" QPOD_CACHE="$PWD/c2" "$QPOD" pull "$bref"
+	grep -q '^401' "$BATS_TEST_TMPDIR/tokens.log"
+	[ ! -e "$PWD/c2/bundles/pulled" ] || [ -z "$(ls "$PWD/c2/bundles/pulled")" ]
 }
