@@ -319,11 +319,12 @@ int bundle_build(const struct bundle_spec *s, char digest[65], struct qerr *err)
 	}
 out:
 	if (b.tmp[0]) {
+		static const char *const scratch[] = { "layer.tar", "rootfs.squashfs", "cmdline" };
 		char p[4300];
-		snprintf(p, sizeof p, "%s/layer.tar", b.tmp);
-		unlink(p);
-		snprintf(p, sizeof p, "%s/rootfs.squashfs", b.tmp);
-		unlink(p);
+		for (size_t i = 0; i < sizeof scratch / sizeof *scratch; i++) {
+			snprintf(p, sizeof p, "%s/%s", b.tmp, scratch[i]);
+			unlink(p);
+		}
 		rmdir(b.tmp);
 	}
 	for (size_t i = 0; i < b.ndocs; i++)

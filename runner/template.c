@@ -324,6 +324,20 @@ static int migrate_out(struct qmp *q, const char *tmp, double deadline, struct q
 	return e;
 }
 
+/* qemu sends MIGRATION "completed" from its migration thread before it
+ * leaves the finish-migrate run state: a cont in between is refused with
+ * "Migration is not finalized yet" (seen on a busy host). Ask again. */
+static int resume(struct qmp *q, double deadline, struct qerr *err)
+{
+	const struct timespec pause = { 0, 2000000 };
+	for (;;) {
+		int e = qmp_call(q, "{\"execute\":\"cont\"}\n", -1, deadline, err);
+		if (!e || !strstr(err->msg, "Migration is not finalized yet") || now_s() >= deadline)
+			return e;
+		nanosleep(&pause, NULL);
+	}
+}
+
 int tmpl_save(struct tmpl *t, struct vm *vm, double deadline, bool *running, struct qerr *err)
 {
 	char tmp[PATH_MAX], p[PATH_MAX + 8];
@@ -349,7 +363,7 @@ int tmpl_save(struct tmpl *t, struct vm *vm, double deadline, bool *running, str
 	}
 	/* Whatever happened, the VM goes on: this run needs it. */
 	struct qerr cerr;
-	if (qmp_call(&q, "{\"execute\":\"cont\"}\n", -1, deadline, &cerr) < 0) {
+	if (resume(&q, deadline, &cerr) < 0) {
 		*running = false;
 		if (!e)
 			e = qerr_set(err, EIO, "%s", cerr.msg);

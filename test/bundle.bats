@@ -153,6 +153,8 @@ refused() {
 	QPOD_CACHE=$PWD/c3 "$QPOD" bundle --sign key "$IMAGES/busybox.tar" -o three.qpod > /dev/null
 	cmp one.qpod three.qpod
 	[ -s three.qpod.sig ]
+	# the scratch directories beside the output went with the builds
+	[ "$(ls -A)" = "$(printf '%s\n' c1 c2 c3 key key.pub one.qpod three.qpod three.qpod.sig two.qpod)" ]
 	# no host leaks: owners 0, no names, mtimes = SOURCE_DATE_EPOCH
 	[ "$(TZ=UTC tar tvf one.qpod --full-time | awk '{print $2, $4" "$5}' | sort -u)" = "0/0 2023-11-14 22:13:20" ]
 }
