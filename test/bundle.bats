@@ -121,7 +121,9 @@ refused() {
 	run "$QPOD" inspect arm.qpod
 	[ "$status" -eq 0 ]
 	[ "$(jq -r .platform <<<"$output")" = linux/arm64 ]
-	[ "$(jq -r '.parts | map(.part) | join(",")' <<<"$output")" = "index.json,image index,image manifest,image config,image layer,qpod manifest,empty config,kernel,initrd,cmdline,vm.conf,launch,rootfs" ]
+	[ "$(jq -r '.parts | map(.part) | join(",")' <<<"$output")" = "index.json,image index,image manifest,image config,image layer,qpod manifest,empty config,kernel,initrd,cmdline,vm.conf,sbom,launch,rootfs" ]
+	# the SBOM is the arm64 images' own, and lists the parts it ships
+	[ "$(jq -r '.sbom.listed | join(",")' <<<"$output")" = "kernel,initrd,vm.conf" ]
 	kernel=$(jq -r '.parts[] | select(.part=="kernel") | .digest[7:]' <<<"$output")
 	[ "$kernel" = "$(sha256sum < "$(dirname "$ARM")/Image" | cut -c1-64)" ]
 	# the OCI tools see an arm64 image

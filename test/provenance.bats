@@ -149,9 +149,9 @@ EOF
 	[ "$(jq -S . "$t/sbom.json")" = "$(jq -S . "$IMAGES/sbom.spdx.json")" ] || fail "the bundle's SBOM is not the images'"
 	run spdx_valid "$t/sbom.json"
 	[ "$status" = 0 ] || fail "the bundle's SBOM fails the SPDX 2.3 schema: $output"
-	[ "$(jq -c .sbom.listed "$t/inspect.json")" = '["kernel","kernel-up","initrd","firmware","cmdline","vm.conf"]' ] ||
+	[ "$(jq -c .sbom.listed "$t/inspect.json")" = '["kernel","kernel-up","initrd","firmware","vm.conf"]' ] ||
 		fail "listed: $(jq -c .sbom.listed "$t/inspect.json")"
-	[ "$(jq -c .sbom.not_listed "$t/inspect.json")" = '["launch","rootfs","image layer"]' ] ||
+	[ "$(jq -c .sbom.not_listed "$t/inspect.json")" = '["cmdline","launch","rootfs","image layer"]' ] ||
 		fail "not listed: $(jq -c .sbom.not_listed "$t/inspect.json")"
 	for part in kernel:vmlinux kernel-up:vmlinux-up initrd:initrd.img firmware:qboot.rom; do
 		file=${part#*:} part=${part%%:*}
