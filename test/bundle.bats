@@ -132,6 +132,7 @@ refused() {
 	run "$QPOD" verify arm.qpod
 	[ "$status" -eq 0 ]
 	run "$QPOD" run arm.qpod uname -m
+	echo "$output"
 	[ "$status" -eq 0 ]
 	[ "$output" = aarch64 ]
 	[ -f "$QPOD_CACHE/bundles/$(jq -r .digest[7:] <<<"$("$QPOD" inspect arm.qpod)")/Image" ]
