@@ -1,7 +1,7 @@
 #!/bin/sh
 # SPDX-License-Identifier: Apache-2.0
 # pipeline.sh: the commands a CI job runs to ship an image as a qpod bundle
-# (README.md "CI pipelines"; github-actions.yml calls it; test/bundle.bats
+# (docs/bundle.md "CI pipelines"; github-actions.yml calls it; test/bundle.bats
 # runs it). Environment:
 #   IMAGE        the image the pipeline built (docker save, skopeo, buildah,
 #                kaniko --tarPath ...: anything `qpod run` takes)
