@@ -37,11 +37,12 @@
 #             in the same rounds as ./run busybox.tar true; with BENCH_BASE=OUT
 #             (another build's out/, e.g. of main, or of the tree before the
 #             jail: its cost) its ./run busybox.tar true, restored and cold,
-#             too, in the same rounds; verify's hash rate; the re-check of a
-#             verified bundle (qpod inspect: open, framing, identity record);
-#             an exec-heavy and a metadata-heavy command on the squashfs disk
-#             (the bundle) against 9p (a root directory; command time, from
-#             --result, interleaved)
+#             and its own bundle's run too, in the same rounds; verify's hash
+#             rate; the re-check of a verified bundle (qpod inspect: open,
+#             framing, identity record); an exec-heavy and a metadata-heavy
+#             command on the squashfs disk (the bundle) against 9p (a root
+#             directory; command time, from --result, interleaved), and on
+#             BENCH_BASE's bundle's disk (one before dm-verity: its cost)
 #   rootless  ./run busybox.tar true as an unprivileged user (qpodtest, made
 #             if absent, as test/rootless.bats does) from its own cache (the
 #             mapped-xattr share), against root's, both through runuser,
@@ -166,6 +167,9 @@ v_floor() {
 v_bundle() { ./run "$@" "$app" true; }
 v_base() { "$base/bin/qpod" run "$@" "$IMAGES/busybox.tar" true; }
 v_basecold() { "$base/bin/qpod" run --no-snapshot "$@" "$IMAGES/busybox.tar" true; }
+# BENCH_BASE's own bundle of the same image, run by its own qpod.
+[ -z "$base" ] || "$base/bin/qpod" bundle "$IMAGES/busybox.tar" -o "$work/base.qpod" > /dev/null
+v_basebundle() { "$base/bin/qpod" run "$@" "$work/base.qpod" true; }
 v_none() { ./run --network none "$@" "$IMAGES/busybox.tar" true; }
 v_dir() { ./run "$@" "$work/root" true; }
 v_first() { ./run "$@" "$IMAGES/busybox.tar" echo x; }
@@ -201,7 +205,7 @@ after_detach() {
 	./qpod rm -f $(cat "$work/detached" 2>/dev/null) > /dev/null 2>&1 || true
 	: > "$work/detached"
 }
-rounds "$RUNS" tar cold arm armcold floor bundle ${base:+base basecold} none dir first ref layout exec detach "stock:$STOCK_RUNS" "cloud:$STOCK_RUNS"
+rounds "$RUNS" tar cold arm armcold floor bundle ${base:+base basecold basebundle} none dir first ref layout exec detach "stock:$STOCK_RUNS" "cloud:$STOCK_RUNS"
 # An idle VM's CPU: bench-exec's qemu and monitor over 5 s, % of one core.
 cputicks() { local p; for p in "$@"; do cat "/proc/$p/stat"; done | awk '{ s += $14 + $15 } END { print s }'; }
 idle_pids=$(./qpod inspect -f '{{.Qpod.QemuPid}} {{.Qpod.MonitorPid}}' bench-exec)
@@ -293,6 +297,9 @@ if [ -n "$base" ]; then
 	row "./run --no-snapshot busybox.tar true, BENCH_BASE's build" "$(wall basecold)"
 	read -r bc _ < <(stats "$work/basecold.wall")
 	row "  this build - BENCH_BASE, cold (median difference)" "$(diff_row "$c" "$bc")"
+	row "./run APP.qpod true, BENCH_BASE's build and bundle" "$(wall basebundle)"
+	read -r bu _ < <(stats "$work/basebundle.wall")
+	row "  this build - BENCH_BASE, bundle (median difference)" "$(diff_row "$b" "$bu")"
 fi
 read -r ar _ < <(stats "$work/arm.wall")
 read -r ac _ < <(stats "$work/armcold.wall")
@@ -345,10 +352,16 @@ v_exec_disk() { ./run "$@" "$app" sh -c "$heavy_exec"; }
 v_exec_9p() { ./run "$@" "$work/root" sh -c "$heavy_exec"; }
 v_find_disk() { ./run "$@" "$app" sh -c 'find / -xdev | wc -l'; }
 v_find_9p() { ./run "$@" "$work/root" sh -c 'find / -xdev | wc -l'; }
-rounds "$RUNS" exec_disk exec_9p find_disk find_9p
+v_exec_basedisk() { "$base/bin/qpod" run "$@" "$work/base.qpod" sh -c "$heavy_exec"; }
+v_find_basedisk() { "$base/bin/qpod" run "$@" "$work/base.qpod" sh -c 'find / -xdev | wc -l'; }
+rounds "$RUNS" exec_disk exec_9p find_disk find_9p ${base:+exec_basedisk find_basedisk}
 cmd_ms() { us2ms "$(field "$1" '.timingsUs.exited - .timingsUs.started')"; }
 row "200 x /bin/true, command time (ms): disk, 9p" "$(cmd_ms exec_disk), $(cmd_ms exec_9p)"
 row "find / -xdev | wc -l, command time (ms): disk, 9p" "$(cmd_ms find_disk), $(cmd_ms find_9p)"
+if [ -n "$base" ]; then
+	# the disk of BENCH_BASE's bundle (before dm-verity: issue 26's cost)
+	row "  the same on BENCH_BASE's bundle's disk (ms): 200 x true, find" "$(cmd_ms exec_basedisk), $(cmd_ms find_basedisk)"
+fi
 
 # Rootless against root: the same image and command, each from its own
 # cache, both started through runuser with a clean environment so that both
