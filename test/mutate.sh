@@ -43,7 +43,7 @@ MUTATIONS=(
 	"jail_caps|jail|drop_privileges|qemu keeps its capability bounding set"
 	"jail_seccomp|jail|qemu_argv|qemu starts without its seccomp filter (-sandbox)"
 	"jail_root_fs|jail|jail_init|qemu's jail shows it the host's /home"
-	"host_loopback|network escape|opts_parse|the default network reaches the host's loopback"
+	"host_loopback|network escape|opts_parse_as|the default network reaches the host's loopback"
 	"volume_model|escape|qemu_argv|volumes are shared security_model=none: what guest root makes lands on the host as is"
 	"file_volume|escape|jail_of|a single-file volume shares its whole directory"
 	"console_trim|escape|vm_console_trim|the guest's console grows without bound"
@@ -150,7 +150,7 @@ edit_jail_root_fs() {
 		$'if ((access(base[i].src, F_OK) == 0 || i == 0) && !(i == 1 && (jail_add(j, "/home", 0, "/home"), 0))) /* mutant: /home too */'
 }
 edit_host_loopback() {
-	replace opts_parse $'o->network = true;' \
+	replace opts_parse_as $'o->network = true;' \
 		$'o->network = true;\n\to->host_loopback = true; /* mutant: the host\'s loopback by default */'
 }
 edit_volume_model() {
