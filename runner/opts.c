@@ -49,7 +49,7 @@ static bool long_exact(const char *word, const struct run_flag *r)
 /* getopt_long's answer c for the word that held it: its row, or NULL after
  * one line (unknown, abbreviated, missing its value, or for a bundle one
  * that cannot be baked); *v then is the value, docker's -e=K=V taken as K=V. */
-static const struct run_flag *which(int c, char **argv, bool bundle, char **v)
+static const struct run_flag *flag_of(int c, char **argv, bool bundle, char **v)
 {
 	const char *word = flag_word(argv, *v);
 	const struct run_flag *r = flags_row(c);
@@ -78,7 +78,7 @@ static int flags(int argc, char **argv, struct opts *o, bool bundle)
 	const struct option *longopts = flags_getopt(&shorts);
 	int c, e = 0;
 	while (!e && (c = getopt_long(argc, argv, shorts, longopts, NULL)) != -1) {
-		const struct run_flag *r = which(c, argv, bundle, &optarg);
+		const struct run_flag *r = flag_of(c, argv, bundle, &optarg);
 		e = r ? flags_apply(o, r, optarg) : -EINVAL;
 	}
 	return e;
