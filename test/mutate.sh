@@ -54,6 +54,7 @@ MUTATIONS=(
 	"vm_restart|escape|monitor_run|a VM that dies under its command is booted again at once, for ever"
 	"cgroup_limit|unit-runner_cgroup|cgroup_make|a VM's cgroup gets no memory limit"
 	"guest_arch|arm64|guest_arch|an image's platform is ignored: every run boots the host's guest"
+	"bundle_refuse|flags|flag_of|qpod bundle takes the flags without a value that the table marks not bakeable (-d, --rm, -i)"
 )
 
 # old text, then new text, per mutation (bash $'...' for tabs and newlines)
@@ -192,6 +193,10 @@ edit_cgroup_limit() {
 edit_guest_arch() {
 	replace guest_arch $'const char *plat = l->img.platform[0] ? l->img.platform : l->o.platform;' \
 		$'const char *plat = NULL; /* mutant: the host\'s guest for every image */'
+}
+edit_bundle_refuse() {
+	replace flag_of $'if (bundle && r->bundle == BUNDLE_REFUSE) {' \
+		$'if (bundle && r->bundle == BUNDLE_REFUSE && r->arg == ARG_VALUE) { /* mutant: -d, --rm, -i baked (into nothing) */'
 }
 # ---------------------------------------------------------------------------
 
