@@ -65,11 +65,52 @@ static int take(int *argc, char **argv, const char **out, const char **key)
 	return 0;
 }
 
+/* What is refused before any work, one line each; true when nothing is. */
+static bool ready(const struct opts *o, const char *out)
+{
+	struct qerr err;
+	char *launch = NULL;
+	size_t n;
+	/* The launch config's "network" is user or none: a bundle does not get
+	 * to reach the host's loopback (docs/bundle.md). */
+	if (o->host_loopback)
+		fprintf(stderr, "qpod: bundle: --network %s cannot be baked into a bundle (it belongs on the run "
+			"line)\n", "user:allow_host_loopback=true");
+	else if (o->cmd && o->cmd[0])
+		fprintf(stderr, "qpod: bundle: unexpected \"%s\" after IMAGE (see qpod bundle --help)\n", o->cmd[0]);
+	else if (!out)
+		fprintf(stderr, "qpod: bundle: no output file (-o APP.qpod)\n");
+	else if (baked_write(o, &launch, &n, &err) < 0) /* a value it cannot hold: too many ports */
+		fprintf(stderr, "qpod: bundle: %s\n", err.msg);
+	else
+		return free(launch), true;
+	return false;
+}
+
+/* SOURCE_DATE_EPOCH, then the bundle: 0, or EXIT_QPOD after one line. */
+static int make(const struct opts *o, const char *out, const char *key)
+{
+	const char *sde = getenv("SOURCE_DATE_EPOCH");
+	char *end = NULL, digest[65];
+	long long epoch = sde && *sde ? strtoll(sde, &end, 10) : 0;
+	struct qerr err;
+	if (sde && *sde && (*end || epoch < 0 || epoch > 077777777777LL)) {
+		fprintf(stderr, "qpod: bundle: SOURCE_DATE_EPOCH=%s is not a time in seconds\n", sde);
+		return EXIT_QPOD;
+	}
+	struct bundle_spec s = { .o = o, .out = out, .sign_key = key, .epoch = epoch };
+	if (bundle_build(&s, digest, &err) < 0) {
+		fprintf(stderr, "qpod: bundle: %s\n", err.msg);
+		return EXIT_QPOD;
+	}
+	printf("sha256:%s  %s\n", digest, out);
+	return 0;
+}
+
 int cmd_bundle(int argc, char **argv)
 {
 	static struct opts o;
 	const char *out = NULL, *key = NULL;
-	struct qerr err;
 	for (int i = 1; i < argc; i++)
 		if (!strcmp(argv[i], "--help")) {
 			bundle_usage(stdout);
@@ -82,33 +123,7 @@ int cmd_bundle(int argc, char **argv)
 		opts_free(&o);
 		return e > 0 ? 0 : EXIT_QPOD;
 	}
-	int status = EXIT_QPOD;
-	/* The launch config's "network" is user or none: a bundle does not get
-	 * to reach the host's loopback (docs/bundle.md). */
-	if (o.host_loopback)
-		fprintf(stderr, "qpod: bundle: --network %s cannot be baked into a bundle (it belongs on the run "
-			"line)\n", "user:allow_host_loopback=true");
-	else if (o.cmd && o.cmd[0])
-		fprintf(stderr, "qpod: bundle: unexpected \"%s\" after IMAGE (see qpod bundle --help)\n", o.cmd[0]);
-	else if (!out)
-		fprintf(stderr, "qpod: bundle: no output file (-o APP.qpod)\n");
-	else {
-		const char *sde = getenv("SOURCE_DATE_EPOCH");
-		char *end = NULL;
-		long long epoch = sde && *sde ? strtoll(sde, &end, 10) : 0;
-		if (sde && *sde && (*end || epoch < 0 || epoch > 077777777777LL)) {
-			fprintf(stderr, "qpod: bundle: SOURCE_DATE_EPOCH=%s is not a time in seconds\n", sde);
-		} else {
-			struct bundle_spec s = { .o = &o, .out = out, .sign_key = key, .epoch = epoch };
-			char digest[65];
-			if (bundle_build(&s, digest, &err) < 0) {
-				fprintf(stderr, "qpod: bundle: %s\n", err.msg);
-			} else {
-				printf("sha256:%s  %s\n", digest, out);
-				status = 0;
-			}
-		}
-	}
+	int status = ready(&o, out) ? make(&o, out, key) : EXIT_QPOD;
 	opts_free(&o);
 	return status;
 }

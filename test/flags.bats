@@ -201,3 +201,10 @@ partner() {
 	"$QPOD" bundle --network user:allow_host_loopback=false "$IMAGES/busybox.tar" -o x.qpod > /dev/null
 	[ "$("$QPOD" inspect x.qpod | jq -c .launch)" = '{"network":"user"}' ]
 }
+
+@test "bundle: -p with more ports than a launch config holds is refused, nothing written" {
+	refused_line "a launch config holds at most 64" "$QPOD" bundle -p 10000-10064:10000-10064 "$IMAGES/busybox.tar" -o p.qpod
+	[ ! -e p.qpod ]
+	"$QPOD" bundle -p 10000-10063:10000-10063 "$IMAGES/busybox.tar" -o p.qpod > /dev/null
+	[ "$("$QPOD" inspect p.qpod | jq '.launch.publish | length')" -eq 64 ]
+}
