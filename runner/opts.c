@@ -1,8 +1,11 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * opts.c: the command line, with docker run's meaning for the flags both
- * share. Options end at IMAGE; what follows is the command. Every bad flag
- * gets one line naming it (exit 125, as docker does for its own errors).
+ * share: getopt_long over flags.c's table, each flag through its row, then
+ * what the flags say together. Options end at IMAGE; what follows is the
+ * command. Every bad flag gets one line naming it (exit 125, as docker does
+ * for its own errors); for `qpod bundle`, so does every flag its row does
+ * not let a bundle take. --help is this preamble around the table's rows.
  */
 #include <errno.h>
 #include <getopt.h>
