@@ -29,13 +29,19 @@ static int set_entrypoint(struct opts *o, const char *v)
 	return 0;
 }
 
-static int set_shm_size(struct opts *o, const char *v)
+/* A size flag's value: at least min bytes, else bad (its %s: the value). */
+static int set_size(const char *v, double min, const char *bad, uint64_t *out)
 {
 	double d;
-	if (opt_parse_bytes(v, &d) < 0 || d < 4096)
-		return opt_bad("--shm-size %s: expected a size of at least 4k (with b, k, m or g)", v);
-	o->shm_size = (uint64_t)d;
+	if (opt_parse_bytes(v, &d) < 0 || d < min)
+		return opt_bad(bad, v);
+	*out = (uint64_t)d;
 	return 0;
+}
+
+static int set_shm_size(struct opts *o, const char *v)
+{
+	return set_size(v, 4096, "--shm-size %s: expected a size of at least 4k (with b, k, m or g)", &o->shm_size);
 }
 
 static int set_umask(struct opts *o, const char *v)
@@ -109,11 +115,7 @@ static int set_stop_timeout(struct opts *o, const char *v)
 
 static int set_log_max(struct opts *o, const char *v)
 {
-	double d;
-	if (opt_parse_bytes(v, &d) < 0 || d < 8192)
-		return opt_bad("--log-max-size %s: expected a size of at least 8k", v);
-	o->log_max = (uint64_t)d;
-	return 0;
+	return set_size(v, 8192, "--log-max-size %s: expected a size of at least 8k", &o->log_max);
 }
 
 static int set_accel(struct opts *o, const char *v)
@@ -130,11 +132,7 @@ static int set_boot(struct opts *o, const char *v)
 
 static int set_max_bytes(struct opts *o, const char *v)
 {
-	double d;
-	if (opt_parse_bytes(v, &d) < 0 || d < 1)
-		return opt_bad("--max-bytes %s: expected a size (a number with b, k, m or g)", v);
-	o->max_bytes = (uint64_t)d;
-	return 0;
+	return set_size(v, 1, "--max-bytes %s: expected a size (a number with b, k, m or g)", &o->max_bytes);
 }
 
 static int set_pull(struct opts *o, const char *v)
