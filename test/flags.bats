@@ -18,11 +18,7 @@ setup_file() {
 	export ROOT=$BATS_FILE_TMPDIR/root
 	mk_bbroot "$ROOT"
 	export QPOD_CACHE=$BATS_FILE_TMPDIR/cache QPOD_STATE=$BATS_FILE_TMPDIR/state
-	# The fake qemu lives a second: a run's pasta must find its network
-	# namespace before it ends, as it finds a real qemu's.
 	mk_fakeqemu "$BATS_FILE_TMPDIR/fakebin"
-	printf '#!/bin/sh\necho fake-qemu-started >&2\nsleep 1\nexit 1\n' > "$FAKEBIN/qemu-system-x86_64"
-	cp "$FAKEBIN/qemu-system-x86_64" "$FAKEBIN/qemu-system-aarch64"
 	echo B=2 > "$BATS_FILE_TMPDIR/env"
 	echo '{}' > "$BATS_FILE_TMPDIR/auth.json"
 	mkdir "$BATS_FILE_TMPDIR/vol"
