@@ -137,8 +137,9 @@ int baked_read(const char *text, size_t n, struct opts *o, struct qerr *err)
 		return qerr_set(err, EINVAL, "the launch config is not a JSON object");
 	if ((e = str(&j, "entrypoint", 4096, &o->entrypoint, err)) || (e = str(&j, "workdir", 4096, &o->workdir, err)) ||
 	    (e = str(&j, "user", 256, &o->user, err)) || (e = str(&j, "network", 8, &net, err)) ||
-	    (e = num(&j, "memory", OPT_MEMORY_MIN_MB, OPT_MEMORY_MAX_MB, &o->memory_mb, err)) || (e = num(&j, "cpus", 1, 64, &o->cpus, err)) ||
-	    (e = strs(&j, "env", QP_MAX_ENV, &o->env, &o->nenv, err)) || (e = strs(&j, "publish", MAX_PORTS, &pub, &npub, err)))
+	    (e = num(&j, "memory", OPT_MEMORY_MIN_MB, OPT_MEMORY_MAX_MB, &o->memory_mb, err)) ||
+	    (e = num(&j, "cpus", 1, 64, &o->cpus, err)) || (e = strs(&j, "env", QP_MAX_ENV, &o->env, &o->nenv, err)) ||
+	    (e = strs(&j, "publish", MAX_PORTS, &pub, &npub, err)))
 		goto out;
 	o->entrypoint_set = json_get(&j, 0, "entrypoint") >= 0;
 	if (o->workdir && o->workdir[0] != '/') {
