@@ -111,7 +111,7 @@ int bundle_inspect(struct bundle *b, const char *pubkey, FILE *out, struct qerr 
 		jw_key(&w, listed ? "listed" : "not_listed");
 		jw_arr(&w);
 		for (int k = 0; k < P_N; k++)
-			if (k != P_SBOM && !!memmem(sb->data, sb->size, b->part[k]->hex, 64) == listed)
+			if (k != P_SBOM && b->part[k] && !!memmem(sb->data, sb->size, b->part[k]->hex, 64) == listed)
 				jw_str(&w, bd_parts[k].role);
 		if (!listed)
 			jw_str(&w, "image layer");
