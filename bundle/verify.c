@@ -132,9 +132,10 @@ out:
 	return e;
 }
 
-/* 1 when dir holds the boot parts, each trusted (trust.h: nobody else
- * can have put them there); 0 when there is no dir; else -errno. */
-static int published(const char *dir, struct qerr *err)
+/* 1 when dir holds the boot parts of the bundle's arch, each trusted
+ * (trust.h: nobody else can have put them there); 0 when there is no dir;
+ * else -errno. */
+static int published(const char *dir, const struct arch *arch, struct qerr *err)
 {
 	char p[4200];
 	struct stat st;
@@ -142,10 +143,10 @@ static int published(const char *dir, struct qerr *err)
 		return 0;
 	int fd = trust_dir(dir, 0, err);
 	for (int k = 0; fd >= 0 && k < P_N; k++) {
-		if (k == P_LAUNCH || k == P_ROOTFS)
+		if (k == P_LAUNCH || k == P_ROOTFS || !bd_part_file(k, arch))
 			continue;
 		close(fd);
-		snprintf(p, sizeof p, "%s/%s", dir, bd_parts[k].file);
+		snprintf(p, sizeof p, "%s/%s", dir, bd_part_file(k, arch));
 		fd = trust_file(p, 0, err);
 	}
 	if (fd < 0)
@@ -197,7 +198,7 @@ int bundle_verify(struct bundle *b, bool use_record, struct qerr *err)
 		return qerr_set(err, ENOMEM, "out of memory");
 	}
 	identity(b, id);
-	int have = published(b->dir, err), rec = have > 0 ? recorded(cache, id, b->digest, err) : 0;
+	int have = published(b->dir, b->arch, err), rec = have > 0 ? recorded(cache, id, b->digest, err) : 0;
 	if (have < 0 || rec < 0) {
 		e = have < 0 ? have : rec;
 		goto out;
@@ -220,7 +221,7 @@ int bundle_verify(struct bundle *b, bool use_record, struct qerr *err)
 		tmp[0] = '\0';
 	} else if (!have) { /* another run published it first: ours goes, if theirs is trusted */
 		int why = errno;
-		if ((e = published(b->dir, err)) <= 0) {
+		if ((e = published(b->dir, b->arch, err)) <= 0) {
 			e = e ? e : qerr_sys(err, why, "publish %s", b->dir);
 			goto out;
 		}
@@ -248,7 +249,7 @@ bool bundle_recorded(struct bundle *b)
 		return false;
 	identity(b, id);
 	snprintf(dir, sizeof dir, "%s/%s", cache, b->digest);
-	bool r = published(dir, &err) > 0 && recorded(cache, id, b->digest, &err) > 0;
+	bool r = published(dir, b->arch, &err) > 0 && recorded(cache, id, b->digest, &err) > 0;
 	free(cache);
 	return r;
 }
