@@ -2,7 +2,9 @@
 /*
  * baked.c: a bundle's launch config: the flags of `qpod run` that
  * `qpod bundle` was given, parsed by run's own parser (runner/opts.c) into
- * its struct opts, stored as what was given:
+ * its struct opts, stored as what was given. The flags it stores are the
+ * rows of runner/flags.c marked BUNDLE_BAKE, each under its row's key
+ * (test/flags.bats checks every one lands there):
  *
  *   {"entrypoint":"CMD","env":["K=V","K"],"workdir":"/w","user":"u:g",
  *    "memory":512,"cpus":2,"publish":["8080:80"],"network":"none"}
@@ -22,10 +24,15 @@
 #include "json.h"
 #include "runner.h"
 
+/* What the reader takes of -p (a range is a port each): the writer refuses more. */
+#define MAX_PORTS 64
+
 int baked_write(const struct opts *o, char **json, size_t *len, struct qerr *err)
 {
 	struct jw w;
 	const char *s;
+	if (o->nports > MAX_PORTS)
+		return qerr_set(err, E2BIG, "-p: %zu ports; a launch config holds at most %d", o->nports, MAX_PORTS);
 	jw_init(&w);
 	jw_obj(&w);
 	if (o->entrypoint_set)
@@ -130,8 +137,9 @@ int baked_read(const char *text, size_t n, struct opts *o, struct qerr *err)
 		return qerr_set(err, EINVAL, "the launch config is not a JSON object");
 	if ((e = str(&j, "entrypoint", 4096, &o->entrypoint, err)) || (e = str(&j, "workdir", 4096, &o->workdir, err)) ||
 	    (e = str(&j, "user", 256, &o->user, err)) || (e = str(&j, "network", 8, &net, err)) ||
-	    (e = num(&j, "memory", 64, 1 << 20, &o->memory_mb, err)) || (e = num(&j, "cpus", 1, 64, &o->cpus, err)) ||
-	    (e = strs(&j, "env", QP_MAX_ENV, &o->env, &o->nenv, err)) || (e = strs(&j, "publish", 64, &pub, &npub, err)))
+	    (e = num(&j, "memory", OPT_MEMORY_MIN_MB, OPT_MEMORY_MAX_MB, &o->memory_mb, err)) ||
+	    (e = num(&j, "cpus", 1, 64, &o->cpus, err)) || (e = strs(&j, "env", QP_MAX_ENV, &o->env, &o->nenv, err)) ||
+	    (e = strs(&j, "publish", MAX_PORTS, &pub, &npub, err)))
 		goto out;
 	o->entrypoint_set = json_get(&j, 0, "entrypoint") >= 0;
 	if (o->workdir && o->workdir[0] != '/') {
@@ -143,8 +151,7 @@ int baked_read(const char *text, size_t n, struct opts *o, struct qerr *err)
 		goto out;
 	}
 	for (size_t i = 0; i < o->nenv; i++) {
-		const char *kv = o->env[i];
-		if (!*kv || *kv == '=' || kv[strcspn(kv, "= \t")] == ' ' || kv[strcspn(kv, "= \t")] == '\t') {
+		if (!opt_env_ok(o->env[i])) {
 			e = qerr_set(err, EINVAL, "the launch config: env[%zu] needs a name without spaces", i);
 			goto out;
 		}

@@ -1,16 +1,12 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * optdetach.c: the run flags of a VM that others look at and keep running,
- * with docker's meaning (podman's for --sdnotify):
- *   -l, --label KEY=VALUE                Config.Labels, over the image's
- *   --health-cmd CMD                     Healthcheck.Test ["CMD-SHELL", CMD]
- *   --health-interval/-timeout/-start-period/-start-interval DURATION
- *   --health-retries N                   each over the image's HEALTHCHECK field
- *   --no-healthcheck                     Test ["NONE"]: the image's check is off
- *   -a, --attach STDIN|STDOUT|STDERR     the streams a foreground run shows
- *   --sdnotify conmon|healthy|ignore     READY=1 to $NOTIFY_SOCKET when the
- *                                        command runs, or once it is healthy
- * and health_config(), the check a VM runs: the image's, the flags over it.
+ * optdetach.c: the values of the run flags of a VM that others look at and
+ * keep running, with docker's meaning (podman's for --sdnotify): -l's
+ * labels (Config.Labels, over the image's), the --health-* flags (each
+ * over its field of the image's HEALTHCHECK; --no-healthcheck turns the
+ * image's off), --attach's streams, --sdnotify's moment for READY=1; their
+ * spellings and help are rows of flags.c. And health_config(), the check a
+ * VM runs: the image's, the flags over it.
  */
 #include <errno.h>
 #include <stdio.h>

@@ -51,7 +51,8 @@ int opt_parse_bytes(const char *s, double *bytes)
 int opt_parse_size_mb(const char *s, long *mb)
 {
 	double bytes;
-	if (opt_parse_bytes(s, &bytes) < 0 || bytes < 64.0 * 1024 * 1024 || bytes > 1024.0 * 1024 * 1024 * 1024)
+	if (opt_parse_bytes(s, &bytes) < 0 || bytes < OPT_MEMORY_MIN_MB * 1048576.0 ||
+	    bytes > OPT_MEMORY_MAX_MB * 1048576.0)
 		return -ERANGE;
 	*mb = (long)(bytes / (1024 * 1024));
 	return 0;
@@ -110,13 +111,19 @@ out:
 	return e;
 }
 
+bool opt_env_ok(const char *kv)
+{
+	size_t n = strcspn(kv, "= \t");
+	return n && kv[n] != ' ' && kv[n] != '\t';
+}
+
 /* -e K=V, or -e K: the host's value, or (when the host has none) K
  * without '=', which erases K from the image's and qpod's defaults as
  * docker does (HOSTNAME included). */
 int opt_add_env(struct opts *o, const char *kv)
 {
 	char *entry = NULL;
-	if (!*kv || *kv == '=' || kv[strcspn(kv, "= \t")] == ' ' || kv[strcspn(kv, "= \t")] == '\t')
+	if (!opt_env_ok(kv))
 		return opt_bad("--env %s: needs a name without spaces", kv);
 	const char *v = strchr(kv, '=') ? NULL : getenv(kv);
 	if (v ? asprintf(&entry, "%s=%s", kv, v) < 0 : !(entry = strdup(kv)))
@@ -151,7 +158,7 @@ int opt_env_file(struct opts *o, const char *path)
 		char *kv = line + strspn(line, " \t");
 		if (!*kv || *kv == '#')
 			continue;
-		if (*kv == '=' || kv[strcspn(kv, "= \t")] == ' ' || kv[strcspn(kv, "= \t")] == '\t') {
+		if (!opt_env_ok(kv)) {
 			fprintf(stderr, "qpod: --env-file %s:%d: \"%.60s\" is not NAME=VALUE\n", path, no, kv);
 			e = -EINVAL;
 		} else {
@@ -268,10 +275,6 @@ int opt_number(const char *flag, const char *s, double min, double max, double *
 	return 0;
 }
 
-enum { O_ENTRYPOINT = 256, O_CPUS, O_TIMEOUT, O_ACCEL, O_BOOT, O_CONSOLE, O_KERNEL, O_INITRD,
-       O_PLATFORM, O_MAXBYTES, O_RESULT, O_TIMINGS, O_DEBUG, O_CACHE, O_VERSION, O_HELP, O_NETWORK,
-       O_DNS, O_ADDHOST };
-
 int opt_one_of(const char *flag, const char *v, const char *a, const char *b, const char *c)
 {
 	if (!strcmp(v, a) || !strcmp(v, b) || (c && !strcmp(v, c)))
@@ -280,7 +283,6 @@ int opt_one_of(const char *flag, const char *v, const char *a, const char *b, co
 		c ? c : "");
 	return -EINVAL;
 }
-
 
 /* --tmpfs PATH[:OPTIONS], options as mount(8) takes them for tmpfs. */
 int opt_add_tmpfs(struct opts *o, const char *spec)

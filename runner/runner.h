@@ -137,15 +137,26 @@ struct opts {
 	char **argv;       /* the flags and arguments after `run`, NULL-terminated (qpod restart) */
 };
 
+/* The flags are flags.h's table; these parse a command line with it. */
 int opts_parse(int argc, char **argv, struct opts *o);
+/* The same for `qpod bundle`: a flag whose row a bundle may not take is
+ * refused, named, before its value is looked at. */
+int opts_parse_bundle(int argc, char **argv, struct opts *o);
 /* What opts_parse allocated (env, vols); the rest points into argv. */
 void opts_free(struct opts *o);
 void usage(FILE *f);
 
+/* The memory a run (-m) or a bundle's launch config may ask for, in MiB. */
+#define OPT_MEMORY_MIN_MB 64
+#define OPT_MEMORY_MAX_MB (1024L * 1024)
+
 /* optval.c: one flag's value each; 0, or -EINVAL after one line on stderr. */
 int opt_bad(const char *fmt, const char *arg);
 int opt_parse_bytes(const char *s, double *bytes);
+/* A size from OPT_MEMORY_MIN_MB to OPT_MEMORY_MAX_MB, in MiB; else -ERANGE. */
 int opt_parse_size_mb(const char *s, long *mb);
+/* An -e, --env-file or launch config entry: K=V or K, K not empty, no blanks. */
+bool opt_env_ok(const char *kv);
 int opt_number(const char *flag, const char *s, double min, double max, double *out);
 int opt_one_of(const char *flag, const char *v, const char *a, const char *b, const char *c);
 int opt_bool(const char *flag, const char *v, bool *out);

@@ -133,11 +133,13 @@ with open(sys.argv[2], "a") as f:
 # mk_fakeqemu DIR: a qemu-system-x86_64 and -aarch64 in DIR (exported as FAKEBIN) that
 # only says it started, on its stderr, which qpod shows; refused_line puts
 # it first on PATH where no VM may start. (A mark on the host's disk could
-# not be written from inside qemu's jail.)
+# not be written from inside qemu's jail.) It lives a second: one that ends
+# at once is often gone before pasta opens its network namespace, and the
+# run then says "/proc/PID/ns/net: No such file or directory" instead.
 mk_fakeqemu() {
 	export FAKEBIN=$1
 	mkdir -p "$FAKEBIN"
-	printf '#!/bin/sh\necho fake-qemu-started >&2\nexit 1\n' > "$FAKEBIN/qemu-system-x86_64"
+	printf '#!/bin/sh\necho fake-qemu-started >&2\nsleep 1\nexit 1\n' > "$FAKEBIN/qemu-system-x86_64"
 	chmod +x "$FAKEBIN/qemu-system-x86_64"
 	cp "$FAKEBIN/qemu-system-x86_64" "$FAKEBIN/qemu-system-aarch64"
 }

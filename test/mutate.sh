@@ -44,7 +44,7 @@ MUTATIONS=(
 	"jail_caps|jail|drop_privileges|qemu keeps its capability bounding set"
 	"jail_seccomp|jail|qemu_argv|qemu starts without its seccomp filter (-sandbox)"
 	"jail_root_fs|jail|jail_init|qemu's jail shows it the host's /home"
-	"host_loopback|network escape|opts_parse|the default network reaches the host's loopback"
+	"host_loopback|network escape|opts_parse_as|the default network reaches the host's loopback"
 	"volume_model|escape|qemu_argv|volumes are shared security_model=none: what guest root makes lands on the host as is"
 	"file_volume|escape|jail_of|a single-file volume shares its whole directory"
 	"console_trim|escape|vm_console_trim|the guest's console grows without bound"
@@ -55,6 +55,7 @@ MUTATIONS=(
 	"vm_restart|escape|monitor_run|a VM that dies under its command is booted again at once, for ever"
 	"cgroup_limit|unit-runner_cgroup|cgroup_make|a VM's cgroup gets no memory limit"
 	"guest_arch|arm64|guest_arch|an image's platform is ignored: every run boots the host's guest"
+	"bundle_refuse|flags|flag_of|qpod bundle takes the flags without a value that the table marks not bakeable (-d, --rm, -i)"
 )
 
 # old text, then new text, per mutation (bash $'...' for tabs and newlines)
@@ -154,7 +155,7 @@ edit_jail_root_fs() {
 		$'if ((access(base[i].src, F_OK) == 0 || i == 0) && !(i == 1 && (jail_add(j, "/home", 0, "/home"), 0))) /* mutant: /home too */'
 }
 edit_host_loopback() {
-	replace opts_parse $'o->network = true;' \
+	replace opts_parse_as $'o->network = true;' \
 		$'o->network = true;\n\to->host_loopback = true; /* mutant: the host\'s loopback by default */'
 }
 edit_volume_model() {
@@ -196,6 +197,10 @@ edit_cgroup_limit() {
 edit_guest_arch() {
 	replace guest_arch $'const char *plat = l->img.platform[0] ? l->img.platform : l->o.platform;' \
 		$'const char *plat = NULL; /* mutant: the host\'s guest for every image */'
+}
+edit_bundle_refuse() {
+	replace flag_of $'if (bundle && r->bundle == BUNDLE_REFUSE) {' \
+		$'if (bundle && r->bundle == BUNDLE_REFUSE && r->arg == ARG_VALUE) { /* mutant: -d, --rm, -i baked (into nothing) */'
 }
 # ---------------------------------------------------------------------------
 
