@@ -92,7 +92,7 @@ edit_baked_loopback() {
 		$'(void)0; /* mutant: baked ports on every address */'
 }
 edit_bearer_creds() {
-	replace bearer $'r->basic = *r->user != \'\\0\';' $'r->basic = false; /* mutant */'
+	replace bearer $'r->basic = *r->user != \'\\0\';' $'r->basic = false; /* mutant: the token server gets no credentials */'
 }
 edit_machine_allowlist() {
 	replace machine_ok $'if (!one_of(w, a->machine_opts))' \
