@@ -523,7 +523,10 @@ int jail_ns_fds(pid_t pid, int *user, int *net, struct qerr *err)
 	*net = *user < 0 ? -1 : open(path, O_RDONLY | O_CLOEXEC);
 	if (*net >= 0)
 		return 0;
-	int e = qerr_sys(err, errno, "%s", path);
+	/* No such file: the process is gone (qemu refused its arguments, or
+	 * died), which is what to say; its own words follow in the log. */
+	int e = errno == ENOENT ? qerr_set(err, ESRCH, "qemu (pid %d) exited as it started", (int)pid)
+				: qerr_sys(err, errno, "%s", path);
 	io_close(user);
 	return e;
 }
