@@ -275,8 +275,10 @@ static int make_point(const char *dst, bool file)
 static int tree(const struct plan *p, const struct jail_mount *m)
 {
 	bool dir = !(m->flags & JAIL_FILE);
-	int fd = open_tree(AT_FDCWD, m->src, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_SYMLINK_NOFOLLOW |
-			   (dir ? AT_RECURSIVE : 0));
+	/* A link is followed as jail_add's stat followed it (an images dir may
+	 * link its firmware); the identity check below is the guard: what is
+	 * bound is the very file or directory that was planned. */
+	int fd = open_tree(AT_FDCWD, m->src, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | (dir ? AT_RECURSIVE : 0));
 	struct stat st;
 	if (fd < 0)
 		fail(p, errno, "open %s", m->src);
