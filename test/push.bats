@@ -22,8 +22,54 @@ free_port() {
 	python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
 }
 
+# wait_401 URL LOG: URL answers 401 (a server that wants credentials is up),
+# within 10 s; else LOG is shown.
+wait_401() {
+	local i code
+	for i in $(seq 100); do
+		code=$(curl -s --cacert "$BATS_FILE_TMPDIR/ca.crt" -o /dev/null -w '%{http_code}' "$1" || true)
+		[ "$code" = 401 ] && return 0
+		sleep 0.1
+	done
+	echo "# $1 did not start: $(cat "$2")" >&3
+	return 1
+}
+
+# start_registry DIR PORT: Debian's registry on https://127.0.0.1:PORT with
+# the file's TLS certificate, storage in DIR/storage, the auth section read
+# from stdin (YAML, two-space indent), its pid in DIR/reg.pid; a host that
+# trusts the CA (certs.d) keeps its ca.crt.
+start_registry() {
+	local d=$1 port=$2
+	{
+		printf 'version: 0.1\nlog:\n  level: error\n  accesslog:\n    disabled: true\n'
+		printf 'storage:\n  filesystem:\n    rootdirectory: %s/storage\n' "$d"
+		printf 'http:\n  addr: 127.0.0.1:%s\n  tls:\n    certificate: %s\n    key: %s\n' \
+			"$port" "$BATS_FILE_TMPDIR/reg.crt" "$BATS_FILE_TMPDIR/reg.key"
+		printf 'auth:\n'
+		cat
+	} > "$d/reg.yml"
+	# (the registry reads REGISTRY_* as its own settings: REGISTRY_AUTH_FILE is qpod's)
+	env -u REGISTRY_AUTH_FILE docker-registry serve "$d/reg.yml" > "$d/reg.log" 2>&1 3>&- &
+	echo $! > "$d/reg.pid"
+	wait_401 "https://127.0.0.1:$port/v2/" "$d/reg.log" || return 1
+	mkdir -p "$XDG_CONFIG_HOME/containers/certs.d/127.0.0.1:$port"
+	cp "$BATS_FILE_TMPDIR/ca.crt" "$XDG_CONFIG_HOME/containers/certs.d/127.0.0.1:$port/ca.crt"
+}
+
+# stop_pids FILE...: kill the process each FILE names, and wait for it.
+stop_pids() {
+	local f
+	for f in "$@"; do
+		[ -f "$f" ] || continue
+		kill "$(cat "$f")" 2>/dev/null || true
+		while kill -0 "$(cat "$f")" 2>/dev/null; do sleep 0.05; done
+	done
+	return 0
+}
+
 setup_file() {
-	local d=$BATS_FILE_TMPDIR i code
+	local d=$BATS_FILE_TMPDIR t
 	for t in docker-registry skopeo htpasswd openssl curl; do
 		command -v "$t" > /dev/null || { echo "# $t missing (make deps-test)" >&3; return 1; }
 	done
@@ -37,37 +83,13 @@ setup_file() {
 	export PORT
 	PORT=$(free_port)
 	export REF=127.0.0.1:$PORT/qpod/app:1
-	cat > "$d/reg.yml" <<-EOF
-	version: 0.1
-	log:
-	  level: error
-	  accesslog:
-	    disabled: true
-	storage:
-	  filesystem:
-	    rootdirectory: $d/storage
-	http:
-	  addr: 127.0.0.1:$PORT
-	  tls:
-	    certificate: $d/reg.crt
-	    key: $d/reg.key
-	auth:
+	# What a host that trusts the CA and has the credentials keeps.
+	export XDG_CONFIG_HOME=$d/config REGISTRY_AUTH_FILE=$d/auth.json
+	start_registry "$d" "$PORT" <<-EOF || return 1
 	  htpasswd:
 	    realm: qpod-test
 	    path: $d/htpasswd
 	EOF
-	docker-registry serve "$d/reg.yml" > "$d/reg.log" 2>&1 3>&- &
-	echo $! > "$d/reg.pid"
-	for i in $(seq 100); do
-		code=$(curl -s --cacert "$d/ca.crt" -o /dev/null -w '%{http_code}' "https://127.0.0.1:$PORT/v2/" || true)
-		[ "$code" = 401 ] && break
-		sleep 0.1
-	done
-	[ "$code" = 401 ] || { echo "# the registry did not start: $(cat "$d/reg.log")" >&3; return 1; }
-	# What a host that trusts the CA and has the credentials keeps.
-	export XDG_CONFIG_HOME=$d/config REGISTRY_AUTH_FILE=$d/auth.json
-	mkdir -p "$XDG_CONFIG_HOME/containers/certs.d/127.0.0.1:$PORT"
-	cp "$d/ca.crt" "$XDG_CONFIG_HOME/containers/certs.d/127.0.0.1:$PORT/ca.crt"
 	printf '{"auths": {"127.0.0.1:%s": {"auth": "%s"}}}\n' "$PORT" "$(printf qpod:s3cret | base64)" > "$REGISTRY_AUTH_FILE"
 	export QPOD_CACHE=$d/cache APP=$d/app.qpod SOURCE_DATE_EPOCH=1700000000
 	ssh-keygen -q -t ed25519 -N '' -C ci -f "$d/key"
@@ -75,11 +97,7 @@ setup_file() {
 }
 
 teardown_file() {
-	local f=$BATS_FILE_TMPDIR/reg.pid
-	[ -f "$f" ] || return 0
-	kill "$(cat "$f")" 2>/dev/null || true
-	while kill -0 "$(cat "$f")" 2>/dev/null; do sleep 0.05; done
-	return 0
+	stop_pids "$BATS_FILE_TMPDIR/reg.pid"
 }
 
 setup() {
@@ -156,7 +174,7 @@ setup() {
 # the token server test/bundle/tokenserver.py: both on 127.0.0.1, TLS from
 # this run's CA, the token signed by a key whose certificate the CA signed.
 start_token_registry() {
-	local d=$BATS_TEST_TMPDIR i code
+	local d=$BATS_TEST_TMPDIR
 	openssl req -newkey rsa:2048 -nodes -keyout "$d/sign.key" -out "$d/sign.csr" -subj /CN=qpod-token 2>/dev/null
 	openssl x509 -req -in "$d/sign.csr" -CA "$BATS_FILE_TMPDIR/ca.crt" -CAkey "$BATS_FILE_TMPDIR/ca.key" \
 		-CAcreateserial -out "$d/sign.crt" -days 1 2>/dev/null
@@ -165,59 +183,19 @@ start_token_registry() {
 	python3 "$REPO/test/bundle/tokenserver.py" "$TPORT" "$BATS_FILE_TMPDIR/reg.crt" "$BATS_FILE_TMPDIR/reg.key" \
 		"$d/sign.crt" "$d/sign.key" qpod-test-issuer qpod:s3cret "$d/tokens.log" > "$d/token.out" 2>&1 3>&- &
 	echo $! > "$d/token.pid"
-	for i in $(seq 100); do
-		code=$(curl -s --cacert "$BATS_FILE_TMPDIR/ca.crt" -o /dev/null -w '%{http_code}' "https://127.0.0.1:$TPORT/token" || true)
-		[ "$code" = 401 ] && break
-		sleep 0.1
-	done
-	[ "$code" = 401 ] || { echo "# the token server did not start: $(cat "$d/token.out")" >&3; return 1; }
-	cat > "$d/breg.yml" <<-EOF2
-	version: 0.1
-	log:
-	  level: error
-	  accesslog:
-	    disabled: true
-	storage:
-	  filesystem:
-	    rootdirectory: $d/bstorage
-	http:
-	  addr: 127.0.0.1:$BPORT
-	  tls:
-	    certificate: $BATS_FILE_TMPDIR/reg.crt
-	    key: $BATS_FILE_TMPDIR/reg.key
-	auth:
+	wait_401 "https://127.0.0.1:$TPORT/token" "$d/token.out" || return 1
+	start_registry "$d" "$BPORT" <<-EOF || return 1
 	  token:
 	    realm: https://127.0.0.1:$TPORT/token
 	    service: qpod-test
 	    issuer: qpod-test-issuer
 	    rootcertbundle: $BATS_FILE_TMPDIR/ca.crt
-	EOF2
-	# (the registry reads REGISTRY_* as its own settings: REGISTRY_AUTH_FILE is qpod's)
-	env -u REGISTRY_AUTH_FILE docker-registry serve "$d/breg.yml" > "$d/breg.log" 2>&1 3>&- &
-	echo $! > "$d/breg.pid"
-	for i in $(seq 100); do
-		code=$(curl -s --cacert "$BATS_FILE_TMPDIR/ca.crt" -o /dev/null -w '%{http_code}' "https://127.0.0.1:$BPORT/v2/" || true)
-		[ "$code" = 401 ] && break
-		sleep 0.1
-	done
-	[ "$code" = 401 ] || { echo "# the registry did not start: $(cat "$d/breg.log")" >&3; return 1; }
-	mkdir -p "$XDG_CONFIG_HOME/containers/certs.d/127.0.0.1:$BPORT"
-	cp "$BATS_FILE_TMPDIR/ca.crt" "$XDG_CONFIG_HOME/containers/certs.d/127.0.0.1:$BPORT/ca.crt"
+	EOF
 	printf '{"auths": {"127.0.0.1:%s": {"auth": "%s"}}}\n' "$BPORT" "$(printf qpod:s3cret | base64)" > "$d/bauth.json"
 }
 
-stop_token_registry() {
-	local f
-	for f in "$BATS_TEST_TMPDIR/token.pid" "$BATS_TEST_TMPDIR/breg.pid"; do
-		[ -f "$f" ] || continue
-		kill "$(cat "$f")" 2>/dev/null || true
-		while kill -0 "$(cat "$f")" 2>/dev/null; do sleep 0.05; done
-	done
-	return 0
-}
-
 teardown() {
-	stop_token_registry
+	stop_pids "$BATS_TEST_TMPDIR/token.pid" "$BATS_TEST_TMPDIR/reg.pid"
 }
 
 @test "a registry that hands out Bearer tokens: push and pull through its token server; refused credentials: 125, one line" {
