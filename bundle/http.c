@@ -14,16 +14,17 @@
 #include <string.h>
 #include <unistd.h>
 
-#include <curl/curl.h>
 #include <nettle/base64.h>
 
 #include "bundle.h"
 #include "common/common.h"
+#include "curl.h"
 #include "io.h"
 #include "json.h"
 #include "registry.h"
 
 struct reg {
+	const struct qcurl *cu;     /* libcurl (curl.h) */
 	CURL *c;
 	char host[256], repo[256], name[520], scheme[8];
 	char user[256], pass[256];  /* "" for none */
@@ -143,10 +144,9 @@ int reg_open(struct reg **out, const char *host, const char *repo, bool push, co
 	if ((e = credentials(r, o, err)))
 		return e;
 	cert_dir(r);
-	static bool inited;
-	if (!inited && curl_global_init(CURL_GLOBAL_DEFAULT) == 0)
-		inited = true;
-	if (!(r->c = curl_easy_init()))
+	if (!(r->cu = qcurl(err)))
+		return -err->code;
+	if (!(r->c = r->cu->easy_init()))
 		return qerr_set(err, ENOMEM, "libcurl: no handle");
 	return 0;
 }
@@ -156,7 +156,7 @@ void reg_close(struct reg *r)
 	if (!r)
 		return;
 	if (r->c)
-		curl_easy_cleanup(r->c);
+		r->cu->easy_cleanup(r->c);
 	explicit_bzero(r->pass, sizeof r->pass);
 	explicit_bzero(r->bearer, sizeof r->bearer);
 	free(r);
@@ -261,67 +261,67 @@ static int http_perform(struct reg *r, const char *method, const char *url, cons
 	CURL *c = r->c;
 	struct curl_slist *h = NULL;
 	char line[8400], cerr[CURL_ERROR_SIZE] = "";
-	curl_easy_reset(c);
-	curl_easy_setopt(c, CURLOPT_URL, url);
-	curl_easy_setopt(c, CURLOPT_ERRORBUFFER, cerr);
-	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, 30L);
-	curl_easy_setopt(c, CURLOPT_LOW_SPEED_LIMIT, 1L);
-	curl_easy_setopt(c, CURLOPT_LOW_SPEED_TIME, 60L);
-	curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
-	curl_easy_setopt(c, CURLOPT_REDIR_PROTOCOLS_STR, r->verify ? "https" : "http,https");
-	curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 1L);
-	curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 2L);
+	r->cu->easy_reset(c);
+	r->cu->easy_setopt(c, CURLOPT_URL, url);
+	r->cu->easy_setopt(c, CURLOPT_ERRORBUFFER, cerr);
+	r->cu->easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+	r->cu->easy_setopt(c, CURLOPT_CONNECTTIMEOUT, 30L);
+	r->cu->easy_setopt(c, CURLOPT_LOW_SPEED_LIMIT, 1L);
+	r->cu->easy_setopt(c, CURLOPT_LOW_SPEED_TIME, 60L);
+	r->cu->easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
+	r->cu->easy_setopt(c, CURLOPT_REDIR_PROTOCOLS_STR, r->verify ? "https" : "http,https");
+	r->cu->easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 1L);
+	r->cu->easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 2L);
 	if (r->ca[0])
-		curl_easy_setopt(c, CURLOPT_CAINFO, r->ca);
-	curl_easy_setopt(c, CURLOPT_USERAGENT, "qpod");
-	curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
-	curl_easy_setopt(c, CURLOPT_HEADERDATA, resp);
-	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_write);
-	curl_easy_setopt(c, CURLOPT_WRITEDATA, resp);
+		r->cu->easy_setopt(c, CURLOPT_CAINFO, r->ca);
+	r->cu->easy_setopt(c, CURLOPT_USERAGENT, "qpod");
+	r->cu->easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
+	r->cu->easy_setopt(c, CURLOPT_HEADERDATA, resp);
+	r->cu->easy_setopt(c, CURLOPT_WRITEFUNCTION, on_write);
+	r->cu->easy_setopt(c, CURLOPT_WRITEDATA, resp);
 	if (!strcmp(method, "GET"))
-		curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 1L);
+		r->cu->easy_setopt(c, CURLOPT_FOLLOWLOCATION, 1L);
 	if (!strcmp(method, "HEAD"))
-		curl_easy_setopt(c, CURLOPT_NOBODY, 1L);
+		r->cu->easy_setopt(c, CURLOPT_NOBODY, 1L);
 	else if (strcmp(method, "GET"))
-		curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
+		r->cu->easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
 	if (with_body) {
 		b->done = 0;
-		curl_easy_setopt(c, CURLOPT_UPLOAD, 1L);
-		curl_easy_setopt(c, CURLOPT_READFUNCTION, on_read);
-		curl_easy_setopt(c, CURLOPT_READDATA, b);
-		curl_easy_setopt(c, CURLOPT_INFILESIZE_LARGE, (curl_off_t)b->size);
+		r->cu->easy_setopt(c, CURLOPT_UPLOAD, 1L);
+		r->cu->easy_setopt(c, CURLOPT_READFUNCTION, on_read);
+		r->cu->easy_setopt(c, CURLOPT_READDATA, b);
+		r->cu->easy_setopt(c, CURLOPT_INFILESIZE_LARGE, (curl_off_t)b->size);
 	} else if (!strcmp(method, "POST") || !strcmp(method, "PUT")) {
-		curl_easy_setopt(c, CURLOPT_POSTFIELDS, "");
-		curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, 0L);
+		r->cu->easy_setopt(c, CURLOPT_POSTFIELDS, "");
+		r->cu->easy_setopt(c, CURLOPT_POSTFIELDSIZE, 0L);
 	}
 	if (type) {
 		snprintf(line, sizeof line, "Content-Type: %s", type);
-		h = curl_slist_append(h, line);
+		h = r->cu->slist_append(h, line);
 	}
 	if (accept) {
 		snprintf(line, sizeof line, "Accept: %s", accept);
-		h = curl_slist_append(h, line);
+		h = r->cu->slist_append(h, line);
 	}
-	h = curl_slist_append(h, "Expect:");
+	h = r->cu->slist_append(h, "Expect:");
 	if (r->bearer[0]) {
 		snprintf(line, sizeof line, "Authorization: Bearer %s", r->bearer);
-		h = curl_slist_append(h, line);
+		h = r->cu->slist_append(h, line);
 	} else if (r->basic) {
-		curl_easy_setopt(c, CURLOPT_HTTPAUTH, (long)CURLAUTH_BASIC);
-		curl_easy_setopt(c, CURLOPT_USERNAME, r->user);
-		curl_easy_setopt(c, CURLOPT_PASSWORD, r->pass);
+		r->cu->easy_setopt(c, CURLOPT_HTTPAUTH, (long)CURLAUTH_BASIC);
+		r->cu->easy_setopt(c, CURLOPT_USERNAME, r->user);
+		r->cu->easy_setopt(c, CURLOPT_PASSWORD, r->pass);
 	}
-	curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
+	r->cu->easy_setopt(c, CURLOPT_HTTPHEADER, h);
 	resp->code = 0;
 	resp->got = resp->len = 0;
-	CURLcode cc = curl_easy_perform(c);
-	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &resp->code);
-	curl_slist_free_all(h);
+	CURLcode cc = r->cu->easy_perform(c);
+	r->cu->easy_getinfo(c, CURLINFO_RESPONSE_CODE, &resp->code);
+	r->cu->slist_free_all(h);
 	explicit_bzero(line, sizeof line);
 	if (cc != CURLE_OK)
 		return qerr_set(err, cc == CURLE_PEER_FAILED_VERIFICATION || cc == CURLE_SSL_CACERT_BADFILE ? EPERM : EIO,
-				"%s: %s %s: %s", r->name, method, url, *cerr ? cerr : curl_easy_strerror(cc));
+				"%s: %s %s: %s", r->name, method, url, *cerr ? cerr : r->cu->easy_strerror(cc));
 	return 0;
 }
 
@@ -334,11 +334,11 @@ static int bearer(struct reg *r, const char *challenge, struct qerr *err)
 	param(challenge, "scope", scope, sizeof scope);
 	if (strncmp(realm, "https://", 8) && strncmp(realm, "http://", 7))
 		return qerr_set(err, EPROTO, "%s: a Bearer challenge without a realm", r->name);
-	char *es = curl_easy_escape(r->c, service, 0), *sc = curl_easy_escape(r->c, scope, 0);
+	char *es = r->cu->easy_escape(r->c, service, 0), *sc = r->cu->easy_escape(r->c, scope, 0);
 	snprintf(url, sizeof url, "%s%sservice=%s%s%s", realm, strchr(realm, '?') ? "&" : "?", es ? es : "",
 		 *scope ? "&scope=" : "", *scope && sc ? sc : "");
-	curl_free(es);
-	curl_free(sc);
+	r->cu->free(es);
+	r->cu->free(sc);
 	struct reg_resp t = { .fd = -1, .max = 65536 };
 	struct body none = { 0 };
 	r->bearer[0] = '\0';

@@ -12,7 +12,7 @@ $(OBJ)/host/cli/%.o: HOST_CFLAGS += -Irunner -Ipacker -Ibundle -DQPOD_VERSION=\"
 
 $(QPOD): $(CLI_SRCS:%.c=$(OBJ)/host/%.o) $(BUNDLE_OBJS) $(RUNNER_OBJS) $(PROTO_HOST_OBJS) $(LIB_HOST_OBJS) $(PACKER_LIB)
 	@mkdir -p $(@D)
-	$(call quiet,LD,$@)$(CC) $(HOST_LDFLAGS) -o $@ $(filter %.o,$^) $(PACKER_LIB) $(PACKER_LDLIBS) -lcurl -lm
+	$(call quiet,LD,$@)$(CC) $(HOST_LDFLAGS) -o $@ $(filter %.o,$^) $(PACKER_LIB) $(PACKER_LDLIBS) -ldl -lm
 
 BINS += $(QPOD)
 

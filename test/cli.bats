@@ -55,3 +55,9 @@ setup() {
 	run ./qpod cache bogus
 	[ "$status" -eq 125 ]
 }
+
+@test "qpod starts with libc and libm only: libcurl is opened when a registry is spoken to (bundle/curl.h)" {
+	run readelf -d "$QPOD"
+	[ "$status" -eq 0 ]
+	[ "$(grep NEEDED <<<"$output" | grep -o '\[.*\]' | sort | tr '\n' ' ')" = "[libc.so.6] [libm.so.6] " ]
+}
