@@ -24,6 +24,7 @@
 #include <stdio.h>
 #include <sys/types.h>
 
+#include "clock.h"
 #include "err.h"
 #include "packer.h"
 #include "proto.h"
@@ -624,8 +625,6 @@ void session_destroy(struct session *s);
 /* A request whose ACK the owner wants (hooks.answer): -ESRCH unless running. */
 int session_request(struct session *s, uint32_t type, struct jw *w);
 int session_restart(struct session *s, struct qerr *err);
-
-double now_s(void);
 
 /* image.c: IMAGE to a root directory and the process to run (packer.h). */
 struct image;

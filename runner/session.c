@@ -50,13 +50,6 @@
 #include "io.h"
 #include "runner.h"
 
-double now_s(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 static int fail(struct session *s, int errnum, const char *fmt, const char *arg)
 {
 	if (!s->rc)
