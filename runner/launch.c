@@ -23,6 +23,7 @@
 #include "io.h"
 #include "packer.h"
 #include "runner.h"
+#include "trust.h"
 
 static void random_hostname(char *buf, size_t cap)
 {

@@ -695,9 +695,6 @@ struct vmstate {
 	int64_t created, started, finished;   /* CLOCK_REALTIME ns */
 	char error[256];
 };
-/* mkdir if missing, then insist it is ours and private (0700), with nobody
- * else able to write along its path (lib/trust.h); templates too. */
-int private_dir(const char *path, struct qerr *err);
 int state_root(char *out, size_t cap, struct qerr *err);
 /* Claim NAME (NULL: a generated one) and make the VM's directory. */
 int state_new(const char *name, struct vmstate *st, char *dir, size_t cap, struct qerr *err);

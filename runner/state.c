@@ -33,12 +33,6 @@
 #include "runner.h"
 #include "trust.h"
 
-int private_dir(const char *path, struct qerr *err)
-{
-	int fd = trust_dir(path, TRUST_CREATE | TRUST_PRIVATE, err);
-	return fd < 0 ? fd : close(fd) * 0;
-}
-
 int state_root(char *out, size_t cap, struct qerr *err)
 {
 	const char *xdg = getenv("XDG_RUNTIME_DIR");

@@ -56,6 +56,7 @@
 #include "common/common.h"
 #include "io.h"
 #include "runner.h"
+#include "trust.h"
 
 #define TMPL_FORMAT 1
 #define TMPL_KEEP   16
