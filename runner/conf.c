@@ -7,8 +7,8 @@
  * next to the binary: ../images (the build tree, out/bin -> out/images) and
  * ../share/qpod/images (an installed runner); that is the host's
  * architecture's, another's is beside it as DIR-NAME (arch.c), and its
- * vm.conf must say arch=NAME. conf_settings puts the flags over vm.conf
- * once; everything after reads the merged settings. A bundle brings its own
+ * vm.conf must say arch=NAME. launch.c's conf_settings puts the flags over
+ * vm.conf once; everything after reads the merged settings. A bundle brings its own
  * directory of them (conf_load_dir), never the build tree's.
  */
 #include <errno.h>
@@ -187,27 +187,12 @@ int conf_parse(struct vmconf *c, char *text, const char *path, struct qerr *err)
 }
 
 /* The boot paths an arch has: qboot's two, or the kernel loaded directly. */
-static int boot_check(const struct arch *a, const char *boot, struct qerr *err)
+int conf_boot_check(const struct arch *a, const char *boot, struct qerr *err)
 {
 	if (a->firmware ? !strcmp(boot, "fwcfg") || !strcmp(boot, "cbfs") : !strcmp(boot, "direct"))
 		return 0;
 	return qerr_set(err, EINVAL, "boot \"%s\": an %s guest boots %s", boot, a->name,
 			a->firmware ? "fwcfg or cbfs (qboot)" : "direct (qemu loads its kernel)");
-}
-
-int conf_settings(const struct vmconf *c, const struct opts *o, struct settings *s, struct qerr *err)
-{
-	*s = (struct settings){
-		.boot = o->boot ? o->boot : c->boot,
-		.memory_mb = o->memory_mb ? o->memory_mb : c->memory_mb,
-		.cpus = o->cpus ? o->cpus : c->cpus,
-		.boot_timeout = c->boot_timeout,
-		.shutdown_timeout = c->shutdown_timeout,
-		.timeout = o->timeout,
-	};
-	if (boot_check(c->arch, s->boot, err) || !(s->accel = accel_pick(o->accel ? o->accel : c->accel, c->arch, err)))
-		return -EINVAL;
-	return 0;
 }
 
 const char *conf_root_dev(const struct vmconf *c)

@@ -105,6 +105,22 @@ static int guest_arch(struct launch *l, const struct arch **out)
 			plat, have);
 }
 
+/* What a run uses: the flags over vm.conf (runner.h). */
+int conf_settings(const struct vmconf *c, const struct opts *o, struct settings *s, struct qerr *err)
+{
+	*s = (struct settings){
+		.boot = o->boot ? o->boot : c->boot,
+		.memory_mb = o->memory_mb ? o->memory_mb : c->memory_mb,
+		.cpus = o->cpus ? o->cpus : c->cpus,
+		.boot_timeout = c->boot_timeout,
+		.shutdown_timeout = c->shutdown_timeout,
+		.timeout = o->timeout,
+	};
+	if (conf_boot_check(c->arch, s->boot, err) || !(s->accel = accel_pick(o->accel ? o->accel : c->accel, c->arch, err)))
+		return -EINVAL;
+	return 0;
+}
+
 /* Settings and boot files: the VM without its image. */
 static int launch_vm(struct launch *l)
 {

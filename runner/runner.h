@@ -248,7 +248,10 @@ struct settings {
 	double timeout;        /* --timeout; 0: none */
 };
 
+/* launch.c: the flags over c (the flags are the launch's, vm.conf the VM's). */
 int conf_settings(const struct vmconf *c, const struct opts *o, struct settings *s, struct qerr *err);
+/* boot is one of the boot paths arch has: qboot's two, or the kernel loaded directly. */
+int conf_boot_check(const struct arch *a, const char *boot, struct qerr *err);
 int conf_file(const struct vmconf *c, const char *name, const char *override, char *out, size_t cap,
 	      struct qerr *err);
 int conf_kernel(const struct vmconf *c, long cpus, const char *override, char *out, size_t cap,
