@@ -17,7 +17,7 @@
  * later than it, as reproducible-builds.org asks).
  * Device nodes and sockets are left out (the guest's /dev is devtmpfs),
  * except the placeholders of a rootless cache with walk_meta_virtfs_dev
- * (runner/rootdisk.c: a run shows the image's devices, as its 9p share does).
+ * (runner/vm/rootdisk.c: a run shows the image's devices, as its 9p share does).
  *
  * mksquashfs 4.5.1 in -tar mode gives its root directory the time of the
  * run, whatever -root-time says; only SOURCE_DATE_EPOCH in its environment

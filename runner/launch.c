@@ -20,6 +20,7 @@
 #include <sys/random.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "io.h"
 #include "packer.h"
 #include "runner.h"

@@ -7,7 +7,7 @@
 #ifndef QPOD_MONITOR_H
 #define QPOD_MONITOR_H
 
-#include "runner.h"
+#include "detached.h"
 
 #define MAX_CLIENTS 64
 

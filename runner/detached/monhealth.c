@@ -26,6 +26,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "io.h"
 #include "monitor.h"
 #include "when.h"

@@ -11,7 +11,7 @@
 #include <termios.h>
 #include <unistd.h>
 
-#include "runner.h"
+#include "session.h"
 
 static struct termios saved;
 static int saved_fd = -1;

@@ -14,7 +14,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-#include "runner.h"
+#include "detached.h"
 
 int sd_notify_send(const char *text)
 {

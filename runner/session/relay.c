@@ -22,7 +22,7 @@
 #include <string.h>
 
 #include "io.h"
-#include "runner.h"
+#include "session.h"
 
 void relay_open(struct relay *r, struct qp_queue *tx, const struct relay_spec *rs)
 {

@@ -53,9 +53,10 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "common/common.h"
 #include "io.h"
-#include "runner.h"
+#include "vm.h"
 #include "trust.h"
 
 #define TMPL_FORMAT 1

@@ -13,7 +13,7 @@
 #include <unistd.h>
 
 #include "io.h"
-#include "runner.h"
+#include "session.h"
 
 int loop_open(struct loop *l, struct qerr *err)
 {

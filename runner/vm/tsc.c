@@ -41,7 +41,7 @@
 #endif
 
 #include "io.h"
-#include "runner.h"
+#include "vm.h"
 
 #define MEASURE_NS  25000000L
 #define KHZ_MIN     10000UL      /* 10 MHz: an arm64 host's counter runs at 24 MHz and up */

@@ -16,7 +16,7 @@
 
 #include "common/common.h"
 #include "io.h"
-#include "runner.h"
+#include "vm.h"
 
 static int hash_file(const char *path, char hex[HEX64])
 {

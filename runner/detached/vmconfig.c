@@ -25,7 +25,7 @@
 #include <unistd.h>
 
 #include "io.h"
-#include "runner.h"
+#include "detached.h"
 #include "sig.h"
 
 static void kv_strv_or_empty(struct jw *w, const char *key, char *const *v)

@@ -54,7 +54,7 @@
 #include "common/virtfs.h"
 #include "io.h"
 #include "jail.h"
-#include "runner.h"
+#include "vm.h"
 
 /* The fdsets of what qemu gets as an fd (-add-fd). */
 #define FDSET_CONSOLE 1

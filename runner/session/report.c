@@ -14,7 +14,7 @@
 #include <unistd.h>
 
 #include "io.h"
-#include "runner.h"
+#include "session.h"
 
 static double ms(double a, double b)
 {

@@ -21,7 +21,7 @@
 #include <string.h>
 #include <sys/utsname.h>
 
-#include "runner.h"
+#include "vm.h"
 
 static const struct arch arches[] = {
 	{

@@ -26,7 +26,7 @@
 #include <unistd.h>
 
 #include "io.h"
-#include "runner.h"
+#include "vm.h"
 
 #define CG_FS          "/sys/fs/cgroup"
 #define CG_MAGIC       0x63677270  /* CGROUP2_SUPER_MAGIC */

@@ -11,7 +11,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "runner.h"
+#include "session.h"
 
 void fdio_open(struct fdio *io, int fd, bool want)
 {

@@ -44,11 +44,11 @@
 #include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "io.h"
-#include "runner.h"
+#include "session.h"
 
 static int fail(struct session *s, int errnum, const char *fmt, const char *arg)
 {

@@ -16,7 +16,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "runner.h"
+#include "vm.h"
 
 static int module(const char *name)
 {

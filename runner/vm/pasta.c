@@ -43,9 +43,10 @@
 #include <unistd.h>
 #include <linux/close_range.h>
 
+#include "clock.h"
 #include "io.h"
 #include "jail.h"
-#include "runner.h"
+#include "vm.h"
 
 #define PASTA_ARGS 64
 

@@ -4,7 +4,7 @@
  * in a 0700 directory; each connection's peer is checked with SO_PEERCRED).
  * SOCK_SEQPACKET keeps message boundaries, so a message is one JSON object,
  * at most CTL_MSG_MAX bytes, with up to three fds (SCM_RIGHTS): the stdio
- * of a `qpod exec`. The messages themselves are in monitor.c's header.
+ * of a `qpod exec`. The messages themselves are in ctlreq.c's header.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -15,7 +15,7 @@
 #include <unistd.h>
 
 #include "io.h"
-#include "runner.h"
+#include "detached.h"
 
 /* A socket path has at most 107 bytes; the VM's directory may be deeper
  * (a long $XDG_RUNTIME_DIR or QPOD_STATE), so it is reached through an fd

@@ -25,7 +25,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "runner.h"
+#include "detached.h"
 
 static const char *const ops[] = { "exec", "signal", "winsize", "stop", "kill", "wait", "restart", "pause",
 				   "unpause", "top" };

@@ -22,7 +22,7 @@
 #include <unistd.h>
 
 #include "io.h"
-#include "runner.h"
+#include "session.h"
 
 #define LOG_HDR 16u
 

@@ -12,7 +12,8 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "runner.h"
+#include "clock.h"
+#include "vm.h"
 
 int qmp_send(int fd, const char *line, int pass_fd, struct qerr *err)
 {

@@ -40,7 +40,7 @@
 #include "common/common.h"
 #include "io.h"
 #include "packer.h"
-#include "runner.h"
+#include "vm.h"
 #include "trust.h"
 
 #define DISK_PREFIX "rootfs."

@@ -36,7 +36,7 @@
 #include <unistd.h>
 
 #include "io.h"
-#include "runner.h"
+#include "vm.h"
 
 #define NET_CIDR    "10.0.2.0/24"
 #define NET_GUEST   "10.0.2.15"

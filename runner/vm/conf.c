@@ -21,7 +21,7 @@
 #include <unistd.h>
 
 #include "io.h"
-#include "runner.h"
+#include "vm.h"
 
 static int exists(const char *dir, const char *name)
 {

@@ -30,7 +30,7 @@
 
 #include "io.h"
 #include "json.h"
-#include "runner.h"
+#include "detached.h"
 #include "trust.h"
 
 int state_root(char *out, size_t cap, struct qerr *err)
