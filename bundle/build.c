@@ -28,6 +28,7 @@
 #include "common/common.h"
 #include "io.h"
 #include "json.h"
+#include "rootfs/rootfs.h"
 #include "runner.h"
 
 struct blob {

@@ -30,7 +30,6 @@
 #include "cache/cache.h"
 #include "common/common.h"
 #include "io.h"
-#include "runner.h"
 #include "trust.h"
 
 int bundle_cache_dir(char **out, struct qerr *err)

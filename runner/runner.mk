@@ -9,10 +9,10 @@
 RUNNER_PARTS := vm session detached
 RUNNER_SRCS := $(wildcard runner/*.c) $(foreach p,$(RUNNER_PARTS),$(wildcard runner/$(p)/*.c))
 RUNNER_OBJS := $(RUNNER_SRCS:%.c=$(OBJ)/host/%.o)
-RUNNER_TEST_SRCS := $(RUNNER_SRCS) bundle/rootfs.c $(PROTO_SRCS) $(LIB_SRCS) $(PACKER_LIB)
-RUNNER_TEST_LIBS := -Irunner -Ipacker -Ibundle -DQPOD_VERSION=\"test\" $(PACKER_LDLIBS) -lm
+RUNNER_TEST_SRCS := $(RUNNER_SRCS) $(PROTO_SRCS) $(LIB_SRCS) $(PACKER_LIB)
+RUNNER_TEST_LIBS := -Irunner -Ipacker -DQPOD_VERSION=\"test\" $(PACKER_LDLIBS) -lm
 
-$(OBJ)/host/runner/%.o: HOST_CFLAGS += -Irunner -Ipacker -Ibundle -DQPOD_VERSION=\"$(QPOD_VERSION)\"
+$(OBJ)/host/runner/%.o: HOST_CFLAGS += -Irunner -Ipacker -DQPOD_VERSION=\"$(QPOD_VERSION)\"
 
 # The defaults, then the arch's part (arch=, machine=, boot=).
 $(IMG)/vm.conf: configs/vm.conf configs/arch/$(ARCH)/vm.conf

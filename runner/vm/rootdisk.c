@@ -9,7 +9,7 @@
  * the command.
  *
  *   $QPOD_CACHE/images/KEY/rootfs.HEX.sqfs   the entry's rootfs/ through
- *                              bundle/rootfs.c's walk (sorted, uncompressed,
+ *                              packer/rootfs/rootfs.c's walk (sorted, uncompressed,
  *                              owners as the share shows them, a rootless
  *                              cache's device placeholders as devices);
  *                              HEX is its sha256
@@ -35,13 +35,13 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "bundle.h"
 #include "cache/lock.h"
 #include "common/common.h"
 #include "io.h"
 #include "packer.h"
-#include "vm.h"
+#include "rootfs/rootfs.h"
 #include "trust.h"
+#include "vm.h"
 
 #define DISK_PREFIX "rootfs."
 #define DISK_SUFFIX ".sqfs"

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * rootfs.c: the image root as one reproducible tar stream, written once
- * (the bundle's OCI image layer, hashed as it is written) and then read by
+ * (a bundle's OCI image layer, hashed as it is written) and then read by
  * `mksquashfs - OUT -tar` into the rootfs squashfs.
  *
  * walk_tree() is the one function that yields the root's entries: sorted
@@ -47,10 +47,10 @@
 #include <archive.h>
 #include <archive_entry.h>
 
-#include "bundle.h"
 #include "common/common.h"
 #include "common/virtfs.h"
 #include "io.h"
+#include "rootfs.h"
 
 #define WALK_DEPTH 256
 
