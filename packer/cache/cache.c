@@ -171,8 +171,7 @@ int cache_ref_get(struct cache *c, const char *ident, char key[HEX64])
 	int fd = openat(c->dfd, name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
 	if (fd < 0)
 		return -errno;
-	ssize_t n = io_read_full(fd, key, 64);
-	close(fd);
+	ssize_t n = io_read_text(fd, key, HEX64);
 	key[n == 64 ? 64 : 0] = '\0';
 	return is_hex64(key) ? 0 : -EINVAL;
 }

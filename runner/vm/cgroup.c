@@ -35,13 +35,8 @@
 
 static int read_text(const char *path, char *buf, size_t cap)
 {
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	ssize_t n = fd < 0 ? -errno : io_read_full(fd, buf, cap - 1);
-	io_close(&fd);
-	if (n < 0)
-		return (int)n;
-	buf[n] = '\0';
-	return 0;
+	ssize_t n = io_read_text(open(path, O_RDONLY | O_CLOEXEC), buf, cap);
+	return n < 0 ? (int)n : 0;
 }
 
 static int write_text(const char *dir, const char *name, const char *text)

@@ -75,13 +75,11 @@ static int read_small(const char *path, char *buf, size_t cap, struct qerr *err)
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return qerr_sys(err, errno, "open %s", path);
-	ssize_t n = io_read_full(fd, buf, cap - 1);
-	close(fd);
+	ssize_t n = io_read_text(fd, buf, cap);
 	if (n < 0)
 		return qerr_sys(err, (int)-n, "read %s", path);
 	if ((size_t)n == cap - 1)
 		return qerr_set(err, EFBIG, "%s is larger than %zu bytes", path, cap - 2);
-	buf[n] = '\0';
 	return 0;
 }
 

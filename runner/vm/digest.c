@@ -71,14 +71,8 @@ int file_sha256(const char *dir, const char *path, char hex[HEX64], struct qerr 
 	int e = record_path(dir, path, p, sizeof p);
 	if (e < 0)
 		return qerr_sys(err, -e, "%s", path);
-	int fd = open(p, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-	if (fd >= 0) {
-		ssize_t n = io_read_full(fd, hex, HEX64 - 1);
-		close(fd);
-		hex[n > 0 ? n : 0] = '\0';
-		if (is_hex64(hex))
-			return 0;
-	}
+	if (io_read_text(open(p, O_RDONLY | O_NOFOLLOW | O_CLOEXEC), hex, HEX64) > 0 && is_hex64(hex))
+		return 0;
 	if ((e = hash_file(path, hex)) < 0)
 		return qerr_sys(err, -e, "%s", path);
 	file_sha256_remember(dir, path, hex);

@@ -132,13 +132,10 @@ static int seal_of(const char *path, char *out, size_t cap, struct qerr *err)
 static bool sealed(int dfd, const char *dir)
 {
 	char want[64], have[64], ram[PATH_MAX + 8];
-	int fd = openat(dfd, "seal", O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-	ssize_t n = fd < 0 ? -1 : io_read_full(fd, want, sizeof want - 1);
-	io_close(&fd);
+	ssize_t n = io_read_text(openat(dfd, "seal", O_RDONLY | O_NOFOLLOW | O_CLOEXEC), want, sizeof want);
 	snprintf(ram, sizeof ram, "%s/ram", dir);
 	if (n <= 0 || seal_of(ram, have, sizeof have, NULL) < 0)
 		return false;
-	want[n] = '\0';
 	return !strcmp(want, have);
 }
 
@@ -150,10 +147,7 @@ int tmpl_find(struct tmpl *t, struct qerr *err)
 	int dfd = open(p, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC), e = 0;
 	if (dfd < 0)
 		return errno == ENOENT ? 0 : qerr_sys(err, errno, "template %s", p);
-	int kfd = openat(dfd, "key", O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-	ssize_t n = kfd < 0 ? -1 : io_read_full(kfd, text, sizeof text - 1);
-	io_close(&kfd);
-	text[n > 0 ? n : 0] = '\0';
+	ssize_t n = io_read_text(openat(dfd, "key", O_RDONLY | O_NOFOLLOW | O_CLOEXEC), text, sizeof text);
 	if (fstat(dfd, &st) < 0 || st.st_uid != geteuid() || (st.st_mode & 077))
 		e = qerr_set(err, EPERM, "template %s is not private to this user", p);
 	else if (n <= 0 || strcmp(text, t->text))

@@ -132,9 +132,7 @@ static unsigned long measure(void)
 
 static int boot_id(char out[BOOT_ID_LEN + 1])
 {
-	int fd = open("/proc/sys/kernel/random/boot_id", O_RDONLY | O_CLOEXEC);
-	ssize_t n = fd < 0 ? -1 : io_read_full(fd, out, BOOT_ID_LEN);
-	io_close(&fd);
+	ssize_t n = io_read_text(open("/proc/sys/kernel/random/boot_id", O_RDONLY | O_CLOEXEC), out, BOOT_ID_LEN + 1);
 	out[n == BOOT_ID_LEN ? n : 0] = '\0';
 	return n == BOOT_ID_LEN && strspn(out, "0123456789abcdef-") == BOOT_ID_LEN ? 0 : -EINVAL;
 }
@@ -143,12 +141,9 @@ static int boot_id(char out[BOOT_ID_LEN + 1])
 static unsigned long read_khz(int dfd, const char *name)
 {
 	char buf[32];
-	int fd = openat(dfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-	ssize_t n = fd < 0 ? -1 : io_read_full(fd, buf, sizeof buf - 1);
-	io_close(&fd);
+	ssize_t n = io_read_text(openat(dfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC), buf, sizeof buf);
 	if (n <= 0)
 		return 0;
-	buf[n] = '\0';
 	char *end;
 	unsigned long v = strtoul(buf, &end, 10);
 	return end != buf && *end == '\n' && v >= KHZ_MIN && v <= KHZ_MAX ? v : 0;
