@@ -31,6 +31,7 @@
 #include "cache/entry.h"
 #include "cache/lock.h"
 #include "io.h"
+#include "vec.h"
 
 struct ent {
 	char key[HEX64];
@@ -93,13 +94,11 @@ static int list(struct cache *c, struct ent **out, size_t *n, struct qerr *err)
 	while ((de = readdir(d))) {
 		if (!is_hex64(de->d_name))
 			continue;
-		struct ent *e = realloc(*out, (*n + 1) * sizeof *e);
-		if (!e) {
+		if (vec_grow(out, *n, sizeof **out)) {
 			closedir(d);
 			return qerr_set(err, ENOMEM, "out of memory");
 		}
-		*out = e;
-		e += (*n)++;
+		struct ent *e = *out + (*n)++;
 		memcpy(e->key, de->d_name, HEX64);
 		ent_info(c, e);
 	}
