@@ -20,6 +20,7 @@
 #include <sys/random.h>
 #include <unistd.h>
 
+#include "cache/layout.h"
 #include "clock.h"
 #include "io.h"
 #include "packer.h"
@@ -82,7 +83,7 @@ static unsigned long host_tsc_khz(void)
 	struct qerr ignore;
 	if (pack_cache_dir(&cache, &ignore))
 		return 0;
-	snprintf(dir, sizeof dir, "%s/templates", cache);
+	snprintf(dir, sizeof dir, "%s/" CACHE_TEMPLATES, cache);
 	free(cache);
 	return private_dir(dir, &ignore) ? 0 : tsc_khz(dir);
 }

@@ -14,6 +14,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "cache/layout.h"
 #include "common/common.h"
 #include "io.h"
 #include "vm.h"
@@ -46,7 +47,7 @@ static int record_path(const char *dir, const char *path, char *out, size_t cap)
 		 (unsigned long)st.st_ino, (long long)st.st_size, (long long)st.st_mtim.tv_sec, st.st_mtim.tv_nsec,
 		 (long long)st.st_ctim.tv_sec, st.st_ctim.tv_nsec);
 	sha256_hex(id, strlen(id), idhex);
-	snprintf(out, cap, "%s/digests/%s", dir, idhex);
+	snprintf(out, cap, "%s/" TEMPLATES_DIGESTS "/%s", dir, idhex);
 	return 0;
 }
 

@@ -35,6 +35,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "cache/layout.h"
 #include "cache/lock.h"
 #include "common/common.h"
 #include "io.h"
@@ -133,12 +134,12 @@ int rootdisk_open(const struct image *img, struct rootdisk *d, struct qerr *err)
 	*slash = '\0';
 	if ((e = pack_cache_dir(&cache, err)))
 		return e;
-	snprintf(digests, sizeof digests, "%s/templates", cache);
-	snprintf(path, sizeof path, "%s/digests", digests);
+	snprintf(digests, sizeof digests, "%s/" CACHE_TEMPLATES, cache);
+	snprintf(path, sizeof path, "%s/" TEMPLATES_DIGESTS, digests);
 	if ((e = private_dir(digests, err)) || (e = private_dir(path, err)) ||
 	    (e = find_good(entry, digests, path, sizeof path, hex, err)))
 		goto found;
-	snprintf(name, sizeof name, "locks/%s.unpack", img->id);
+	snprintf(name, sizeof name, CACHE_LOCKS "/%s" LOCK_UNPACK, img->id);
 	if ((cfd = open(cache, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
 		e = qerr_sys(err, errno, "%s", cache);
 	else if ((lock = lock_take(cfd, name, LOCK_EX | LOCK_NB, err)) == -EWOULDBLOCK)

@@ -53,6 +53,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "cache/layout.h"
 #include "clock.h"
 #include "common/common.h"
 #include "io.h"
@@ -72,9 +73,9 @@ int tmpl_prepare(struct tmpl *t, const struct vm_spec *vs, struct qerr *err)
 	*t = (struct tmpl){ .lock_fd = -1, .ram_fd = -1, .state_fd = -1, .memory_mb = vs->set->memory_mb };
 	if ((e = pack_cache_dir(&cache, err)))
 		return e;
-	snprintf(t->dir, sizeof t->dir, "%s/templates", cache);
+	snprintf(t->dir, sizeof t->dir, "%s/" CACHE_TEMPLATES, cache);
 	free(cache);
-	snprintf(sub, sizeof sub, "%s/digests", t->dir);
+	snprintf(sub, sizeof sub, "%s/" TEMPLATES_DIGESTS, t->dir);
 	if ((e = private_dir(t->dir, err)) || (e = private_dir(sub, err)))
 		return e;
 	if ((e = vm_qemu_exe(vs->conf->arch, qemu, sizeof qemu, err)))
