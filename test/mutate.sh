@@ -90,8 +90,8 @@ edit_baked_loopback() {
 		$'(void)0; /* mutant: baked ports on every address */'
 }
 edit_machine_allowlist() {
-	replace machine_ok $'if (!one_of(w, CONF_MACHINE_OPTS))' \
-		$'if (0 && !one_of(w, CONF_MACHINE_OPTS)) /* mutant: any option */'
+	replace machine_ok $'if (!one_of(w, a->machine_opts))' \
+		$'if (0 && !one_of(w, a->machine_opts)) /* mutant: any option */'
 }
 edit_bundle_bounds() {
 	replace bundle_bounds $'if (memory_asked && mb > 0' \
