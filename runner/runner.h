@@ -196,5 +196,4 @@ int launch_warm(struct launch *l, bool image);
 void launch_spec(const struct launch *l, struct session_spec *ss, const struct relay_spec *init_io);
 void launch_free(struct launch *l);
 
-
 #endif

@@ -106,5 +106,4 @@ int monitor_run(struct launch *l, const struct monitor_spec *ms, struct vmstate 
  * @abstract), e.g. "READY=1\nMAINPID=N"; 0 when there is no socket. */
 int sd_notify_send(const char *text);
 
-
 #endif

@@ -242,5 +242,4 @@ int report_result(const char *path, const struct session_result *r, const char *
 /* Before the run: --result's file is new, or a regular file of ours. */
 int report_check(const char *path, struct qerr *err);
 
-
 #endif
