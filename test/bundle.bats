@@ -121,7 +121,7 @@ refused() {
 	run "$QPOD" inspect arm.qpod
 	[ "$status" -eq 0 ]
 	[ "$(jq -r .platform <<<"$output")" = linux/arm64 ]
-	[ "$(jq -r '.parts | map(.part) | join(",")' <<<"$output")" = "index.json,image index,image manifest,image config,image layer,qpod manifest,empty config,kernel,initrd,cmdline,vm.conf,launch,rootfs" ]
+	[ "$(jq -r '.parts | map(.part) | join(",")' <<<"$output")" = "index.json,image index,image manifest,image config,image layer,qpod manifest,empty config,kernel,initrd,cmdline,vm.conf,sbom,launch,rootfs" ]
 	kernel=$(jq -r '.parts[] | select(.part=="kernel") | .digest[7:]' <<<"$output")
 	[ "$kernel" = "$(sha256sum < "$(dirname "$ARM")/Image" | cut -c1-64)" ]
 	# the OCI tools see an arm64 image
