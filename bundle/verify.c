@@ -132,9 +132,11 @@ out:
 	return e;
 }
 
-/* 1 when dir holds the boot parts, each trusted (trust.h: nobody else
- * can have put them there); 0 when there is no dir; else -errno. */
-static int published(const char *dir, struct qerr *err)
+/* 1 when dir holds b's boot parts, each trusted (trust.h: nobody else
+ * can have put them there), by the names its arch gives them (check_all
+ * wrote them so: an arm64 guest's kernel is Image, and it has no kernel-up
+ * or firmware); 0 when there is no dir; else -errno. */
+static int published(const struct bundle *b, const char *dir, struct qerr *err)
 {
 	char p[4200];
 	struct stat st;
@@ -142,10 +144,11 @@ static int published(const char *dir, struct qerr *err)
 		return 0;
 	int fd = trust_dir(dir, 0, err);
 	for (int k = 0; fd >= 0 && k < P_N; k++) {
-		if (k == P_LAUNCH || k == P_ROOTFS)
+		const char *f = bd_part_file(k, b->arch);
+		if (k == P_LAUNCH || k == P_ROOTFS || !f)
 			continue;
 		close(fd);
-		snprintf(p, sizeof p, "%s/%s", dir, bd_parts[k].file);
+		snprintf(p, sizeof p, "%s/%s", dir, f);
 		fd = trust_file(p, 0, err);
 	}
 	if (fd < 0)
@@ -197,7 +200,7 @@ int bundle_verify(struct bundle *b, bool use_record, struct qerr *err)
 		return qerr_set(err, ENOMEM, "out of memory");
 	}
 	identity(b, id);
-	int have = published(b->dir, err), rec = have > 0 ? recorded(cache, id, b->digest, err) : 0;
+	int have = published(b, b->dir, err), rec = have > 0 ? recorded(cache, id, b->digest, err) : 0;
 	if (have < 0 || rec < 0) {
 		e = have < 0 ? have : rec;
 		goto out;
@@ -220,7 +223,7 @@ int bundle_verify(struct bundle *b, bool use_record, struct qerr *err)
 		tmp[0] = '\0';
 	} else if (!have) { /* another run published it first: ours goes, if theirs is trusted */
 		int why = errno;
-		if ((e = published(b->dir, err)) <= 0) {
+		if ((e = published(b, b->dir, err)) <= 0) {
 			e = e ? e : qerr_sys(err, why, "publish %s", b->dir);
 			goto out;
 		}
@@ -248,7 +251,7 @@ bool bundle_recorded(struct bundle *b)
 		return false;
 	identity(b, id);
 	snprintf(dir, sizeof dir, "%s/%s", cache, b->digest);
-	bool r = published(dir, &err) > 0 && recorded(cache, id, b->digest, &err) > 0;
+	bool r = published(b, dir, &err) > 0 && recorded(cache, id, b->digest, &err) > 0;
 	free(cache);
 	return r;
 }
