@@ -4,7 +4,7 @@
  * images of `make image` into one bundle file (bundle.h draws it).
  *
  *   1. the image root: the packer's cached rootfs, or the directory given
- *   2. rootfs.c: one tar stream of it -> the OCI layer and the squashfs
+ *   2. packer/rootfs/rootfs.c: one tar stream of it -> the OCI layer and the squashfs
  *   3. the documents (docs.c): image config (the image's Entrypoint, Cmd,
  *      Env, WorkingDir, User over the new layer), image manifest, launch
  *      config (launch.c), qpod manifest, nested index, index.json
@@ -28,6 +28,7 @@
 #include "common/common.h"
 #include "io.h"
 #include "json.h"
+#include "rootfs/rootfs.h"
 #include "runner.h"
 
 struct blob {

@@ -47,8 +47,7 @@ static int auth_from(struct reg *r, const char *path, bool given, struct qerr *e
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return given ? qerr_sys(err, errno, "--authfile %s", path) : 1;
-	ssize_t n = io_read_full(fd, text, sizeof text - 1);
-	close(fd);
+	ssize_t n = io_read_text(fd, text, sizeof text);
 	struct json j;
 	if (n < 0 || json_parse_alloc(&j, text, (size_t)n) < 0)
 		return qerr_set(err, EINVAL, "%s: not an auth.json", path);

@@ -16,7 +16,7 @@
 #include "bundle.h"
 #include "common/common.h"
 #include "json.h"
-#include "runner.h"
+#include "vm/vm.h"
 
 const struct bd_part_info bd_parts[P_N] = {
 	[P_KERNEL]    = { "kernel",     "application/vnd.qpod.kernel.v1",          "vmlinux",         256u << 20 },

@@ -103,7 +103,9 @@ int bundle_inspect(struct bundle *b, const char *pubkey, FILE *out, struct qerr 
 	jw_kv_str(&w, "User", c->user);
 	jw_end(&w);
 	jw_end(&w);
-	/* The SBOM (an SPDX document) lists a part if it has the part's sha256. */
+	/* The SBOM (an SPDX document) lists a part if it has the part's sha256;
+	 * a part the bundle has not (an arm64 one's kernel-up, firmware) is in
+	 * neither list. */
 	const struct bd_blob *sb = b->part[P_SBOM];
 	jw_key(&w, "sbom");
 	jw_obj(&w);

@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "bundle.h"
+#include "cache/layout.h"
 #include "common/common.h"
 #include "io.h"
 #include "json.h"
@@ -243,10 +244,12 @@ int registry_pull(const char *ref, const struct reg_opts *o, bool probe, char *o
 	int e = where_parse(ref, &w, err);
 	if (e)
 		return e;
-	if ((e = cache_sub("blobs", store, sizeof store, err)) || (e = cache_sub("blobs/sha256", store, sizeof store, err)) ||
-	    (e = cache_sub("bundles", pulled, sizeof pulled, err)) ||
-	    (e = cache_sub("bundles/pulled", pulled, sizeof pulled, err)) ||
-	    (e = cache_sub("bundles/refs", refs, sizeof refs, err)) || (e = reg_open(&r, w.host, w.repo, false, o, err)))
+	if ((e = cache_sub(CACHE_BLOBS, store, sizeof store, err)) ||
+	    (e = cache_sub(CACHE_BLOBS "/sha256", store, sizeof store, err)) ||
+	    (e = cache_sub(CACHE_BUNDLES, pulled, sizeof pulled, err)) ||
+	    (e = cache_sub(CACHE_BUNDLES "/" BUNDLES_PULLED, pulled, sizeof pulled, err)) ||
+	    (e = cache_sub(CACHE_BUNDLES "/" BUNDLES_REFS, refs, sizeof refs, err)) ||
+	    (e = reg_open(&r, w.host, w.repo, false, o, err)))
 		goto out;
 	char name[100];
 	snprintf(name, sizeof name, "%s%s", w.s.digest[0] ? "sha256:" : "", w.s.digest[0] ? w.s.digest : w.tag);
@@ -325,9 +328,9 @@ int registry_cached(const char *ref, char *out, size_t cap, struct qerr *err)
 	if (where_parse(ref, &w, err))
 		return 1;
 	char pulled[4200];
-	int e = cache_sub("bundles/refs", refs, sizeof refs, err);
+	int e = cache_sub(CACHE_BUNDLES "/" BUNDLES_REFS, refs, sizeof refs, err);
 	if (!e)
-		e = cache_sub("bundles/pulled", pulled, sizeof pulled, err);
+		e = cache_sub(CACHE_BUNDLES "/" BUNDLES_PULLED, pulled, sizeof pulled, err);
 	if (!e) {
 		ref_file(refs, w.s.canon, rf, sizeof rf);
 		int fd = trust_file(rf, 0, err);

@@ -104,14 +104,9 @@ out:
 /* The first line of a public key file: "TYPE BASE64 [COMMENT]". */
 static int pubkey_line(const char *path, char *out, size_t cap, struct qerr *err)
 {
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return qerr_sys(err, errno, "--verify-key %s", path);
-	ssize_t n = io_read_full(fd, out, cap - 1);
-	close(fd);
+	ssize_t n = io_read_text(open(path, O_RDONLY | O_CLOEXEC), out, cap);
 	if (n < 0)
 		return qerr_sys(err, (int)-n, "--verify-key %s", path);
-	out[n] = '\0';
 	out[strcspn(out, "\r\n")] = '\0';
 	for (char *p = out; *p; p++)
 		if ((unsigned char)*p < ' ' || *p == '"')

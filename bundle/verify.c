@@ -28,9 +28,9 @@
 
 #include "bundle.h"
 #include "cache/cache.h"
+#include "cache/layout.h"
 #include "common/common.h"
 #include "io.h"
-#include "runner.h"
 #include "trust.h"
 
 int bundle_cache_dir(char **out, struct qerr *err)
@@ -39,7 +39,7 @@ int bundle_cache_dir(char **out, struct qerr *err)
 	int e = pack_cache_trust(err) ? -EPERM : pack_cache_dir(&c, err);
 	if (e)
 		return e;
-	int n = asprintf(out, "%s/bundles", c);
+	int n = asprintf(out, "%s/" CACHE_BUNDLES, c);
 	free(c);
 	if (n < 0)
 		return qerr_set(err, ENOMEM, "out of memory");
@@ -68,7 +68,7 @@ static void identity(const struct bundle *b, char out[HEX64])
 static int recorded(const char *dir, const char *id, const char *digest, struct qerr *err)
 {
 	char p[4200], want[80], have[80] = "";
-	snprintf(p, sizeof p, "%s/verified/%s", dir, id);
+	snprintf(p, sizeof p, "%s/" BUNDLES_VERIFIED "/%s", dir, id);
 	snprintf(want, sizeof want, "sha256:%s", digest);
 	int fd = trust_file(p, 0, err);
 	if (fd == -ENOENT)
@@ -83,7 +83,7 @@ static int recorded(const char *dir, const char *id, const char *digest, struct 
 static void record(const char *dir, const char *id, const char *digest)
 {
 	char p[4200], tmp[4300], text[80];
-	snprintf(p, sizeof p, "%s/verified", dir);
+	snprintf(p, sizeof p, "%s/" BUNDLES_VERIFIED, dir);
 	mkdir(p, 0700);
 	snprintf(tmp, sizeof tmp, "%s/.%s.XXXXXX", p, id);
 	snprintf(p + strlen(p), sizeof p - strlen(p), "/%s", id);

@@ -14,7 +14,7 @@
  * is a part the index digest covers, so the signature covers the root hash;
  * the guest's kernel makes /dev/dm-0 from it (DM_INIT,
  * configs/kernel/verity.config) and hyperstart mounts that, not the disk
- * (qpod.root=dm-0: runner/conf.c). A block of the file that qemu reads for
+ * (qpod.root=dm-0: runner/vm/conf.c). A block of the file that qemu reads for
  * the VM's life, changed after the check, fails its hash: an I/O error in
  * the guest, never other data; the next run's check refuses the file.
  */

@@ -11,7 +11,7 @@
 #include <limits.h>
 
 #include "json.h"
-#include "runner.h"
+#include "detached/detached.h"
 
 int cmd_run(int argc, char **argv);
 int cmd_cache(int argc, char **argv);

@@ -3,7 +3,7 @@
  * detach.c: `qpod run -d`: launch as a foreground run would (every error
  * is reported here, exit 125), claim the name and the VM's directory, write
  * what it was started with (vmconfig.c), and hand the VM to a monitor of
- * its own (runner/monitor.c), a grandchild in a session of its own so that
+ * its own (runner/detached/monitor.c), a grandchild in a session of its own so that
  * no terminal or shell takes it down. Print the id once the command runs in
  * the guest; or its reason and status (125, 126, 127) if it could not start.
  *

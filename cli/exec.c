@@ -24,6 +24,7 @@
 
 #include "cli.h"
 #include "io.h"
+#include "vec.h"
 
 struct xopts {
 	bool interactive, tty, detach;
@@ -34,10 +35,9 @@ struct xopts {
 
 static int add_env(struct xopts *x, const char *kv)
 {
-	char **v = realloc(x->env, (x->nenv + 2) * sizeof *v);
-	if (!v)
+	if (vec_grow(&x->env, x->nenv, sizeof *x->env))
 		return -ENOMEM;
-	x->env = v;
+	char **v = x->env;
 	if (strchr(kv, '=')) {
 		v[x->nenv++] = (char *)kv;
 	} else if (getenv(kv)) {

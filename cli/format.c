@@ -14,6 +14,7 @@
 #include <ctype.h>
 
 #include "format.h"
+#include "vec.h"
 #include "when.h"
 
 #define MAX_ARGS 3
@@ -59,12 +60,10 @@ static int refuse(char *why, size_t cap, const char *fmt, const char *what)
 
 static struct node *add_node(struct fmt *f)
 {
-	struct node *n = realloc(f->n, (f->nn + 1) * sizeof *n);
-	if (!n)
+	if (vec_grow(&f->n, f->nn, sizeof *f->n))
 		return NULL;
-	f->n = n;
-	memset(&n[f->nn], 0, sizeof *n);
-	return &n[f->nn++];
+	memset(&f->n[f->nn], 0, sizeof *f->n);
+	return &f->n[f->nn++];
 }
 
 /* Literal text with \t and \n turned into a tab and a newline. */

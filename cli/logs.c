@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * logs.c: `qpod logs [-f] [-t] [-n|--tail N] [--since T] [--until T] NAME`:
- * a detached VM's command output from its log (runner/log.c), stdout to
+ * a detached VM's command output from its log (runner/session/log.c), stdout to
  * stdout and stderr to stderr, as docker logs does, its flags before or
  * after NAME; -t puts an RFC 3339 time before each line; --tail N shows the
  * last N lines only (all, or a negative N: every line); --since and --until

@@ -5,7 +5,7 @@
  * and for as long as it runs it is a VM like a detached one: `qpod ps`
  * lists it, inspect, exec, logs (none: its output is here), stop, kill,
  * pause and top reach it by NAME (this process is its monitor,
- * runner/monitor.c). The name is freed when it ends: qpod removes every
+ * runner/detached/monitor.c). The name is freed when it ends: qpod removes every
  * foreground run, --rm or not (docs/docker.md).
  */
 #include <stdio.h>

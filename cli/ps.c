@@ -20,6 +20,7 @@
 
 #include "cli.h"
 #include "format.h"
+#include "vec.h"
 #include "vmview.h"
 
 #define MAX_FILTERS 32
@@ -107,10 +108,8 @@ static bool matches(const struct ps *p, const struct vmview *v)
 static int collect(void *ctx, const char *dir, const struct vmstate *st)
 {
 	struct ps *p = ctx;
-	struct vmview *r = realloc(p->rows, (p->n + 1) * sizeof *r);
-	if (!r)
+	if (vec_grow(&p->rows, p->n, sizeof *p->rows))
 		return -1;
-	p->rows = r;
 	vmview_load(&p->rows[p->n++], dir, st);
 	return 0;
 }

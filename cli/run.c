@@ -25,6 +25,7 @@
 
 #include "bundle.h"
 #include "cli.h"
+#include "clock.h"
 #include "io.h"
 #include "registry.h"
 #include "runner.h"

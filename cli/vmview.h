@@ -10,7 +10,7 @@
 #include <stddef.h>
 
 #include "json.h"
-#include "runner.h"
+#include "detached/detached.h"
 
 struct vmview {
 	char dir[PATH_MAX];

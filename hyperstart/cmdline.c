@@ -26,13 +26,7 @@ static char line[4096];
 
 void cmdline_load(const char *path)
 {
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	line[0] = '\0';
-	if (fd < 0)
-		return;
-	ssize_t n = io_read(fd, line, sizeof line - 1);
-	close(fd);
-	line[n > 0 ? n : 0] = '\0';
+	io_read_text(open(path, O_RDONLY | O_CLOEXEC), line, sizeof line);
 	line[strcspn(line, "\n")] = '\0';
 }
 

@@ -30,14 +30,8 @@ static int scan(const char *name)
 		if (e->d_name[0] == '.')
 			continue;
 		snprintf(path, sizeof path, "/sys/class/virtio-ports/%s/name", e->d_name);
-		int nfd = open(path, O_RDONLY | O_CLOEXEC);
-		if (nfd < 0)
+		if (io_read_text(open(path, O_RDONLY | O_CLOEXEC), got, sizeof got) <= 0)
 			continue;
-		ssize_t n = io_read(nfd, got, sizeof got - 1);
-		close(nfd);
-		if (n <= 0)
-			continue;
-		got[n] = '\0';
 		got[strcspn(got, "\n")] = '\0';
 		if (strcmp(got, name))
 			continue;

@@ -41,13 +41,8 @@
 uint64_t oom_kills(void)
 {
 	char buf[8192];
-	int fd = open("/proc/vmstat", O_RDONLY | O_CLOEXEC);
-	ssize_t n = fd < 0 ? -1 : io_read_full(fd, buf, sizeof buf - 1);
-	if (fd >= 0)
-		close(fd);
-	if (n <= 0)
+	if (io_read_text(open("/proc/vmstat", O_RDONLY | O_CLOEXEC), buf, sizeof buf) <= 0)
 		return 0;
-	buf[n] = '\0';
 	char *p = strstr(buf, "\noom_kill ");
 	return p ? strtoull(p + 10, NULL, 10) : 0;
 }

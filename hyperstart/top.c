@@ -31,13 +31,7 @@ struct pinfo {
 
 static ssize_t read_file(const char *path, char *buf, size_t cap)
 {
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	ssize_t n = fd < 0 ? -1 : io_read_full(fd, buf, cap - 1);
-	if (fd >= 0)
-		close(fd);
-	if (n >= 0)
-		buf[n] = '\0';
-	return n;
+	return io_read_text(open(path, O_RDONLY | O_CLOEXEC), buf, cap);
 }
 
 /* The pid as the container sees it: the last of NSpid (0: not known). */

@@ -91,6 +91,15 @@ int io_create_own(const char *path, int flags, mode_t mode)
 	return e ? e : fd;
 }
 
+ssize_t io_read_text(int fd, char *buf, size_t cap)
+{
+	ssize_t n = fd < 0 ? -errno : cap ? io_read_full(fd, buf, cap - 1) : 0;
+	io_close(&fd);
+	if (cap)
+		buf[n > 0 ? n : 0] = '\0';
+	return n;
+}
+
 char *io_slurp(int fd, size_t max)
 {
 	struct stat st;

@@ -25,6 +25,12 @@ int io_create_own(const char *path, int flags, mode_t mode);
 /* A whole file, its first max bytes at most, NUL-terminated (malloc'ed),
  * or NULL; fd is closed either way (fd < 0: NULL). */
 char *io_slurp(int fd, size_t max);
+/* A small file's text into buf: at most cap - 1 bytes of fd, NUL-terminated
+ * ("" when nothing was read); fd is closed. The caller opens it, with its
+ * own flags (O_NOFOLLOW, openat), and may pass open()'s result straight in:
+ * fd < 0 gives that open's -errno. The count (cap - 1: maybe more was
+ * there), or -errno. */
+ssize_t io_read_text(int fd, char *buf, size_t cap);
 /* close() that keeps errno and ignores fd < 0; sets *fd to -1. */
 void io_close(int *fd);
 

@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: Apache-2.0
-# lib: the general helpers every part uses (errors, I/O, JSON). Compiled
+# lib: the general helpers every part uses (errors, I/O, JSON, the clock). Compiled
 # twice: with the host CC for the runner and packer, and with GUEST_CC for
 # hyperstart. Nothing here knows the channel protocol (that is proto/).
 

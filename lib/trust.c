@@ -189,3 +189,9 @@ int trust_file(const char *path, unsigned flags, struct qerr *err)
 {
 	return trust_walk(path, flags & TRUST_ROOT, true, err);
 }
+
+int private_dir(const char *path, struct qerr *err)
+{
+	int fd = trust_dir(path, TRUST_CREATE | TRUST_PRIVATE, err);
+	return fd < 0 ? fd : close(fd) * 0;
+}

@@ -41,5 +41,9 @@ int trust_dir(const char *path, unsigned flags, struct qerr *err);
 /* A trusted regular file, opened O_RDONLY|O_CLOEXEC: its fd, or -errno
  * (-ENOENT with err set when it does not exist). */
 int trust_file(const char *path, unsigned flags, struct qerr *err);
+/* mkdir if missing, then insist it is ours and private (0700), with nobody
+ * else able to write along its path: the state, template and root disk
+ * directories. 0, or -errno. */
+int private_dir(const char *path, struct qerr *err);
 
 #endif

@@ -4,8 +4,9 @@
 # See packer/README.md.
 
 # The stages in pipeline order, one folder each (packer/README.md "Files"),
-# and pack.c, which runs them.
-PACKER_STAGES := common source archive layer cache
+# and pack.c, which runs them; then rootfs, a cache entry's root out again
+# (tar, squashfs) for the bundle and the runner.
+PACKER_STAGES := common source archive layer cache rootfs
 PACKER_SRCS   := packer/pack.c $(foreach s,$(PACKER_STAGES),$(wildcard packer/$(s)/*.c))
 PACKER_OBJS   := $(PACKER_SRCS:%.c=$(OBJ)/host/%.o)
 PACKER_LIB    := $(OBJ)/packer/libpacker.a

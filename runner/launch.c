@@ -20,9 +20,12 @@
 #include <sys/random.h>
 #include <unistd.h>
 
+#include "cache/layout.h"
+#include "clock.h"
 #include "io.h"
 #include "packer.h"
 #include "runner.h"
+#include "trust.h"
 
 static void random_hostname(char *buf, size_t cap)
 {
@@ -80,7 +83,7 @@ static unsigned long host_tsc_khz(void)
 	struct qerr ignore;
 	if (pack_cache_dir(&cache, &ignore))
 		return 0;
-	snprintf(dir, sizeof dir, "%s/templates", cache);
+	snprintf(dir, sizeof dir, "%s/" CACHE_TEMPLATES, cache);
 	free(cache);
 	return private_dir(dir, &ignore) ? 0 : tsc_khz(dir);
 }
@@ -102,6 +105,22 @@ static int guest_arch(struct launch *l, const struct arch **out)
 	arch_platforms(have, sizeof have);
 	return qerr_set(&l->err, ENOEXEC, "%s is %s: qpod has guests for %s only", l->o.image ? l->o.image : "the image",
 			plat, have);
+}
+
+/* What a run uses: the flags over vm.conf (runner.h). */
+int conf_settings(const struct vmconf *c, const struct opts *o, struct settings *s, struct qerr *err)
+{
+	*s = (struct settings){
+		.boot = o->boot ? o->boot : c->boot,
+		.memory_mb = o->memory_mb ? o->memory_mb : c->memory_mb,
+		.cpus = o->cpus ? o->cpus : c->cpus,
+		.boot_timeout = c->boot_timeout,
+		.shutdown_timeout = c->shutdown_timeout,
+		.timeout = o->timeout,
+	};
+	if (conf_boot_check(c->arch, s->boot, err) || !(s->accel = accel_pick(o->accel ? o->accel : c->accel, c->arch, err)))
+		return -EINVAL;
+	return 0;
 }
 
 /* Settings and boot files: the VM without its image. */

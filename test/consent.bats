@@ -1,7 +1,7 @@
 #!/usr/bin/env bats
 # SPDX-License-Identifier: Apache-2.0
 # consent.bats: what a bundle may ask of the host that runs it (issue 26,
-# finding 3; bundle/bounds.c, runner/conf.c, bundle/baked.c,
+# finding 3; bundle/bounds.c, runner/vm/conf.c, bundle/baked.c,
 # bundle/policy.c). Bundles that ask for 1 TiB of memory, 4096 vCPUs, more
 # vCPUs than the host has, a machine or accelerator with extra options, an
 # endless boot deadline (test/bundle/mkhostile.py --asks): `qpod run`

@@ -1,6 +1,6 @@
 #!/usr/bin/env bats
 # SPDX-License-Identifier: Apache-2.0
-# jail.bats: every qemu qpod starts is jailed (runner/jail.c), checked on the
+# jail.bats: every qemu qpod starts is jailed (runner/vm/jail.c), checked on the
 # running qemu's /proc, in every way qpod starts one: a restored run, a cold
 # one, one that saves a template, `qpod warm`, a detached VM and the VM a
 # restart boots again, a bundle, the host-loopback network, and an arm64
@@ -184,7 +184,7 @@ jailed() {
 	./run "$ROOT" sleep 30 &
 	bg=$!
 	q=$(qemu_of $bg)
-	# pasta is the child of its guardian, a child of the run (runner/pasta.c)
+	# pasta is the child of its guardian, a child of the run (runner/vm/pasta.c)
 	for i in $(seq 200); do
 		p=$(for g in $(pgrep -P $bg); do pgrep -P "$g" -f '^pasta '; done | head -1)
 		[ -n "$p" ] && break

@@ -1,6 +1,6 @@
 #!/usr/bin/env bats
 # SPDX-License-Identifier: Apache-2.0
-# snapshot.bats: VM templates (runner/template.c): the first run of a kind
+# snapshot.bats: VM templates (runner/vm/template.c): the first run of a kind
 # of VM boots cold and saves one, later runs restore it; every restored VM
 # is a new machine (its own RNG, the host's clock); a template that is
 # changed, broken or not private costs a cold boot, never a failed run.

@@ -18,11 +18,11 @@ FUZZ_SECONDS ?= 10
 test_area = $(shell echo $(firstword $(subst _, ,$(notdir $(1)))) | tr a-z A-Z)
 
 .SECONDEXPANSION:
-$(OBJ)/test/unit/%: test/unit/%.c $$($$(call test_area,$$*)_TEST_SRCS) $$(wildcard lib/*.h proto/*.h packer/*.h packer/*/*.h hyperstart/*.h runner/*.h test/*.h)
+$(OBJ)/test/unit/%: test/unit/%.c $$($$(call test_area,$$*)_TEST_SRCS) $$(wildcard lib/*.h proto/*.h packer/*.h packer/*/*.h hyperstart/*.h runner/*.h runner/*/*.h test/*.h)
 	@mkdir -p $(@D)
 	$(call quiet,CC,$@)$(CC) $(HOST_CFLAGS) -Itest -o $@ $< $($(call test_area,$*)_TEST_SRCS) $($(call test_area,$*)_TEST_LIBS)
 
-$(OBJ)/test/fuzz/%: test/fuzz/%.c $$($$(call test_area,$$*)_TEST_SRCS) $$(wildcard lib/*.h proto/*.h packer/*.h packer/*/*.h hyperstart/*.h runner/*.h test/*.h) | deps-test
+$(OBJ)/test/fuzz/%: test/fuzz/%.c $$($$(call test_area,$$*)_TEST_SRCS) $$(wildcard lib/*.h proto/*.h packer/*.h packer/*/*.h hyperstart/*.h runner/*.h runner/*/*.h test/*.h) | deps-test
 	@mkdir -p $(@D)
 	$(call quiet,FUZZ,$@)$(FUZZ_CC) -g -O1 -std=gnu11 -D_GNU_SOURCE -DQPOD_FUZZ -Ilib -Iproto -Itest \
 		-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \

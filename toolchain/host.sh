@@ -2,12 +2,12 @@
 # SPDX-License-Identifier: Apache-2.0
 # host.sh: what qpod needs of the host beyond packages, set by root (make
 # deps, make install); as a normal user it does nothing.
-#   - the system account qemu runs as when qpod runs as root (runner/jail.h):
+#   - the system account qemu runs as when qpod runs as root (runner/vm/jail.h):
 #     `qpod`, no login, no home, with 65536 subordinate uids and gids (its
 #     VMs' ids 1-65535)
 #   - /dev/net/tun open to everyone (0666), as Debian's udev makes it: pasta
 #     opens it, as the caller, to give a VM's network namespace its way out
-#     (runner/pasta.c); only a holder of CAP_NET_ADMIN over a network
+#     (runner/vm/pasta.c); only a holder of CAP_NET_ADMIN over a network
 #     namespace can make a tap with it
 set -eu
 name=qpod

@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "archive/formats.h"
+#include "vec.h"
 
 #define ID_MAX 128
 
@@ -69,12 +70,10 @@ static int chain(struct reader *rd, const char *top, char (**ids)[ID_MAX], size_
 		int r = member_ref(rd, "repositories", path, "image json", true, &m);
 		if (r < 0 || (r = member_json(rd, m, "image json", &j)) < 0)
 			return r;
-		char (*more)[ID_MAX] = realloc(*ids, (*n + 1) * sizeof **ids);
-		if (!more) {
+		if (vec_grow(ids, *n, sizeof **ids)) {
 			json_free(&j);
 			return qerr_set(rd->err, ENOMEM, "out of memory");
 		}
-		*ids = more;
 		memcpy((*ids)[(*n)++], id, ID_MAX);
 		if (json_str(&j, json_get(&j, 0, "parent"), id, sizeof id) <= 0)
 			id[0] = '\0';

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "archive/formats.h"
+#include "vec.h"
 
 void plan_free(struct plan *p)
 {
@@ -25,11 +26,9 @@ int plan_layer_add(struct plan *p, const char *name, struct member *m, const cha
 {
 	if (p->n >= PK_MAX_LAYERS)
 		return -E2BIG;
-	struct plan_layer *l = realloc(p->layers, (p->n + 1) * sizeof *l);
-	if (!l)
+	if (vec_grow(&p->layers, p->n, sizeof *p->layers))
 		return -ENOMEM;
-	p->layers = l;
-	l += p->n;
+	struct plan_layer *l = p->layers + p->n;
 	*l = (struct plan_layer){ .m = m, .size = size };
 	if (!(l->name = strdup(name)))
 		return -ENOMEM;

@@ -1,16 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * cache.c: the content-addressed cache of unpacked images.
- *
- *   $QPOD_CACHE/                  0700: entries hold setuid files
- *     images/<key>/rootfs/        the unpacked root, complete, never changed
- *     images/<key>/config.json    normalized run config + where it came from
- *     images/<key>/used           mtime = last use (ls, prune)
- *     refs/<identity>             <key>: archive file identity -> key (a pulled
- *                                 reference's adds its name and digest: source/pull.c)
- *     locks/<key>.unpack          flock: held exclusively while unpacking
- *     locks/<key>.use             flock: shared while a VM uses the entry
- *     tmp/<key>.XXXXXX/           an unpack in progress (rootfs/, config.json)
+ * cache.c: the content-addressed cache of unpacked images (its layout,
+ * with every name in $QPOD_CACHE, is layout.h).
  *
  * key = sha256 of the image config (the image ID; it covers the layers'
  * diff_ids, which are verified), so the same image reached through any file
@@ -42,9 +33,10 @@
 #include "cache/lock.h"
 #include "common/virtfs.h"
 #include "io.h"
+#include "layout.h"
 #include "trust.h"
 
-static const char *const subdirs[] = { "images", "refs", "locks", "tmp" };
+static const char *const subdirs[] = { CACHE_IMAGES, CACHE_REFS, CACHE_LOCKS, CACHE_TMP };
 
 int cache_dir_path(const struct pack_opts *o, char **out, struct qerr *err)
 {
@@ -86,8 +78,9 @@ int pack_cache_dir(char **out, struct qerr *err)
  * others costs a cold boot: template.c). */
 int pack_cache_trust(struct qerr *err)
 {
-	static const char *const sub[] = { "/images", "/refs", "/locks", "/tmp", "/bundles", "/bundles/verified",
-					   "/templates", "/templates/digests" };
+	static const char *const sub[] = { "/" CACHE_IMAGES, "/" CACHE_REFS, "/" CACHE_LOCKS, "/" CACHE_TMP,
+					   "/" CACHE_BUNDLES, "/" CACHE_BUNDLES "/" BUNDLES_VERIFIED,
+					   "/" CACHE_TEMPLATES, "/" CACHE_TEMPLATES "/" TEMPLATES_DIGESTS };
 	char *dir = NULL, p[PATH_MAX];
 	struct stat st;
 	int r = pack_cache_dir(&dir, err);
@@ -167,12 +160,11 @@ void cache_identity(const char *real, const struct stat *st, const char *ref, co
 int cache_ref_get(struct cache *c, const char *ident, char key[HEX64])
 {
 	char name[100];
-	snprintf(name, sizeof name, "refs/%s", ident);
+	snprintf(name, sizeof name, CACHE_REFS "/%s", ident);
 	int fd = openat(c->dfd, name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
 	if (fd < 0)
 		return -errno;
-	ssize_t n = io_read_full(fd, key, 64);
-	close(fd);
+	ssize_t n = io_read_text(fd, key, HEX64);
 	key[n == 64 ? 64 : 0] = '\0';
 	return is_hex64(key) ? 0 : -EINVAL;
 }
@@ -180,8 +172,8 @@ int cache_ref_get(struct cache *c, const char *ident, char key[HEX64])
 void cache_ref_put(struct cache *c, const char *ident, const char *key, const char *note)
 {
 	char name[100], tmp[120];
-	snprintf(name, sizeof name, "refs/%s", ident);
-	snprintf(tmp, sizeof tmp, "refs/.%s.%d", ident, (int)getpid());
+	snprintf(name, sizeof name, CACHE_REFS "/%s", ident);
+	snprintf(tmp, sizeof tmp, CACHE_REFS "/.%s.%d", ident, (int)getpid());
 	int fd = openat(c->dfd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
 	if (fd < 0)
 		return;
@@ -196,7 +188,7 @@ bool cache_has(struct cache *c, const char *key)
 {
 	char name[100];
 	struct stat st;
-	snprintf(name, sizeof name, "images/%s/rootfs", key);
+	snprintf(name, sizeof name, CACHE_IMAGES "/%s/rootfs", key);
 	return fstatat(c->dfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISDIR(st.st_mode);
 }
 
@@ -205,7 +197,7 @@ int cache_use(struct cache *c, const char *key, struct image *img, struct qerr *
 	char name[100];
 	if (!cache_has(c, key))
 		return 0;
-	snprintf(name, sizeof name, "locks/%s.use", key);
+	snprintf(name, sizeof name, CACHE_LOCKS "/%s" LOCK_USE, key);
 	int fd = lock_take(c->dfd, name, LOCK_SH, err);
 	if (fd < 0)
 		return fd;
@@ -214,7 +206,7 @@ int cache_use(struct cache *c, const char *key, struct image *img, struct qerr *
 		return 0;
 	}
 	char entry[PATH_MAX];
-	snprintf(entry, sizeof entry, "%s/images/%s", c->dir, key);
+	snprintf(entry, sizeof entry, "%s/" CACHE_IMAGES "/%s", c->dir, key);
 	int r = trust_dir(entry, 0, err);
 	if (r < 0) {
 		qerr_wrap(err, "cache");
@@ -226,7 +218,7 @@ int cache_use(struct cache *c, const char *key, struct image *img, struct qerr *
 		close(fd);
 		return r;
 	}
-	snprintf(name, sizeof name, "images/%s/used", key);
+	snprintf(name, sizeof name, CACHE_IMAGES "/%s/used", key);
 	utimensat(c->dfd, name, NULL, 0);
 	img->lock_fd = fd;
 	return 1;
@@ -235,7 +227,7 @@ int cache_use(struct cache *c, const char *key, struct image *img, struct qerr *
 /* Remove tmp/<key>.* left by unpacks that died (we hold <key>.unpack). */
 void cache_clean_stale(struct cache *c, const char *key)
 {
-	int fd = openat(c->dfd, "tmp", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	int fd = openat(c->dfd, CACHE_TMP, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	DIR *d = fd < 0 ? NULL : fdopendir(fd);
 	struct dirent *de;
 	size_t n = strlen(key);
@@ -252,7 +244,7 @@ void cache_clean_stale(struct cache *c, const char *key)
 int cache_begin(struct cache *c, const char *key, struct qerr *err)
 {
 	char name[PATH_MAX];
-	snprintf(name, sizeof name, "locks/%s.unpack", key);
+	snprintf(name, sizeof name, CACHE_LOCKS "/%s" LOCK_UNPACK, key);
 	int fd = lock_take(c->dfd, name, LOCK_EX, err);
 	if (fd < 0)
 		return fd;
@@ -262,7 +254,7 @@ int cache_begin(struct cache *c, const char *key, struct qerr *err)
 	}
 	c->unpack_lock = fd;
 	cache_clean_stale(c, key);
-	if (snprintf(name, sizeof name, "%s/tmp/%s.XXXXXX", c->dir, key) >= (int)sizeof name)
+	if (snprintf(name, sizeof name, "%s/" CACHE_TMP "/%s.XXXXXX", c->dir, key) >= (int)sizeof name)
 		return qerr_set(err, ENAMETOOLONG, "cache path too long");
 	if (!mkdtemp(name))
 		return qerr_sys(err, errno, "cache: mkdtemp %s", pq(name));
@@ -304,7 +296,7 @@ int cache_publish(struct cache *c, const struct entry_meta *e, struct qerr *err)
 		r = write_at(c->tmpfd, "used", "", 0);
 	if (r < 0)
 		return qerr_sys(err, -r, "cache: %s/%s", pq(c->dir), pq(c->tmp));
-	snprintf(name, sizeof name, "images/%s", e->id);
+	snprintf(name, sizeof name, CACHE_IMAGES "/%s", e->id);
 	io_close(&c->rootfd);
 	io_close(&c->tmpfd);
 	if (renameat(c->dfd, c->tmp, c->dfd, name) < 0 && errno != EEXIST && errno != ENOTEMPTY)

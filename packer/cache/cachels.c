@@ -31,6 +31,8 @@
 #include "cache/entry.h"
 #include "cache/lock.h"
 #include "io.h"
+#include "layout.h"
+#include "vec.h"
 
 struct ent {
 	char key[HEX64];
@@ -55,7 +57,7 @@ static void ent_info(struct cache *c, struct ent *e)
 	char *buf, used[100];
 	struct stat st;
 	struct qerr ignore;
-	snprintf(used, sizeof used, "images/%s/used", e->key);
+	snprintf(used, sizeof used, CACHE_IMAGES "/%s/used", e->key);
 	e->used = fstatat(c->dfd, used, &st, 0) == 0 ? st.st_mtime : 0;
 	e->size = 0;
 	strcpy(e->name, "?");
@@ -81,7 +83,7 @@ static int by_use(const void *a, const void *b)
 /* Every published key, with its info, most recently used first. */
 static int list(struct cache *c, struct ent **out, size_t *n, struct qerr *err)
 {
-	int fd = openat(c->dfd, "images", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	int fd = openat(c->dfd, CACHE_IMAGES, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	DIR *d = fd < 0 ? NULL : fdopendir(fd);
 	struct dirent *de;
 	*out = NULL;
@@ -93,13 +95,11 @@ static int list(struct cache *c, struct ent **out, size_t *n, struct qerr *err)
 	while ((de = readdir(d))) {
 		if (!is_hex64(de->d_name))
 			continue;
-		struct ent *e = realloc(*out, (*n + 1) * sizeof *e);
-		if (!e) {
+		if (vec_grow(out, *n, sizeof **out)) {
 			closedir(d);
 			return qerr_set(err, ENOMEM, "out of memory");
 		}
-		*out = e;
-		e += (*n)++;
+		struct ent *e = *out + (*n)++;
 		memcpy(e->key, de->d_name, HEX64);
 		ent_info(c, e);
 	}
@@ -112,7 +112,7 @@ static int list(struct cache *c, struct ent **out, size_t *n, struct qerr *err)
 static bool in_use(struct cache *c, const char *key)
 {
 	char name[100];
-	snprintf(name, sizeof name, "locks/%s.use", key);
+	snprintf(name, sizeof name, CACHE_LOCKS "/%s" LOCK_USE, key);
 	int fd = lock_take(c->dfd, name, LOCK_EX | LOCK_NB, NULL);
 	if (fd < 0)
 		return fd == -EWOULDBLOCK;
@@ -134,7 +134,7 @@ static int open_list(struct cache *c, const struct pack_opts *opts, struct ent *
 /* The pulled references (refs/ files with a note) that point to key. */
 static void print_refs(struct cache *c, const char *key, FILE *out)
 {
-	int fd = openat(c->dfd, "refs", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	int fd = openat(c->dfd, CACHE_REFS, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	DIR *d = fd < 0 ? NULL : fdopendir(fd);
 	struct dirent *de;
 	if (!d) {
@@ -189,12 +189,12 @@ static int remove_entry(struct cache *c, const char *key)
 {
 	char from[100], to[100], lock[100];
 	static unsigned seq;
-	snprintf(from, sizeof from, "images/%s", key);
-	snprintf(to, sizeof to, "tmp/%s.pruned-%d-%u", key, (int)getpid(), seq++);
+	snprintf(from, sizeof from, CACHE_IMAGES "/%s", key);
+	snprintf(to, sizeof to, CACHE_TMP "/%s.pruned-%d-%u", key, (int)getpid(), seq++);
 	if (renameat(c->dfd, from, c->dfd, to) < 0)
 		return -errno;
 	rmtree_at(c->dfd, to, NULL);
-	snprintf(lock, sizeof lock, "locks/%s.unpack", key);
+	snprintf(lock, sizeof lock, CACHE_LOCKS "/%s" LOCK_UNPACK, key);
 	int fd = lock_take(c->dfd, lock, LOCK_EX | LOCK_NB, NULL);
 	if (fd >= 0) {
 		unlinkat(c->dfd, lock, 0);
@@ -207,7 +207,7 @@ static int remove_entry(struct cache *c, const char *key)
 static void sweep(struct cache *c)
 {
 	char name[PATH_MAX], key[HEX64];
-	int fd = openat(c->dfd, "refs", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	int fd = openat(c->dfd, CACHE_REFS, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	DIR *d = fd < 0 ? NULL : fdopendir(fd);
 	struct dirent *de;
 	while (d && (de = readdir(d))) {
@@ -215,17 +215,17 @@ static void sweep(struct cache *c)
 		if (!is_hex64(de->d_name))
 			continue;
 		if (cache_ref_get(c, de->d_name, key) < 0 ||
-		    (snprintf(name, sizeof name, "images/%s", key), fstatat(c->dfd, name, &st, 0) < 0))
+		    (snprintf(name, sizeof name, CACHE_IMAGES "/%s", key), fstatat(c->dfd, name, &st, 0) < 0))
 			unlinkat(dirfd(d), de->d_name, 0);
 	}
 	if (d)
 		closedir(d);
-	fd = openat(c->dfd, "tmp", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	fd = openat(c->dfd, CACHE_TMP, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	d = fd < 0 ? NULL : fdopendir(fd);
 	while (d && (de = readdir(d))) {
 		if (de->d_name[0] == '.' || strlen(de->d_name) < 65 || de->d_name[64] != '.')
 			continue;
-		snprintf(name, sizeof name, "locks/%.64s.unpack", de->d_name);
+		snprintf(name, sizeof name, CACHE_LOCKS "/%.64s" LOCK_UNPACK, de->d_name);
 		int l = lock_take(c->dfd, name, LOCK_EX | LOCK_NB, NULL);
 		if (l < 0)
 			continue;
@@ -242,7 +242,7 @@ static bool prune_one(struct cache *c, const struct ent *e, uint64_t older_than,
 	char lock[100], size[32];
 	if (older_than && (uint64_t)(time(NULL) - e->used) < older_than)
 		return false;
-	snprintf(lock, sizeof lock, "locks/%s.use", e->key);
+	snprintf(lock, sizeof lock, CACHE_LOCKS "/%s" LOCK_USE, e->key);
 	int fd = lock_take(c->dfd, lock, LOCK_EX | LOCK_NB, NULL);
 	if (fd < 0) {
 		fprintf(out, "kept %.12s %s: in use\n", e->key, pq(e->name));

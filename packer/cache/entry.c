@@ -25,6 +25,7 @@
 #include "cache/entry.h"
 #include "common/virtfs.h"
 #include "io.h"
+#include "layout.h"
 
 int entry_json(const struct entry_meta *e, struct jw *w)
 {
@@ -85,7 +86,7 @@ int entry_load(struct cache *c, const char *key, struct json *j, char **buf, str
 {
 	char name[100];
 	size_t len = 0;
-	snprintf(name, sizeof name, "images/%s/config.json", key);
+	snprintf(name, sizeof name, CACHE_IMAGES "/%s/config.json", key);
 	int r = slurp(c->dfd, name, buf, &len);
 	if (r < 0)
 		return qerr_sys(err, -r, "cache %s/%s", pq(c->dir), name);
@@ -113,7 +114,7 @@ int entry_read(struct cache *c, const char *key, struct image *img, struct qerr 
 		return r;
 	int cfg = json_get(&j, 0, "config");
 	int wd = json_get(&j, cfg, "WorkingDir"), user = json_get(&j, cfg, "User");
-	if (asprintf(&img->rootfs, "%s/images/%s/rootfs", c->dir, key) < 0)
+	if (asprintf(&img->rootfs, "%s/" CACHE_IMAGES "/%s/rootfs", c->dir, key) < 0)
 		img->rootfs = NULL;
 	img->id = strdup(key);
 	if (json_str(&j, json_get(&j, 0, "platform"), img->platform, sizeof img->platform) < 0)

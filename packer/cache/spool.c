@@ -17,6 +17,7 @@
 #include "cache/cache.h"
 #include "common/common.h"
 #include "io.h"
+#include "layout.h"
 #include "trust.h"
 
 int pack_spool(const struct pack_opts *opts, int fd, char **path, struct qerr *err)
@@ -38,7 +39,7 @@ int pack_spool(const struct pack_opts *opts, int fd, char **path, struct qerr *e
 	close(e);
 	e = 0;
 	free(*path);
-	if (asprintf(path, "%s/tmp/stdin.XXXXXX", dir) < 0 || (out = mkostemp(*path, O_CLOEXEC)) < 0) {
+	if (asprintf(path, "%s/" CACHE_TMP "/stdin.XXXXXX", dir) < 0 || (out = mkostemp(*path, O_CLOEXEC)) < 0) {
 		e = qerr_sys(err, errno, "spool the archive into %s/tmp", pq(dir));
 		goto out;
 	}

@@ -46,6 +46,7 @@
 #include <nettle/base64.h>
 
 #include "archive/archive.h"
+#include "cache/layout.h"
 #include "cache/lock.h"
 #include "io.h"
 #include "json.h"
@@ -96,7 +97,7 @@ static int prepare(struct pull *p, struct qerr *err)
 {
 	char name[PATH_MAX];
 	if (p->lock < 0) {
-		snprintf(name, sizeof name, "locks/%s.unpack", p->ident);
+		snprintf(name, sizeof name, CACHE_LOCKS "/%s" LOCK_UNPACK, p->ident);
 		p->lock = lock_take(p->cache->dfd, name, LOCK_EX, err);
 		if (p->lock < 0)
 			return p->lock;
@@ -383,7 +384,7 @@ void pull_end(struct pull *p)
 	p->dir = p->auth = NULL;
 	if (p->lock >= 0) {
 		char name[100];
-		snprintf(name, sizeof name, "locks/%s.unpack", p->ident);
+		snprintf(name, sizeof name, CACHE_LOCKS "/%s" LOCK_UNPACK, p->ident);
 		unlinkat(p->cache->dfd, name, 0);
 		io_close(&p->lock);
 	}

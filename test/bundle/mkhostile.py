@@ -221,7 +221,7 @@ def asks(good):
         "vmconf-cpus-host": (vmconf(cpus=len(os.sched_getaffinity(0)) + 1), "vCPUs, this host has %d" % len(os.sched_getaffinity(0))),
         "vmconf-machine-options": (vmconf(machine="pc,acpi=off,mem-merge=on"), "bad value \"pc,acpi=off,mem-merge=on\" for machine"),
         "vmconf-machine-type": (vmconf(machine="none"), "bad value \"none\" for machine"),
-        # another arch's machine: an x86_64 guest's are pc and q35 (runner/arch.c)
+        # another arch's machine: an x86_64 guest's are pc and q35 (runner/vm/arch.c)
         "vmconf-machine-other-arch": (vmconf(machine="virt,gic-version=3"), "bad value \"virt,gic-version=3\" for machine (an x86_64 guest: pc|q35)"),
         "vmconf-accel-options": (vmconf(accel="tcg,thread=multi"), "bad value \"tcg,thread=multi\" for accel"),
         "vmconf-boot-timeout": (vmconf(boot_timeout="1e9"), "bad value \"1e9\" for boot_timeout"),

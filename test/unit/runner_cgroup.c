@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* runner_cgroup.c: a VM's cgroup leaf (runner/cgroup.c) against a directory
+/* runner_cgroup.c: a VM's cgroup leaf (runner/vm/cgroup.c) against a directory
  * shaped as cgroupfs: made only under a parent that offers memory and pids,
  * with the VM's limits, qemu's pid moved in, removed after. (This machine
  * has cgroup v1, so the real v2 path cannot run here: see docs/security.md.) */
@@ -8,7 +8,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "runner.h"
+#include "vm/vm.h"
 #include "tap.h"
 
 static void put(const char *dir, const char *name, const char *text)

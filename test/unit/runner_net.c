@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "runner.h"
+#include "vm/vm.h"
 #include "tap.h"
 
 static void publish(void)

@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: Apache-2.0
-# arm64: an arm64 guest, as the build makes it (runner/arch.c has what the
+# arm64: an arm64 guest, as the build makes it (runner/vm/arch.c has what the
 # runner needs: qemu's program, CPU, boot files). Makefile includes the
 # arch.mk of ARCH (default: the host's); the variables are explained in
 # configs/arch/x86_64/arch.mk.

@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: Apache-2.0
-# x86_64: an x86_64 guest, as the build makes it (runner/arch.c has what
+# x86_64: an x86_64 guest, as the build makes it (runner/vm/arch.c has what
 # the runner needs: qemu's program, CPU, boot files). Makefile includes the
 # arch.mk of ARCH (default: the host's).
 #
