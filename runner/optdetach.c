@@ -15,13 +15,14 @@
 #include <strings.h>
 
 #include "runner.h"
+#include "vec.h"
 #include "when.h"
 
 int opt_add_label(struct opts *o, const char *kv)
 {
 	if (!*kv || *kv == '=')
 		return opt_bad("--label %s: expected KEY=VALUE", kv);
-	if (o->nlabels >= 256 || opt_grow(&o->labels, &o->nlabels, sizeof *o->labels) < 0)
+	if (o->nlabels >= 256 || vec_grow(&o->labels, o->nlabels, sizeof *o->labels) < 0)
 		return opt_bad("--label %s: too many labels", kv);
 	o->labels[o->nlabels++] = (char *)kv;
 	return 0;

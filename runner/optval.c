@@ -14,6 +14,7 @@
 #include <sys/stat.h>
 
 #include "runner.h"
+#include "vec.h"
 
 int opt_bad(const char *fmt, const char *arg)
 {
@@ -95,7 +96,7 @@ int opt_add_volume(struct opts *o, const char *spec)
 		file = strdup(slash + 1);
 		*(slash == real ? slash + 1 : slash) = '\0';
 	}
-	if (!path || opt_grow(&o->vols, &o->nvols, sizeof *o->vols) < 0) {
+	if (!path || vec_grow(&o->vols, o->nvols, sizeof *o->vols) < 0) {
 		free(file);
 		free(path);
 		e = -ENOMEM;
@@ -128,7 +129,7 @@ int opt_add_env(struct opts *o, const char *kv)
 	const char *v = strchr(kv, '=') ? NULL : getenv(kv);
 	if (v ? asprintf(&entry, "%s=%s", kv, v) < 0 : !(entry = strdup(kv)))
 		return -ENOMEM;
-	if (opt_grow(&o->env, &o->nenv, sizeof *o->env) < 0) {
+	if (vec_grow(&o->env, o->nenv, sizeof *o->env) < 0) {
 		free(entry);
 		return -ENOMEM;
 	}
@@ -182,17 +183,6 @@ int opt_env_file(struct opts *o, const char *path)
 	return e;
 }
 
-int opt_grow(void *vec, size_t *n, size_t size)
-{
-	void **v = vec;
-	void *p = realloc(*v, (*n + 2) * size);
-	if (!p)
-		return -ENOMEM;
-	memset((char *)p + (*n + 1) * size, 0, size); /* keeps string vectors NULL-terminated */
-	*v = p;
-	return 0;
-}
-
 static int opt_say(int e, const struct qerr *err)
 {
 	if (e)
@@ -209,7 +199,7 @@ int opt_add_publish(struct opts *o, const char *spec)
 	if (opt_say(net_parse_publish(spec, &p, &err), &err))
 		return -EINVAL;
 	for (uint16_t k = 0; k < p.count; k++) {
-		if (o->nports >= 65536 || opt_grow(&o->ports, &o->nports, sizeof *o->ports) < 0)
+		if (o->nports >= 65536 || vec_grow(&o->ports, o->nports, sizeof *o->ports) < 0)
 			return -ENOMEM;
 		struct publish *q = &o->ports[o->nports++];
 		*q = p;
@@ -232,7 +222,7 @@ int opt_add_host(struct opts *o, const char *spec)
 	struct qerr err;
 	if (o->nhosts >= QP_MAX_HOSTS - 2)
 		return opt_bad("--add-host %s: too many hosts", spec);
-	if (opt_grow(&o->hosts, &o->nhosts, sizeof *o->hosts) < 0)
+	if (vec_grow(&o->hosts, o->nhosts, sizeof *o->hosts) < 0)
 		return -ENOMEM;
 	struct qp_host *h = &o->hosts[o->nhosts++];
 	int e = opt_say(net_parse_add_host(spec, h, &err), &err);
@@ -246,7 +236,7 @@ int opt_add_dns(struct opts *o, const char *ip)
 	struct qerr err;
 	if (o->ndns >= QP_MAX_DNS)
 		return opt_bad("--dns %s: too many nameservers", ip);
-	if (opt_say(net_parse_dns(ip, &err), &err) || opt_grow(&o->dns, &o->ndns, sizeof *o->dns) < 0)
+	if (opt_say(net_parse_dns(ip, &err), &err) || vec_grow(&o->dns, o->ndns, sizeof *o->dns) < 0)
 		return -EINVAL;
 	o->dns[o->ndns++] = (char *)ip;
 	return 0;
@@ -298,7 +288,7 @@ int opt_add_tmpfs(struct opts *o, const char *spec)
 		free(copy);
 		return opt_bad("--tmpfs %s: expected an absolute PATH[:OPTIONS]", spec);
 	}
-	if (o->ntmpfs >= QP_MAX_TMPFS || opt_grow(&o->tmpfs, &o->ntmpfs, sizeof *o->tmpfs) < 0) {
+	if (o->ntmpfs >= QP_MAX_TMPFS || vec_grow(&o->tmpfs, o->ntmpfs, sizeof *o->tmpfs) < 0) {
 		free(copy);
 		return opt_bad("--tmpfs %s: too many", spec);
 	}
@@ -344,7 +334,7 @@ int opt_add_ulimit(struct opts *o, const char *spec)
 			o->rlimits[i] = r; /* the last one wins */
 			return 0;
 		}
-	if (o->nrlimits >= QP_MAX_RLIMITS || opt_grow(&o->rlimits, &o->nrlimits, sizeof *o->rlimits) < 0)
+	if (o->nrlimits >= QP_MAX_RLIMITS || vec_grow(&o->rlimits, o->nrlimits, sizeof *o->rlimits) < 0)
 		return -ENOMEM;
 	o->rlimits[o->nrlimits++] = r;
 	return 0;
@@ -380,7 +370,7 @@ int opt_add_group(struct opts *o, const char *g)
 {
 	if (!id_ok(g, strlen(g)) || g[strspn(g, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-._")])
 		return opt_bad("--group-add %s: expected a group name or a gid from 0 to 2147483647", g);
-	if (o->ngroups >= QP_MAX_GROUPS || opt_grow(&o->groups, &o->ngroups, sizeof *o->groups) < 0)
+	if (o->ngroups >= QP_MAX_GROUPS || vec_grow(&o->groups, o->ngroups, sizeof *o->groups) < 0)
 		return opt_bad("--group-add %s: too many groups", g);
 	o->groups[o->ngroups++] = (char *)g;
 	return 0;

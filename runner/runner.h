@@ -116,7 +116,6 @@ bool opt_env_ok(const char *kv);
 int opt_number(const char *flag, const char *s, double min, double max, double *out);
 int opt_one_of(const char *flag, const char *v, const char *a, const char *b, const char *c);
 int opt_bool(const char *flag, const char *v, bool *out);
-int opt_grow(void *vec, size_t *n, size_t size);
 int opt_add_volume(struct opts *o, const char *spec);
 int opt_add_env(struct opts *o, const char *kv);
 int opt_env_file(struct opts *o, const char *path);
