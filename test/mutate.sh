@@ -115,8 +115,8 @@ edit_push_again() {
 		$'if (0 && !e && resp.code == 200) /* mutant: sent again */'
 }
 edit_tls_peer() {
-	replace http_perform $'curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 1L);' \
-		$'curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 0L); /* mutant: any certificate */'
+	replace http_perform $'r->cu->easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 1L);' \
+		$'r->cu->easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 0L); /* mutant: any certificate */'
 }
 edit_verity_cmdline() {
 	replace verity_cmdline $'int n = snprintf(line, sizeof line, "%s%s\\n", conf->cmdline, word);' \
