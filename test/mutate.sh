@@ -4,8 +4,9 @@
 #
 # For each mutation below (or only those named): copy the tree (git ls-files,
 # as it is in the work tree) to a scratch dir under /tmp, apply that one
-# break, build there with its own O= (the kernel cache is shared), run the
-# suites named for it (make test SUITES=...), and list the tests that went
+# break, build there with its own O= (the kernel cache is shared; each
+# mutant starts from a copy of the baseline's out/, timestamps kept, so make
+# rebuilds only what the edit feeds), run the suites named for it (make test SUITES=...), and list the tests that went
 # red that are green without any mutation (a baseline run of the same suites
 # comes first). A mutation nothing catches is MISSED.
 #
@@ -243,6 +244,9 @@ copy_tree() {
 
 run_suites() { # run_suites LABEL SUITES: build and test in $tree; leaves $scratch/LABEL.red
 	local label=$1 suites=$2 log=$scratch/$1.log
+	if [ "$label" != baseline ] && [ -d "$scratch/out.base" ]; then
+		cp -a "$scratch/out.base" "$tree/out"
+	fi
 	rm -rf "$tree/out/test/logs"
 	if ! make -C "$tree" O="$tree/out" image > "$log" 2>&1; then
 		echo "BUILD FAILED" > "$scratch/$label.red"
@@ -310,6 +314,8 @@ fi
 echo "mutate: baseline (no mutation): $all_suites"
 copy_tree
 run_suites baseline "$all_suites"
+rm -rf "$scratch/out.base"
+cp -a "$tree/out" "$scratch/out.base"
 
 results=()
 for m in "${MUTATIONS[@]}"; do
