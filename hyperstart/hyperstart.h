@@ -123,9 +123,6 @@ int mount_lower(const struct qp_pod *pod, struct qerr *err);
  * the overlay and the staged mounts in it, before READY. */
 int mount_root_early(struct qerr *err);
 int mount_container(const struct qp_container *c, const struct qp_pod *pod, struct qerr *err);
-int root_mkdirs(const char *path, struct qerr *err);
-int mount_in_root(const char *src, const char *path, const char *type, unsigned long flags,
-		  const char *data, struct qerr *err);
 int mount_seal(const struct qp_container *c, struct qerr *err);
 
 /* warm.c: the image files every run reads, into the page cache at setup. */
@@ -134,10 +131,10 @@ void warm_root(const char *root);
 /* dev.c */
 int dev_build(const char *dir, struct qerr *err);
 int dev_shm_size(const struct qp_container *c, struct qerr *err);
-extern const char *const container_root;
 
-/* ctl.c */
+/* ctl.c: dispatch what the host sent on the control port */
 void ctl_input(struct hs *hs);
+/* reply.c: one ACK or ERROR per message */
 void ctl_reply(struct hs *hs, uint32_t type, const void *payload, size_t n);
 void ctl_error(struct hs *hs, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
@@ -159,8 +156,15 @@ struct proc *proc_find(struct hs *hs, const char *id);   /* a running one */
 void proc_signal(struct hs *hs, const char *id, int sig);
 void proc_winsize(struct hs *hs, const char *id, uint16_t rows, uint16_t cols);
 
-/* inroot.c: open PATH as the container sees it from ROOTFD; an fd or -errno. */
+/* inroot.c: the container's root (/run/qpod/root) and paths inside it */
+extern const char *const container_root;
+/* Open PATH as the container sees it from ROOTFD; an fd or -errno. */
 int root_open(int rootfd, const char *path, int flags);
+/* mkdir -p PATH inside the root; an O_PATH fd of it. */
+int root_mkdirs(const char *path, struct qerr *err);
+/* Mount onto PATH inside the root, made if missing. */
+int mount_in_root(const char *src, const char *path, const char *type, unsigned long flags,
+		  const char *data, struct qerr *err);
 
 /* user.c */
 struct ids {

@@ -43,8 +43,6 @@
 #define P9_ROOT_OPTS "trans=virtio,version=9p2000.L,msize=512000,cache=loose"
 #define P9_VOL_OPTS  "trans=virtio,version=9p2000.L,msize=262144,cache=mmap"
 
-const char *const container_root = "/run/qpod/root";
-
 static int mnt(const char *src, const char *dst, const char *type, unsigned long flags,
 	       const char *data)
 {
@@ -102,58 +100,6 @@ int mount_lower(const struct qp_pod *pod, struct qerr *err)
 	if (mount(pod->share, "/run/qpod/lower", "9p", MS_RDONLY, P9_ROOT_OPTS) < 0)
 		return qerr_sys(err, errno, "mount 9p share \"%s\"", pod->share);
 	return 0;
-}
-
-/* mkdir -p PATH inside the container root; returns an O_PATH fd of it. */
-int root_mkdirs(const char *path, struct qerr *err)
-{
-	char prefix[4096];
-	size_t len = strlen(path);
-	if (len >= sizeof prefix)
-		return qerr_set(err, ENAMETOOLONG, "path %.64s... is too long", path);
-	int rootfd = open(container_root, O_PATH | O_DIRECTORY | O_CLOEXEC);
-	if (rootfd < 0)
-		return qerr_sys(err, errno, "open %s", container_root);
-	int cur = dup(rootfd);
-	for (size_t i = 0; cur >= 0 && i <= len; i++) {
-		if (i < len && path[i] != '/')
-			continue;
-		memcpy(prefix, path, i);
-		prefix[i] = '\0';
-		const char *comp = strrchr(prefix, '/');
-		comp = comp ? comp + 1 : prefix;
-		if (!*comp || !strcmp(comp, "."))
-			continue;
-		int fd = root_open(rootfd, prefix, O_PATH | O_DIRECTORY | O_CLOEXEC);
-		if (fd == -ENOENT) {
-			if (mkdirat(cur, comp, 0755) < 0 && errno != EEXIST)
-				fd = -errno;
-			else
-				fd = root_open(rootfd, prefix, O_PATH | O_DIRECTORY | O_CLOEXEC);
-		}
-		close(cur);
-		cur = fd;
-	}
-	close(rootfd);
-	if (cur < 0)
-		return qerr_sys(err, -cur, "create %s in the container", path);
-	return cur;
-}
-
-/* Mount onto a directory inside the root, created if missing. */
-int mount_in_root(const char *src, const char *path, const char *type, unsigned long flags,
-		  const char *data, struct qerr *err)
-{
-	int fd = root_mkdirs(path, err);
-	if (fd < 0)
-		return fd;
-	char target[64];
-	snprintf(target, sizeof target, "/proc/self/fd/%d", fd);
-	int r = 0;
-	if (mount(src, target, type, flags, data) < 0)
-		r = qerr_sys(err, errno, "mount %s on %s", src, path);
-	close(fd);
-	return r;
 }
 
 /* A single-file volume: the share goes to a directory of its own outside the
