@@ -81,7 +81,6 @@ int outer_open(struct outer *o, const char *path, const char *shown, struct qerr
 void outer_close(struct outer *o);
 /* First pass (index = true: fills the member index) or a repeat pass. */
 int outer_pass(struct outer *o, bool index, member_fn fn, void *ctx, struct qerr *err);
-struct member *outer_find(struct outer *o, const char *name);
 /* Whether member data can be read later by offset (plain tar in a regular file). */
 bool outer_rangeable(const struct outer *o, const struct member *m);
 /* The first pass's policy: keep small members and JSON-looking ones. */
@@ -89,10 +88,14 @@ int outer_maybe_stash(struct outer *o, struct member *m, struct archive *a, stru
 /* An fd to pread member data from (at m->off), to close after use: the
  * archive's (a dup), or the member's own file in a directory. */
 int outer_member_open(struct outer *o, const struct member *m, struct qerr *err);
+
+/* ---- members.c: the index of members by name ---- */
+struct member *outer_find(struct outer *o, const char *name);
 /* A new member named name (clean) in the index; NULL without memory. */
 struct member *outer_member_new(struct outer *o, const char *name, uint8_t type, const char *link);
 /* A member held in memory, without an archive (fuzz targets, tests). */
 int outer_add(struct outer *o, const char *name, int type, const char *link, const void *data, size_t size);
+void members_free(struct outer *o);
 
 /* ---- dir.c: an image directory as the outer archive ---- */
 /* 1 oci-layout, 2 manifest.json, 3 repositories at the top of dfd; 0: not an image. */

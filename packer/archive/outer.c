@@ -91,63 +91,10 @@ int outer_open(struct outer *o, const char *path, const char *shown, struct qerr
 
 void outer_close(struct outer *o)
 {
-	for (size_t i = 0; i < o->n; i++) {
-		free(o->m[i]->name);
-		free(o->m[i]->link);
-		free(o->m[i]->data);
-		free(o->m[i]);
-	}
-	free(o->m);
-	free(o->hash);
+	members_free(o);
 	free(o->buf);
 	io_close(&o->fd);
 	*o = (struct outer){ .fd = -1 };
-}
-
-static size_t name_hash(const char *s)
-{
-	size_t h = 5381;
-	while (*s)
-		h = h * 33 + (unsigned char)*s++;
-	return h;
-}
-
-struct member *outer_find(struct outer *o, const char *name)
-{
-	if (!o->hcap)
-		return NULL;
-	for (size_t i = name_hash(name) & (o->hcap - 1); o->hash[i]; i = (i + 1) & (o->hcap - 1))
-		if (!strcmp(o->m[o->hash[i] - 1]->name, name))
-			return o->m[o->hash[i] - 1];
-	return NULL;
-}
-
-static int index_grow(struct outer *o)
-{
-	if (o->n == o->cap) {
-		size_t cap = o->cap ? o->cap * 2 : 64;
-		struct member **m = realloc(o->m, cap * sizeof *m);
-		if (!m)
-			return -ENOMEM;
-		o->m = m;
-		o->cap = cap;
-	}
-	if ((o->n + 1) * 2 <= o->hcap)
-		return 0;
-	size_t hcap = o->hcap ? o->hcap * 2 : 128;
-	size_t *h = calloc(hcap, sizeof *h);
-	if (!h)
-		return -ENOMEM;
-	free(o->hash);
-	o->hash = h;
-	o->hcap = hcap;
-	for (size_t k = 0; k < o->n; k++) {
-		size_t i = name_hash(o->m[k]->name) & (hcap - 1);
-		while (h[i])
-			i = (i + 1) & (hcap - 1);
-		h[i] = k + 1;
-	}
-	return 0;
 }
 
 static uint8_t member_type(struct archive_entry *e)
@@ -160,24 +107,6 @@ static uint8_t member_type(struct archive_entry *e)
 	case AE_IFLNK: return M_SYMLINK;
 	default: return M_OTHER;
 	}
-}
-
-struct member *outer_member_new(struct outer *o, const char *name, uint8_t type, const char *link)
-{
-	struct member *m = calloc(1, sizeof *m);
-	if (!m || index_grow(o) < 0 || !(m->name = strdup(name)) || (link && !(m->link = strdup(link)))) {
-		if (m)
-			free(m->name), free(m->link);
-		free(m);
-		return NULL;
-	}
-	m->type = type;
-	o->m[o->n++] = m;
-	size_t i = name_hash(name) & (o->hcap - 1);
-	while (o->hash[i])
-		i = (i + 1) & (o->hcap - 1);
-	o->hash[i] = o->n;
-	return m;
 }
 
 /* Add the current header to the index. *out = NULL for a name we ignore. */
@@ -211,20 +140,6 @@ static int index_add(struct outer *o, struct archive *a, struct archive_entry *e
 	m->off = (uint64_t)archive_filter_bytes(a, 0);
 	m->sparse = archive_entry_sparse_count(e) > 0;
 	*out = m;
-	return 0;
-}
-
-int outer_add(struct outer *o, const char *name, int type, const char *link, const void *data, size_t size)
-{
-	char clean[PATH_MAX];
-	if (path_clean(name, clean, sizeof clean) < 0 || !clean[0] || outer_find(o, clean))
-		return -EINVAL;
-	struct member *m = outer_member_new(o, clean, (uint8_t)type, link);
-	if (!m || !(m->data = calloc(1, size + 1)))
-		return -ENOMEM;
-	memcpy(m->data, data, size);
-	m->size = size;
-	sha256_hex(data, size, m->sha);
 	return 0;
 }
 
