@@ -21,8 +21,8 @@
 #include "common/common.h"
 #include "io.h"
 #include "json.h"
+#include "packer.h"
 #include "registry.h"
-#include "source/source.h"
 #include "trust.h"
 
 #define ACCEPT BD_MT_INDEX ", " BD_MT_MANIFEST

@@ -28,8 +28,8 @@
 #include <archive.h>
 #include <archive_entry.h>
 
-#include "archive/formats.h"
 #include "bundle.h"
+#include "common/common.h"
 #include "io.h"
 #include "runner.h"
 
@@ -400,7 +400,6 @@ static int parse(struct bundle *b, const struct member_ls *ls, size_t n, struct 
 {
 	struct bd_doc *d = &b->doc;
 	int e;
-	struct imgcfg cfg = { 0 };
 	if ((e = check_members(b, ls, n, err)) || (e = resolve(b, &d->nested, "image index", &b->nested, err)) ||
 	    (e = load(b, b->nested, BD_JSON_MAX, err)) || (e = resolve(b, &d->image, "image manifest", &b->image, err)) ||
 	    (e = resolve(b, &d->qpod, "qpod manifest", &b->qpod, err)) || (e = load(b, b->image, BD_JSON_MAX, err)) ||
@@ -434,11 +433,8 @@ static int parse(struct bundle *b, const struct member_ls *ls, size_t n, struct 
 	if ((e = baked_read(l->data, l->size, &launch, err)))
 		return qerr_wrap(err, "%s", b->shown);
 	baked_free(&launch);
-	if ((e = imgcfg_parse(b->config->data, b->config->size, &cfg, err)))
+	if ((e = pack_config_parse(b->config->data, b->config->size, &b->config_run, err)))
 		return qerr_wrap(err, "%s: the image config", b->shown);
-	b->config_run = cfg.config;
-	cfg.config = (struct runcfg){ 0 };
-	imgcfg_free(&cfg);
 	return 0;
 }
 

@@ -18,8 +18,8 @@
 #include "common/common.h"
 #include "io.h"
 #include "json.h"
+#include "packer.h"
 #include "registry.h"
-#include "source/source.h"
 #include "trust.h"
 
 
@@ -54,7 +54,7 @@ bool registry_ref(const char *image)
 {
 	struct source s = { 0 };
 	struct qerr err;
-	bool r = access(image, F_OK) < 0 && source_parse(image, &s, &err) == 0 && s.kind == SOURCE_REGISTRY;
+	bool r = source_parse(image, &s, &err) == 0 && s.kind == SOURCE_REGISTRY;
 	source_free(&s);
 	return r;
 }

@@ -72,7 +72,7 @@ int reg_do(struct reg *r, const char *method, const char *path, const char *type
 const char *reg_name(const struct reg *r); /* HOST/REPO, for messages */
 
 /* registry.c: what push (there) and pull (pull.c) share. */
-#include "source/source.h"
+#include "packer.h"
 struct where {
 	struct source s;
 	char host[256], repo[256], tag[130];   /* tag "" for a digest */

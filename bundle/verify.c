@@ -27,7 +27,6 @@
 #include <unistd.h>
 
 #include "bundle.h"
-#include "cache/cache.h"
 #include "cache/layout.h"
 #include "common/common.h"
 #include "io.h"

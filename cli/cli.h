@@ -73,9 +73,12 @@ int client_reply(int fd, struct ctl_rep *r, char *buf, size_t cap, int timeout_m
 int client_ask(struct vm_ref *v, const struct ctl_req *req, int timeout_ms, struct ctl_rep *r);
 
 struct launch;
-/* detach.c: run -d; and an ended VM booted again (qpod restart). */
-int detach_run(struct launch *l);
-int detach_again(struct vm_ref *v);
+/* run.c: qpod run's ARGV once more, into the ended VM v (qpod restart). */
+int run_again(struct vm_ref *v, int argc, char **argv);
+/* detach.c: run -d; again: an ended VM booted again into itself, else NULL. */
+int detach_run(struct launch *l, const struct vm_ref *again);
+/* What a VM's state says it runs (image, command, restart policy). */
+void detach_describe(const struct launch *l, struct vmstate *st);
 /* named.c: a named foreground run, a VM others can reach while it runs. */
 int named_run(struct launch *l, const struct relay_spec *io, struct session_result *res);
 

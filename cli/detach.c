@@ -7,10 +7,10 @@
  * no terminal or shell takes it down. Print the id once the command runs in
  * the guest; or its reason and status (125, 126, 127) if it could not start.
  *
- * `qpod restart` of a VM whose monitor has ended (detach_again) boots it
- * again the same way, from the flags and directory config.json keeps, into
- * the same id, name and directory (its log goes on; its writable layer was
- * the ended VM's memory and is gone).
+ * `qpod restart` of a VM whose monitor has ended (vmops.c) boots it again
+ * the same way, from the flags and directory config.json keeps, through
+ * run.c into here with AGAIN: the same id, name and directory (its log goes
+ * on; its writable layer was the ended VM's memory and is gone).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -24,10 +24,7 @@
 #include "cli.h"
 #include "io.h"
 #include "runner.h"
-#include "vmview.h"
 #include "when.h"
-
-static struct vm_ref *again;    /* detach_again: the VM to boot again */
 
 void detach_describe(const struct launch *l, struct vmstate *st)
 {
@@ -92,7 +89,7 @@ static int wait_ready(int fd, double deadline, char *why, size_t cap)
 }
 
 /* A new VM's name and directory; or, booting one again, its own. */
-static int claim(struct launch *l, struct vmstate *st, char *dir, size_t cap)
+static int claim(struct launch *l, const struct vm_ref *again, struct vmstate *st, char *dir, size_t cap)
 {
 	if (!again)
 		return state_new(l->o.name, st, dir, cap, &l->err);
@@ -103,12 +100,12 @@ static int claim(struct launch *l, struct vmstate *st, char *dir, size_t cap)
 	return 0;
 }
 
-int detach_run(struct launch *l)
+int detach_run(struct launch *l, const struct vm_ref *again)
 {
 	struct vmstate st = { 0 };
 	char dir[4200], why[512];
 	int rd[2] = { -1, -1 }, e;
-	if ((e = launch_prepare(l)) || (e = claim(l, &st, dir, sizeof dir))) {
+	if ((e = launch_prepare(l)) || (e = claim(l, again, &st, dir, sizeof dir))) {
 		fprintf(stderr, "qpod: %s\n", l->err.msg);
 		return EXIT_QPOD;
 	}
@@ -142,41 +139,4 @@ int detach_run(struct launch *l)
 	if (!again)
 		printf("%s\n", st.id);
 	return 0;
-}
-
-/* The run line config.json keeps ("Qpod": {"Argv", "Cwd"}), as argv. */
-static char **saved_argv(const struct vmview *v, char *cwd, size_t cap)
-{
-	int a = vmview_get(v, "Qpod.Argv"), c = vmview_get(v, "Qpod.Cwd"), it;
-	uint32_t k;
-	if (json_type(&v->cj, a) != JSON_ARRAY || json_str(&v->cj, c, cwd, cap) < 0)
-		return NULL;
-	char **argv = calloc(v->cj.t[a].size + 2, sizeof *argv);
-	if (!argv)
-		return NULL;
-	argv[0] = strdup("run");
-	JSON_EACH(&v->cj, a, it, k)
-		argv[k + 1] = json_strdup(&v->cj, it);
-	return argv;
-}
-
-int detach_again(struct vm_ref *v)
-{
-	struct vmview cfg;
-	char cwd[4096];
-	vmview_load(&cfg, v->dir, &v->st);
-	char **argv = saved_argv(&cfg, cwd, sizeof cwd);
-	vmview_free(&cfg);
-	int argc = 0;
-	while (argv && argv[argc])
-		argc++;
-	if (!argv || argc < 2 || chdir(cwd) < 0) {
-		fprintf(stderr, "qpod: %s: how it was started is not known (config.json), or its directory %s is gone\n",
-			v->st.name, argv ? cwd : "");
-		return EXIT_QPOD;
-	}
-	again = v;
-	int rc = cmd_run(argc, argv);
-	again = NULL;
-	return rc;
 }

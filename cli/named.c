@@ -13,8 +13,6 @@
 #include "cli.h"
 #include "runner.h"
 
-void detach_describe(const struct launch *l, struct vmstate *st);
-
 int named_run(struct launch *l, const struct relay_spec *io, struct session_result *res)
 {
 	struct vmstate st = { 0 };

@@ -38,8 +38,15 @@ static int attach_bundle(struct launch *l, struct bundle *b, struct opts *baked)
 	struct opts *o = &l->o;
 	const char *file = o->image;
 	static char pulled[4200]; /* b->shown points here */
-	int e = 0;
-	if (registry_ref(o->image)) { /* a bundle pushed there (bundle/registry.h)? */
+	struct source src;
+	struct qerr ignored;
+	/* What IMAGE is (packer.h); one it cannot be is not a bundle, and
+	 * image_open says why. */
+	int e = source_parse(o->image, &src, &ignored) ? 1 : 0;
+	enum source_kind kind = src.kind;
+	bool ref_in_file = !e && src.ref;
+	source_free(&src);
+	if (!e && kind == SOURCE_REGISTRY) { /* a bundle pushed there (bundle/registry.h)? */
 		struct reg_opts ro = { .no_tls_verify = o->no_tls_verify, .creds = o->creds, .authfile = o->authfile,
 				       .quiet = true };
 		e = o->pull == PULL_ALWAYS ? 1 : registry_cached(o->image, pulled, sizeof pulled, &l->err);
@@ -49,8 +56,10 @@ static int attach_bundle(struct launch *l, struct bundle *b, struct opts *baked)
 			return e;
 		if (e == 0)
 			file = pulled;
+		e = e == 0 ? bundle_open(file, b, &l->err) : 1;
+	} else if (!e) { /* a file is a bundle by its content */
+		e = kind == SOURCE_LOCAL && !ref_in_file ? bundle_open(file, b, &l->err) : 1;
 	}
-	e = strcmp(file, "-") ? bundle_open(file, b, &l->err) : 1;
 	if (e < 0)
 		return e;
 	if (e == 1) {
@@ -123,7 +132,7 @@ static int foreground(struct launch *l, struct session_result *res, bool *vm_fai
 	return e;
 }
 
-int cmd_run(int argc, char **argv)
+static int run(int argc, char **argv, const struct vm_ref *again)
 {
 	static struct launch l;
 	static struct session_result res;
@@ -153,7 +162,7 @@ int cmd_run(int argc, char **argv)
 		return cache_run(l.o.cache_cmd);
 	e = attach_bundle(&l, &b, &baked);
 	if (!e && l.o.detach)
-		return detach_run(&l);
+		return detach_run(&l, again);
 
 	int status;
 	if (!e && !(e = launch_prepare(&l)))
@@ -188,4 +197,14 @@ int cmd_run(int argc, char **argv)
 	baked_free(&baked);
 	bundle_close(&b);
 	return status;
+}
+
+int cmd_run(int argc, char **argv)
+{
+	return run(argc, argv, NULL);
+}
+
+int run_again(struct vm_ref *v, int argc, char **argv)
+{
+	return run(argc, argv, v);
 }

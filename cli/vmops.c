@@ -11,8 +11,45 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli.h"
+#include "vmview.h"
+
+/* The run line config.json keeps ("Qpod": {"Argv", "Cwd"}), as argv. */
+static char **saved_argv(const struct vmview *v, char *cwd, size_t cap)
+{
+	int a = vmview_get(v, "Qpod.Argv"), c = vmview_get(v, "Qpod.Cwd"), it;
+	uint32_t k;
+	if (json_type(&v->cj, a) != JSON_ARRAY || json_str(&v->cj, c, cwd, cap) < 0)
+		return NULL;
+	char **argv = calloc(v->cj.t[a].size + 2, sizeof *argv);
+	if (!argv)
+		return NULL;
+	argv[0] = strdup("run");
+	JSON_EACH(&v->cj, a, it, k)
+		argv[k + 1] = json_strdup(&v->cj, it);
+	return argv;
+}
+
+/* A VM whose monitor has ended: booted again from its run line, into itself. */
+static int boot_again(struct vm_ref *v)
+{
+	struct vmview cfg;
+	char cwd[4096];
+	vmview_load(&cfg, v->dir, &v->st);
+	char **argv = saved_argv(&cfg, cwd, sizeof cwd);
+	vmview_free(&cfg);
+	int argc = 0;
+	while (argv && argv[argc])
+		argc++;
+	if (!argv || argc < 2 || chdir(cwd) < 0) {
+		fprintf(stderr, "qpod: %s: how it was started is not known (config.json), or its directory %s is gone\n",
+			v->st.name, argv ? cwd : "");
+		return EXIT_QPOD;
+	}
+	return run_again(v, argc, argv);
+}
 
 static int restart_one(struct vm_ref *v, const char *arg, void *ctx)
 {
@@ -28,7 +65,7 @@ static int restart_one(struct vm_ref *v, const char *arg, void *ctx)
 			k = CLIENT_REFUSED;
 		}
 	} else {
-		k = detach_again(v);
+		k = boot_again(v);
 	}
 	if (!k)
 		printf("%s\n", arg);

@@ -392,24 +392,36 @@ static int pack_pulled(const struct source *src, const struct pack_opts *opts, s
 	return r < 0 ? r : 0;
 }
 
+int pack_source(const struct source *src, const struct pack_opts *opts, struct image *img, struct qerr *err)
+{
+	char *path = NULL, *ref = NULL;
+	*img = (struct image){ .lock_fd = -1 };
+	switch (src->kind) {
+	case SOURCE_STDIN:
+		return qerr_set(err, EINVAL, "-: an archive on stdin is read by qpod run only");
+	case SOURCE_ROOT:
+		return qerr_set(err, EISDIR, "%s: is a directory without oci-layout or manifest.json, not an image",
+				pq(src->shown));
+	case SOURCE_LOCAL:
+		if (!(path = strdup(src->path)) || (src->ref && !(ref = strdup(src->ref)))) {
+			free(path);
+			return qerr_set(err, ENOMEM, "out of memory");
+		}
+		return pack_local(path, ref, NULL, NULL, false, opts, img, err);
+	default:
+		return pack_pulled(src, opts, img, err);
+	}
+}
+
 int pack_image(const char *spec, const struct pack_opts *opts, struct image *img, struct qerr *err)
 {
 	struct source src;
 	*img = (struct image){ .lock_fd = -1 };
 	int r = source_parse(spec, &src, err);
-	if (r == 0 && src.kind == SOURCE_LOCAL) {
-		char *path = src.path, *ref = src.ref;
-		src.path = src.ref = NULL;
-		r = pack_local(path, ref, NULL, NULL, false, opts, img, err);
-	} else if (r == 0)
-		r = pack_pulled(&src, opts, img, err);
+	if (r == 0)
+		r = pack_source(&src, opts, img, err);
 	source_free(&src);
 	return r;
-}
-
-bool pack_is_image_dir(const char *path)
-{
-	return dir_is_image(path);
 }
 
 int pack_pull_parse(const char *s, enum pack_pull *out)

@@ -68,6 +68,9 @@ struct runcfg {
 	} health;
 };
 void runcfg_free(struct runcfg *c);
+/* An image config blob (OCI or docker) to its run config, as an unpack
+ * reads it (archive/config.c): 0, or -errno with err set. */
+int pack_config_parse(const char *buf, size_t n, struct runcfg *out, struct qerr *err);
 /* Healthcheck and Labels of a config object (an image's, or a cache
  * entry's): 0, or -EINVAL for a field of the wrong type. */
 struct json;
@@ -94,15 +97,42 @@ struct image {
  * (a password never comes from a command line, which every local user
  * reads). 0, or -errno with err set. */
 int pack_creds(const char *user, int fd, char *pair, size_t cap, struct qerr *err);
+
+/* IMAGE, decided once (source/spec.c), for every part that takes one (qpod
+ * run and bundle, pull, the packer): what it is, before anything is read. */
+enum source_kind {
+	SOURCE_STDIN,            /* "-": an archive on stdin (spooled, then LOCAL) */
+	SOURCE_ROOT,             /* a directory that is not an image directory: a root to share as it is */
+	SOURCE_LOCAL,            /* path [+ ref]: an archive file (or, by its content, a qpod bundle)
+				    or an image directory; oci:, oci-archive:, docker-archive: */
+	SOURCE_REGISTRY,         /* docker://REGISTRY/NAME[:TAG|@DIGEST], or a bare NAME[:TAG] */
+	SOURCE_SKOPEO,           /* containers-storage:..., dir:...: copied by skopeo */
+};
+struct source {
+	enum source_kind kind;
+	const char *shown;       /* IMAGE as given, for messages */
+	char *path, *ref;        /* LOCAL: the file or directory, the NAME in it (or NULL); ROOT: its real path */
+	char *name;              /* REGISTRY, SKOPEO: skopeo's name ("docker://docker.io/library/busybox:latest") */
+	char *canon;             /* REGISTRY: "docker.io/library/busybox:latest" (or @sha256:...); SKOPEO: = name */
+	char *repo;              /* REGISTRY: "docker.io/library/busybox" */
+	char *host;              /* REGISTRY: "docker.io", for --creds */
+	char digest[65];         /* REGISTRY: the digest asked for with @sha256:, or "" */
+};
+/* 0 with *s filled (source_free it), or -errno with a one-line err. */
+int source_parse(const char *image, struct source *s, struct qerr *err);
+void source_free(struct source *s);
+/* A docker reference (docker's grammar, bounded): 0, or -EINVAL / -ENOTSUP with err set. */
+int source_ref_parse(const char *in, struct source *s, struct qerr *err);
+
+/* An image source into the cache: LOCAL read by qpod, REGISTRY and SKOPEO
+ * pulled through skopeo as the pull policy says (ROOT and STDIN are the
+ * caller's: refused). pack_image is source_parse, then this. */
+int pack_source(const struct source *src, const struct pack_opts *opts, struct image *img, struct qerr *err);
 int pack_image(const char *spec, const struct pack_opts *opts, struct image *img, struct qerr *err);
 /* Copy an archive from fd (a pipe: `qpod run -`) into the cache's tmp/ as a
  * private file; *path gets its name. The caller packs it with no_ref and
  * unlinks it. */
 int pack_spool(const struct pack_opts *opts, int fd, char **path, struct qerr *err);
-/* Whether path is an image directory (an OCI layout: `oci-layout`; an
- * unpacked docker save: `manifest.json` or `repositories` at its top), which
- * pack_image reads, rather than a root directory to share as it is. */
-bool pack_is_image_dir(const char *path);
 void image_free(struct image *img);
 
 /* The cache directory ($QPOD_CACHE, or ${XDG_CACHE_HOME:-~/.cache}/qpod),
@@ -114,6 +144,13 @@ int pack_cache_dir(char **out, struct qerr *err);
  * locks, tmp, bundles, templates, root disks' digests) that exists: 0, or
  * -errno with the one that is not trusted. */
 int pack_cache_trust(struct qerr *err);
+
+/* flock(2) on dfd/name, a file of the cache's locks/ (cache/lock.c; names:
+ * cache/layout.h), created 0600: an fd holding the lock how (LOCK_SH,
+ * LOCK_EX, | LOCK_NB), or a negative errno: -EWOULDBLOCK with LOCK_NB when
+ * it is held (err not filled). The inode is re-checked after locking, so
+ * prune may unlink lock files. */
+int lock_take(int dfd, const char *name, int how, struct qerr *err);
 
 /* `qpod --cache ls` and `--cache prune`: print entries to out; prune removes
  * entries not used by a run for `older_than` seconds (0: every entry not in use). */

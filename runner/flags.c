@@ -164,6 +164,25 @@ static int set_cache(struct opts *o, const char *v)
 	return opt_one_of("--cache", v, "ls", "prune", NULL);
 }
 
+/* --help: what IMAGE may be, the table's rows, the exit statuses. */
+static void usage(FILE *f)
+{
+	fputs("usage: qpod run [OPTIONS] IMAGE [COMMAND [ARG...]]   (./run is qpod run)\n"
+	      "       qpod run --cache ls|prune\n"
+	      "Run COMMAND in a fresh qemu VM from IMAGE: a docker-save or OCI archive\n"
+	      "(ARCHIVE or ARCHIVE:REPO:TAG; .tar, .tar.gz, .tar.zst; - reads it from stdin),\n"
+	      "an OCI layout or docker-save directory (DIR or DIR:REF), a registry image\n"
+	      "(NAME[:TAG|@DIGEST], docker://...), one of skopeo's oci:, oci-archive:,\n"
+	      "docker-archive:, containers-storage:, dir: names, a root directory, or a bundle\n"
+	      "made by `qpod bundle` (its own kernel and root).\n"
+	      "\n", f);
+	flags_help(f, -1);
+	fputs("Long flags are never abbreviated; --flag=VALUE and -fVALUE work as in docker.\n"
+	      "\n"
+	      "Exit status: the command's; 128+N if signal N killed it; 126 not executable;\n"
+	      "127 not found; 124 timed out; 125 qpod failed (reason on stderr).\n", f);
+}
+
 static int show_help(struct opts *o, const char *v)
 {
 	(void)o, (void)v;

@@ -8,18 +8,17 @@
  *   env       = the image's Env, then each -e (same name: replaced in place;
  *               a name alone erases it), HOSTNAME unless set or erased;
  *   workdir   = -w, else WorkingDir, else /;  user = -u, else User.
- * IMAGE is a root directory (shared as it is, no config), or an image the
- * packer unpacks into its cache: an archive, an image directory (an OCI
- * layout or an unpacked docker save: never taken for a root), a transport
- * name (docker://, oci:, ...), a registry reference, or - for an archive on
- * stdin (spooled into the cache's tmp/ first, then packed like a file).
+ * What IMAGE is, packer.h's source_parse says: a root directory (shared as
+ * it is, no config), - for an archive on stdin (spooled into the cache's
+ * tmp/ first, then packed like a file), or an image the packer unpacks into
+ * its cache (an archive, an image directory, a transport name, a registry
+ * reference). A bundle never gets here: cli/run.c attaches it first.
  */
 #include <errno.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include "packer.h"
@@ -35,29 +34,34 @@ static size_t vlen(char *const *v)
 
 int image_open(const struct opts *o, struct image *img, struct qerr *err)
 {
-	struct stat st;
+	struct source src;
 	memset(img, 0, sizeof *img);
 	img->lock_fd = -1;
-	if (stat(o->image, &st) == 0 && S_ISDIR(st.st_mode) && !pack_is_image_dir(o->image)) {
-		if (!(img->rootfs = realpath(o->image, NULL)))
-			return qerr_sys(err, errno, "%s", o->image);
-		return 0;
-	}
+	int e = source_parse(o->image, &src, err);
+	if (e)
+		return e;
 	struct pack_opts po = { .platform = o->platform, .max_bytes = o->max_bytes, .progress = isatty(2),
 				.pull = (enum pack_pull)o->pull, .no_tls_verify = o->no_tls_verify,
 				.creds = o->creds, .authfile = o->authfile };
-	if (strcmp(o->image, "-"))
-		return pack_image(o->image, &po, img, err);
-	/* -: the archive comes on stdin (docker save | qpod run - cmd). */
 	char *spool;
-	int e = pack_spool(&po, 0, &spool, err);
-	if (e)
-		return e;
-	po.shown = "-";
-	po.no_ref = true;
-	e = pack_image(spool, &po, img, err);
-	unlink(spool);
-	free(spool);
+	switch (src.kind) {
+	case SOURCE_ROOT:
+		img->rootfs = src.path;
+		src.path = NULL;
+		break;
+	case SOURCE_STDIN: /* docker save | qpod run - cmd */
+		if ((e = pack_spool(&po, 0, &spool, err)))
+			break;
+		po.shown = "-";
+		po.no_ref = true;
+		e = pack_image(spool, &po, img, err);
+		unlink(spool);
+		free(spool);
+		break;
+	default:
+		e = pack_source(&src, &po, img, err);
+	}
+	source_free(&src);
 	return e;
 }
 

@@ -5,7 +5,7 @@
  * what the flags say together. Options end at IMAGE; what follows is the
  * command. Every bad flag gets one line naming it (exit 125, as docker does
  * for its own errors); for `qpod bundle`, so does every flag its row does
- * not let a bundle take. --help is this preamble around the table's rows.
+ * not let a bundle take.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -15,24 +15,6 @@
 
 #include "flags.h"
 #include "runner.h"
-
-void usage(FILE *f)
-{
-	fputs("usage: qpod run [OPTIONS] IMAGE [COMMAND [ARG...]]   (./run is qpod run)\n"
-	      "       qpod run --cache ls|prune\n"
-	      "Run COMMAND in a fresh qemu VM from IMAGE: a docker-save or OCI archive\n"
-	      "(ARCHIVE or ARCHIVE:REPO:TAG; .tar, .tar.gz, .tar.zst; - reads it from stdin),\n"
-	      "an OCI layout or docker-save directory (DIR or DIR:REF), a registry image\n"
-	      "(NAME[:TAG|@DIGEST], docker://...), one of skopeo's oci:, oci-archive:,\n"
-	      "docker-archive:, containers-storage:, dir: names, a root directory, or a bundle\n"
-	      "made by `qpod bundle` (its own kernel and root).\n"
-	      "\n", f);
-	flags_help(f, -1);
-	fputs("Long flags are never abbreviated; --flag=VALUE and -fVALUE work as in docker.\n"
-	      "\n"
-	      "Exit status: the command's; 128+N if signal N killed it; 126 not executable;\n"
-	      "127 not found; 124 timed out; 125 qpod failed (reason on stderr).\n", f);
-}
 
 /* getopt_long takes "--ini" for "--initrd"; docker takes no abbreviation
  * (its --init would become --initrd here and the image name its value).

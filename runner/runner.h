@@ -100,7 +100,6 @@ int opts_parse(int argc, char **argv, struct opts *o);
 int opts_parse_bundle(int argc, char **argv, struct opts *o);
 /* What opts_parse allocated (env, vols); the rest points into argv. */
 void opts_free(struct opts *o);
-void usage(FILE *f);
 
 /* The memory a run (-m) or a bundle's launch config may ask for, in MiB. */
 #define OPT_MEMORY_MIN_MB 64

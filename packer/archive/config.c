@@ -139,3 +139,15 @@ void imgcfg_free(struct imgcfg *c)
 	free(c->diff_ids);
 	*c = (struct imgcfg){ 0 };
 }
+
+int pack_config_parse(const char *buf, size_t n, struct runcfg *out, struct qerr *err)
+{
+	struct imgcfg c = { 0 };
+	int e = imgcfg_parse(buf, n, &c, err);
+	if (!e) {
+		*out = c.config;
+		c.config = (struct runcfg){ 0 };
+	}
+	imgcfg_free(&c);
+	return e;
+}

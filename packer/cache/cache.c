@@ -30,7 +30,6 @@
 
 #include "cache/cache.h"
 #include "cache/entry.h"
-#include "cache/lock.h"
 #include "common/virtfs.h"
 #include "io.h"
 #include "layout.h"

@@ -29,7 +29,6 @@
 
 #include "cache/cache.h"
 #include "cache/entry.h"
-#include "cache/lock.h"
 #include "io.h"
 #include "layout.h"
 #include "vec.h"

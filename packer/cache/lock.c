@@ -16,7 +16,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "cache/lock.h"
+#include "packer.h"
 
 int lock_take(int dfd, const char *name, int how, struct qerr *err)
 {

@@ -40,6 +40,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -47,7 +48,6 @@
 
 #include "archive/archive.h"
 #include "cache/layout.h"
-#include "cache/lock.h"
 #include "io.h"
 #include "json.h"
 #include "source/source.h"

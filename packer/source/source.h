@@ -23,26 +23,7 @@
 #include "err.h"
 #include "packer.h"
 
-/* ---- spec.c: IMAGE ---- */
-enum source_kind {
-	SOURCE_LOCAL,            /* path [+ ref]: archive file or image directory */
-	SOURCE_REGISTRY,         /* docker://REGISTRY/NAME[:TAG|@DIGEST], or a bare NAME[:TAG] */
-	SOURCE_SKOPEO,           /* containers-storage:..., dir:...: copied by skopeo */
-};
-struct source {
-	enum source_kind kind;
-	const char *shown;       /* IMAGE as given, for messages */
-	char *path, *ref;        /* LOCAL: the file or directory, the NAME in it (or NULL) */
-	char *name;              /* REGISTRY, SKOPEO: skopeo's name ("docker://docker.io/library/busybox:latest") */
-	char *canon;             /* REGISTRY: "docker.io/library/busybox:latest" (or @sha256:...); SKOPEO: = name */
-	char *repo;              /* REGISTRY: "docker.io/library/busybox" */
-	char *host;              /* REGISTRY: "docker.io", for --creds */
-	char digest[HEX64];      /* REGISTRY: the digest asked for with @sha256:, or "" */
-};
-int source_parse(const char *image, struct source *s, struct qerr *err);
-void source_free(struct source *s);
-/* A docker reference (docker's grammar, bounded): 0, or -EINVAL / -ENOTSUP with err set. */
-int source_ref_parse(const char *in, struct source *s, struct qerr *err);
+/* ---- spec.c: IMAGE (source_parse, struct source: packer.h) ---- */
 
 /* ---- skopeo.c: running skopeo ---- */
 /* Run argv (argv[0] "skopeo", found on PATH), stdin /dev/null. stdout into

@@ -1,7 +1,11 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * spec.c: IMAGE, with skopeo's transport names and docker's references.
+ * spec.c: IMAGE, with skopeo's transport names and docker's references;
+ * the one place that decides what IMAGE is (packer.h's enum source_kind):
  *
+ *   -                                         an archive on stdin
+ *   DIR (no oci-layout, manifest.json or      a root directory, shared as it is
+ *        repositories at its top)
  *   docker://REGISTRY/NAME[:TAG|@sha256:HEX]  a registry (through skopeo)
  *   oci:DIR[:REF]                             an OCI layout directory   } read
  *   oci-archive:FILE[:REF]                    an OCI layout in a tar    } by qpod
@@ -10,6 +14,8 @@
  *                                             copied by skopeo into the cache
  *   docker-daemon:, ostree:, sif:, tarball:   refused: not supported
  *   PATH[:NAME]                               an existing archive or image directory
+ *                                             (a file may be a qpod bundle: its reader
+ *                                             knows one by its content)
  *   SCHEME://...                              refused: unknown transport
  *   NAME[:TAG|@sha256:HEX]                    a registry reference, as docker reads
  *                                             it ("busybox" = docker.io/library/busybox:latest)
@@ -205,6 +211,17 @@ int source_parse(const char *image, struct source *s, struct qerr *err)
 {
 	*s = (struct source){ .shown = image };
 	static const char *const native[] = { "oci:", "oci-archive:", "docker-archive:" };
+	struct stat st;
+	if (!strcmp(image, "-")) {
+		s->kind = SOURCE_STDIN;
+		return 0;
+	}
+	if (stat(image, &st) == 0 && S_ISDIR(st.st_mode) && !dir_is_image(image)) {
+		if (!(s->path = realpath(image, NULL)))
+			return qerr_sys(err, errno, "%s", image);
+		s->kind = SOURCE_ROOT;
+		return 0;
+	}
 	if (starts(image, "docker://"))
 		return source_ref_parse(image + 9, s, err);
 	for (size_t i = 0; i < sizeof native / sizeof *native; i++)

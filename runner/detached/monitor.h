@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * monitor.h: the parts of a VM's monitor (monitor.c: its life and the
- * session's hooks; monctl.c: the control socket's clients and requests;
- * monhealth.c: the health check). Private to them.
+ * session's hooks; monops.c: what they all do to the VM and say of it;
+ * monctl.c: the control socket's clients and requests; monhealth.c: the
+ * health check). Private to them.
  */
 #ifndef QPOD_MONITOR_H
 #define QPOD_MONITOR_H
@@ -58,7 +59,7 @@ struct monitor {
 	struct health h;
 };
 
-/* monitor.c */
+/* monops.c */
 void mon_status(struct monitor *m, const char *status);
 void mon_save(struct monitor *m);
 void mon_event(struct monitor *m, const char *action, const char *attr, const char *value);

@@ -32,11 +32,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "cache/layout.h"
-#include "cache/lock.h"
 #include "common/common.h"
 #include "io.h"
 #include "packer.h"
