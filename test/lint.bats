@@ -5,8 +5,9 @@
 # fixtures (test/lint/bad.bats, case.bats, array.bats and heredoc.bats must
 # be flagged exactly on their "# flag" lines, good.bats not at all,
 # unparsed.bats as a file it cannot follow) and then on every suite and helper;
-# test/mutate.sh -n: every mutation of make mutate still applies; and the
-# licences: reuse lint, and every source file's SPDX line.
+# test/mutate.sh -n: every mutation of make mutate still applies; the
+# licences: reuse lint, and every source file's SPDX line; and the tree's
+# shape (test/layers.py): no circle of calls, no private header crossing.
 # test/run.sh runs this suite before all others.
 bats_require_minimum_version 1.5.0
 
@@ -89,4 +90,55 @@ flagged_exactly() {
 	[ "$status" -eq 0 ] || { echo "$output" | tail -n 30; false; }
 	run toolchain/spdx.sh --check
 	[ "$status" -eq 0 ] || { echo "$output" | tail -n 30; false; }
+}
+
+# test/layers.py: the shape of the tree, from the objects make built (nm) and
+# the #include lines. First on fixtures it must flag, then on the tree.
+compile_calls() { # each fixture of test/lint/calls as an object: SRC=OBJ words
+	local f pairs=()
+	for f in "$@"; do
+		mkdir -p "$BATS_TEST_TMPDIR/calls/$(dirname "$f")"
+		cc -c -o "$BATS_TEST_TMPDIR/calls/${f%.c}.o" "test/lint/calls/$f" || return 1
+		pairs+=("$f=$BATS_TEST_TMPDIR/calls/${f%.c}.o")
+	done
+	echo "${pairs[@]}"
+}
+
+@test "layers: files of a folder that call each other, and folders that do, are flagged (test/lint/calls)" {
+	local pairs
+	pairs=$(compile_calls a/x.c a/y.c p/one.c q/two.c p/three.c)
+	# shellcheck disable=SC2086
+	run -1 python3 test/layers.py $pairs
+	echo "$output"
+	[ "${lines[0]}" = "file circle: a/x.c a/y.c" ]
+	[ "${lines[1]}" = "folder circle: p q" ]
+	[ "${#lines[@]}" -eq 2 ]
+	# the same files without the calls back: nothing
+	pairs=$(compile_calls a/x.c p/one.c p/three.c)
+	# shellcheck disable=SC2086
+	run -0 python3 test/layers.py $pairs
+	[ -z "$output" ]
+}
+
+@test "layers: a folder's private header included from another folder is flagged; its narrow ones are not" {
+	local t=$BATS_TEST_TMPDIR/tree
+	mkdir -p "$t/runner/detached" "$t/cli"
+	printf '/* private */\n' > "$t/runner/detached/monitor.h"
+	printf '/* narrow */\n' > "$t/runner/detached/detached.h"
+	printf '/* narrow */\n' > "$t/runner/runner.h"
+	printf '#include "detached/detached.h"\n#include "runner.h"\n' > "$t/cli/ok.c"
+	printf '#include "detached/monitor.h"\n' > "$t/cli/bad.c"
+	printf '#include "monitor.h"\n' > "$t/runner/detached/own.c"
+	git -C "$t" init -q
+	git -C "$t" add .
+	run -1 python3 test/layers.py --includes "$t"
+	echo "$output"
+	[ "$output" = "private header: cli/bad.c includes runner/detached/monitor.h" ]
+}
+
+@test "layers: no circle of calls in the tree, none between folders, no private header crosses a folder" {
+	run python3 test/layers.py "${QPOD_OUT:-out}/obj"
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[ -z "$output" ]
 }
