@@ -209,7 +209,7 @@ int bundle_verify(struct bundle *b, bool use_record, struct qerr *err)
 		return 0;
 	}
 	if (!have) {
-		snprintf(tmp, sizeof tmp, "%s/tmp.XXXXXX", cache);
+		snprintf(tmp, sizeof tmp, "%s/" BUNDLES_TMP, cache);
 		if (!mkdtemp(tmp)) {
 			e = qerr_sys(err, errno, "create %s", tmp);
 			goto out;

@@ -4,6 +4,7 @@
  * content-addressed cache, and read the image's run config.
  *
  * Contract with the runner (runner/ links libpacker.a):
+ *   - source_parse() alone decides what IMAGE is (struct source below);
  *   - pack_image() resolves SPEC: an archive or image directory
  *     ("path/to/archive.tar", "path.tar:repo:tag", "oci-dir:tag"), one of
  *     skopeo's transports (docker://, oci:, oci-archive:, docker-archive:,

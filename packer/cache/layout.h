@@ -18,6 +18,7 @@
  *                                 TSC rate (runner/vm/tsc.c)
  *     templates/digests/          files' sha256 by identity (runner/vm/digest.c)
  *     bundles/verified/<id>       bundles checked once (bundle/verify.c)
+ *     bundles/tmp.XXXXXX/         a bundle's check in progress, renamed to verified/
  *     bundles/pulled/, bundles/refs/   `qpod pull` of a bundle (bundle/pull.c)
  *     blobs/sha256/<hex>          the blobs pulled bundles are made of
  *
@@ -39,6 +40,7 @@
 #define BUNDLES_VERIFIED  "verified"
 #define BUNDLES_PULLED    "pulled"
 #define BUNDLES_REFS      "refs"
+#define BUNDLES_TMP       "tmp.XXXXXX"  /* mkdtemp's template */
 
 /* A lock file is locks/<key> and one of these. */
 #define LOCK_UNPACK      ".unpack"

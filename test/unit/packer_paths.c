@@ -1,12 +1,16 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* packer_paths.c: the packer's pure string logic: path cleaning, digests in
- * names, platforms, image names. */
+ * names, platforms, image names; and what IMAGE is (source_parse), over
+ * real files and directories in a scratch directory. */
 #include <errno.h>
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "archive/formats.h"
+#include "packer.h"
 #include "tap.h"
 
 static const char *clean(const char *in)
@@ -119,12 +123,67 @@ static void names(void)
 	ok(ref_match("latest", "latest"), "a bare OCI ref.name matches itself");
 }
 
+/* kind of image, or -errno */
+static int kind(const char *image, struct source *s)
+{
+	struct qerr err;
+	int e = source_parse(image, s, &err);
+	return e ? e : (int)s->kind;
+}
+
+static void images(void)
+{
+	char dir[] = "/tmp/qpod-unit-XXXXXX", p[200];
+	struct source s;
+	ok(mkdtemp(dir) != NULL, "scratch dir");
+	snprintf(p, sizeof p, "%s/root", dir);
+	mkdir(p, 0700);
+	snprintf(p, sizeof p, "%s/layout", dir);
+	mkdir(p, 0700);
+	snprintf(p, sizeof p, "%s/layout/oci-layout", dir);
+	fclose(fopen(p, "w"));
+	snprintf(p, sizeof p, "%s/a.tar", dir);
+	fclose(fopen(p, "w"));
+	is_int(kind("-", &s), SOURCE_STDIN, "- is an archive on stdin");
+	source_free(&s);
+	snprintf(p, sizeof p, "%s/root", dir);
+	is_int(kind(p, &s), SOURCE_ROOT, "a directory without oci-layout or manifest.json is a root");
+	is_str(s.path, p, "a root's path is its real path");
+	source_free(&s);
+	snprintf(p, sizeof p, "%s/layout", dir);
+	is_int(kind(p, &s), SOURCE_LOCAL, "an OCI layout directory is an image, never a root");
+	source_free(&s);
+	snprintf(p, sizeof p, "%s/a.tar", dir);
+	is_int(kind(p, &s), SOURCE_LOCAL, "an existing file is local (an archive, or a bundle by content)");
+	ok(s.ref == NULL, "with no NAME in it");
+	source_free(&s);
+	snprintf(p, sizeof p, "%s/a.tar:repo:tag", dir);
+	is_int(kind(p, &s), SOURCE_LOCAL, "FILE:NAME is local");
+	is_str(s.ref, "repo:tag", "and names the image in it");
+	source_free(&s);
+	is_int(kind("busybox", &s), SOURCE_REGISTRY, "a bare name is a registry reference");
+	is_str(s.canon, "docker.io/library/busybox:latest", "as docker reads it");
+	source_free(&s);
+	is_int(kind("dir:/x", &s), SOURCE_SKOPEO, "dir: goes through skopeo");
+	source_free(&s);
+	is_int(kind("docker-daemon:x", &s), -ENOTSUP, "docker-daemon: is refused");
+	source_free(&s);
+	snprintf(p, sizeof p, "%s/missing.tar", dir);
+	is_int(kind(p, &s), -ENOENT, "a missing archive is not a reference");
+	source_free(&s);
+	is_int(kind("Upper/Case", &s), -ENOENT, "neither a file nor a valid reference");
+	source_free(&s);
+	snprintf(p, sizeof p, "rm -rf %s", dir);
+	ok(system(p) == 0, "scratch dir removed");
+}
+
 int main(void)
 {
-	plan(50);
+	plan(66);
 	cleaning();
 	digests();
 	platforms();
 	names();
+	images();
 	return done();
 }
