@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "json.h"
+#include "vec.h"
 
 void jw_init(struct jw *w)
 {
@@ -23,17 +24,9 @@ static void put(struct jw *w, const char *s, size_t n)
 {
 	if (w->err)
 		return;
-	if (w->len + n + 1 > w->cap) {
-		size_t cap = w->cap ? w->cap : 256;
-		while (cap < w->len + n + 1)
-			cap *= 2;
-		char *b = realloc(w->buf, cap);
-		if (!b) {
-			w->err = -ENOMEM;
-			return;
-		}
-		w->buf = b;
-		w->cap = cap;
+	if (vec_reserve(&w->buf, &w->cap, w->len + n + 1, 1, 256) < 0) {
+		w->err = -ENOMEM;
+		return;
 	}
 	memcpy(w->buf + w->len, s, n);
 	w->len += n;

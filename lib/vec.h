@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * vec.h: the one way an array grows by an element (vec.c). Arrays here are
- * short (flags, layers, cache entries, rows of qpod ps), so each element is
- * one realloc: no capacity to keep beside the count.
+ * vec.h: the two ways an array grows (vec.c). Short arrays (flags, layers,
+ * cache entries, rows of qpod ps) grow by an element, one realloc each, with
+ * no capacity kept beside the count: vec_grow. Buffers and long arrays
+ * (JSON being written, a channel's queue, a program's output, a directory's
+ * names, an archive's members) double their capacity: vec_reserve.
  */
 #ifndef QPOD_VEC_H
 #define QPOD_VEC_H
@@ -14,5 +16,11 @@
  * stays NULL-terminated. The caller stores element n and counts it.
  * 0, or -ENOMEM with *vec as it was. */
 int vec_grow(void *vec, size_t n, size_t size);
+
+/* *vec (an array of *cap elements of size bytes, or NULL with *cap 0) gets
+ * room for at least need elements: its capacity doubles from first (or from
+ * *cap) until it is enough. 0, or -ENOMEM (also when the size would not fit
+ * a size_t) with *vec and *cap as they were. */
+int vec_reserve(void *vec, size_t *cap, size_t need, size_t size, size_t first);
 
 #endif

@@ -10,6 +10,7 @@
 
 #include "io.h"
 #include "proto.h"
+#include "vec.h"
 
 const char *qp_type_name(uint32_t type)
 {
@@ -156,16 +157,8 @@ int qp_queue_put(struct qp_queue *q, const void *data, size_t n)
 			memmove(q->buf, q->buf + q->head, q->len);
 			q->head = 0;
 		}
-		if (q->len + n > q->cap) {
-			size_t cap = q->cap ? q->cap : 4096;
-			while (cap < q->len + n)
-				cap *= 2;
-			uint8_t *b = realloc(q->buf, cap);
-			if (!b)
-				return -ENOMEM;
-			q->buf = b;
-			q->cap = cap;
-		}
+		if (vec_reserve(&q->buf, &q->cap, q->len + n, 1, 4096) < 0)
+			return -ENOMEM;
 	}
 	memcpy(q->buf + q->head + q->len, data, n);
 	q->len += n;

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "archive/formats.h"
+#include "vec.h"
 
 static size_t name_hash(const char *s)
 {
@@ -34,14 +35,8 @@ struct member *outer_find(struct outer *o, const char *name)
 
 static int index_grow(struct outer *o)
 {
-	if (o->n == o->cap) {
-		size_t cap = o->cap ? o->cap * 2 : 64;
-		struct member **m = realloc(o->m, cap * sizeof *m);
-		if (!m)
-			return -ENOMEM;
-		o->m = m;
-		o->cap = cap;
-	}
+	if (vec_reserve(&o->m, &o->cap, o->n + 1, sizeof *o->m, 64) < 0)
+		return -ENOMEM;
 	if ((o->n + 1) * 2 <= o->hcap)
 		return 0;
 	size_t hcap = o->hcap ? o->hcap * 2 : 128;

@@ -51,6 +51,7 @@
 #include "common/virtfs.h"
 #include "io.h"
 #include "rootfs.h"
+#include "vec.h"
 
 #define WALK_DEPTH 256
 
@@ -212,13 +213,9 @@ static int walk_dir(struct walk *w, int dfd, size_t plen, int depth)
 	for (struct dirent *de; (de = readdir(d));) {
 		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
 			continue;
-		if (n == cap) {
-			char **v = realloc(names, (cap = cap ? cap * 2 : 64) * sizeof *names);
-			if (!v) {
-				r = qerr_set(w->err, ENOMEM, "out of memory");
-				goto out;
-			}
-			names = v;
+		if (vec_reserve(&names, &cap, n + 1, sizeof *names, 64) < 0) {
+			r = qerr_set(w->err, ENOMEM, "out of memory");
+			goto out;
 		}
 		if (!(names[n] = strdup(de->d_name))) {
 			r = qerr_set(w->err, ENOMEM, "out of memory");

@@ -27,6 +27,7 @@
 
 #include "io.h"
 #include "source/source.h"
+#include "vec.h"
 
 #define ERR_KEEP (16u << 10)
 #define REASON_MAX 240   /* of skopeo's reason in the one line */
@@ -136,16 +137,8 @@ static int buf_add(struct buf *b, const char *d, size_t n)
 		b->over = true;
 		return 0;
 	}
-	if (b->n + n + 1 > b->cap) {
-		size_t cap = b->cap ? b->cap : 4096;
-		while (cap < b->n + n + 1)
-			cap *= 2;
-		char *p = realloc(b->p, cap);
-		if (!p)
-			return -ENOMEM;
-		b->p = p;
-		b->cap = cap;
-	}
+	if (vec_reserve(&b->p, &b->cap, b->n + n + 1, 1, 4096) < 0)
+		return -ENOMEM;
 	memcpy(b->p + b->n, d, n);
 	b->n += n;
 	b->p[b->n] = '\0';
