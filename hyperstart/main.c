@@ -119,9 +119,15 @@ static void setup(struct hs *hs)
 		power_off(NULL);
 	}
 
-	char ready[64];
-	int n = snprintf(ready, sizeof ready, "{\"boottimeNs\":%llu}", (unsigned long long)boottime_ns());
-	ctl_reply(hs, QP_READY, ready, (size_t)n);
+	struct jw w;
+	const char *json;
+	size_t len;
+	jw_init(&w);
+	if (qp_ready_write(&w, boottime_ns()) == 0 && jw_done(&w, &json, &len) == 0)
+		ctl_reply(hs, QP_READY, json, len);
+	else
+		ctl_reply(hs, QP_READY, NULL, 0); /* the host learns no boot time, nothing else */
+	jw_free(&w);
 	log_dbg("ready");
 }
 

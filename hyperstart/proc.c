@@ -279,9 +279,13 @@ void proc_exec_result(struct hs *hs, struct proc *p)
 	p->exec_known = true;
 	ev_close(hs, EV_PROC(p->slot, IO_EXEC), &p->errpipe);
 	if (n == 0) {
-		char ev[QP_ID_MAX + 96];
-		int len = snprintf(ev, sizeof ev, "{\"container\":\"qpod\",\"process\":\"%s\",\"event\":\"started\"}", p->id);
-		qp_put_ctl(&hs->ctl_q, QP_PROCESSASYNCEVENT, ev, (size_t)len);
+		struct jw w;
+		const char *json;
+		size_t len;
+		jw_init(&w);
+		if (qp_started_write(&w, "qpod", p->id) == 0 && jw_done(&w, &json, &len) == 0)
+			qp_put_ctl(&hs->ctl_q, QP_PROCESSASYNCEVENT, json, len);
+		jw_free(&w);
 	}
 }
 

@@ -41,6 +41,16 @@ int qp_exit_write(struct jw *w, const char *container, const char *process, cons
 	return w->err;
 }
 
+int qp_started_write(struct jw *w, const char *container, const char *process)
+{
+	jw_obj(w);
+	jw_kv_str(w, "container", container);
+	jw_kv_str(w, "process", process);
+	jw_kv_str(w, "event", "started");
+	jw_end(w);
+	return w->err;
+}
+
 int qp_exit_read(const uint8_t *buf, size_t n, struct qp_exit *e, struct qerr *err)
 {
 	struct doc d;
@@ -160,12 +170,20 @@ int qp_closeoutput_read(const uint8_t *buf, size_t n, uint64_t *seq, struct qerr
 	return e;
 }
 
+int qp_ready_write(struct jw *w, uint64_t boottime_ns)
+{
+	jw_obj(w);
+	jw_kv_int(w, "boottimeNs", (int64_t)boottime_ns);
+	jw_end(w);
+	return w->err;
+}
+
 int qp_ready_read(const uint8_t *buf, size_t n, uint64_t *boottime_ns)
 {
 	struct doc d;
 	*boottime_ns = 0;
 	if (n == 0 || doc_open(&d, buf, n, NULL))
-		return 0; /* hyperstart's READY is empty: nothing to learn */
+		return 0; /* an empty READY: nothing to learn */
 	int e = get_u64(&d, 0, "boottimeNs", INT64_MAX, boottime_ns);
 	doc_close(&d);
 	return e;

@@ -265,6 +265,8 @@ int qp_container_read(const uint8_t *buf, size_t n, struct qp_container *c, stru
 void qp_container_free(struct qp_container *c);
 
 int qp_exit_write(struct jw *w, const char *container, const char *process, const struct qp_exit *e);
+/* The other event of a process: its exec worked ({"event":"started"}). */
+int qp_started_write(struct jw *w, const char *container, const char *process);
 /* 0 for an exit; 1 for the started event of e->process (its exec worked). */
 int qp_exit_read(const uint8_t *buf, size_t n, struct qp_exit *e, struct qerr *err);
 
@@ -314,6 +316,7 @@ int qp_resume_read(const uint8_t *buf, size_t len, uint8_t *entropy, size_t *n, 
 int qp_top_check(const uint8_t *buf, size_t n, struct qerr *err);
 
 /* READY payload {"boottimeNs":N} (guest CLOCK_BOOTTIME); ERROR payload {"message":"..."}. */
+int qp_ready_write(struct jw *w, uint64_t boottime_ns);
 int qp_ready_read(const uint8_t *buf, size_t n, uint64_t *boottime_ns);
 /* Copies the message of an ERROR payload into out ("" when absent). */
 void qp_error_read(const uint8_t *buf, size_t n, char *out, size_t cap);

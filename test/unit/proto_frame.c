@@ -206,7 +206,18 @@ static void messages(void)
 	const char *noid = "{\"process\":{\"args\":[\"ls\"],\"stdio\":3,\"stderr\":4}}";
 	ok(qp_exec_read((const uint8_t *)noid, strlen(noid), &eback, &err) < 0, "EXECCMD without an id refused");
 	uint64_t bt = 7;
-	ok(qp_ready_read(NULL, 0, &bt) == 0 && bt == 0, "empty READY (hyperstart's) accepted");
+	ok(qp_ready_read(NULL, 0, &bt) == 0 && bt == 0, "an empty READY is accepted");
+	jw_init(&w);
+	qp_ready_write(&w, 123456789);
+	jw_done(&w, &json, &len);
+	ok(qp_ready_read((const uint8_t *)json, len, &bt) == 0 && bt == 123456789, "READY round trip");
+	jw_free(&w);
+	jw_init(&w);
+	qp_started_write(&w, "qpod", "exec-2");
+	jw_done(&w, &json, &len);
+	is_int(qp_exit_read((const uint8_t *)json, len, &y, &err), 1, "started event round trip: not an exit");
+	is_str(y.process, "exec-2", "the started event names its process");
+	jw_free(&w);
 	char msg[8];
 	qp_error_read((const uint8_t *)"{\"message\":\"long message\"}", 26, msg, sizeof msg);
 	is_str(msg, "long me", "ERROR message cut to the buffer");
@@ -238,7 +249,7 @@ static void payload_space(void)
 
 int main(void)
 {
-	plan(43);
+	plan(46);
 	ctl_frames();
 	oversized_is_skipped();
 	stream_frames();
