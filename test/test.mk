@@ -44,10 +44,12 @@ TEST_ENV   := SUITES="$(or $(SUITES),$(SAN_SUITES))" QPOD_SAN_LOGS=$(SAN_LOGS) \
 	      UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1:log_path=$(SAN_LOGS)/ubsan
 endif
 
-# The arm64 suite (test/arm64.bats) boots the other arch's guest too: make
-# test builds its images first whenever that suite runs (SUITES unset or
-# naming it; not under SANITIZE=1, whose suites boot only the host's).
-TEST_ARCHES := $(if $(SAN_LOGS),,$(if $(or $(if $(SUITES),,all),$(filter arm64,$(SUITES))),$(filter-out $(HOST_ARCH),$(ARCHES))))
+# The suites that boot the other arch's guest too (arm64.bats whole; a test
+# each in jail, bundle and rootless): make test builds its images first
+# whenever one of them runs (SUITES unset or naming it; not under
+# SANITIZE=1, whose suites boot only the host's).
+ARCH_SUITES := arm64 bundle jail rootless
+TEST_ARCHES := $(if $(SAN_LOGS),,$(if $(or $(if $(SUITES),,all),$(filter $(ARCH_SUITES),$(SUITES))),$(filter-out $(HOST_ARCH),$(ARCHES))))
 
 test-arches:
 	@$(foreach a,$(TEST_ARCHES),$(MAKE) --no-print-directory ARCH=$(a) image &&) true
